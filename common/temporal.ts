@@ -1,0 +1,97 @@
+import fs from 'node:fs';
+import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import { status as grpcStatus } from '@grpc/grpc-js';
+import { temporal } from '@temporalio/proto';
+import { allSearchAttributeKeys } from '../contracts/search-attributes';
+import type { Config } from './config';
+import type { Logger } from './logger';
+
+type TemporalConnectionConfig = Pick<
+  Config,
+  | 'temporalAddress'
+  | 'TEMPORAL_API_KEY'
+  | 'TEMPORAL_TLS'
+  | 'TEMPORAL_TLS_CERT_PATH'
+  | 'TEMPORAL_TLS_KEY_PATH'
+  | 'TEMPORAL_TLS_CA_PATH'
+  | 'TEMPORAL_TLS_SERVER_NAME'
+>;
+
+/** Connection options shared by the client (API) and the worker's NativeConnection. */
+export function temporalConnectionOptions(config: TemporalConnectionConfig) {
+  const useTls =
+    config.TEMPORAL_TLS || Boolean(config.TEMPORAL_TLS_CERT_PATH) || Boolean(config.TEMPORAL_API_KEY);
+  const tls = useTls
+    ? {
+        serverNameOverride: config.TEMPORAL_TLS_SERVER_NAME,
+        serverRootCACertificate: config.TEMPORAL_TLS_CA_PATH
+          ? fs.readFileSync(config.TEMPORAL_TLS_CA_PATH)
+          : undefined,
+        clientCertPair:
+          config.TEMPORAL_TLS_CERT_PATH && config.TEMPORAL_TLS_KEY_PATH
+            ? {
+                crt: fs.readFileSync(config.TEMPORAL_TLS_CERT_PATH),
+                key: fs.readFileSync(config.TEMPORAL_TLS_KEY_PATH),
+              }
+            : undefined,
+      }
+    : undefined;
+  return {
+    address: config.temporalAddress,
+    tls,
+    apiKey: config.TEMPORAL_API_KEY,
+  } satisfies ConnectionOptions;
+}
+
+export async function connectClient(
+  config: TemporalConnectionConfig & Pick<Config, 'TEMPORAL_NAMESPACE'>,
+): Promise<Client> {
+  const connection = await Connection.connect(temporalConnectionOptions(config));
+  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+}
+
+const indexedValueType: Record<string, temporal.api.enums.v1.IndexedValueType> = {
+  KEYWORD: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  TEXT: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
+  INT: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
+  DOUBLE: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
+  BOOL: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+  DATETIME: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+  KEYWORD_LIST: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+};
+
+/**
+ * Registers the project's custom search attributes; those already present are left alone, so this runs at every
+ * start. On Temporal Cloud the operator API is not open to namespace users: there they are created once by hand
+ * (README), and a PERMISSION_DENIED here is logged, not fatal.
+ */
+export async function registerSearchAttributes(
+  connection: Connection,
+  namespace: string,
+  logger: Logger,
+): Promise<void> {
+  const existing = await connection.operatorService
+    .listSearchAttributes({ namespace })
+    .then((r) => r.customAttributes ?? {})
+    .catch((err: unknown) => {
+      logger.warn({ err }, 'cannot list search attributes');
+      return {} as Record<string, unknown>;
+    });
+  const missing = allSearchAttributeKeys.filter((key) => !(key.name in existing));
+  if (missing.length === 0) return;
+  try {
+    await connection.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(missing.map((k) => [k.name, indexedValueType[k.type]!])),
+    });
+    logger.info({ added: missing.map((k) => k.name) }, 'search attributes registered');
+  } catch (err) {
+    const code = (err as { code?: number }).code;
+    if (code === grpcStatus.ALREADY_EXISTS) return;
+    if (code === grpcStatus.PERMISSION_DENIED) {
+      logger.warn({ missing: missing.map((k) => k.name) }, 'no permission to register search attributes');
+      return;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,20 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  // swc strips types fast; `npm run typecheck` does the type checking once for the whole project.
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }],
+    // A few dependencies ship only ES modules, which Jest on Node 20 cannot load from CommonJS: compile them.
+    '^.+\\.m?js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
+  },
+  transformIgnorePatterns: [
+    '/node_modules/(?!(asn1js|pkijs|pvtsutils|pvutils|bytestreamjs|jose|@peculiar|@noble)/)',
+  ],
+  testTimeout: 120_000,
+  // 2 cores: each test file starts its own Temporal server; two files at a time keeps the machine busy, not thrashing.
+  maxWorkers: 2,
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
+};

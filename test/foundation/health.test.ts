@@ -1,0 +1,55 @@
+import request from 'supertest';
+import { Client, Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createApp } from '../../api/app';
+import { createLogger } from '../../common/logger';
+import { createWorker } from '../../worker/create-worker';
+import { createDevServerEnv, workflowBundle } from '../support/temporal-env';
+import { waitFor } from '../support/wait';
+
+const logger = createLogger('test', 'silent');
+
+describe('GET /health', () => {
+  let env: TestWorkflowEnvironment;
+  beforeAll(async () => {
+    env = await createDevServerEnv();
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  it('answers 503 until a worker polls the task queue, then 200', async () => {
+    const taskQueue = 'health-check';
+    const app = createApp({ client: env.client, namespace: 'default', taskQueue, logger });
+
+    const before = await request(app).get('/health');
+    expect(before.status).toBe(503);
+    expect(before.body.temporal.reachable).toBe(true);
+    expect(before.body.worker.polling).toBe(false);
+
+    const worker = await createWorker({
+      connection: env.nativeConnection,
+      namespace: 'default',
+      taskQueue,
+      workflowBundle: workflowBundle(),
+    });
+    await worker.runUntil(async () => {
+      const healthy = await waitFor('the worker to poll', async () => {
+        const res = await request(app).get('/health');
+        return res.status === 200 ? res : undefined;
+      });
+      expect(healthy.body.worker.polling).toBe(true);
+      expect(healthy.body.status).toBe('ok');
+    });
+  });
+
+  it('answers 503 when Temporal cannot be reached', async () => {
+    const connection = Connection.lazy({ address: '127.0.0.1:1' });
+    const client = new Client({ connection });
+    const app = createApp({ client, namespace: 'default', taskQueue: 'x', logger });
+    const res = await request(app).get('/health');
+    expect(res.status).toBe(503);
+    expect(res.body.temporal.reachable).toBe(false);
+    await connection.close();
+  });
+});

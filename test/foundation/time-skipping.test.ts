@@ -1,0 +1,45 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { comuneWorkflowId } from '../../contracts/ids';
+import { getComuneStateQuery } from '../../contracts/comune';
+import { comuneInput } from '../support/fixtures';
+import { createTimeSkippingEnv, workflowBundle } from '../support/temporal-env';
+
+describe('time-skipping test server (provisioned Java server)', () => {
+  let env: TestWorkflowEnvironment;
+  beforeAll(async () => {
+    env = await createTimeSkippingEnv();
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  it('skips a 30-day deadline timer in moments, and the Comune turns late', async () => {
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: 'ts-foundation',
+      workflowBundle: workflowBundle(),
+    });
+    await worker.runUntil(async () => {
+      const startedAt = new Date(await env.currentTimeMs());
+      const input = comuneInput({ now: startedAt, deadlineInDays: 30 });
+      const handle = await env.client.workflow.start('comuneWorkflow', {
+        taskQueue: 'ts-foundation',
+        workflowId: comuneWorkflowId(input.comune.ipaCode),
+        args: [input],
+      });
+      expect((await handle.query(getComuneStateQuery)).late).toBe(false);
+
+      const realStart = Date.now();
+      await env.sleep('31 days');
+      const state = await handle.query(getComuneStateQuery);
+
+      expect(state.late).toBe(true);
+      const lateAfterMs = Date.parse(state.lateSince!) - startedAt.getTime();
+      expect(lateAfterMs).toBeGreaterThanOrEqual(30 * 24 * 3600 * 1000);
+      expect(lateAfterMs).toBeLessThan(31 * 24 * 3600 * 1000);
+      // 31 days of workflow time passed in (far) less than a minute of real time.
+      expect(Date.now() - realStart).toBeLessThan(60_000);
+    });
+  });
+});

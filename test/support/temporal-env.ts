@@ -1,0 +1,50 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Runtime, DefaultLogger, type WorkerOptions } from '@temporalio/worker';
+import { allSearchAttributeKeys } from '../../contracts/search-attributes';
+import { resolveTemporalBinaries } from '../../common/temporal-binaries';
+import { registerSearchAttributes } from '../../common/temporal';
+import { createLogger } from '../../common/logger';
+
+const bundlePath = path.resolve(__dirname, '../../.temporal/test-workflow-bundle.js');
+
+let runtimeInstalled = false;
+/** Keep the SDK quiet in tests unless TEST_LOG_LEVEL asks otherwise. */
+export function installQuietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const level = (process.env.TEST_LOG_LEVEL ?? 'WARN') as 'WARN';
+  Runtime.install({ logger: new DefaultLogger(level) });
+}
+
+/** The workflow bundle built once by globalSetup (falls back to bundling if a single file is run oddly). */
+export function workflowBundle(): NonNullable<WorkerOptions['workflowBundle']> {
+  if (fs.existsSync(bundlePath)) return { codePath: bundlePath };
+  throw new Error(`${bundlePath} missing: run the tests through jest (globalSetup builds it)`);
+}
+
+/** Time-skipping server (Java test server provisioned by scripts/provision-temporal.sh). */
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  installQuietRuntime();
+  const { testServerPath } = resolveTemporalBinaries();
+  const env = await TestWorkflowEnvironment.createTimeSkipping(
+    testServerPath ? { server: { executable: { type: 'existing-path', path: testServerPath } } } : {},
+  );
+  // The Java test server implements the operator API: the workflows upsert these attributes.
+  await registerSearchAttributes(env.connection, env.namespace ?? 'default', createLogger('test', 'silent'));
+  return env;
+}
+
+/** A real dev server (Temporal CLI, in-memory SQLite) with the project's search attributes registered. */
+export async function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
+  installQuietRuntime();
+  const { cliPath } = resolveTemporalBinaries();
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      ...(cliPath ? { executable: { type: 'existing-path', path: cliPath } } : {}),
+      searchAttributes: allSearchAttributeKeys,
+      ip: '127.0.0.1',
+    },
+  });
+}

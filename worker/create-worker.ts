@@ -1,0 +1,28 @@
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+
+/** Where the workflow code is: TypeScript sources in tests, compiled JavaScript under dist/. */
+export const workflowsPath = require.resolve('../workflows');
+
+export interface CreateWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  activities?: WorkerOptions['activities'];
+  /** A prebuilt bundle (tests build it once per run); otherwise the worker bundles workflowsPath. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  identity?: string;
+}
+
+/** The one place worker options live, shared by worker/main.ts and the tests. */
+export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    activities: options.activities ?? {},
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
+    ...(options.identity ? { identity: options.identity } : {}),
+    // Journeys wait for months: keep cached workflows modest, the history is the source of truth.
+    maxCachedWorkflows: 2_000,
+  });
+}

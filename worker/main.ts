@@ -1,0 +1,36 @@
+import { NativeConnection, Runtime } from '@temporalio/worker';
+import { loadConfigOrExit } from '../common/config';
+import { createLogger } from '../common/logger';
+import { temporalConnectionOptions } from '../common/temporal';
+import { createWorker } from './create-worker';
+import { PinoTemporalLogger } from './temporal-logger';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const logger = createLogger('worker', config.LOG_LEVEL);
+  Runtime.install({ logger: new PinoTemporalLogger(logger) });
+
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
+  const worker = await createWorker({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+  });
+  logger.info(
+    {
+      address: config.temporalAddress,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+    },
+    'worker polling',
+  );
+  // Worker.run() shuts down gracefully on SIGINT/SIGTERM (in-flight activities finish first).
+  await worker.run();
+  await connection.close();
+  logger.info('worker stopped');
+}
+
+main().catch((err: unknown) => {
+  createLogger('worker').fatal({ err }, 'worker failed');
+  process.exit(1);
+});
