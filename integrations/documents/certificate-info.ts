@@ -1,6 +1,6 @@
 import * as pkijs from 'pkijs';
 import { z } from 'zod';
-import { validatePersonalFiscalCode } from './fiscal-code';
+import { validatePersonalFiscalCode } from '../../domain/fiscal-code';
 
 const OID_COMMON_NAME = '2.5.4.3';
 const OID_SURNAME = '2.5.4.4';

@@ -3,7 +3,7 @@ import {
   computePersonalFiscalCodeCheckChar,
   validateOrganizationFiscalCode,
   validatePersonalFiscalCode,
-} from '../../../integrations/documents/fiscal-code';
+} from '../../domain/fiscal-code';
 
 describe('validatePersonalFiscalCode', () => {
   it('computes the check character of a known code', () => {
