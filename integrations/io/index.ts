@@ -1,0 +1,3 @@
+export * from './schemas';
+export * from './manage-client';
+export * from './messages-client';

@@ -1,0 +1,14 @@
+export { createSandboxApp, type SandboxApp, type SandboxAppOptions } from './app';
+export { startSandbox, type RunningSandbox, type StartSandboxOptions } from './server';
+export {
+  SandboxRuntime,
+  type SandboxOptions,
+  type ManageKeyBinding,
+  type PortalCredential,
+  type InstitutionSeed,
+} from './runtime';
+export { SANDBOX_FISCAL_CODE } from './messages-routes';
+export { transition, publicationTransition, type LifecycleState, type LifecycleEvent } from './lifecycle';
+export { type ReviewerOptions, type ReviewRule, type ReviewOutcome, REJECTION_PREFIX } from './reviewer';
+export { type FaultOptions } from './faults';
+export { StateStore, type SandboxState } from './state-store';

@@ -1,0 +1,94 @@
+import { Router, type Request } from 'express';
+import { ulid } from 'ulid';
+import { SANDBOX_FISCAL_CODE, newMessageSchema } from '../integrations/io/messages-client';
+import { PERSONAL_FISCAL_CODE } from '../integrations/io/schemas';
+import { safeEqual, subscriptionKey } from './auth';
+import { param, parseOr400, sendProblem } from './problem';
+import type { SandboxRuntime } from './runtime';
+import { MAX_STORED_MESSAGES, type StoredService } from './state-store';
+
+export { SANDBOX_FISCAL_CODE };
+
+function ipv4ToInt(ip: string): number | undefined {
+  const parts = ip
+    .replace(/^::ffff:/, '')
+    .split('.')
+    .map(Number);
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return undefined;
+  return parts.reduce((acc, p) => acc * 256 + p, 0);
+}
+
+/** Whether `ip` falls in one of `cidrs` (IPv4 only). */
+export function ipAllowed(ip: string | undefined, cidrs: string[]): boolean {
+  const addr = ip === '::1' ? ipv4ToInt('127.0.0.1') : ip ? ipv4ToInt(ip) : undefined;
+  if (addr === undefined) return false;
+  return cidrs.some((cidr) => {
+    const [base, bitsText] = cidr.split('/');
+    const net = base ? ipv4ToInt(base) : undefined;
+    const bits = bitsText === undefined ? 32 : Number(bitsText);
+    if (net === undefined) return false;
+    const size = 2 ** (32 - bits);
+    return Math.floor(addr / size) === Math.floor(net / size);
+  });
+}
+
+/** IO's messages API (mounted at `/api/v1`), authenticated by a service's own key. */
+export function messagesRouter(rt: SandboxRuntime): Router {
+  const r = Router();
+
+  const serviceForKey = (req: Request): StoredService | undefined => {
+    const key = subscriptionKey(req);
+    if (!key) return undefined;
+    return Object.values(rt.state.services).find(
+      (s) =>
+        s.status.value !== 'deleted' &&
+        (safeEqual(s.keys.primary_key, key) || safeEqual(s.keys.secondary_key, key)),
+    );
+  };
+
+  r.post('/messages', (req, res) => {
+    const s = serviceForKey(req);
+    if (!s) return sendProblem(req, res, 401, 'Missing or invalid subscription key');
+    const cidrs = s.data.authorized_cidrs ?? [];
+    if (rt.options.enforceCidrs && cidrs.length > 0 && !ipAllowed(req.socket.remoteAddress, cidrs)) {
+      return sendProblem(req, res, 403, 'The caller IP is not among the authorized_cidrs of the service');
+    }
+    const body = parseOr400(newMessageSchema, req.body, req, res);
+    if (!body) return;
+    const published = s.publication?.status === 'published';
+    const authorized =
+      body.fiscal_code === SANDBOX_FISCAL_CODE ||
+      (s.data.authorized_recipients ?? []).includes(body.fiscal_code);
+    if (!published && !authorized) {
+      return sendProblem(
+        req,
+        res,
+        403,
+        'The service is not published: it may only write to its authorized recipients',
+        'Recipient forbidden',
+      );
+    }
+    const id = ulid();
+    const messages = rt.state.messages;
+    messages.push({
+      id,
+      service_id: s.id,
+      fiscal_code: body.fiscal_code,
+      subject: body.content.subject,
+      created_at: rt.now().toISOString(),
+    });
+    if (messages.length > MAX_STORED_MESSAGES) messages.splice(0, messages.length - MAX_STORED_MESSAGES);
+    rt.store.changed();
+    res.status(201).location(`/api/v1/messages/${body.fiscal_code}/${id}`).json({ id });
+  });
+
+  r.get('/profiles/:fiscalCode', (req, res) => {
+    if (!serviceForKey(req)) return sendProblem(req, res, 401, 'Missing or invalid subscription key');
+    if (!PERSONAL_FISCAL_CODE.test(param(req, 'fiscalCode'))) {
+      return sendProblem(req, res, 400, 'fiscal_code: must be a fiscal code');
+    }
+    res.json({ sender_allowed: true, preferred_languages: ['it_IT'] });
+  });
+
+  return r;
+}
