@@ -29,49 +29,57 @@ export const catalogue: readonly CatalogueEntry[] = [
     slug: 'anagrafe',
     service_name: 'Servizi anagrafici',
     topic_id: 11,
-    description: 'Comunicazioni sulle pratiche anagrafiche: residenza, certificati, cambi di indirizzo e stato civile.',
+    description:
+      'Comunicazioni sulle pratiche anagrafiche: residenza, certificati, cambi di indirizzo e stato civile.',
   },
   {
     slug: 'cie',
     service_name: 'Carta d’identità elettronica (CIE)',
     topic_id: 11,
-    description: 'Promemoria della scadenza della carta d’identità e conferme degli appuntamenti per il rinnovo.',
+    description:
+      'Promemoria della scadenza della carta d’identità e conferme degli appuntamenti per il rinnovo.',
   },
   {
     slug: 'mensa',
     service_name: 'Mensa scolastica',
     topic_id: 6,
-    description: 'Iscrizioni, ricariche, avvisi di pagamento e comunicazioni sul servizio di refezione scolastica.',
+    description:
+      'Iscrizioni, ricariche, avvisi di pagamento e comunicazioni sul servizio di refezione scolastica.',
   },
   {
     slug: 'trasporto-scolastico',
     service_name: 'Trasporto scolastico',
     topic_id: 6,
-    description: 'Esito delle iscrizioni, avvisi di pagamento e variazioni del servizio di trasporto scolastico.',
+    description:
+      'Esito delle iscrizioni, avvisi di pagamento e variazioni del servizio di trasporto scolastico.',
   },
   {
     slug: 'asilo-nido',
     service_name: 'Asilo nido',
     topic_id: 6,
-    description: 'Graduatorie, esiti delle domande e avvisi di pagamento delle rette dell’asilo nido comunale.',
+    description:
+      'Graduatorie, esiti delle domande e avvisi di pagamento delle rette dell’asilo nido comunale.',
   },
   {
     slug: 'sanzioni-cds',
     service_name: 'Sanzioni al codice della strada',
     topic_id: 9,
-    description: 'Notifiche e avvisi di pagamento dei verbali della polizia locale per violazioni al codice della strada.',
+    description:
+      'Notifiche e avvisi di pagamento dei verbali della polizia locale per violazioni al codice della strada.',
   },
   {
     slug: 'elettorale',
     service_name: 'Servizi elettorali',
     topic_id: 12,
-    description: 'Comunicazioni su tessera elettorale, seggi, iscrizioni agli albi di scrutatori e presidenti.',
+    description:
+      'Comunicazioni su tessera elettorale, seggi, iscrizioni agli albi di scrutatori e presidenti.',
   },
   {
     slug: 'suap',
     service_name: 'Sportello unico attività produttive (SUAP)',
     topic_id: 2,
-    description: 'Aggiornamenti sullo stato delle pratiche presentate allo sportello unico per le attività produttive.',
+    description:
+      'Aggiornamenti sullo stato delle pratiche presentate allo sportello unico per le attività produttive.',
   },
   {
     slug: 'edilizia',
@@ -107,7 +115,8 @@ export const catalogue: readonly CatalogueEntry[] = [
     slug: 'lampade-votive',
     service_name: 'Lampade votive',
     topic_id: 0,
-    description: 'Avvisi di pagamento e scadenze del canone per l’illuminazione votiva nei cimiteri comunali.',
+    description:
+      'Avvisi di pagamento e scadenze del canone per l’illuminazione votiva nei cimiteri comunali.',
   },
   {
     slug: 'servizio-idrico',
@@ -119,7 +128,8 @@ export const catalogue: readonly CatalogueEntry[] = [
     slug: 'appuntamenti',
     service_name: 'Appuntamenti agli sportelli',
     topic_id: 11,
-    description: 'Conferme, promemoria e variazioni degli appuntamenti prenotati presso gli sportelli comunali.',
+    description:
+      'Conferme, promemoria e variazioni degli appuntamenti prenotati presso gli sportelli comunali.',
   },
 ];
 

@@ -25,7 +25,9 @@ export function dueSteps(
   ladderDays: readonly number[],
   handled: ReadonlySet<number>,
 ): { send?: LadderStep; skip: LadderStep[] } {
-  const due = ladderSteps(deadlineMs, ladderDays).filter((s) => s.atMs <= nowMs && !handled.has(s.daysBefore));
+  const due = ladderSteps(deadlineMs, ladderDays).filter(
+    (s) => s.atMs <= nowMs && !handled.has(s.daysBefore),
+  );
   if (due.length === 0) return { skip: [] };
   const send = due[due.length - 1]!; // smallest daysBefore: the most urgent
   return { send, skip: due.slice(0, -1) };
@@ -60,5 +62,5 @@ export function handledAfterDeadlineMove(
 }
 
 export function daysLeft(nowMs: number, deadlineMs: number): number {
-  return Math.ceil((deadlineMs - nowMs) / DAY_MS);
+  return Math.ceil((deadlineMs - nowMs) / DAY_MS) || 0; // never -0
 }

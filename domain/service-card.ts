@@ -37,7 +37,11 @@ export const serviceCardSchema = z.object({
   organization_fiscal_code: z.string().trim(),
   description: z.string().trim().min(1),
   privacy_url: z.string().trim().min(1),
-  topic_id: z.number().int().min(0).max(topicIds.length - 1),
+  topic_id: z
+    .number()
+    .int()
+    .min(0)
+    .max(topicIds.length - 1),
   service_scope: z.enum(['local', 'national']).default('local'),
   authorized_cidrs: z.string().trim().min(1),
   /** sha256 of the organisation's logo in the document store: the bytes never enter workflow history. */
@@ -60,7 +64,12 @@ export interface CardIssue {
   message: string;
 }
 
-export const CARD_LIMITS = { nameMax: 100, descriptionMin: 20, descriptionMax: 1000, addressMax: 100 } as const;
+export const CARD_LIMITS = {
+  nameMax: 100,
+  descriptionMin: 20,
+  descriptionMax: 1000,
+  addressMax: 100,
+} as const;
 
 const HTTP_URL = /^https?:\/\/[^\s/$.?#][^\s]*$/i;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -87,29 +96,39 @@ const VERB_FIRST_WORDS = new Set([
   'controlla',
 ]);
 const INFINITIVE = /^[a-zà-ù]{3,}(are|ere|ire)$/i;
-/** Words allowed in capitals: acronyms such as TARI, IMU, CIE, SUAP, ZTL. */
-const ACRONYM_MAX_LETTERS = 6;
+/** Words allowed in capitals inside a text: acronyms such as TARI, IMU, CIE, SUAP, COSAP. */
+const ACRONYM_MAX_LETTERS = 5;
+/** A text that is one word in capitals is an acronym only when short ("TARI"), not "MENSA". */
+const LONE_ACRONYM_MAX_LETTERS = 4;
 
 function letters(text: string): string {
   return text.replace(/[^A-Za-zÀ-ÖØ-öø-ÿ]/g, '');
 }
 
-/** True when the text is written in capitals beyond initials and acronyms. */
+/**
+ * True when the text is written in capitals beyond initials and acronyms: a long word in capitals
+ * ("SCOLASTICI"), or several words all in capitals. A lone acronym ("TARI") is fine.
+ */
 export function isShouting(text: string): boolean {
-  const all = letters(text);
-  if (all.length >= 4 && all === all.toUpperCase()) return true;
-  return text
-    .split(/\s+/)
-    .map(letters)
-    .some((word) => word.length > ACRONYM_MAX_LETTERS && word === word.toUpperCase());
+  const words = text.split(/\s+/).map(letters).filter(Boolean);
+  const isUpper = (word: string) => word === word.toUpperCase() && word !== word.toLowerCase();
+  if (words.some((word) => word.length > ACRONYM_MAX_LETTERS && isUpper(word))) return true;
+  if (words.length === 1) return words[0]!.length > LONE_ACRONYM_MAX_LETTERS && isUpper(words[0]!);
+  return words.every(isUpper) && letters(text).length >= 4;
 }
 
-function checkHttpUrl(issues: CardIssue[], field: string, value: string | undefined, required: boolean): void {
+function checkHttpUrl(
+  issues: CardIssue[],
+  field: string,
+  value: string | undefined,
+  required: boolean,
+): void {
   if (!value) {
     if (required) issues.push({ field, message: `${field}: obbligatorio` });
     return;
   }
-  if (!HTTP_URL.test(value)) issues.push({ field, message: `${field}: deve essere un indirizzo http(s) valido` });
+  if (!HTTP_URL.test(value))
+    issues.push({ field, message: `${field}: deve essere un indirizzo http(s) valido` });
 }
 
 /** Validates `;`-separated IPv4 CIDRs; a catch-all 0.0.0.0/0 defeats the point of the list and is refused. */
@@ -133,7 +152,10 @@ export function cidrIssues(value: string): string[] {
   return problems;
 }
 
-export function serviceCardIssues(card: ServiceCard, expected?: { organizationFiscalCode: string }): CardIssue[] {
+export function serviceCardIssues(
+  card: ServiceCard,
+  expected?: { organizationFiscalCode: string },
+): CardIssue[] {
   const issues: CardIssue[] = [];
   const push = (field: string, message: string) => issues.push({ field, message: `${field}: ${message}` });
 
@@ -142,11 +164,15 @@ export function serviceCardIssues(card: ServiceCard, expected?: { organizationFi
   if (isShouting(name)) push('service_name', 'non scrivere in maiuscolo (solo iniziali e sigle, es. TARI)');
   const firstWord = (name.split(/\s+/)[0] ?? '').toLowerCase();
   if (VERB_FIRST_WORDS.has(firstWord) || INFINITIVE.test(firstWord)) {
-    push('service_name', `usare un sostantivo, non un verbo (es. "Prenotazione sale comunali", non "${name}")`);
+    push(
+      'service_name',
+      `usare un sostantivo, non un verbo (es. "Prenotazione sale comunali", non "${name}")`,
+    );
   }
 
   const org = card.organization_name;
-  if (!/^(comune|città|citta|unione|comunità|comunita|consorzio)\b/i.test(org)) {
+  // A kind of body followed by its name ("Comune di Varese"); `\b` would not work after "à".
+  if (!/^(comune|città|citta|unione|comunità|comunita|consorzio)\s+\S/iu.test(org)) {
     push('organization_name', 'indicare il nome completo dell’ente (es. "Comune di Varese", non "Varese")');
   }
   if (isShouting(org)) push('organization_name', 'non scrivere in maiuscolo');
