@@ -1,6 +1,7 @@
 import { loadConfigOrExit } from '../common/config';
 import { createLogger } from '../common/logger';
 import { connectClient } from '../common/temporal';
+import { FileOutbox } from '../integrations/mail';
 import { createApp } from './app';
 
 async function main(): Promise<void> {
@@ -12,6 +13,7 @@ async function main(): Promise<void> {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     logger,
+    outbox: config.MAIL_OUTBOX_DIR ? new FileOutbox(config.MAIL_OUTBOX_DIR) : undefined,
   });
   const server = app.listen(config.PORT, config.HOST, () => {
     logger.info({ url: `http://${config.HOST}:${config.PORT}` }, 'API listening');

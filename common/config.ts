@@ -19,6 +19,18 @@ const optionalUrl = z
   .url()
   .optional()
   .or(z.literal('').transform(() => undefined));
+/** Comma-separated e-mail addresses. */
+const emailList = z
+  .string()
+  .default('')
+  .transform((v) =>
+    v
+      .split(',')
+      .map((a) => a.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.email({ error: 'comma-separated e-mail addresses' })));
+const positive = (defaultValue: number) => z.coerce.number().positive().default(defaultValue);
 
 /**
  * Every environment variable the back office reads, with its default. Parsed once at start-up:
@@ -47,6 +59,57 @@ export const configSchema = z.object({
   TEMPORAL_UI_URL: optionalUrl,
   TEMPORAL_CLI_PATH: optionalString,
   TEMPORAL_TEST_SERVER_PATH: optionalString,
+
+  // PagoPA and the Comuni's portal. Unset IO_MANAGE_BASE_URL: the launcher runs the local sandbox and fills these.
+  IO_MANAGE_BASE_URL: optionalUrl,
+  IO_MANAGE_API_KEY: optionalString,
+  IO_MESSAGES_BASE_URL: optionalUrl,
+  SELFCARE_BASE_URL: optionalUrl,
+  /** Without it the adhesion check is recorded by staff. */
+  SELFCARE_API_KEY: optionalString,
+  PORTAL_BASE_URL: optionalUrl,
+  PORTAL_USERNAME: optionalString,
+  PORTAL_PASSWORD: optionalString,
+  HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+
+  // The local sandbox (embedded mode only).
+  SANDBOX_PORT: port(3100),
+  SANDBOX_ADMIN_TOKEN: optionalString,
+  SANDBOX_REVIEWER: z.enum(['approve', 'reject', 'manual']).default('approve'),
+  SANDBOX_REVIEW_DELAY_MS: z.coerce.number().int().min(0).default(60_000),
+
+  // E-mail. Unset SMTP_HOST: the launcher runs a local SMTP catcher whose messages the API lists (outbox).
+  SMTP_HOST: optionalString,
+  SMTP_PORT: port(587),
+  SMTP_SECURE: envBoolean(false),
+  SMTP_USER: optionalString,
+  SMTP_PASSWORD: optionalString,
+  MAIL_FROM: z.string().min(3).default('Back office App IO <noreply@localhost.localdomain>'),
+  SMTP_CATCHER_PORT: port(2525),
+  /** The SMTP catcher's outbox folder, listed by the API (set by the launcher in embedded mode). */
+  MAIL_OUTBOX_DIR: optionalString,
+
+  // The partner running the back office.
+  PARTNER_NAME: z.string().trim().min(2).default('Partner tecnologico'),
+  STAFF_EMAILS: emailList,
+  MANAGER_EMAILS: emailList,
+  PARTNER_CONTACT_EMAIL: z
+    .email()
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  PARTNER_CONTACT_PHONE: optionalString,
+
+  // Journey defaults applied to Comuni started from now on.
+  REMINDER_INTERVAL_DAYS: positive(7),
+  ESCALATION_LADDER_DAYS: z
+    .string()
+    .default('60,30,14,7,1')
+    .transform((v) => v.split(',').map((d) => Number(d.trim())))
+    .pipe(z.array(z.number().int().positive().max(365)).min(1).max(10)),
+  SIGNED_FORM_LINK_VALIDITY_DAYS: positive(30),
+  MAX_PARALLEL_SERVICES: z.coerce.number().int().min(1).max(50).default(5),
+  REVIEW_POLL_INITIAL_MINUTES: positive(60),
+  REVIEW_POLL_MAX_HOURS: positive(12),
 });
 
 export type Config = z.infer<typeof configSchema> & {
@@ -58,6 +121,10 @@ export type Config = z.infer<typeof configSchema> & {
   temporalAddress: string;
   /** The Temporal Web UI base URL, for links from the console. */
   temporalUiUrl: string;
+  /** Whether the launcher runs the local PagoPA sandbox (no IO_MANAGE_BASE_URL given). */
+  embeddedSandbox: boolean;
+  /** Whether the launcher runs the local SMTP catcher (no SMTP_HOST given). */
+  embeddedMail: boolean;
 };
 
 export class ConfigError extends Error {
@@ -84,12 +151,24 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ]);
   }
   const embeddedTemporal = c.TEMPORAL_ADDRESS === undefined;
+  if (c.IO_MANAGE_BASE_URL && !c.IO_MANAGE_API_KEY) {
+    throw new ConfigError([
+      { variable: 'IO_MANAGE_API_KEY', message: 'required when IO_MANAGE_BASE_URL is set' },
+    ]);
+  }
+  if (c.SELFCARE_API_KEY && !c.SELFCARE_BASE_URL && c.IO_MANAGE_BASE_URL) {
+    throw new ConfigError([
+      { variable: 'SELFCARE_BASE_URL', message: 'required when SELFCARE_API_KEY is set' },
+    ]);
+  }
   return {
     ...c,
     dataDir: path.resolve(c.DATA_DIR),
     embeddedTemporal,
     temporalAddress: c.TEMPORAL_ADDRESS ?? `127.0.0.1:${c.TEMPORAL_DEV_SERVER_PORT}`,
     temporalUiUrl: c.TEMPORAL_UI_URL ?? `http://localhost:${c.TEMPORAL_UI_PORT}`,
+    embeddedSandbox: c.IO_MANAGE_BASE_URL === undefined,
+    embeddedMail: c.SMTP_HOST === undefined,
   };
 }
 

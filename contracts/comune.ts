@@ -1,10 +1,15 @@
 import { z } from 'zod';
 // define* are pure declarations: importing them from @temporalio/workflow is safe outside the sandbox.
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { populationBand, MAX_FUNDED_SERVICES } from '../domain/funding';
+import { serviceCardSchema, type CardIssue } from '../domain/service-card';
+import { DEFAULT_ESCALATION_LADDER_DAYS } from '../domain/deadlines';
+import { validatePersonalFiscalCode, validateOrganizationFiscalCode } from '../domain/fiscal-code';
+import { serviceStatusSchema, type ServiceStatus } from './service';
 
 /**
  * The Comune journey's contract: input, state and messages, shared by the workflow, the API and the tests.
- * Imports nothing from workflow code, so the API can use it without bundling workflows.
+ * Imports no workflow code, so the API can use it without bundling workflows.
  */
 
 export const stages = [
@@ -28,48 +33,229 @@ export const stageLabels: Record<Stage, string> = {
   withdrawn: 'Ritirato',
 };
 
+export const scenarioSchema = z.enum(['A', 'B']);
+export type Scenario = z.infer<typeof scenarioSchema>;
+
 const personSchema = z.object({
   name: z.string().trim().min(2).max(120),
   email: z.email(),
 });
 
-export const comuneInputSchema = z.object({
-  comune: z.object({
-    ipaCode: z
-      .string()
-      .trim()
-      .toLowerCase()
-      .regex(/^[a-z0-9_]{2,20}$/, 'IPA code: 2-20 letters, digits or underscores'),
-    fiscalCode: z.string().regex(/^[0-9]{11}$/, 'organisation fiscal code: 11 digits'),
-    istatCode: z.string().regex(/^[0-9]{6}$/, 'ISTAT code: 6 digits'),
-    name: z.string().trim().min(2).max(120),
-    province: z.string().regex(/^[A-Z]{2}$/, 'province: two capital letters (sigla)'),
-    pec: z.email(),
-    population: z.number().int().nonnegative(),
-  }),
-  contacts: z.object({
-    secretary: personSchema,
-    mayor: personSchema.extend({
-      fiscalCode: z
+const personalFiscalCode = z
+  .string()
+  .trim()
+  .toUpperCase()
+  .refine(validatePersonalFiscalCode, 'codice fiscale personale non valido');
+
+export const journeySettingsSchema = z.object({
+  /** Adhesion check through Selfcare's API, or recorded by staff when the partner has no API access. */
+  adhesionCheck: z.enum(['automatic', 'manual']).default('manual'),
+  reminderIntervalDays: z.number().positive().max(60).default(7),
+  escalationLadderDays: z
+    .array(z.number().int().positive().max(365))
+    .max(10)
+    .default([...DEFAULT_ESCALATION_LADDER_DAYS]),
+  signedFormLinkValidityDays: z.number().positive().max(90).default(30),
+  /** Services being created and configured at once; those waiting for review do not count. */
+  maxParallelServices: z.number().int().min(1).max(50).default(5),
+  /** Review outcome learned by polling the IO API, or recorded by staff. */
+  reviewTracking: z.enum(['poll', 'manual']).default('poll'),
+  reviewPollInitialMinutes: z.number().positive().default(60),
+  reviewPollMaxHours: z.number().positive().default(12),
+  /** History length past which the Comune workflow continues as new (bounded history for 50 services). */
+  continueAsNewAfterEvents: z.number().int().min(100).max(40_000).default(5_000),
+});
+export type JourneySettings = z.infer<typeof journeySettingsSchema>;
+
+export const serviceRequestSchema = z.object({
+  slug: z.string().regex(/^[a-z0-9-]{2,60}$/, 'slug: lowercase letters, digits and dashes'),
+  card: serviceCardSchema,
+});
+export type ServiceRequest = z.infer<typeof serviceRequestSchema>;
+
+export const comuneInputSchema = z
+  .object({
+    comune: z.object({
+      ipaCode: z
         .string()
-        .regex(/^[A-Z0-9]{16}$/i, 'personal fiscal code: 16 characters')
+        .trim()
+        .toLowerCase()
+        .regex(/^[a-z0-9_]{2,20}$/, 'codice IPA: da 2 a 20 lettere, cifre o trattini bassi'),
+      fiscalCode: z.string().refine(validateOrganizationFiscalCode, 'codice fiscale dell’ente non valido'),
+      istatCode: z.string().regex(/^[0-9]{6}$/, 'codice ISTAT: 6 cifre'),
+      name: z.string().trim().min(2).max(120),
+      province: z.string().regex(/^[A-Z]{2}$/, 'provincia: sigla di due lettere maiuscole'),
+      pec: z.email(),
+      population: z.number().int().nonnegative(),
+      website: z.url().optional(),
+      /** The Comune's tenant on the digital-services portal ("Stanza del Cittadino"). */
+      portalTenant: z
+        .string()
+        .regex(/^[a-z0-9-]{2,60}$/)
         .optional(),
     }),
-  }),
-  contractDate: z.iso.date(),
-  /** The contract deadline as an instant (ISO 8601 with offset). */
-  deadline: z.iso.datetime({ offset: true }),
-});
+    contacts: z.object({
+      secretary: personSchema,
+      mayor: personSchema.extend({ fiscalCode: personalFiscalCode.optional() }),
+    }),
+    /** The partner's named person the Comune delegates as Selfcare "Amministratore". */
+    delegate: z.object({
+      givenName: z.string().trim().min(1).max(60),
+      surname: z.string().trim().min(1).max(60),
+      fiscalCode: personalFiscalCode,
+      email: z.email(),
+    }),
+    contractDate: z.iso.date(),
+    /** The contract deadline as an instant (ISO 8601 with offset). */
+    deadline: z.iso.datetime({ offset: true }),
+    services: z.array(serviceRequestSchema).min(1).max(MAX_FUNDED_SERVICES),
+    settings: journeySettingsSchema.default(journeySettingsSchema.parse({})),
+  })
+  .superRefine((input, ctx) => {
+    const minimum = populationBand(input.comune.population).minimumServices;
+    if (input.services.length < minimum) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['services'],
+        message: `almeno ${minimum} servizi per la fascia di popolazione del Comune`,
+      });
+    }
+    const slugs = new Set<string>();
+    input.services.forEach((s, i) => {
+      if (slugs.has(s.slug))
+        ctx.addIssue({ code: 'custom', path: ['services', i, 'slug'], message: 'servizio duplicato' });
+      slugs.add(s.slug);
+    });
+  });
 export type ComuneInput = z.infer<typeof comuneInputSchema>;
+export type ComuneInputRaw = z.input<typeof comuneInputSchema>;
 
-export const comuneStateSchema = z.object({
-  ipaCode: z.string(),
-  name: z.string(),
-  stage: stageSchema,
-  deadline: z.string(),
-  late: z.boolean(),
-  lateSince: z.string().optional(),
+export interface TimelineEntry {
+  at: string;
+  step: string;
+  actor: string;
+  detail?: string;
+}
+
+export interface ServiceSummary {
+  slug: string;
+  name: string;
+  status: ServiceStatus;
+  ioServiceId?: string;
+  rejections: { at: string; reason: string }[];
+  issues?: CardIssue[];
+  updatedAt: string;
+}
+
+export interface SignedFormRecord {
+  sha256: string;
+  signerName: string;
+  signerFiscalCode?: string;
+  signingTime?: string;
+  recordedAt: string;
+  recordedBy: string;
+}
+
+export interface ComuneState {
+  ipaCode: string;
+  name: string;
+  province: string;
+  population: number;
+  stage: Stage;
+  scenario?: Scenario;
+  adhesionCheck: 'automatic' | 'manual';
+  /** Why an automatic check fell back to staff, when it did. */
+  adhesionCheckFallback?: string;
+  deadline: string;
+  late: boolean;
+  lateSince?: string;
+  withdrawn?: { at: string; by: string; reason: string };
+  completedAt?: string;
+  timeline: TimelineEntry[];
+  delegation: { requestCount: number; requestedAt?: string; completedAt?: string };
+  signedForm: {
+    linkSentAt?: string;
+    linkExpiresAt?: string;
+    expiredCount: number;
+    record?: SignedFormRecord;
+  };
+  trackingForm?: { recordedAt: string; recordedBy: string };
+  reminders: { sentInStage: number; total: number; lastAt?: string; nextAt?: string; staffAlerted: boolean };
+  escalations: { at: string; daysBefore: number; missing: string[] }[];
+  escalationStepsHandled: number[];
+  nextEscalationAt?: string;
+  services: ServiceSummary[];
+  servicesActive: number;
+  servicesTotal: number;
+  funding: { eurPerService: number; securedEur: number; atRiskEur: number; lostEur: number };
+  /** What the Comune or staff still have to do, in Italian: the basis of reminders and escalations. */
+  missing: string[];
+}
+
+/** Who did a staff step: recorded in the timeline with the workflow's time. */
+export const actorSchema = z.string().trim().min(1).max(120);
+
+export const recordAdhesionSchema = z.object({
+  actor: actorSchema,
+  adherent: z.boolean(),
+  note: z.string().max(500).optional(),
 });
-export type ComuneState = z.infer<typeof comuneStateSchema>;
+export const recordDelegationDoneSchema = z.object({
+  actor: actorSchema,
+  note: z.string().max(500).optional(),
+});
+export const recordSignedFormSchema = z.object({
+  actor: actorSchema,
+  document: z.object({
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    signerName: z.string().min(1).max(200),
+    signerFiscalCode: z.string().max(16).optional(),
+    signingTime: z.string().optional(),
+  }),
+});
+export const recordTrackingFormSchema = z.object({
+  actor: actorSchema,
+  note: z.string().max(500).optional(),
+});
+export const moveDeadlineSchema = z.object({
+  actor: actorSchema,
+  deadline: z.iso.datetime({ offset: true }),
+  reason: z.string().trim().min(3).max(500),
+});
+export const withdrawSchema = z.object({ actor: actorSchema, reason: z.string().trim().min(3).max(500) });
+export const remindNowSchema = z.object({ actor: actorSchema });
+
+export type RecordAdhesion = z.infer<typeof recordAdhesionSchema>;
+export type RecordDelegationDone = z.infer<typeof recordDelegationDoneSchema>;
+export type RecordSignedForm = z.infer<typeof recordSignedFormSchema>;
+export type RecordTrackingForm = z.infer<typeof recordTrackingFormSchema>;
+export type MoveDeadline = z.infer<typeof moveDeadlineSchema>;
+export type Withdraw = z.infer<typeof withdrawSchema>;
+export type RemindNow = z.infer<typeof remindNowSchema>;
+
+/** Staff and manager steps: Updates, so a step out of order is refused by the validator before it enters history. */
+export const recordAdhesionUpdate = defineUpdate<ComuneState, [RecordAdhesion]>('recordAdhesion');
+export const recordDelegationDoneUpdate = defineUpdate<ComuneState, [RecordDelegationDone]>(
+  'recordDelegationDone',
+);
+export const recordSignedFormUpdate = defineUpdate<ComuneState, [RecordSignedForm]>('recordSignedForm');
+export const recordTrackingFormUpdate = defineUpdate<ComuneState, [RecordTrackingForm]>('recordTrackingForm');
+export const moveDeadlineUpdate = defineUpdate<ComuneState, [MoveDeadline]>('moveDeadline');
+export const withdrawUpdate = defineUpdate<ComuneState, [Withdraw]>('withdraw');
+export const remindNowUpdate = defineUpdate<ComuneState, [RemindNow]>('remindNow');
 
 export const getComuneStateQuery = defineQuery<ComuneState>('getComuneState');
+
+/** Sent by each service child to its Comune workflow on every status change. */
+export const serviceStatusChangedSchema = z.object({
+  slug: z.string(),
+  status: serviceStatusSchema,
+  ioServiceId: z.string().optional(),
+  rejection: z.object({ at: z.string(), reason: z.string() }).optional(),
+  issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+});
+export type ServiceStatusChanged = z.infer<typeof serviceStatusChangedSchema>;
+export const serviceStatusChangedSignal = defineSignal<[ServiceStatusChanged]>('serviceStatusChanged');
+
+/** Thrown as the workflow's failure when a manager withdraws the Comune. */
+export const WITHDRAWN_FAILURE_TYPE = 'ComuneWithdrawn';

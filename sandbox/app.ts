@@ -44,8 +44,9 @@ export function createSandboxApp(options: SandboxAppOptions): SandboxApp {
     });
     next();
   });
-  app.use(rt.faults.middleware());
+  // Body first: a request whose client gives up during injected latency is still processed, as a real server would.
   app.use(express.json({ limit: '2mb', type: ['application/json', 'application/*+json'] }));
+  app.use(rt.faults.middleware());
   app.use((_req, _res, next) => {
     rt.settle();
     next();

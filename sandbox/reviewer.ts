@@ -188,6 +188,10 @@ export class Reviewer {
     );
     if (error) return error;
     if (decision === 'approve' && autoPublish) applyPublication(s, 'publish', now);
+    else if (decision === 'approve' && s.publication) {
+      // As io-services-cms does: approving a new version of a published service replaces the published data.
+      s.publication = { ...s.publication, version: s.version, data: s.data, last_update: now.toISOString() };
+    }
     this.logger?.info({ serviceId: s.id, decision, status: s.status.value }, 'sandbox review decided');
     return undefined;
   }

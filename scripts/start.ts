@@ -11,6 +11,7 @@ import { loadConfigOrExit, type Config } from '../common/config';
 import { createLogger } from '../common/logger';
 import { registerSearchAttributes, temporalConnectionOptions } from '../common/temporal';
 import { resolveTemporalBinaries } from '../common/temporal-binaries';
+import { startEmbeddedServices, type EmbeddedServices } from './embedded-services';
 
 const config = loadConfigOrExit();
 const logger = createLogger('launcher', config.LOG_LEVEL);
@@ -24,6 +25,7 @@ interface Supervised {
 
 const children: Supervised[] = [];
 let shuttingDown = false;
+let embedded: EmbeddedServices | undefined;
 
 function startDevServer(cliPath: string): Supervised {
   fs.mkdirSync(config.dataDir, { recursive: true });
@@ -118,6 +120,7 @@ async function shutdown(code: number): Promise<void> {
   const byName = (n: string) => children.filter((c) => c.name === n);
   for (const c of byName('api')) await stopChild(c, 5_000);
   for (const c of byName('worker')) await stopChild(c, 20_000);
+  await embedded?.close();
   for (const c of byName('temporal')) await stopChild(c, 10_000);
   logger.info('stopped');
   process.exit(code);
@@ -153,7 +156,12 @@ async function main(): Promise<void> {
   await registerSearchAttributes(connection, config.TEMPORAL_NAMESPACE, logger);
   await connection.close();
 
-  const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: config.temporalAddress };
+  embedded = await startEmbeddedServices(config, logger);
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...embedded.env,
+    TEMPORAL_ADDRESS: config.temporalAddress,
+  };
   startNodeProcess('worker', '../worker/main.js', env);
   startNodeProcess('api', '../api/main.js', env);
   logger.info(

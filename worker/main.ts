@@ -2,7 +2,9 @@ import { NativeConnection, Runtime } from '@temporalio/worker';
 import { loadConfigOrExit } from '../common/config';
 import { createLogger } from '../common/logger';
 import { temporalConnectionOptions } from '../common/temporal';
+import { createActivities } from '../activities';
 import { createWorker } from './create-worker';
+import { buildActivityDependencies } from './dependencies';
 import { PinoTemporalLogger } from './temporal-logger';
 
 async function main(): Promise<void> {
@@ -15,6 +17,7 @@ async function main(): Promise<void> {
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
+    activities: createActivities(buildActivityDependencies(config, logger)),
   });
   logger.info(
     {

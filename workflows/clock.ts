@@ -6,3 +6,8 @@ export function workflowNowMs(): number {
   // eslint-disable-next-line no-restricted-properties -- the SDK's deterministic Date, see above
   return Date.now();
 }
+
+/** Workflow time as ISO 8601, for timelines and records. */
+export function nowIso(): string {
+  return new Date(workflowNowMs()).toISOString();
+}

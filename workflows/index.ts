@@ -1,2 +1,3 @@
 // The worker's workflow bundle entry: every workflow type the task queue serves.
 export { comuneWorkflow } from './comune.workflow';
+export { serviceWorkflow } from './service.workflow';

@@ -4,6 +4,7 @@ import { comuneWorkflowId } from '../../contracts/ids';
 import { getComuneStateQuery } from '../../contracts/comune';
 import { comuneInput } from '../support/fixtures';
 import { createTimeSkippingEnv, workflowBundle } from '../support/temporal-env';
+import { mockActivities } from '../support/mock-activities';
 
 describe('time-skipping test server (provisioned Java server)', () => {
   let env: TestWorkflowEnvironment;
@@ -19,6 +20,7 @@ describe('time-skipping test server (provisioned Java server)', () => {
       connection: env.nativeConnection,
       taskQueue: 'ts-foundation',
       workflowBundle: workflowBundle(),
+      activities: mockActivities().activities,
     });
     await worker.runUntil(async () => {
       const startedAt = new Date(await env.currentTimeMs());

@@ -1,4 +1,3 @@
-
 import { fiscalCodeFromSubjectSerialNumber } from '../../../integrations/documents/certificate-info';
 
 describe('fiscalCodeFromSubjectSerialNumber', () => {

@@ -1,4 +1,3 @@
-
 import { createHash, randomBytes } from 'node:crypto';
 import {
   SignedFormRejected,

@@ -1,0 +1,161 @@
+import { createHash } from 'node:crypto';
+import { ApplicationFailure, log } from '@temporalio/activity';
+import type { ServiceCard } from '../domain/service-card';
+import type { DocumentStore } from '../integrations/documents/document-store';
+import { checkLogo } from '../integrations/documents/png';
+import { HttpNonRetryableError } from '../integrations/http';
+import type { IoManageClient, IoMessagesClient } from '../integrations/io';
+import { SANDBOX_FISCAL_CODE } from '../integrations/io';
+import type { PortalClient } from '../integrations/portal';
+import { cardToServicePayload } from './card-payload';
+
+export interface IoServiceDependencies {
+  io: IoManageClient;
+  messages: IoMessagesClient;
+  portal: PortalClient;
+  documents: DocumentStore;
+}
+
+export type ReviewDecision =
+  | { outcome: 'approved' }
+  | { outcome: 'rejected'; reason: string }
+  /** Someone moved the service back to draft (an edit in the back office): submit again. */
+  | { outcome: 'draft' };
+
+/** A short, non-reversible fingerprint: proves a key was written without revealing it. */
+function fingerprint(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex').slice(0, 12);
+}
+
+export function createIoServiceActivities({ io, messages, portal, documents }: IoServiceDependencies) {
+  return {
+    /**
+     * Idempotent create: a retry after a crash (or a lost response) finds the service it created, by
+     * organisation and name, instead of creating a second one.
+     */
+    async ensureService(input: { card: ServiceCard }): Promise<{ serviceId: string; created: boolean }> {
+      const { card } = input;
+      const existing = await io.findServiceByName(card.organization_fiscal_code, card.service_name);
+      if (existing) {
+        log.info('service already on IO', { serviceId: existing.id });
+        return { serviceId: existing.id, created: false };
+      }
+      const created = await io.createService(cardToServicePayload(card));
+      log.info('service created on IO', { serviceId: created.id });
+      return { serviceId: created.id, created: true };
+    },
+
+    async updateService(input: { serviceId: string; card: ServiceCard }): Promise<{ status: string }> {
+      const updated = await io.updateService(input.serviceId, cardToServicePayload(input.card));
+      return { status: updated.status.value };
+    },
+
+    async uploadLogo(input: { serviceId: string; logoRef: string }): Promise<{ sha256: string }> {
+      const bytes = await documents.get(input.logoRef);
+      if (!bytes) {
+        throw ApplicationFailure.nonRetryable(
+          `logo ${input.logoRef} non presente nell’archivio`,
+          'LogoNotFound',
+        );
+      }
+      const problems = checkLogo(bytes);
+      if (problems.length > 0) throw ApplicationFailure.nonRetryable(problems.join('; '), 'LogoInvalid');
+      await io.uploadLogo(input.serviceId, bytes.toString('base64'));
+      return { sha256: input.logoRef };
+    },
+
+    /**
+     * Copies the service's keys from IO to the Comune's portal inside this one activity: the keys never
+     * enter workflow history; only fingerprints come back.
+     */
+    async configurePortal(input: {
+      serviceId: string;
+      tenant: string;
+      slug: string;
+    }): Promise<{ portalServiceId: string; primaryKeyFingerprint: string }> {
+      const found = await portal.findServices(input.tenant, { identifier: input.slug });
+      const target = found[0];
+      if (!target) {
+        throw ApplicationFailure.nonRetryable(
+          `servizio "${input.slug}" non trovato sul portale del Comune (${input.tenant})`,
+          'PortalServiceNotFound',
+        );
+      }
+      const keys = await io.getKeys(input.serviceId);
+      await portal.setIoServiceParameters(input.tenant, target.id, {
+        IOserviceId: input.serviceId,
+        primaryKey: keys.primary_key,
+        secondaryKey: keys.secondary_key,
+      });
+      return { portalServiceId: target.id, primaryKeyFingerprint: fingerprint(keys.primary_key) };
+    },
+
+    /** A test message to PagoPA's sandbox fiscal code, the only recipient a service may write to before review. */
+    async sendTestMessage(input: { serviceId: string; serviceName: string }): Promise<{ messageId: string }> {
+      const keys = await io.getKeys(input.serviceId);
+      const sent = await messages.sendMessage(keys.primary_key, {
+        fiscal_code: SANDBOX_FISCAL_CODE,
+        time_to_live: 3600,
+        content: {
+          subject: `Messaggio di prova: ${input.serviceName}`.slice(0, 120),
+          markdown:
+            `Questo è un messaggio di prova del servizio **${input.serviceName}**, inviato per verificare ` +
+            'la configurazione prima della richiesta di pubblicazione su App IO.',
+        },
+      });
+      return { messageId: sent.id };
+    },
+
+    /** Submits for review unless it already is (or was approved): a retried submit is harmless. */
+    async submitForReview(input: { serviceId: string }): Promise<{ status: string }> {
+      const status = await io.getReviewStatus(input.serviceId);
+      if (status.value === 'submitted' || status.value === 'approved') return { status: status.value };
+      if (status.value !== 'draft') {
+        throw ApplicationFailure.nonRetryable(
+          `il servizio è in stato ${status.value}: aggiornarlo prima di inviarlo in revisione`,
+          'ServiceNotDraft',
+        );
+      }
+      try {
+        await io.submitForReview(input.serviceId, { auto_publish: false });
+      } catch (err) {
+        // A lost answer repeated by the client: the first PUT did submit, the second finds it submitted (409).
+        if (!(err instanceof HttpNonRetryableError && err.status === 409)) throw err;
+        const after = await io.getReviewStatus(input.serviceId);
+        if (after.value === 'draft') throw err;
+        return { status: after.value };
+      }
+      return { status: 'submitted' };
+    },
+
+    /**
+     * One poll of the review. While PagoPA is still reviewing it fails retryably: the activity's retry policy
+     * (backoff up to hours) is the polling schedule, and the workflow history records only the outcome.
+     */
+    async awaitReviewDecision(input: { serviceId: string }): Promise<ReviewDecision> {
+      const status = await io.getReviewStatus(input.serviceId);
+      switch (status.value) {
+        case 'approved':
+          return { outcome: 'approved' };
+        case 'rejected':
+          return { outcome: 'rejected', reason: status.reason?.trim() || 'dati incompleti o incorretti' };
+        case 'draft':
+          return { outcome: 'draft' };
+        case 'submitted':
+          throw ApplicationFailure.retryable('revisione PagoPA in corso', 'ReviewPending');
+        default:
+          throw ApplicationFailure.nonRetryable(`servizio in stato ${status.value}`, 'ServiceDeleted');
+      }
+    },
+
+    /** Publishes an approved service unless it already is: visible in the app, so it counts for funding. */
+    async ensurePublished(input: {
+      serviceId: string;
+    }): Promise<{ published: true; alreadyPublished: boolean }> {
+      const release = await io.getRelease(input.serviceId);
+      if (release?.status === 'published') return { published: true, alreadyPublished: true };
+      await io.publish(input.serviceId);
+      return { published: true, alreadyPublished: false };
+    },
+  };
+}

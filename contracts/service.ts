@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { serviceCardSchema, type CardIssue, type ServiceCard } from '../domain/service-card';
+
+/** The service child workflow's contract: one App IO service of one Comune, from card to publication. */
+
+export const serviceStatuses = [
+  'pending', // not started yet (parallelism cap)
+  'needs_correction', // the card breaks PagoPA's rules: waits for staff
+  'creating',
+  'configuring',
+  'in_review',
+  'rejected', // "dati incompleti o incorretti": waits for a corrected card
+  'publishing',
+  'active', // approved and visible in the app: counts toward funding
+  'cancelled',
+] as const;
+export const serviceStatusSchema = z.enum(serviceStatuses);
+export type ServiceStatus = z.infer<typeof serviceStatusSchema>;
+
+export const serviceStatusLabels: Record<ServiceStatus, string> = {
+  pending: 'In coda',
+  needs_correction: 'Scheda da correggere',
+  creating: 'Creazione su IO',
+  configuring: 'Configurazione',
+  in_review: 'In revisione PagoPA',
+  rejected: 'Dati incompleti o incorretti',
+  publishing: 'Pubblicazione',
+  active: 'Servizio attivo',
+  cancelled: 'Annullato',
+};
+
+export interface ServiceWorkflowInput {
+  comune: { ipaCode: string; name: string; fiscalCode: string; portalTenant: string };
+  slug: string;
+  card: ServiceCard;
+  parentWorkflowId: string;
+  reviewTracking: 'poll' | 'manual';
+  reviewPollInitialMinutes: number;
+  reviewPollMaxHours: number;
+}
+
+export interface ReviewRound {
+  round: number;
+  submittedAt: string;
+  decidedAt?: string;
+  outcome?: 'approved' | 'rejected';
+  reason?: string;
+  decidedBy?: string;
+}
+
+export interface ServiceState {
+  slug: string;
+  name: string;
+  status: ServiceStatus;
+  card: ServiceCard;
+  issues: CardIssue[];
+  ioServiceId?: string;
+  logoUploaded: boolean;
+  portalConfigured: boolean;
+  testMessageSent: boolean;
+  rounds: ReviewRound[];
+  timeline: { at: string; step: string; actor: string; detail?: string }[];
+}
+
+export const correctCardSchema = z.object({
+  actor: z.string().trim().min(1).max(120),
+  card: serviceCardSchema,
+});
+export type CorrectCard = z.infer<typeof correctCardSchema>;
+
+export const recordReviewOutcomeSchema = z
+  .object({
+    actor: z.string().trim().min(1).max(120),
+    outcome: z.enum(['approved', 'rejected']),
+    reason: z.string().trim().min(3).max(1000).optional(),
+  })
+  .refine((v) => v.outcome === 'approved' || v.reason, {
+    path: ['reason'],
+    message: 'motivo obbligatorio per un rifiuto',
+  });
+export type RecordReviewOutcome = z.infer<typeof recordReviewOutcomeSchema>;
+
+export const correctCardUpdate = defineUpdate<ServiceState, [CorrectCard]>('correctCard');
+export const recordReviewOutcomeUpdate = defineUpdate<ServiceState, [RecordReviewOutcome]>(
+  'recordReviewOutcome',
+);
+export const getServiceStateQuery = defineQuery<ServiceState>('getServiceState');

@@ -1,0 +1,71 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Activities, NotifyInput, ReviewDecision } from '../../activities';
+
+export interface MockBehaviour {
+  adherent?: boolean;
+  /** Decides each review: called with the service name and the round (1-based). */
+  review?: (serviceName: string, round: number) => ReviewDecision;
+}
+
+/**
+ * In-memory activities typed against the real factory, for orchestration tests: they record what the workflows
+ * asked for. The workflow code itself is never mocked.
+ */
+export function mockActivities(behaviour: MockBehaviour = {}) {
+  const notifications: NotifyInput[] = [];
+  const services = new Map<string, { name: string; rounds: number; status: string }>();
+  const calls: string[] = [];
+  let nextId = 1;
+  const activities: Activities = {
+    async checkAdhesion() {
+      calls.push('checkAdhesion');
+      if (behaviour.adherent === undefined) {
+        throw ApplicationFailure.nonRetryable('nessuna chiave Selfcare configurata', 'SelfcareNotConfigured');
+      }
+      return { adherent: behaviour.adherent, found: true, status: behaviour.adherent ? 'ACTIVE' : undefined };
+    },
+    async notify(input) {
+      if (!notifications.some((n) => n.id === input.id)) notifications.push(input);
+      return { status: 'sent' as const };
+    },
+    async ensureService({ card }) {
+      calls.push(`ensureService:${card.service_name}`);
+      for (const [id, s] of services)
+        if (s.name === card.service_name) return { serviceId: id, created: false };
+      const id = `01SERVICE${String(nextId++).padStart(17, '0')}`;
+      services.set(id, { name: card.service_name, rounds: 0, status: 'draft' });
+      return { serviceId: id, created: true };
+    },
+    async updateService({ serviceId }) {
+      calls.push(`updateService:${serviceId}`);
+      services.get(serviceId)!.status = 'draft';
+      return { status: 'draft' };
+    },
+    async uploadLogo({ logoRef }) {
+      return { sha256: logoRef };
+    },
+    async configurePortal() {
+      return { portalServiceId: 'portal-1', primaryKeyFingerprint: 'abcdef012345' };
+    },
+    async sendTestMessage() {
+      return { messageId: 'msg-1' };
+    },
+    async submitForReview({ serviceId }) {
+      const s = services.get(serviceId)!;
+      s.rounds += 1;
+      s.status = 'submitted';
+      calls.push(`submitForReview:${s.name}:${s.rounds}`);
+      return { status: 'submitted' };
+    },
+    async awaitReviewDecision({ serviceId }) {
+      const s = services.get(serviceId)!;
+      const decision = behaviour.review?.(s.name, s.rounds) ?? { outcome: 'approved' as const };
+      s.status = decision.outcome;
+      return decision;
+    },
+    async ensurePublished() {
+      return { published: true as const, alreadyPublished: false };
+    },
+  };
+  return { activities, notifications, services, calls };
+}

@@ -1,0 +1,37 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+
+/**
+ * Activity options in one place. Transient failures (5xx, 429, timeouts, SMTP 4xx) retry without limit, with
+ * backoff capped at 10 minutes: an outage slows journeys down, it never fails them. Non-retryable failures
+ * (4xx, rules broken) reach the workflow, which asks staff.
+ */
+// No maximumAttempts: unlimited retries.
+const durable = {
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
+} as const;
+
+export const io = proxyActivities<Activities>(durable);
+export const mail = proxyActivities<Pick<Activities, 'notify'>>(durable);
+
+/** The adhesion check falls back to staff quickly instead of retrying for long. */
+export const adhesion = proxyActivities<Pick<Activities, 'checkAdhesion'>>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumAttempts: 5 },
+});
+
+/**
+ * Review polling: each attempt asks IO once and fails with ReviewPending while PagoPA is still reviewing, so the
+ * retry policy is the polling schedule (no callback exists) and history records only the outcome.
+ */
+export function reviewPoller(initialMinutes: number, maxHours: number) {
+  return proxyActivities<Pick<Activities, 'awaitReviewDecision'>>({
+    startToCloseTimeout: '1 minute',
+    retry: {
+      initialInterval: `${initialMinutes} minutes`,
+      backoffCoefficient: 2,
+      maximumInterval: `${maxHours} hours`,
+    },
+  });
+}

@@ -1,0 +1,225 @@
+import { setHandler } from '@temporalio/workflow';
+import type { z } from 'zod';
+import {
+  moveDeadlineSchema,
+  moveDeadlineUpdate,
+  recordAdhesionSchema,
+  recordAdhesionUpdate,
+  recordDelegationDoneSchema,
+  recordDelegationDoneUpdate,
+  recordSignedFormSchema,
+  recordSignedFormUpdate,
+  recordTrackingFormSchema,
+  recordTrackingFormUpdate,
+  remindNowSchema,
+  remindNowUpdate,
+  stageLabels,
+  withdrawSchema,
+  withdrawUpdate,
+  type ComuneInput,
+  type ComuneState,
+} from '../contracts/comune';
+import { handledAfterDeadlineMove } from '../domain/deadlines';
+import { nowIso } from './clock';
+import { refuse, zodMessage } from './workflow-support';
+
+/** Flags the handlers raise for the main flow; carried across continue-as-new. */
+export interface ComuneSignals {
+  delegationDone: boolean;
+  remindNow: boolean;
+  /** Bumped when a manager moves the deadline, so pending escalation timers follow the new date. */
+  deadlineVersion: number;
+}
+
+interface HandlerContext {
+  input: ComuneInput;
+  state: ComuneState;
+  signals: ComuneSignals;
+  refresh: () => void;
+  nowMs: () => number;
+}
+
+function parsed<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) refuse(`${what}: ${zodMessage(result.error)}`);
+  return result.data;
+}
+
+function requireStage(state: ComuneState, allowed: ComuneState['stage'][], step: string): void {
+  if (!allowed.includes(state.stage)) {
+    refuse(
+      `«${step}» non è possibile ora: il Comune è nella fase «${stageLabels[state.stage]}»` +
+        ` (ammessa in: ${allowed.map((s) => stageLabels[s]).join(', ')}).`,
+    );
+  }
+}
+
+const OPEN_STAGES: ComuneState['stage'][] = [
+  'adhesion_check',
+  'delegation_requested',
+  'awaiting_signed_form',
+  'services',
+];
+
+/**
+ * Staff and manager steps as Updates. Each validator refuses a step that is malformed or out of order before it
+ * reaches history, with a sentence a person understands; each accepted step is recorded with its actor and time.
+ */
+export function registerComuneHandlers({ input, state, signals, refresh, nowMs }: HandlerContext): void {
+  const record = (step: string, actor: string, detail?: string) =>
+    state.timeline.push({ at: nowIso(), step, actor, ...(detail ? { detail } : {}) });
+
+  setHandler(
+    recordAdhesionUpdate,
+    (u) => {
+      state.scenario = u.adherent ? 'B' : 'A';
+      record(`Adesione registrata: scenario ${state.scenario}`, u.actor, u.note);
+      refresh();
+      return state;
+    },
+    {
+      validator: (u) => {
+        parsed(recordAdhesionSchema, u, 'Esito della verifica non valido');
+        requireStage(state, ['adhesion_check'], 'Registrare l’adesione');
+        if (state.scenario) refuse(`L’adesione è già registrata (scenario ${state.scenario}).`);
+        if (state.adhesionCheck === 'automatic') {
+          refuse('La verifica è in corso automaticamente su Selfcare: attendere il risultato.');
+        }
+      },
+    },
+  );
+
+  setHandler(
+    recordDelegationDoneUpdate,
+    (u) => {
+      signals.delegationDone = true;
+      state.delegation.completedAt = nowIso();
+      record('Delega completata su Selfcare', u.actor, u.note);
+      refresh();
+      return state;
+    },
+    {
+      validator: (u) => {
+        parsed(recordDelegationDoneSchema, u, 'Richiesta non valida');
+        requireStage(state, ['delegation_requested'], 'Registrare la delega');
+        if (signals.delegationDone) refuse('La delega è già registrata.');
+      },
+    },
+  );
+
+  setHandler(
+    recordSignedFormUpdate,
+    (u) => {
+      state.signedForm.record = { ...u.document, recordedAt: nowIso(), recordedBy: u.actor };
+      record(
+        'Modulo firmato registrato',
+        u.actor,
+        `${u.document.signerName} · ${u.document.sha256.slice(0, 12)}…`,
+      );
+      refresh();
+      return state;
+    },
+    {
+      validator: (u) => {
+        const v = parsed(recordSignedFormSchema, u, 'Modulo non valido');
+        requireStage(state, ['awaiting_signed_form'], 'Registrare il modulo firmato');
+        if (state.signedForm.record) refuse('Il modulo firmato è già registrato.');
+        const mayor = input.contacts.mayor.fiscalCode;
+        if (mayor && v.document.signerFiscalCode && v.document.signerFiscalCode.toUpperCase() !== mayor) {
+          refuse(
+            `Il modulo è firmato da ${v.document.signerName}, non dal Sindaco (codice fiscale diverso).`,
+          );
+        }
+      },
+    },
+  );
+
+  setHandler(
+    recordTrackingFormUpdate,
+    (u) => {
+      state.trackingForm = { recordedAt: nowIso(), recordedBy: u.actor };
+      record('Modulo di tracciamento registrato', u.actor, u.note);
+      refresh();
+      return state;
+    },
+    {
+      validator: (u) => {
+        parsed(recordTrackingFormSchema, u, 'Richiesta non valida');
+        requireStage(
+          state,
+          ['delegation_requested', 'awaiting_signed_form', 'services'],
+          'Registrare il modulo di tracciamento',
+        );
+        if (state.trackingForm) refuse('Il modulo di tracciamento è già registrato.');
+      },
+    },
+  );
+
+  setHandler(
+    moveDeadlineUpdate,
+    (u) => {
+      const previous = state.deadline;
+      state.deadline = u.deadline;
+      signals.deadlineVersion += 1;
+      state.escalationStepsHandled = [
+        ...handledAfterDeadlineMove(
+          nowMs(),
+          Date.parse(u.deadline),
+          input.settings.escalationLadderDays,
+          new Set(state.escalationStepsHandled),
+        ),
+      ];
+      if (state.late && Date.parse(u.deadline) > nowMs()) {
+        state.late = false;
+        state.lateSince = undefined;
+        state.escalationStepsHandled = state.escalationStepsHandled.filter((d) => d !== 0);
+      }
+      record('Scadenza spostata', u.actor, `${previous} → ${u.deadline}: ${u.reason}`);
+      refresh();
+      return state;
+    },
+    {
+      validator: (u) => {
+        const v = parsed(moveDeadlineSchema, u, 'Scadenza non valida');
+        requireStage(state, OPEN_STAGES, 'Spostare la scadenza');
+        if (Date.parse(v.deadline) === Date.parse(state.deadline))
+          refuse('La nuova scadenza è uguale a quella attuale.');
+      },
+    },
+  );
+
+  setHandler(
+    withdrawUpdate,
+    (u) => {
+      state.stage = 'withdrawn';
+      state.withdrawn = { at: nowIso(), by: u.actor, reason: u.reason };
+      record('Comune ritirato', u.actor, u.reason);
+      refresh();
+      return state;
+    },
+    {
+      validator: (u) => {
+        parsed(withdrawSchema, u, 'Richiesta non valida');
+        requireStage(state, OPEN_STAGES, 'Ritirare il Comune');
+      },
+    },
+  );
+
+  setHandler(
+    remindNowUpdate,
+    (u) => {
+      signals.remindNow = true;
+      record('Sollecito richiesto', u.actor);
+      return state;
+    },
+    {
+      validator: (u) => {
+        parsed(remindNowSchema, u, 'Richiesta non valida');
+        requireStage(state, ['delegation_requested', 'awaiting_signed_form'], 'Inviare un sollecito');
+        if (state.stage === 'delegation_requested' && signals.delegationDone) {
+          refuse('La delega è già registrata: nessun sollecito da inviare.');
+        }
+      },
+    },
+  );
+}

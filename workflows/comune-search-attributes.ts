@@ -1,0 +1,35 @@
+import { upsertSearchAttributes } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import type { ComuneState } from '../contracts/comune';
+import { searchAttributes as sa } from '../contracts/search-attributes';
+import { isAtRisk } from '../domain/journey';
+
+/**
+ * Keeps the Comune's search attributes current, upserting only what changed (each upsert is a history event, and
+ * services report often).
+ */
+export function searchAttributePublisher() {
+  const published = new Map<string, string>();
+  return (state: ComuneState, nowMs: number, ladderDays: readonly number[]): void => {
+    const pairs: SearchAttributeUpdatePair[] = [
+      { key: sa.ipaCode, value: state.ipaCode },
+      { key: sa.comuneName, value: state.name },
+      { key: sa.province, value: state.province },
+      { key: sa.stage, value: state.stage },
+      { key: sa.deadline, value: new Date(state.deadline) },
+      { key: sa.servicesActive, value: state.servicesActive },
+      { key: sa.servicesTotal, value: state.servicesTotal },
+      { key: sa.atRisk, value: isAtRisk(state, nowMs, ladderDays) },
+      { key: sa.late, value: state.late },
+      { key: sa.fundingAtRiskEur, value: state.funding.atRiskEur },
+      ...(state.scenario ? [{ key: sa.scenario, value: state.scenario }] : []),
+    ];
+    const changed = pairs.filter((pair) => {
+      const value = JSON.stringify(pair.value);
+      if (published.get(pair.key.name) === value) return false;
+      published.set(pair.key.name, value);
+      return true;
+    });
+    if (changed.length > 0) upsertSearchAttributes(changed);
+  };
+}

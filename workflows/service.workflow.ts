@@ -1,0 +1,318 @@
+import {
+  ActivityFailure,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  isCancellation,
+  log,
+  setHandler,
+  upsertSearchAttributes,
+  allHandlersFinished,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { serviceStatusChangedSignal } from '../contracts/comune';
+import { searchAttributes } from '../contracts/search-attributes';
+import {
+  correctCardSchema,
+  correctCardUpdate,
+  getServiceStateQuery,
+  recordReviewOutcomeSchema,
+  recordReviewOutcomeUpdate,
+  serviceStatusLabels,
+  type RecordReviewOutcome,
+  type ServiceState,
+  type ServiceStatus,
+  type ServiceWorkflowInput,
+} from '../contracts/service';
+import { serviceCardIssues, type ServiceCard } from '../domain/service-card';
+import type { ReviewDecision } from '../activities';
+import { io, reviewPoller } from './activity-proxies';
+import { nowIso } from './clock';
+import { describeFailure, notifySafely, refuse, zodMessage } from './workflow-support';
+
+/** History length past which a service continues as new between review rounds. */
+const CONTINUE_AS_NEW_AFTER_EVENTS = 2_000;
+
+/**
+ * One App IO service of one Comune: card → IO service → logo → portal keys → test message → review rounds →
+ * published. A broken card or an IO refusal never fails it: it waits for staff to correct the card.
+ */
+export async function serviceWorkflow(
+  input: ServiceWorkflowInput,
+  carried?: ServiceState,
+): Promise<ServiceState> {
+  const workflowId = workflowInfo().workflowId;
+  const state: ServiceState = carried ?? {
+    slug: input.slug,
+    name: input.card.service_name,
+    status: 'pending',
+    card: input.card,
+    issues: [],
+    logoUploaded: false,
+    portalConfigured: false,
+    testMessageSent: false,
+    rounds: [],
+    timeline: [],
+  };
+  let correction: ServiceCard | undefined;
+  let manualOutcome: RecordReviewOutcome | undefined;
+  const expected = { organizationFiscalCode: input.comune.fiscalCode };
+  const comune = { name: input.comune.name, ipaCode: input.comune.ipaCode };
+
+  setHandler(getServiceStateQuery, () => state);
+  setHandler(
+    correctCardUpdate,
+    (update) => {
+      correction = update.card;
+      state.card = update.card;
+      state.name = update.card.service_name;
+      state.issues = [];
+      state.timeline.push({ at: nowIso(), step: 'Scheda corretta', actor: update.actor });
+      return state;
+    },
+    {
+      validator: (update) => {
+        const parsed = correctCardSchema.safeParse(update);
+        if (!parsed.success) refuse(`Scheda non valida: ${zodMessage(parsed.error)}`);
+        if (state.status !== 'needs_correction' && state.status !== 'rejected') {
+          refuse(
+            `La scheda si corregge quando è da correggere o rifiutata; ora il servizio è «${serviceStatusLabels[state.status]}».`,
+          );
+        }
+        const issues = serviceCardIssues(parsed.data.card, expected);
+        if (issues.length > 0) {
+          refuse(
+            `La scheda corretta non rispetta ancora le regole PagoPA: ${issues.map((i) => i.message).join('; ')}`,
+          );
+        }
+      },
+    },
+  );
+  setHandler(
+    recordReviewOutcomeUpdate,
+    (update) => {
+      manualOutcome = update;
+      return state;
+    },
+    {
+      validator: (update) => {
+        const parsed = recordReviewOutcomeSchema.safeParse(update);
+        if (!parsed.success) refuse(`Esito non valido: ${zodMessage(parsed.error)}`);
+        if (state.status !== 'in_review') {
+          refuse(
+            `Un esito si registra solo per un servizio in revisione; ora è «${serviceStatusLabels[state.status]}».`,
+          );
+        }
+      },
+    },
+  );
+
+  async function setStatus(status: ServiceStatus, rejection?: { at: string; reason: string }): Promise<void> {
+    state.status = status;
+    upsertSearchAttributes([{ key: searchAttributes.serviceStatus, value: status }]);
+    try {
+      await getExternalWorkflowHandle(input.parentWorkflowId).signal(serviceStatusChangedSignal, {
+        slug: input.slug,
+        status,
+        ...(state.ioServiceId ? { ioServiceId: state.ioServiceId } : {}),
+        ...(rejection ? { rejection } : {}),
+        ...(state.issues.length > 0 ? { issues: state.issues } : {}),
+      });
+    } catch (err) {
+      // The Comune workflow may be closed (withdrawn): the service's own state stays authoritative.
+      log.warn('cannot signal the Comune workflow', { error: String(err) });
+    }
+  }
+
+  /** Waits for staff to send a (corrected) card, then applies it. */
+  async function awaitCorrection(): Promise<void> {
+    correction = undefined;
+    await condition(() => correction !== undefined);
+    correction = undefined;
+  }
+
+  /** Runs an IO step; a refusal that retrying cannot fix goes to staff, and the step runs again after their fix. */
+  async function withStaffRecovery<T>(step: string, run: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await run();
+      } catch (err) {
+        if (!(err instanceof ActivityFailure) || isCancellation(err)) throw err;
+        const message = describeFailure(err);
+        state.issues = [{ field: step, message }];
+        state.timeline.push({ at: nowIso(), step: `Bloccato: ${step}`, actor: 'sistema', detail: message });
+        await setStatus('needs_correction');
+        await notifySafely(state, {
+          id: `${workflowId}:blocked:${step}:${state.rounds.length}:${attempt}`,
+          kind: 'staff_alert',
+          comuneIpa: comune.ipaCode,
+          audience: { staff: true },
+          data: {
+            comune,
+            alert: `Servizio «${state.name}» bloccato: ${step}`,
+            missing: [message],
+            suggestedAction: 'Correggere la causa e reinviare la scheda del servizio dal back office.',
+          },
+        });
+        await awaitCorrection();
+      }
+    }
+  }
+
+  async function ensureValidCard(): Promise<void> {
+    for (let n = 1; ; n++) {
+      const issues = serviceCardIssues(state.card, expected);
+      if (issues.length === 0) return;
+      state.issues = issues;
+      await setStatus('needs_correction');
+      await notifySafely(state, {
+        id: `${workflowId}:card-issues:${state.rounds.length}:${n}`,
+        kind: 'staff_alert',
+        comuneIpa: comune.ipaCode,
+        audience: { staff: true },
+        data: {
+          comune,
+          alert: `Scheda del servizio «${state.name}» da correggere`,
+          missing: issues.map((i) => i.message),
+          suggestedAction: 'Correggere la scheda secondo le regole PagoPA e reinviarla dal back office.',
+        },
+      });
+      await awaitCorrection();
+    }
+  }
+
+  async function awaitReview(serviceId: string): Promise<ReviewDecision & { by: string }> {
+    if (input.reviewTracking === 'manual') {
+      await condition(() => manualOutcome !== undefined);
+    } else {
+      const poller = reviewPoller(input.reviewPollInitialMinutes, input.reviewPollMaxHours);
+      const scope = new CancellationScope();
+      const polled = scope.run(() => poller.awaitReviewDecision({ serviceId }));
+      const winner = await Promise.race([
+        polled.then((decision) => ({ decision })),
+        condition(() => manualOutcome !== undefined).then(() => ({ decision: undefined })),
+      ]);
+      if (winner.decision) return { ...winner.decision, by: 'PagoPA' };
+      scope.cancel();
+      await polled.catch(() => undefined); // cancelled on purpose: staff recorded the outcome
+    }
+    const outcome = manualOutcome!;
+    manualOutcome = undefined;
+    return outcome.outcome === 'approved'
+      ? { outcome: 'approved', by: outcome.actor }
+      : { outcome: 'rejected', reason: outcome.reason ?? 'dati incompleti o incorretti', by: outcome.actor };
+  }
+
+  try {
+    await ensureValidCard();
+    if (!state.ioServiceId) {
+      await setStatus('creating');
+      const { serviceId } = await withStaffRecovery('creazione su IO', () =>
+        io.ensureService({ card: state.card }),
+      );
+      state.ioServiceId = serviceId;
+      state.timeline.push({
+        at: nowIso(),
+        step: 'Servizio creato su IO',
+        actor: 'sistema',
+        detail: serviceId,
+      });
+    }
+    const serviceId = state.ioServiceId;
+    if (!state.logoUploaded || !state.portalConfigured || !state.testMessageSent)
+      await setStatus('configuring');
+    if (!state.logoUploaded) {
+      await withStaffRecovery('caricamento logo', () =>
+        io.uploadLogo({ serviceId, logoRef: state.card.logo_ref }),
+      );
+      state.logoUploaded = true;
+    }
+    if (!state.portalConfigured) {
+      const result = await withStaffRecovery('configurazione portale', () =>
+        io.configurePortal({ serviceId, tenant: input.comune.portalTenant, slug: input.slug }),
+      );
+      state.portalConfigured = true;
+      state.timeline.push({
+        at: nowIso(),
+        step: 'Chiavi configurate sul portale',
+        actor: 'sistema',
+        detail: `chiave ${result.primaryKeyFingerprint}…`,
+      });
+    }
+    if (!state.testMessageSent) {
+      await withStaffRecovery('messaggio di prova', () =>
+        io.sendTestMessage({ serviceId, serviceName: state.card.service_name }),
+      );
+      state.testMessageSent = true;
+    }
+
+    for (;;) {
+      const open = state.rounds.at(-1);
+      if (!open || open.outcome) {
+        await withStaffRecovery('invio in revisione', () => io.submitForReview({ serviceId }));
+        state.rounds.push({ round: state.rounds.length + 1, submittedAt: nowIso() });
+      }
+      const round = state.rounds.at(-1)!;
+      await setStatus('in_review');
+      const decision = await awaitReview(serviceId);
+      if (decision.outcome === 'draft') {
+        round.outcome = 'rejected';
+        round.reason = 'richiesta di pubblicazione annullata su IO: nuovo invio';
+        round.decidedAt = nowIso();
+        continue;
+      }
+      round.decidedAt = nowIso();
+      round.decidedBy = decision.by;
+      round.outcome = decision.outcome;
+      if (decision.outcome === 'approved') {
+        await setStatus('publishing');
+        await withStaffRecovery('pubblicazione', () => io.ensurePublished({ serviceId }));
+        state.timeline.push({ at: nowIso(), step: 'Servizio attivo su App IO', actor: decision.by });
+        await setStatus('active');
+        return state;
+      }
+      round.reason = decision.reason;
+      state.timeline.push({
+        at: round.decidedAt,
+        step: 'Rifiutato da PagoPA',
+        actor: decision.by,
+        detail: decision.reason,
+      });
+      await setStatus('rejected', { at: round.decidedAt, reason: decision.reason });
+      await notifySafely(state, {
+        id: `${workflowId}:rejected:${round.round}`,
+        kind: 'service_rejected',
+        comuneIpa: comune.ipaCode,
+        audience: { staff: true },
+        data: {
+          comune,
+          serviceName: state.name,
+          serviceId,
+          reason: decision.reason,
+          round: round.round,
+          rejectedAt: round.decidedAt,
+          missing: [`Correggere la scheda secondo il motivo indicato: ${decision.reason}`],
+        },
+      });
+      await awaitCorrection();
+      await withStaffRecovery('aggiornamento su IO', () => io.updateService({ serviceId, card: state.card }));
+      if (
+        workflowInfo().historyLength > CONTINUE_AS_NEW_AFTER_EVENTS ||
+        workflowInfo().continueAsNewSuggested
+      ) {
+        await condition(allHandlersFinished);
+        await continueAsNew<typeof serviceWorkflow>(input, state);
+      }
+    }
+  } catch (err) {
+    if (isCancellation(err)) {
+      // Withdrawn with its Comune: record it, tell the parent, and end as cancelled.
+      await CancellationScope.nonCancellable(async () => {
+        state.timeline.push({ at: nowIso(), step: 'Servizio annullato', actor: 'sistema' });
+        await setStatus('cancelled');
+      });
+    }
+    throw err;
+  }
+}
