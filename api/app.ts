@@ -1,33 +1,65 @@
+import path from 'node:path';
 import express, { type Express } from 'express';
-import type { Client } from '@temporalio/client';
-import type { Logger } from '../common/logger';
-import type { FileOutbox } from '../integrations/mail';
+import helmet from 'helmet';
+import { authenticate } from './auth/authenticate';
+import type { ApiContext } from './context';
+import { ApiBuilder } from './endpoint';
 import { checkHealth } from './health';
 import { errorHandler, notFoundHandler } from './problem';
 import { requestLogger } from './request-logger';
-import { outboxRouter } from './routes/outbox';
+import { registerAdminRoutes } from './routes/admin';
+import { registerComuniRoutes } from './routes/comuni';
+import { registerLogoRoutes } from './routes/logos';
+import { registerOutboxRoutes } from './routes/outbox';
+import { registerPortfolioRoutes } from './routes/portfolio';
+import { registerStepRoutes } from './routes/steps';
 
-export interface ApiDependencies {
-  client: Client;
-  namespace: string;
-  taskQueue: string;
-  logger: Logger;
-  /** The local SMTP catcher's outbox, when e-mails are caught instead of sent. */
-  outbox?: FileOutbox;
-}
+export type { ApiContext } from './context';
 
-export function createApp(deps: ApiDependencies): Express {
+/** Extra route groups (imports, bulk jobs) registered by their modules. */
+export type RouteModule = (api: ApiBuilder, ctx: ApiContext) => void;
+
+export function createApp(ctx: ApiContext, modules: RouteModule[] = []): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use(requestLogger(deps.logger));
-  app.use(express.json({ limit: '1mb' }));
+  app.set('trust proxy', 'loopback');
+  app.use(requestLogger(ctx.logger));
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: { 'script-src': ["'self'"], 'img-src': ["'self'", 'data:'], 'style-src': ["'self'", "'unsafe-inline'"] },
+      },
+    }),
+  );
 
   app.get('/health', async (_req, res) => {
-    const report = await checkHealth(deps.client, deps.namespace, deps.taskQueue);
+    const report = await checkHealth(ctx.client, ctx.namespace, ctx.taskQueue);
     res.status(report.status === 'ok' ? 200 : 503).json(report);
   });
 
-  app.use('/api/v1/outbox', outboxRouter(deps.outbox));
+  const api = new ApiBuilder();
+  registerComuniRoutes(api, ctx);
+  registerStepRoutes(api, ctx);
+  registerPortfolioRoutes(api, ctx);
+  registerLogoRoutes(api, ctx);
+  registerOutboxRoutes(api, ctx.outbox);
+  registerAdminRoutes(api, ctx);
+  for (const register of modules) register(api, ctx);
+
+  const openApi = api.openApiDocument();
+  app.get('/api/v1/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
+  const swaggerUi = path.dirname(require.resolve('swagger-ui-dist/package.json'));
+  app.use('/api/v1/docs/assets', express.static(swaggerUi, { index: false }));
+  app.use('/api/v1/docs', express.static(path.join(__dirname, 'docs'), { index: 'index.html' }));
+
+  app.use('/api/v1', express.json({ limit: '1mb' }), authenticate(ctx.tokens, ctx.oidc), api.router);
+
+  // The console: static files (HTML, CSS, JS modules) served by the API itself.
+  const consoleDir = path.join(__dirname, 'console');
+  app.get('/', (_req, res) => res.sendFile(path.join(consoleDir, 'index.html')));
+  app.use('/', express.static(consoleDir));
 
   app.use(notFoundHandler);
   app.use(errorHandler);

@@ -1,22 +1,46 @@
+import path from 'node:path';
 import { loadConfigOrExit } from '../common/config';
 import { createLogger } from '../common/logger';
 import { connectClient } from '../common/temporal';
+import { FileSystemDocumentStore } from '../integrations/documents/document-store';
 import { FileOutbox } from '../integrations/mail';
 import { createApp } from './app';
+import { FileTokenStore } from './auth/token-store';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger('api', config.LOG_LEVEL);
   const client = await connectClient(config);
+  const tokens = new FileTokenStore(path.join(config.dataDir, 'auth', 'tokens.json'));
+  if (!tokens.hasActiveAdmin()) {
+    // First start: one admin token, shown once here and stored only as a hash.
+    const { token } = tokens.create({ name: 'amministratore', role: 'admin', createdBy: 'primo avvio' });
+    process.stdout.write(
+      `\n  Primo avvio: token amministratore (mostrato una sola volta, conservalo):\n\n    ${token}\n\n` +
+        `  Crea altri token dalla console o con: npm run token -- create --name <nome> --role staff|manager|admin\n\n`,
+    );
+  }
   const app = createApp({
     client,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     logger,
+    documents: new FileSystemDocumentStore(path.join(config.dataDir, 'documents')),
+    tokens,
+    oidc:
+      config.OIDC_ISSUER && config.OIDC_AUDIENCE && config.OIDC_JWKS_URL
+        ? {
+            issuer: config.OIDC_ISSUER,
+            audience: config.OIDC_AUDIENCE,
+            jwksUrl: config.OIDC_JWKS_URL,
+            rolesClaim: config.OIDC_ROLES_CLAIM,
+          }
+        : undefined,
     outbox: config.MAIL_OUTBOX_DIR ? new FileOutbox(config.MAIL_OUTBOX_DIR) : undefined,
+    temporalUiUrl: config.temporalUiUrl,
   });
   const server = app.listen(config.PORT, config.HOST, () => {
-    logger.info({ url: `http://${config.HOST}:${config.PORT}` }, 'API listening');
+    logger.info({ url: `http://${config.HOST}:${config.PORT}`, console: `http://${config.HOST}:${config.PORT}/` }, 'API listening');
   });
   const stop = (signal: string) => {
     logger.info({ signal }, 'API stopping');

@@ -56,6 +56,17 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next)
     });
     return;
   }
+  if ((err as { name?: string }).name === 'MulterError') {
+    const code = (err as { code?: string }).code;
+    sendProblem(res, {
+      type: 'about:blank',
+      title: code === 'LIMIT_FILE_SIZE' ? 'File troppo grande' : 'Caricamento non valido',
+      status: code === 'LIMIT_FILE_SIZE' ? 413 : 400,
+      detail: (err as Error).message,
+      instance: req.path,
+    });
+    return;
+  }
   // body-parser errors (malformed JSON, too large) carry a status.
   const status =
     (err as { status?: number; statusCode?: number }).status ?? (err as { statusCode?: number }).statusCode;

@@ -99,6 +99,28 @@ export const configSchema = z.object({
     .or(z.literal('').transform(() => undefined)),
   PARTNER_CONTACT_PHONE: optionalString,
 
+  // The partner's delegate each Comune appoints as Selfcare "Amministratore", and card defaults.
+  DELEGATE_GIVEN_NAME: z.string().trim().min(1).default('Mario'),
+  DELEGATE_SURNAME: z.string().trim().min(1).default('Rossi'),
+  DELEGATE_FISCAL_CODE: z
+    .string()
+    .regex(/^[A-Z0-9]{16}$/i, '16-character personal fiscal code')
+    .default('RSSMRA85T10A562S'),
+  DELEGATE_EMAIL: z.email().default('delegato@partner.example'),
+  /** `;`-separated IPv4 CIDRs the portal calls IO from (authorized_cidrs of every card). */
+  PARTNER_AUTHORIZED_CIDRS: z.string().min(9).default('203.0.113.10/32'),
+  PARTNER_SUPPORT_URL: optionalUrl,
+  /** A 300×300 PNG used as logo when a Comune has none uploaded; unset: a plain white placeholder. */
+  DEFAULT_LOGO_PATH: optionalString,
+  CONTRACT_DURATION_DAYS: z.coerce.number().int().min(1).max(1000).default(240),
+
+  // API security.
+  /** OIDC JWTs accepted besides back-office tokens when set (issuer, audience and JWKS URL). */
+  OIDC_ISSUER: optionalUrl,
+  OIDC_AUDIENCE: optionalString,
+  OIDC_JWKS_URL: optionalUrl,
+  OIDC_ROLES_CLAIM: z.string().min(1).default('roles'),
+
   // Journey defaults applied to Comuni started from now on.
   REMINDER_INTERVAL_DAYS: positive(7),
   ESCALATION_LADDER_DAYS: z
@@ -154,6 +176,11 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (c.IO_MANAGE_BASE_URL && !c.IO_MANAGE_API_KEY) {
     throw new ConfigError([
       { variable: 'IO_MANAGE_API_KEY', message: 'required when IO_MANAGE_BASE_URL is set' },
+    ]);
+  }
+  if (c.OIDC_ISSUER && (!c.OIDC_AUDIENCE || !c.OIDC_JWKS_URL)) {
+    throw new ConfigError([
+      { variable: c.OIDC_AUDIENCE ? 'OIDC_JWKS_URL' : 'OIDC_AUDIENCE', message: 'required when OIDC_ISSUER is set' },
     ]);
   }
   if (c.SELFCARE_API_KEY && !c.SELFCARE_BASE_URL && c.IO_MANAGE_BASE_URL) {

@@ -158,6 +158,10 @@ export interface SignedFormRecord {
 
 export interface ComuneState {
   ipaCode: string;
+  /** The Mayor's fiscal code when known: the signed form's signer must match it. */
+  mayorFiscalCode?: string;
+  /** When the current stage began ("since when" in the task inbox). */
+  stageSince: string;
   name: string;
   province: string;
   population: number;
@@ -250,6 +254,8 @@ export const getComuneStateQuery = defineQuery<ComuneState>('getComuneState');
 export const serviceStatusChangedSchema = z.object({
   slug: z.string(),
   status: serviceStatusSchema,
+  /** The service's current name: a corrected card may rename it. */
+  name: z.string().optional(),
   ioServiceId: z.string().optional(),
   rejection: z.object({ at: z.string(), reason: z.string() }).optional(),
   issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),

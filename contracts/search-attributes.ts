@@ -17,6 +17,10 @@ export const searchAttributes = {
   atRisk: defineSearchAttributeKey('IoAtRisk', SearchAttributeType.BOOL),
   late: defineSearchAttributeKey('IoLate', SearchAttributeType.BOOL),
   fundingAtRiskEur: defineSearchAttributeKey('IoFundingAtRiskEur', SearchAttributeType.DOUBLE),
+  fundingSecuredEur: defineSearchAttributeKey('IoFundingSecuredEur', SearchAttributeType.DOUBLE),
+  fundingLostEur: defineSearchAttributeKey('IoFundingLostEur', SearchAttributeType.DOUBLE),
+  /** When the Comune entered its stage, or the service its status: "since when" in the task inbox. */
+  stageSince: defineSearchAttributeKey('IoStageSince', SearchAttributeType.DATETIME),
   serviceStatus: defineSearchAttributeKey('IoServiceStatus', SearchAttributeType.KEYWORD),
 } as const;
 

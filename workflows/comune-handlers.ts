@@ -19,7 +19,7 @@ import {
   type ComuneInput,
   type ComuneState,
 } from '../contracts/comune';
-import { handledAfterDeadlineMove } from '../domain/deadlines';
+import { handledAfterDeadlineMove, nextStep } from '../domain/deadlines';
 import { nowIso } from './clock';
 import { refuse, zodMessage } from './workflow-support';
 
@@ -174,6 +174,14 @@ export function registerComuneHandlers({ input, state, signals, refresh, nowMs }
         state.lateSince = undefined;
         state.escalationStepsHandled = state.escalationStepsHandled.filter((d) => d !== 0);
       }
+      // What the ladder will arm next against the new date (the ladder itself re-arms after this handler).
+      const next = nextStep(
+        nowMs(),
+        Date.parse(u.deadline),
+        input.settings.escalationLadderDays,
+        new Set(state.escalationStepsHandled),
+      );
+      state.nextEscalationAt = next ? new Date(next.atMs).toISOString() : undefined;
       record('Scadenza spostata', u.actor, `${previous} → ${u.deadline}: ${u.reason}`);
       refresh();
       return state;
@@ -192,6 +200,7 @@ export function registerComuneHandlers({ input, state, signals, refresh, nowMs }
     withdrawUpdate,
     (u) => {
       state.stage = 'withdrawn';
+      state.stageSince = nowIso();
       state.withdrawn = { at: nowIso(), by: u.actor, reason: u.reason };
       record('Comune ritirato', u.actor, u.reason);
       refresh();

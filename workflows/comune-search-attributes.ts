@@ -22,6 +22,9 @@ export function searchAttributePublisher() {
       { key: sa.atRisk, value: isAtRisk(state, nowMs, ladderDays) },
       { key: sa.late, value: state.late },
       { key: sa.fundingAtRiskEur, value: state.funding.atRiskEur },
+      { key: sa.fundingSecuredEur, value: state.funding.securedEur },
+      { key: sa.fundingLostEur, value: state.funding.lostEur },
+      { key: sa.stageSince, value: new Date(state.stageSince) },
       ...(state.scenario ? [{ key: sa.scenario, value: state.scenario }] : []),
     ];
     const changed = pairs.filter((pair) => {

@@ -64,6 +64,7 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
   };
   const enter = (stage: Stage, actor: string, detail?: string) => {
     state.stage = stage;
+    state.stageSince = nowIso();
     state.timeline.push({ at: nowIso(), step: `Fase: ${stage}`, actor, ...(detail ? { detail } : {}) });
     state.reminders = {
       ...state.reminders,
@@ -82,6 +83,7 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
     const service = state.services.find((s) => s.slug === change.slug);
     if (!service) return;
     service.status = change.status;
+    if (change.name) service.name = change.name;
     service.updatedAt = nowIso();
     if (change.ioServiceId) service.ioServiceId = change.ioServiceId;
     if (change.rejection) service.rejections.push(change.rejection);
@@ -90,8 +92,9 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
   });
   refresh();
 
-  // Deadline escalations run beside the stages for the whole journey.
-  void runEscalations({ input, state, signals, terminal, refresh, notify: notifications });
+  // Deadline escalations run beside the stages for the whole journey; awaited before the run closes, so the
+  // final state (the result, the withdrawal failure's details) includes the ladder's own last changes.
+  const escalations = runEscalations({ input, state, signals, terminal, refresh, notify: notifications });
 
   /** Waits on the Comune with reminders every N days; staff hear of it after the second. */
   async function waitOnComune(
@@ -261,6 +264,7 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
     }
   }
 
+  await escalations;
   if (state.stage === 'withdrawn') {
     await withdrawChildren();
     await condition(allHandlersFinished);
@@ -277,6 +281,8 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
 function initialState(input: ComuneInput): ComuneState {
   return {
     ipaCode: input.comune.ipaCode,
+    ...(input.contacts.mayor.fiscalCode ? { mayorFiscalCode: input.contacts.mayor.fiscalCode } : {}),
+    stageSince: nowIso(),
     name: input.comune.name,
     province: input.comune.province,
     population: input.comune.population,

@@ -28,7 +28,7 @@ import {
 import { serviceCardIssues, type ServiceCard } from '../domain/service-card';
 import type { ReviewDecision } from '../activities';
 import { io, reviewPoller } from './activity-proxies';
-import { nowIso } from './clock';
+import { nowIso, workflowNowMs } from './clock';
 import { describeFailure, notifySafely, refuse, zodMessage } from './workflow-support';
 
 /** History length past which a service continues as new between review rounds. */
@@ -61,6 +61,13 @@ export async function serviceWorkflow(
   const comune = { name: input.comune.name, ipaCode: input.comune.ipaCode };
 
   setHandler(getServiceStateQuery, () => state);
+  if (!carried) {
+    // Lets the task inbox show the Comune of each service without querying it.
+    upsertSearchAttributes([
+      { key: searchAttributes.ipaCode, value: input.comune.ipaCode },
+      { key: searchAttributes.comuneName, value: input.comune.name },
+    ]);
+  }
   setHandler(
     correctCardUpdate,
     (update) => {
@@ -110,11 +117,15 @@ export async function serviceWorkflow(
 
   async function setStatus(status: ServiceStatus, rejection?: { at: string; reason: string }): Promise<void> {
     state.status = status;
-    upsertSearchAttributes([{ key: searchAttributes.serviceStatus, value: status }]);
+    upsertSearchAttributes([
+      { key: searchAttributes.serviceStatus, value: status },
+      { key: searchAttributes.stageSince, value: new Date(workflowNowMs()) },
+    ]);
     try {
       await getExternalWorkflowHandle(input.parentWorkflowId).signal(serviceStatusChangedSignal, {
         slug: input.slug,
         status,
+        name: state.name,
         ...(state.ioServiceId ? { ioServiceId: state.ioServiceId } : {}),
         ...(rejection ? { rejection } : {}),
         ...(state.issues.length > 0 ? { issues: state.issues } : {}),
@@ -125,9 +136,11 @@ export async function serviceWorkflow(
     }
   }
 
-  /** Waits for staff to send a (corrected) card, then applies it. */
+  /**
+   * Waits for staff to send a (corrected) card. The update handler already applied it; a correction sent while
+   * the status was being reported (before this wait began) counts too, so it is consumed, never reset here.
+   */
   async function awaitCorrection(): Promise<void> {
-    correction = undefined;
     await condition(() => correction !== undefined);
     correction = undefined;
   }

@@ -1,49 +1,63 @@
-import { Router } from 'express';
-import { z } from 'zod';
 import type { FileOutbox } from '../../integrations/mail';
+import type { ApiBuilder } from '../endpoint';
 import { HttpProblem } from '../problem';
-import { parse } from '../validate';
+import { z } from '../zod';
 
-const listQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
-  to: z.string().trim().min(3).max(254).optional(),
-  comune: z
-    .string()
-    .trim()
-    .toLowerCase()
-    .regex(/^[a-z0-9_]{2,20}$/)
-    .optional(),
-});
+const messageSchema = z
+  .object({
+    id: z.string(),
+    subject: z.string(),
+    to: z.array(z.string()),
+    cc: z.array(z.string()).optional(),
+    receivedAt: z.string(),
+    text: z.string().optional(),
+  })
+  .loose()
+  .openapi('OutboxMessage');
 
 /** Every e-mail the local SMTP catcher received: what would have gone out, for demos and checks. */
-export function outboxRouter(outbox: FileOutbox | undefined): Router {
-  const router = Router();
+export function registerOutboxRoutes(api: ApiBuilder, outbox: FileOutbox | undefined): void {
   const requireOutbox = (): FileOutbox => {
     if (!outbox) {
-      throw new HttpProblem(
-        404,
-        'Outbox non disponibile',
-        'le e-mail partono da un server SMTP reale (SMTP_HOST)',
-      );
+      throw new HttpProblem(404, 'Outbox non disponibile', 'le e-mail partono da un server SMTP reale (SMTP_HOST)');
     }
     return outbox;
   };
-  router.get('/', async (req, res) => {
-    const q = parse(listQuerySchema, req, 'query');
-    const page = await requireOutbox().listOutbox({
-      limit: q.limit,
-      offset: q.offset,
-      to: q.to,
-      comuneIpa: q.comune,
-    });
-    res.json(page);
+  api.add({
+    method: 'get',
+    path: '/outbox',
+    summary: 'E-mail inviate (catturate dal server SMTP locale), le più recenti per prime',
+    tags: ['E-mail'],
+    role: 'staff',
+    query: z.object({
+      limit: z.coerce.number().int().min(1).max(500).default(50),
+      offset: z.coerce.number().int().min(0).default(0),
+      to: z.string().trim().min(3).max(254).optional(),
+      comune: z.string().trim().toLowerCase().regex(/^[a-z0-9_]{2,20}$/, 'codice IPA').optional(),
+    }),
+    response: z.object({ total: z.number(), limit: z.number(), offset: z.number(), items: z.array(messageSchema) }),
+    errors: { 404: 'Outbox non disponibile' },
+    handler: async ({ query }) =>
+      (await requireOutbox().listOutbox({
+        limit: query.limit,
+        offset: query.offset,
+        to: query.to,
+        comuneIpa: query.comune,
+      })) as unknown as { total: number; limit: number; offset: number; items: z.infer<typeof messageSchema>[] },
   });
-  router.get('/:id', async (req, res) => {
-    const id = parse(z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/) }), req, 'params').id;
-    const message = await requireOutbox().getMessage(id);
-    if (!message) throw new HttpProblem(404, 'Messaggio non trovato');
-    res.json(message);
+  api.add({
+    method: 'get',
+    path: '/outbox/:id',
+    summary: 'Una e-mail dell’outbox, con testo e HTML',
+    tags: ['E-mail'],
+    role: 'staff',
+    params: z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'identificativo del messaggio') }),
+    response: messageSchema,
+    errors: { 404: 'Messaggio non trovato' },
+    handler: async ({ params }) => {
+      const message = await requireOutbox().getMessage(params.id);
+      if (!message) throw new HttpProblem(404, 'Messaggio non trovato');
+      return message as unknown as z.infer<typeof messageSchema>;
+    },
   });
-  return router;
 }

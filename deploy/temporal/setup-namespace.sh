@@ -23,6 +23,9 @@ IoAtRisk Bool
 IoLate Bool
 IoFundingAtRiskEur Double
 IoServiceStatus Keyword
+IoFundingSecuredEur Double
+IoFundingLostEur Double
+IoStageSince Datetime
 '
 
 # As in the official compose scripts: dial the service's IPv4 address, not a name that may resolve to IPv6 first.

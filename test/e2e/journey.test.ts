@@ -1,9 +1,6 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { temporal } from '@temporalio/proto';
 import {
   getComuneStateQuery,
   recordDelegationDoneUpdate,
@@ -17,6 +14,7 @@ import { startActivityHarness, type ActivityHarness } from '../activities/harnes
 import { comuneInput } from '../support/fixtures';
 import { createDevServerEnv, workflowBundle } from '../support/temporal-env';
 import { waitFor } from '../support/wait';
+import { recordHistoriesIfAsked } from '../support/record-histories';
 
 /**
  * End to end on a real dev server: the real activities and clients against the sandbox over HTTP, a real SMTP
@@ -70,16 +68,26 @@ describe('a Comune journey end to end (dev server, sandbox, SMTP)', () => {
       };
 
       // Selfcare in the sandbox knows Trento as adherent: scenario B, decided automatically.
-      const delegation = await waitFor('delegation requested', stateIs((s) => s.stage === 'delegation_requested'));
+      const delegation = await waitFor(
+        'delegation requested',
+        stateIs((s) => s.stage === 'delegation_requested'),
+      );
       expect(delegation.scenario).toBe('B');
       await handle.executeUpdate(recordDelegationDoneUpdate, { args: [{ actor: 'staff:laura.conti' }] });
       await handle.executeUpdate(recordTrackingFormUpdate, { args: [{ actor: 'staff:laura.conti' }] });
-      await waitFor('awaiting the signed form', stateIs((s) => s.stage === 'awaiting_signed_form'));
+      await waitFor(
+        'awaiting the signed form',
+        stateIs((s) => s.stage === 'awaiting_signed_form'),
+      );
       await handle.executeUpdate(recordSignedFormUpdate, {
         args: [
           {
             actor: 'staff:laura.conti',
-            document: { sha256: 'c'.repeat(64), signerName: 'Franco Ianeselli', signerFiscalCode: 'NSLFNC79A01L378X' },
+            document: {
+              sha256: 'c'.repeat(64),
+              signerName: 'Franco Ianeselli',
+              signerFiscalCode: 'NSLFNC79A01L378X',
+            },
           },
         ],
       });
@@ -127,7 +135,11 @@ describe('a Comune journey end to end (dev server, sandbox, SMTP)', () => {
       const outbox = await harness.catcher.outbox.listOutbox({ limit: 100 });
       const subjects = outbox.items.map((m) => m.subject);
       expect(subjects.some((s) => /Amministratore/i.test(s))).toBe(true);
-      expect(outbox.items.some((m) => /Mensa scolastica/.test(m.subject) && m.to.includes(harness.deps.partner.staffEmails[0]!))).toBe(true);
+      expect(
+        outbox.items.some(
+          (m) => /Mensa scolastica/.test(m.subject) && m.to.includes(harness.deps.partner.staffEmails[0]!),
+        ),
+      ).toBe(true);
 
       // No key value of any service appears in any history of the journey.
       const keys: string[] = [];
@@ -135,29 +147,15 @@ describe('a Comune journey end to end (dev server, sandbox, SMTP)', () => {
         const k = await harness.io.getKeys(service.id);
         keys.push(k.primary_key, k.secondary_key);
       }
-      const handles: WorkflowHandle[] = [handle, ...input.services.map((s) => env.client.workflow.getHandle(serviceWorkflowId(ipa, s.slug)))];
-      const histories: Record<string, temporal.api.history.v1.IHistory> = {};
+      const handles: WorkflowHandle[] = [
+        handle,
+        ...input.services.map((s) => env.client.workflow.getHandle(serviceWorkflowId(ipa, s.slug))),
+      ];
       for (const h of handles) {
-        const history = await h.fetchHistory();
-        const text = JSON.stringify(history);
+        const text = JSON.stringify(await h.fetchHistory());
         for (const key of keys) expect(text.includes(key)).toBe(false);
-        histories[h.workflowId] = history;
       }
-      recordHistoriesIfAsked(histories);
+      await recordHistoriesIfAsked('e2e', [handle, mensa, handles[1]!]);
     });
   });
 });
-
-/** `RECORD_HISTORIES=1` stores this run's histories for the replay tests (test/replay/histories). */
-function recordHistoriesIfAsked(histories: Record<string, temporal.api.history.v1.IHistory>): void {
-  if (process.env.RECORD_HISTORIES !== '1') return;
-  const dir = path.resolve(__dirname, '../replay/histories');
-  fs.mkdirSync(dir, { recursive: true });
-  for (const [workflowId, history] of Object.entries(histories)) {
-    if (!/^comune:|^service:c_l378:(mensa|tari)$/.test(workflowId)) continue;
-    fs.writeFileSync(
-      path.join(dir, `e2e-${workflowId.replace(/[:]/g, '_')}.json`),
-      JSON.stringify(temporal.api.history.v1.History.fromObject(history).toJSON()),
-    );
-  }
-}

@@ -2,12 +2,10 @@ import request from 'supertest';
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createApp } from '../../api/app';
-import { createLogger } from '../../common/logger';
+import { testApiContext } from '../support/api-context';
 import { createWorker } from '../../worker/create-worker';
 import { createDevServerEnv, workflowBundle } from '../support/temporal-env';
 import { waitFor } from '../support/wait';
-
-const logger = createLogger('test', 'silent');
 
 describe('GET /health', () => {
   let env: TestWorkflowEnvironment;
@@ -20,7 +18,8 @@ describe('GET /health', () => {
 
   it('answers 503 until a worker polls the task queue, then 200', async () => {
     const taskQueue = 'health-check';
-    const app = createApp({ client: env.client, namespace: 'default', taskQueue, logger });
+    const { ctx, cleanup } = testApiContext(env.client, { taskQueue });
+    const app = createApp(ctx);
 
     const before = await request(app).get('/health');
     expect(before.status).toBe(503);
@@ -41,15 +40,18 @@ describe('GET /health', () => {
       expect(healthy.body.worker.polling).toBe(true);
       expect(healthy.body.status).toBe('ok');
     });
+    cleanup();
   });
 
   it('answers 503 when Temporal cannot be reached', async () => {
     const connection = Connection.lazy({ address: '127.0.0.1:1' });
     const client = new Client({ connection });
-    const app = createApp({ client, namespace: 'default', taskQueue: 'x', logger });
+    const { ctx, cleanup } = testApiContext(client, { taskQueue: 'x' });
+    const app = createApp(ctx);
     const res = await request(app).get('/health');
     expect(res.status).toBe(503);
     expect(res.body.temporal.reachable).toBe(false);
     await connection.close();
+    cleanup();
   });
 });

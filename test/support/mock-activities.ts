@@ -5,6 +5,8 @@ export interface MockBehaviour {
   adherent?: boolean;
   /** Decides each review: called with the service name and the round (1-based). */
   review?: (serviceName: string, round: number) => ReviewDecision;
+  /** PagoPA never decides: every review poll fails with a retryable ReviewPending, as the real activity does. */
+  reviewPending?: boolean;
 }
 
 /**
@@ -25,6 +27,7 @@ export function mockActivities(behaviour: MockBehaviour = {}) {
       return { adherent: behaviour.adherent, found: true, status: behaviour.adherent ? 'ACTIVE' : undefined };
     },
     async notify(input) {
+      calls.push(`notify:${input.id}`);
       if (!notifications.some((n) => n.id === input.id)) notifications.push(input);
       return { status: 'sent' as const };
     },
@@ -59,6 +62,9 @@ export function mockActivities(behaviour: MockBehaviour = {}) {
     },
     async awaitReviewDecision({ serviceId }) {
       const s = services.get(serviceId)!;
+      if (behaviour.reviewPending) {
+        throw ApplicationFailure.retryable('revisione PagoPA in corso', 'ReviewPending');
+      }
       const decision = behaviour.review?.(s.name, s.rounds) ?? { outcome: 'approved' as const };
       s.status = decision.outcome;
       return decision;

@@ -1,0 +1,204 @@
+// The console's shell: session, permissions read from the OpenAPI document, hash routing and navigation.
+
+import { api, session } from './api.js';
+import { roleLabels } from './labels.js';
+import { h, loading, problemBox } from './ui.js';
+import loginPage from './pages/login.js';
+import inboxPage from './pages/inbox.js';
+import comuniPage from './pages/comuni.js';
+import comunePage from './pages/comune.js';
+import servicePage from './pages/service.js';
+import dashboardPage from './pages/dashboard.js';
+import importPage from './pages/import.js';
+import outboxPage from './pages/outbox.js';
+
+const rank = { staff: 1, manager: 2, admin: 3 };
+
+const routes = [
+  { path: /^\/accesso$/, page: loginPage, title: 'Accesso', public: true },
+  { path: /^\/attivita$/, page: inboxPage, title: 'Attività', nav: 'attivita' },
+  { path: /^\/comuni$/, page: comuniPage, title: 'Comuni', nav: 'comuni' },
+  { path: /^\/comuni\/([a-z0-9_]{2,20})$/, page: comunePage, title: 'Comune', nav: 'comuni' },
+  {
+    path: /^\/comuni\/([a-z0-9_]{2,20})\/servizi\/([a-z0-9-]{2,60})$/,
+    page: servicePage,
+    title: 'Servizio',
+    nav: 'comuni',
+  },
+  { path: /^\/cruscotto$/, page: dashboardPage, title: 'Cruscotto', nav: 'cruscotto' },
+  { path: /^\/importa(?:\/([A-Za-z0-9_:-]{1,100}))?$/, page: importPage, title: 'Importa', nav: 'importa' },
+  { path: /^\/email(?:\/([A-Za-z0-9_-]{1,80}))?$/, page: outboxPage, title: 'E-mail', nav: 'email' },
+];
+
+const navItems = [
+  { id: 'attivita', href: '#/attivita', text: 'Attività', needs: ['get', '/inbox'] },
+  { id: 'comuni', href: '#/comuni', text: 'Comuni', needs: ['get', '/comuni'] },
+  { id: 'cruscotto', href: '#/cruscotto', text: 'Cruscotto', needs: ['get', '/portfolio/summary'] },
+  { id: 'importa', href: '#/importa', text: 'Importa', needs: ['post', '/imports'], showWhenMissing: true },
+  { id: 'email', href: '#/email', text: 'E-mail', needs: ['get', '/outbox'] },
+];
+
+const state = {
+  me: undefined,
+  /** `get /comuni/{ipa}` → least role, from `x-required-role` in /api/v1/openapi.json. */
+  endpoints: new Map(),
+  controller: undefined,
+  firstRender: true,
+};
+
+async function loadEndpoints() {
+  try {
+    const doc = await api('/openapi.json', { token: '' });
+    for (const [path, operations] of Object.entries(doc.paths || {})) {
+      for (const [method, operation] of Object.entries(operations)) {
+        state.endpoints.set(`${method} ${path}`, operation['x-required-role'] || 'staff');
+      }
+    }
+  } catch {
+    // Without the document the console still works: every endpoint is tried and the API decides.
+  }
+}
+
+/** Whether the API has the endpoint at all (`/comuni/{ipa}` style paths). */
+function has(method, path) {
+  return state.endpoints.size === 0 || state.endpoints.has(`${method} ${path}`);
+}
+
+/** Whether the signed-in person's role may call the endpoint. */
+function can(method, path) {
+  if (!state.me) return false;
+  const required = state.endpoints.get(`${method} ${path}`);
+  if (!required) return state.endpoints.size === 0;
+  return required === 'public' || rank[state.me.role] >= rank[required];
+}
+
+function parseHash() {
+  const raw = location.hash.replace(/^#/, '') || '/attivita';
+  const [path, search = ''] = raw.split('?');
+  return { path, query: new URLSearchParams(search) };
+}
+
+export function navigate(hash) {
+  if (location.hash === hash) void render();
+  else location.hash = hash;
+}
+
+function renderHeader(active) {
+  const nav = document.getElementById('nav');
+  const who = document.getElementById('who');
+  nav.replaceChildren();
+  who.replaceChildren();
+  if (!state.me) return;
+  const links = navItems
+    .filter((item) => can(...item.needs) || (item.showWhenMissing && !has(...item.needs)))
+    .map((item) =>
+      h('li', null, h('a', { href: item.href, 'aria-current': item.id === active ? 'page' : undefined }, item.text)),
+    );
+  nav.append(h('ul', null, links));
+  who.append(
+    h(
+      'span',
+      { class: 'who-name' },
+      h('span', { class: 'visually-hidden' }, 'Accesso come '),
+      state.me.name,
+      h('span', { class: 'who-role' }, roleLabels[state.me.role] || state.me.role),
+    ),
+    h('button', { type: 'button', class: 'btn btn-small btn-ghost', onclick: logout }, 'Esci'),
+  );
+}
+
+function logout() {
+  session.clear();
+  state.me = undefined;
+  navigate('#/accesso');
+}
+
+async function signIn(token) {
+  const me = await api('/me', { token });
+  session.token = token;
+  state.me = me;
+  return me;
+}
+
+async function render() {
+  state.controller?.abort();
+  const controller = new AbortController();
+  state.controller = controller;
+  const main = document.getElementById('contenuto');
+  const { path, query } = parseHash();
+  if (!path.startsWith('/')) return; // an in-page anchor
+  const route = routes.find((r) => r.path.test(path));
+  if (!route) {
+    navigate('#/attivita');
+    return;
+  }
+  if (!route.public && !state.me) {
+    navigate(`#/accesso?dopo=${encodeURIComponent(`#${path}${query.toString() ? `?${query}` : ''}`)}`);
+    return;
+  }
+  const params = route.path.exec(path).slice(1);
+  renderHeader(route.nav);
+  document.title = `${route.title} · Back office App IO`;
+  main.replaceChildren(loading());
+  main.setAttribute('aria-busy', 'true');
+  const ctx = {
+    main,
+    params,
+    query,
+    me: state.me,
+    can,
+    has,
+    navigate,
+    signal: controller.signal,
+    signIn,
+    logout,
+    setTitle: (title) => {
+      document.title = `${title} · Back office App IO`;
+    },
+    /** Replaces the page's query string (filters, paging) and renders again. */
+    setQuery: (values) => {
+      const next = new URLSearchParams();
+      for (const [k, v] of Object.entries(values)) if (v !== undefined && v !== null && v !== '') next.set(k, v);
+      const text = next.toString();
+      navigate(`#${path}${text ? `?${text}` : ''}`);
+    },
+  };
+  try {
+    const content = await route.page(ctx);
+    if (controller.signal.aborted) return;
+    main.replaceChildren(...[content].flat().filter(Boolean));
+  } catch (error) {
+    if (controller.signal.aborted || error?.name === 'AbortError') return;
+    main.replaceChildren(h('h1', { tabindex: '-1' }, route.title), problemBox(error));
+  } finally {
+    if (!controller.signal.aborted) main.removeAttribute('aria-busy');
+  }
+  if (!state.firstRender) main.querySelector('h1')?.focus({ preventScroll: false });
+  state.firstRender = false;
+}
+
+async function start() {
+  document.querySelector('.skip')?.addEventListener('click', (event) => {
+    event.preventDefault();
+    document.getElementById('contenuto').focus();
+  });
+  window.addEventListener('hashchange', () => void render());
+  window.addEventListener('auth:expired', () => {
+    if (!state.me) return;
+    session.clear();
+    state.me = undefined;
+    navigate('#/accesso?scaduta=1');
+  });
+  const endpoints = loadEndpoints();
+  if (session.token) {
+    try {
+      await signIn(session.token);
+    } catch {
+      session.clear();
+    }
+  }
+  await endpoints;
+  await render();
+}
+
+void start();

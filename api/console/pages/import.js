@@ -1,0 +1,163 @@
+// Importa: upload an IPA CSV, then follow the import job and read its row-level report.
+
+import { api } from '../api.js';
+import { field, h, infoBox, number, pageTitle, problemBox, stepForm, table } from '../ui.js';
+
+const POLL_MS = 1000;
+const REQUIRED = [
+  'Codice_IPA',
+  'Denominazione_ente',
+  'Codice_fiscale_ente',
+  'Codice_Categoria',
+  'Codice_comune_ISTAT',
+  'Codice_catastale_comune',
+  'Mail1',
+  'Tipo_Mail1',
+  'Sito_istituzionale',
+  'Nome_responsabile',
+  'Cognome_responsabile',
+  'Data_contratto',
+  'Segretario_nome',
+  'Segretario_email',
+  'Sindaco_nome',
+  'Sindaco_email',
+];
+const OPTIONAL = ['Scadenza', 'Pacchetto_servizi', 'Sindaco_codice_fiscale', 'Portale_tenant'];
+
+function uploadForm(ctx) {
+  return stepForm({
+    id: 'form-importa',
+    headingLevel: 'h2',
+    title: 'Carica il file',
+    description:
+      'Il CSV degli enti esportato da IndicePA (solo i Comuni, categoria L6) con le colonne del partner. Separatore virgola o punto e virgola, codifica UTF-8. Ogni riga avvia il percorso di un Comune; le righe con errori vengono scartate e indicate una per una.',
+    body: [
+      field({
+        label: 'File CSV',
+        name: 'file',
+        type: 'file',
+        accept: '.csv,text/csv',
+        required: true,
+      }),
+      h(
+        'details',
+        { class: 'columns-help' },
+        h('summary', null, 'Colonne del file'),
+        h('p', null, 'Obbligatorie: ', h('code', null, REQUIRED.join(', '))),
+        h('p', null, 'Facoltative: ', h('code', null, OPTIONAL.join(', '))),
+      ),
+    ],
+    submitLabel: 'Importa',
+    onSubmit: async (form, key) => {
+      const body = new FormData();
+      body.append('file', form.get('file'));
+      const { jobId } = await api('/imports', { method: 'POST', form: body, idempotencyKey: key });
+      ctx.navigate(`#/importa/${encodeURIComponent(jobId)}`);
+    },
+  });
+}
+
+function statusView(job) {
+  const done = job.status === 'completed';
+  const total = job.total ?? 0;
+  const processed = job.processed ?? 0;
+  const percent = total ? Math.round((processed / total) * 100) : done ? 100 : 0;
+  const rejected = job.rejected ?? [];
+  const errors = job.errors ?? [];
+  return [
+    h(
+      'div',
+      { class: 'progress-block' },
+      h('label', { for: 'import-progress' }, done ? 'Importazione completata' : 'Importazione in corso…'),
+      h('progress', { id: 'import-progress', max: total || 1, value: done && !total ? 1 : processed }),
+      h('p', { class: 'progress-text', role: 'status' }, `${number(processed)} di ${number(total)} righe elaborate (${percent}%)`),
+    ),
+    h(
+      'dl',
+      { class: 'kpis kpis-small' },
+      h('div', { class: 'kpi kpi-success' }, h('dt', null, 'Avviati'), h('dd', null, h('span', { class: 'kpi-value', 'data-testid': 'import-started' }, number(job.started ?? 0)))),
+      h('div', { class: 'kpi kpi-info' }, h('dt', null, 'Già in corso'), h('dd', null, h('span', { class: 'kpi-value' }, number(job.alreadyRunning ?? 0)))),
+      h('div', { class: 'kpi' }, h('dt', null, 'Saltati'), h('dd', null, h('span', { class: 'kpi-value' }, number(job.skipped ?? 0)))),
+      h('div', { class: ['kpi', job.failed ? 'kpi-danger' : ''] }, h('dt', null, 'Non riusciti'), h('dd', null, h('span', { class: 'kpi-value' }, number(job.failed ?? 0)))),
+      h('div', { class: ['kpi', rejected.length ? 'kpi-warning' : ''] }, h('dt', null, 'Righe scartate'), h('dd', null, h('span', { class: 'kpi-value' }, number(rejected.length)))),
+    ),
+    h(
+      'section',
+      { class: 'panel', 'aria-labelledby': 'h-scartate' },
+      h('h2', { id: 'h-scartate' }, 'Righe scartate'),
+      table({
+        caption: 'Righe del file scartate, con i motivi',
+        captionHidden: true,
+        columns: ['Riga', 'Codice IPA', 'Errori'],
+        empty: 'Nessuna riga scartata.',
+        rows: rejected.map((r) =>
+          h(
+            'tr',
+            null,
+            h('td', { class: 'num' }, String(r.line)),
+            h('td', null, r.ipaCode || '—'),
+            h('td', null, h('ul', { class: 'issues' }, (r.errors || []).map((e) => h('li', null, h('strong', null, e.field), ': ', e.message)))),
+          ),
+        ),
+      }),
+    ),
+    errors.length
+      ? h(
+          'section',
+          { class: 'panel', 'aria-labelledby': 'h-errori' },
+          h('h2', { id: 'h-errori' }, 'Comuni non avviati'),
+          table({
+            caption: 'Errori durante l’avvio',
+            captionHidden: true,
+            columns: ['Comune', 'Errore'],
+            rows: errors.map((e) =>
+              h(
+                'tr',
+                null,
+                h('td', null, /^[a-z0-9_]{2,20}$/.test(e.item) ? h('a', { href: `#/comuni/${e.item}` }, e.item) : e.item),
+                h('td', null, e.message),
+              ),
+            ),
+          }),
+        )
+      : null,
+    done
+      ? h(
+          'p',
+          { class: 'form-actions' },
+          h('a', { class: 'btn btn-primary', href: '#/comuni' }, 'Vai all’elenco dei Comuni'),
+          h('a', { class: 'btn btn-ghost', href: '#/importa' }, 'Importa un altro file'),
+        )
+      : null,
+  ];
+}
+
+export default async function importPage(ctx) {
+  const [jobId] = ctx.params;
+  const head = [
+    pageTitle('Importa Comuni'),
+    h('p', { class: 'lead' }, 'Avvia il percorso di molti Comuni insieme da un file CSV di IndicePA.'),
+  ];
+  if (!ctx.has('post', '/imports')) {
+    return h('section', { class: 'narrow' }, head, infoBox('L’importazione da CSV non è ancora disponibile su questo server.'));
+  }
+  if (!jobId) return h('section', { class: 'narrow' }, head, uploadForm(ctx));
+
+  const body = h('div', { 'aria-live': 'off' });
+  const root = h('section', null, head, h('p', { class: 'muted' }, `Importazione ${jobId}`), body);
+  const poll = async () => {
+    try {
+      const job = await api(`/imports/${encodeURIComponent(jobId)}`, { signal: ctx.signal });
+      if (ctx.signal.aborted) return;
+      body.replaceChildren(...statusView(job).filter(Boolean));
+      if (job.status !== 'completed') setTimeout(poll, POLL_MS);
+    } catch (error) {
+      if (error.name === 'AbortError' || ctx.signal.aborted) return;
+      body.replaceChildren(problemBox(error));
+    }
+  };
+  const first = await api(`/imports/${encodeURIComponent(jobId)}`, { signal: ctx.signal });
+  body.replaceChildren(...statusView(first).filter(Boolean));
+  if (first.status !== 'completed') setTimeout(poll, POLL_MS);
+  return root;
+}

@@ -1,0 +1,21 @@
+import type { Client } from '@temporalio/client';
+import type { Logger } from '../common/logger';
+import type { DocumentStore } from '../integrations/documents/document-store';
+import type { FileOutbox } from '../integrations/mail';
+import type { FileTokenStore } from './auth/token-store';
+import type { OidcOptions } from './auth/authenticate';
+
+/** What the API's routes need, wired once in api/main.ts (and by the tests). */
+export interface ApiContext {
+  client: Client;
+  namespace: string;
+  taskQueue: string;
+  logger: Logger;
+  documents: DocumentStore;
+  tokens: FileTokenStore;
+  oidc?: OidcOptions;
+  /** The local SMTP catcher's outbox, when e-mails are caught instead of sent. */
+  outbox?: FileOutbox;
+  /** Base URL of the Temporal Web UI, for links from the console. */
+  temporalUiUrl: string;
+}

@@ -1,0 +1,246 @@
+import type { Request } from 'express';
+import multer from 'multer';
+import {
+  getComuneStateQuery,
+  moveDeadlineUpdate,
+  recordAdhesionUpdate,
+  recordDelegationDoneUpdate,
+  recordSignedFormUpdate,
+  recordTrackingFormUpdate,
+  remindNowUpdate,
+  withdrawUpdate,
+  type ComuneState,
+} from '../../contracts/comune';
+import { comuneWorkflowId, serviceWorkflowId } from '../../contracts/ids';
+import { correctCardUpdate, recordReviewOutcomeUpdate } from '../../contracts/service';
+import { serviceCardSchema } from '../../domain/service-card';
+import { verifySignedForm } from '../../integrations/documents/signed-form-verifier';
+import { isSignedFormRejected } from '../../integrations/documents/signed-form-errors';
+import { actorLabel } from '../auth/roles';
+import type { ApiContext } from '../context';
+import type { ApiBuilder } from '../endpoint';
+import { HttpProblem } from '../problem';
+import { temporalCall } from '../temporal-errors';
+import { z } from '../zod';
+import { ipaParam, serviceParams } from './params';
+import { endOfDayInItaly } from './dates';
+
+export const MAX_SIGNED_FORM_BYTES = 10 * 1024 * 1024;
+
+const note = z.string().trim().max(500).optional();
+const stateResponse = z.object({ stage: z.string(), timeline: z.array(z.unknown()) }).loose().openapi('StepResult');
+
+/** `Idempotency-Key` becomes the Update's id: Temporal applies an update id once, so a retried request is harmless. */
+function updateId(req: Request, step: string): string | undefined {
+  const key = req.header('idempotency-key');
+  if (key === undefined) return undefined;
+  if (!/^[A-Za-z0-9_.:-]{8,100}$/.test(key)) {
+    throw new HttpProblem(400, 'Richiesta non valida', 'Idempotency-Key: da 8 a 100 caratteri tra lettere, cifre e _.:-', [
+      { field: 'headers.idempotency-key', message: 'formato non valido' },
+    ]);
+  }
+  return `${step}:${key}`;
+}
+
+const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_SIGNED_FORM_BYTES, files: 1 } });
+
+export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
+  const comune = (ipa: string) => ctx.client.workflow.getHandle(comuneWorkflowId(ipa));
+
+  /** A staff or manager step: one Update, refused by the workflow (409) when out of order. */
+  function step<B extends z.ZodObject>(spec: {
+    path: string;
+    summary: string;
+    role: 'staff' | 'manager';
+    body: B;
+    run: (ipa: string, body: z.infer<B>, actor: string, id: string | undefined) => Promise<ComuneState>;
+  }): void {
+    api.add({
+      method: 'post',
+      path: `/comuni/:ipa/${spec.path}`,
+      summary: spec.summary,
+      description: 'Header facoltativo `Idempotency-Key`: la stessa chiave non applica il passo due volte.',
+      tags: ['Passi del percorso'],
+      role: spec.role,
+      params: ipaParam,
+      body: spec.body,
+      response: stateResponse,
+      errors: { 404: 'Comune non trovato', 409: 'Passo rifiutato dal percorso (fuori ordine o già fatto)' },
+      handler: async ({ params, body, actor, req, res }) => {
+        res.locals.workflowId = comuneWorkflowId(params.ipa);
+        const state = await temporalCall(() =>
+          spec.run(params.ipa, body, actorLabel(actor), updateId(req, `${spec.path}:${params.ipa}`)),
+        );
+        return state as unknown as z.infer<typeof stateResponse>;
+      },
+    });
+  }
+
+  step({
+    path: 'adhesion',
+    summary: 'Registra l’esito della verifica di adesione su Selfcare (scenario A o B)',
+    role: 'staff',
+    body: z.object({ adherent: z.boolean(), note }),
+    run: (ipa, b, actor, id) =>
+      comune(ipa).executeUpdate(recordAdhesionUpdate, { args: [{ actor, adherent: b.adherent, note: b.note }], updateId: id }),
+  });
+  step({
+    path: 'delegation',
+    summary: 'Registra che il Comune ha completato la delega su Selfcare',
+    role: 'staff',
+    body: z.object({ note }),
+    run: (ipa, b, actor, id) =>
+      comune(ipa).executeUpdate(recordDelegationDoneUpdate, { args: [{ actor, note: b.note }], updateId: id }),
+  });
+  step({
+    path: 'tracking-form',
+    summary: 'Registra il modulo di tracciamento compilato dal Comune',
+    role: 'staff',
+    body: z.object({ note }),
+    run: (ipa, b, actor, id) =>
+      comune(ipa).executeUpdate(recordTrackingFormUpdate, { args: [{ actor, note: b.note }], updateId: id }),
+  });
+  step({
+    path: 'deadline',
+    summary: 'Sposta la scadenza contrattuale (i promemoria seguono la nuova data)',
+    role: 'manager',
+    body: z.object({
+      deadline: z.union([z.iso.date(), z.iso.datetime({ offset: true })]),
+      reason: z.string().trim().min(3).max(500),
+    }),
+    run: (ipa, b, actor, id) =>
+      comune(ipa).executeUpdate(moveDeadlineUpdate, {
+        args: [{ actor, deadline: b.deadline.length === 10 ? endOfDayInItaly(b.deadline) : b.deadline, reason: b.reason }],
+        updateId: id,
+      }),
+  });
+  step({
+    path: 'withdraw',
+    summary: 'Ritira il Comune dal percorso (i servizi in corso vengono annullati)',
+    role: 'manager',
+    body: z.object({ reason: z.string().trim().min(3).max(500) }),
+    run: (ipa, b, actor, id) =>
+      comune(ipa).executeUpdate(withdrawUpdate, { args: [{ actor, reason: b.reason }], updateId: id }),
+  });
+  step({
+    path: 'reminders',
+    summary: 'Invia subito un sollecito al Comune',
+    role: 'manager',
+    body: z.object({}),
+    run: (ipa, _b, actor, id) => comune(ipa).executeUpdate(remindNowUpdate, { args: [{ actor }], updateId: id }),
+  });
+
+  api.add({
+    method: 'post',
+    path: '/comuni/:ipa/signed-form',
+    summary: 'Carica il modulo firmato dal Sindaco (CAdES .p7m): verificato, archiviato e registrato',
+    description:
+      'Il file deve essere una busta CMS SignedData (DER o base64) che contiene il PDF, con firma valida e ' +
+      'certificato valido alla data di firma. Se il codice fiscale del Sindaco è noto, deve coincidere con il firmatario.',
+    tags: ['Passi del percorso'],
+    role: 'staff',
+    params: ipaParam,
+    multipart: { fields: z.object({ note }), fileField: 'file', fileDescription: 'Il file .p7m firmato' },
+    middleware: [upload.single('file')],
+    response: stateResponse,
+    errors: { 404: 'Comune non trovato', 409: 'Non è il momento del modulo firmato', 413: 'File troppo grande', 422: 'Firma non valida' },
+    handler: async ({ params, actor, req, res }) => {
+      const workflowId = comuneWorkflowId(params.ipa);
+      res.locals.workflowId = workflowId;
+      const file = req.file;
+      if (!file || file.size === 0) {
+        throw new HttpProblem(400, 'Richiesta non valida', 'file: manca il modulo firmato (.p7m)', [
+          { field: 'body.file', message: 'obbligatorio' },
+        ]);
+      }
+      const handle = ctx.client.workflow.getHandle(workflowId);
+      const state = await temporalCall(() => handle.query(getComuneStateQuery));
+      if (state.stage !== 'awaiting_signed_form' || state.signedForm.record) {
+        throw new HttpProblem(409, 'Passo rifiutato', `il Comune non attende il modulo firmato (fase: ${state.stage})`);
+      }
+      let verification;
+      try {
+        verification = await verifySignedForm(file.buffer, {
+          expectedSignerFiscalCode: state.mayorFiscalCode,
+        });
+      } catch (err) {
+        if (isSignedFormRejected(err)) throw new HttpProblem(422, 'Modulo firmato non valido', `${err.reason}: ${err.message}`);
+        throw err;
+      }
+      const stored = await ctx.documents.put(file.buffer, {
+        contentType: 'application/pkcs7-mime',
+        originalName: file.originalname,
+      });
+      const result = await temporalCall(() =>
+        handle.executeUpdate(recordSignedFormUpdate, {
+          args: [
+            {
+              actor: actorLabel(actor),
+              document: {
+                sha256: stored.sha256,
+                signerName: verification.signer.commonName,
+                ...(verification.signer.fiscalCode ? { signerFiscalCode: verification.signer.fiscalCode } : {}),
+                ...(verification.signingTime ? { signingTime: verification.signingTime } : {}),
+              },
+            },
+          ],
+          updateId: updateId(req, `signed-form:${params.ipa}`),
+        }),
+      );
+      return result as unknown as z.infer<typeof stateResponse>;
+    },
+  });
+
+  api.add({
+    method: 'put',
+    path: '/comuni/:ipa/services/:slug/card',
+    summary: 'Invia la scheda corretta di un servizio (da correggere o rifiutato)',
+    tags: ['Servizi'],
+    role: 'staff',
+    params: serviceParams,
+    body: z.object({ card: serviceCardSchema }),
+    response: z.object({ status: z.string() }).loose(),
+    errors: { 404: 'Servizio non trovato', 409: 'La scheda non si può correggere ora, o non rispetta le regole' },
+    handler: async ({ params, body, actor, req, res }) => {
+      const workflowId = serviceWorkflowId(params.ipa, params.slug);
+      res.locals.workflowId = workflowId;
+      const state = await temporalCall(
+        () =>
+          ctx.client.workflow.getHandle(workflowId).executeUpdate(correctCardUpdate, {
+            args: [{ actor: actorLabel(actor), card: body.card }],
+            updateId: updateId(req, `card:${params.ipa}:${params.slug}`),
+          }),
+        'Servizio',
+      );
+      return state as unknown as { status: string };
+    },
+  });
+
+  api.add({
+    method: 'post',
+    path: '/comuni/:ipa/services/:slug/review-outcome',
+    summary: 'Registra a mano l’esito della revisione PagoPA di un servizio',
+    tags: ['Servizi'],
+    role: 'staff',
+    params: serviceParams,
+    body: z.object({
+      outcome: z.enum(['approved', 'rejected']),
+      reason: z.string().trim().min(3).max(1000).optional(),
+    }),
+    response: z.object({ status: z.string() }).loose(),
+    errors: { 404: 'Servizio non trovato', 409: 'Il servizio non è in revisione' },
+    handler: async ({ params, body, actor, req, res }) => {
+      const workflowId = serviceWorkflowId(params.ipa, params.slug);
+      res.locals.workflowId = workflowId;
+      const state = await temporalCall(
+        () =>
+          ctx.client.workflow.getHandle(workflowId).executeUpdate(recordReviewOutcomeUpdate, {
+            args: [{ actor: actorLabel(actor), outcome: body.outcome, reason: body.reason }],
+            updateId: updateId(req, `review:${params.ipa}:${params.slug}`),
+          }),
+        'Servizio',
+      );
+      return state as unknown as { status: string };
+    },
+  });
+}

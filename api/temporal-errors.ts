@@ -1,0 +1,36 @@
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { HttpProblem } from './problem';
+
+/**
+ * Temporal's answers in HTTP terms: a step the workflow refused is a 409 carrying the workflow's own sentence;
+ * an unknown Comune a 404.
+ */
+export function toHttpProblem(err: unknown, what = 'Comune'): unknown {
+  if (err instanceof WorkflowUpdateFailedError) {
+    const cause = err.cause;
+    const detail = cause instanceof ApplicationFailure || cause instanceof Error ? cause.message : err.message;
+    return new HttpProblem(409, 'Passo rifiutato', detail);
+  }
+  if (err instanceof WorkflowNotFoundError) return new HttpProblem(404, `${what} non trovato`, err.message);
+  if (err instanceof WorkflowExecutionAlreadyStartedError) {
+    return new HttpProblem(409, `${what} già avviato`, 'esiste già un percorso con questo codice');
+  }
+  const message = err instanceof Error ? err.message : '';
+  if (/workflow execution already completed|not found/i.test(message)) {
+    return new HttpProblem(409, 'Percorso concluso', `il percorso di questo ${what} è già concluso`);
+  }
+  return err;
+}
+
+export async function temporalCall<T>(fn: () => Promise<T>, what?: string): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toHttpProblem(err, what);
+  }
+}

@@ -1,0 +1,33 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { installQuietRuntime, workflowBundle } from '../support/temporal-env';
+
+/**
+ * Histories of real runs (the end-to-end journey, the time-skipping scenarios), stored in the repository and
+ * replayed against the current workflow code: a change that would break journeys already running fails here.
+ * Re-record with `npm run record-histories` only for a deliberate, versioned (patched()) change.
+ */
+const dir = path.join(__dirname, 'histories');
+const files = fs.existsSync(dir)
+  ? fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+  : [];
+
+describe('replay of stored histories', () => {
+  beforeAll(() => installQuietRuntime());
+
+  it('has stored histories to replay', () => {
+    expect(files.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it.each(files)('%s replays deterministically against the current code', async (file) => {
+    const history = temporal.api.history.v1.History.fromObject(
+      JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Record<string, unknown>,
+    );
+    await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, file.replace(/\.json$/, ''));
+  });
+});

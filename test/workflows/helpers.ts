@@ -1,0 +1,187 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { recordHistoriesIfAsked } from '../support/record-histories';
+import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import {
+  getComuneStateQuery,
+  recordDelegationDoneUpdate,
+  recordSignedFormUpdate,
+  type ComuneInput,
+  type ComuneState,
+  type Stage,
+} from '../../contracts/comune';
+import { comuneWorkflowId, serviceWorkflowId } from '../../contracts/ids';
+import { getServiceStateQuery, type ServiceState, type ServiceStatus } from '../../contracts/service';
+import type { NotifyInput } from '../../activities';
+import { comuneInput, type ComuneFixtureOptions } from '../support/fixtures';
+import { mockActivities, type MockBehaviour } from '../support/mock-activities';
+import { workflowBundle } from '../support/temporal-env';
+import { waitFor } from '../support/wait';
+
+/** Shared steps of the Comune workflow tests: one worker per test, one Comune per test, time moved explicitly. */
+
+// Expected activity failures (ReviewPending polls, a missing Selfcare key) are logged by the worker as warnings:
+// keep the output readable unless TEST_LOG_LEVEL asks for more.
+process.env.TEST_LOG_LEVEL ??= 'ERROR';
+
+export const DAY_MS = 24 * 60 * 60 * 1000;
+export const HOUR_MS = 60 * 60 * 1000;
+/** Trento (117,417 inhabitants) is in the 100,001–250,000 band. */
+export const TRENTO_EUR_PER_SERVICE = 1_099;
+
+export type Mocks = ReturnType<typeof mockActivities>;
+export type ComuneHandle = WorkflowHandleWithFirstExecutionRunId;
+
+export interface Harness {
+  env: TestWorkflowEnvironment;
+  mocks: Mocks;
+  input: ComuneInput;
+  handle: ComuneHandle;
+  /** Workflow time when the test started the Comune. */
+  startedAtMs: number;
+  taskQueue: string;
+}
+
+/**
+ * Starts a Comune (its IPA code doubles as the test's unique id and task queue) under a fresh worker with mock
+ * activities, runs `body`, and stops the worker.
+ */
+export async function withComune(
+  env: TestWorkflowEnvironment,
+  options: {
+    ipaCode: string;
+    behaviour?: MockBehaviour;
+    fixture?: Omit<ComuneFixtureOptions, 'ipaCode' | 'now'>;
+    adjust?: (input: ComuneInput) => void;
+  },
+  body: (h: Harness) => Promise<void>,
+): Promise<void> {
+  const taskQueue = `wf-${options.ipaCode}`;
+  const mocks = mockActivities(options.behaviour);
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: workflowBundle(),
+    activities: mocks.activities,
+  });
+  await worker.runUntil(async () => {
+    const startedAtMs = await env.currentTimeMs();
+    const input = comuneInput({ ...options.fixture, ipaCode: options.ipaCode, now: new Date(startedAtMs) });
+    options.adjust?.(input);
+    const handle = await env.client.workflow.start('comuneWorkflow', {
+      taskQueue,
+      workflowId: comuneWorkflowId(input.comune.ipaCode),
+      args: [input],
+    });
+    try {
+      await body({ env, mocks, input, handle, startedAtMs, taskQueue });
+      await recordHistoriesIfAsked('ts', [
+        handle,
+        ...input.services
+          .slice(0, 2)
+          .map((s) => env.client.workflow.getHandle(serviceWorkflowId(input.comune.ipaCode, s.slug))),
+      ]);
+    } finally {
+      await terminateOpen(env, [
+        handle.workflowId,
+        ...input.services.map((s) => serviceWorkflowId(input.comune.ipaCode, s.slug)),
+      ]);
+    }
+  });
+}
+
+/**
+ * Time skipping is global to the env: a workflow left running after its test (its worker gone) would block the
+ * clock at its next timer in every later test of the file. Terminate what is still open.
+ */
+async function terminateOpen(env: TestWorkflowEnvironment, workflowIds: string[]): Promise<void> {
+  await Promise.all(
+    workflowIds.map(async (workflowId) => {
+      const handle = env.client.workflow.getHandle(workflowId);
+      const description = await handle.describe().catch(() => undefined);
+      if (description?.status.name === 'RUNNING') {
+        await handle.terminate('test over').catch(() => undefined);
+      }
+    }),
+  );
+}
+
+export const stateOf = (handle: ComuneHandle): Promise<ComuneState> => handle.query(getComuneStateQuery);
+
+/** Polls the Comune's state until `accept` holds (bounded by waitFor's timeout). */
+export function waitForState(
+  handle: ComuneHandle,
+  what: string,
+  accept: (state: ComuneState) => boolean,
+  timeoutMs?: number,
+): Promise<ComuneState> {
+  return waitFor(
+    what,
+    async () => {
+      const state = await stateOf(handle);
+      return accept(state) ? state : undefined;
+    },
+    timeoutMs ? { timeoutMs } : undefined,
+  );
+}
+
+export const waitForStage = (handle: ComuneHandle, stage: Stage, timeoutMs?: number) =>
+  waitForState(handle, `stage ${stage}`, (s) => s.stage === stage, timeoutMs);
+
+export function serviceHandle(env: TestWorkflowEnvironment, ipaCode: string, slug: string) {
+  return env.client.workflow.getHandle(serviceWorkflowId(ipaCode, slug));
+}
+
+export const serviceStateOf = (env: TestWorkflowEnvironment, ipaCode: string, slug: string) =>
+  serviceHandle(env, ipaCode, slug).query(getServiceStateQuery);
+
+/** Polls a service child's state until it has `status` (and satisfies `accept`, when given). */
+export function waitForService(
+  env: TestWorkflowEnvironment,
+  ipaCode: string,
+  slug: string,
+  status: ServiceStatus,
+  accept: (state: ServiceState) => boolean = () => true,
+): Promise<ServiceState> {
+  return waitFor(`service ${slug} ${status}`, async () => {
+    const state = await serviceStateOf(env, ipaCode, slug);
+    return state.status === status && accept(state) ? state : undefined;
+  });
+}
+
+export const ofKind = (mocks: Mocks, kind: NotifyInput['kind']): NotifyInput[] =>
+  mocks.notifications.filter((n) => n.kind === kind);
+
+export function waitForNotifications(
+  mocks: Mocks,
+  kind: NotifyInput['kind'],
+  count: number,
+): Promise<NotifyInput[]> {
+  return waitFor(`${count} ${kind} notification(s)`, async () => {
+    const found = ofKind(mocks, kind);
+    return found.length >= count ? found : undefined;
+  });
+}
+
+export const signedForm = (actor = 'Giulia Verdi (staff)') => ({
+  actor,
+  document: {
+    sha256: 'b'.repeat(64),
+    signerName: 'Franco Ianeselli',
+    signingTime: '2025-03-01T10:00:00Z',
+  },
+});
+
+/** From 'delegation_requested' to the services stage, as staff record it. */
+export async function recordDelegationAndSignedForm(handle: ComuneHandle): Promise<ComuneState> {
+  await waitForStage(handle, 'delegation_requested');
+  await handle.executeUpdate(recordDelegationDoneUpdate, { args: [{ actor: 'Giulia Verdi (staff)' }] });
+  await waitForStage(handle, 'awaiting_signed_form');
+  await handle.executeUpdate(recordSignedFormUpdate, { args: [signedForm()] });
+  return waitForStage(handle, 'services');
+}
+
+/** Every notify call got its own id (the mock never fails, so no call is a retry). */
+export function notifyIds(mocks: Mocks): string[] {
+  return mocks.calls.filter((c) => c.startsWith('notify:')).map((c) => c.slice('notify:'.length));
+}
