@@ -35,3 +35,4 @@ export type Activities = ReturnType<typeof createActivities>;
 export type { PartnerProfile } from './notifications';
 export type { NotifyInput, Audience } from './notifications';
 export type { ReviewDecision } from './io-services';
+export type { BulkActivities } from './bulk';

@@ -9,6 +9,7 @@ import { errorHandler, notFoundHandler } from './problem';
 import { requestLogger } from './request-logger';
 import { registerAdminRoutes } from './routes/admin';
 import { registerComuniRoutes } from './routes/comuni';
+import { registerImportRoutes } from './routes/imports';
 import { registerLogoRoutes } from './routes/logos';
 import { registerOutboxRoutes } from './routes/outbox';
 import { registerPortfolioRoutes } from './routes/portfolio';
@@ -27,7 +28,11 @@ export function createApp(ctx: ApiContext, modules: RouteModule[] = []): Express
   app.use(
     helmet({
       contentSecurityPolicy: {
-        directives: { 'script-src': ["'self'"], 'img-src': ["'self'", 'data:'], 'style-src': ["'self'", "'unsafe-inline'"] },
+        directives: {
+          'script-src': ["'self'"],
+          'img-src': ["'self'", 'data:'],
+          'style-src': ["'self'", "'unsafe-inline'"],
+        },
       },
     }),
   );
@@ -44,6 +49,7 @@ export function createApp(ctx: ApiContext, modules: RouteModule[] = []): Express
   registerLogoRoutes(api, ctx);
   registerOutboxRoutes(api, ctx.outbox);
   registerAdminRoutes(api, ctx);
+  registerImportRoutes(api, ctx, ctx.registrationDefaults);
   for (const register of modules) register(api, ctx);
 
   const openApi = api.openApiDocument();

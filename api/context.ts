@@ -4,6 +4,7 @@ import type { DocumentStore } from '../integrations/documents/document-store';
 import type { FileOutbox } from '../integrations/mail';
 import type { FileTokenStore } from './auth/token-store';
 import type { OidcOptions } from './auth/authenticate';
+import type { RegistrationDefaults } from './import/registration';
 
 /** What the API's routes need, wired once in api/main.ts (and by the tests). */
 export interface ApiContext {
@@ -18,4 +19,6 @@ export interface ApiContext {
   outbox?: FileOutbox;
   /** Base URL of the Temporal Web UI, for links from the console. */
   temporalUiUrl: string;
+  /** The partner's defaults that turn a Comune's registration into its journey's input. */
+  registrationDefaults: RegistrationDefaults;
 }

@@ -6,7 +6,6 @@ import { problemSchema } from './problem';
 import { HttpProblem, zodProblem } from './problem';
 import { roleAllows, type Actor, type Role } from './auth/roles';
 
-
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 export interface HandlerContext<P, Q, B> {
@@ -18,7 +17,12 @@ export interface HandlerContext<P, Q, B> {
   res: Response;
 }
 
-export interface EndpointSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType> {
+export interface EndpointSpec<
+  P extends z.ZodType,
+  Q extends z.ZodType,
+  B extends z.ZodType,
+  R extends z.ZodType,
+> {
   method: Method;
   /** Express-style path below /api/v1, e.g. `/comuni/:ipa`. */
   path: string;
@@ -66,7 +70,11 @@ export class ApiBuilder {
     this.document(spec);
     const handler: RequestHandler = async (req, res) => {
       const actor = res.locals.actor as Actor | undefined;
-      const parse = <S extends z.ZodType>(schema: S | undefined, value: unknown, where: 'params' | 'query' | 'body') => {
+      const parse = <S extends z.ZodType>(
+        schema: S | undefined,
+        value: unknown,
+        where: 'params' | 'query' | 'body',
+      ) => {
         if (!schema) return undefined as z.infer<S>;
         const result = schema.safeParse(value);
         if (!result.success) throw zodProblem(result.error, where);
@@ -113,7 +121,8 @@ export class ApiBuilder {
       errors['401'] = problem('Token mancante o non valido');
       errors['403'] = problem('Ruolo insufficiente');
     }
-    for (const [status, description] of Object.entries(spec.errors ?? {})) errors[status] = problem(description);
+    for (const [status, description] of Object.entries(spec.errors ?? {}))
+      errors[status] = problem(description);
     const success =
       spec.response === 'empty'
         ? { description: 'Fatto' }
@@ -153,7 +162,10 @@ export class ApiBuilder {
             }
           : {}),
       },
-      responses: { [String(spec.successStatus ?? (spec.response === 'empty' ? 204 : 200))]: success, ...errors },
+      responses: {
+        [String(spec.successStatus ?? (spec.response === 'empty' ? 204 : 200))]: success,
+        ...errors,
+      },
     });
   }
 }
@@ -163,11 +175,15 @@ function requireActorBeforeUpload(role: Role): RequestHandler {
   return (_req, res, next) => {
     const actor = res.locals.actor as Actor | undefined;
     if (!actor) {
-      next(new HttpProblem(401, 'Autenticazione richiesta', 'manca un token valido (Authorization: Bearer …)'));
+      next(
+        new HttpProblem(401, 'Autenticazione richiesta', 'manca un token valido (Authorization: Bearer …)'),
+      );
       return;
     }
     if (!roleAllows(actor.role, role)) {
-      next(new HttpProblem(403, 'Operazione non consentita', `serve il ruolo ${role}; il tuo è ${actor.role}`));
+      next(
+        new HttpProblem(403, 'Operazione non consentita', `serve il ruolo ${role}; il tuo è ${actor.role}`),
+      );
       return;
     }
     next();

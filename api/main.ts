@@ -6,6 +6,7 @@ import { FileSystemDocumentStore } from '../integrations/documents/document-stor
 import { FileOutbox } from '../integrations/mail';
 import { createApp } from './app';
 import { FileTokenStore } from './auth/token-store';
+import { registrationDefaultsFrom } from './registration-defaults';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -20,12 +21,14 @@ async function main(): Promise<void> {
         `  Crea altri token dalla console o con: npm run token -- create --name <nome> --role staff|manager|admin\n\n`,
     );
   }
+  const documents = new FileSystemDocumentStore(path.join(config.dataDir, 'documents'));
   const app = createApp({
     client,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     logger,
-    documents: new FileSystemDocumentStore(path.join(config.dataDir, 'documents')),
+    documents,
+    registrationDefaults: await registrationDefaultsFrom(config, documents),
     tokens,
     oidc:
       config.OIDC_ISSUER && config.OIDC_AUDIENCE && config.OIDC_JWKS_URL
@@ -40,7 +43,10 @@ async function main(): Promise<void> {
     temporalUiUrl: config.temporalUiUrl,
   });
   const server = app.listen(config.PORT, config.HOST, () => {
-    logger.info({ url: `http://${config.HOST}:${config.PORT}`, console: `http://${config.HOST}:${config.PORT}/` }, 'API listening');
+    logger.info(
+      { url: `http://${config.HOST}:${config.PORT}`, console: `http://${config.HOST}:${config.PORT}/` },
+      'API listening',
+    );
   });
   const stop = (signal: string) => {
     logger.info({ signal }, 'API stopping');

@@ -34,8 +34,14 @@ export const listFiltersSchema = z.object({
     .transform((v) => v.toUpperCase())
     .optional(),
   scenario: z.enum(['A', 'B']).optional(),
-  atRisk: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
-  late: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  atRisk: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
+  late: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
   deadlineBefore: z.iso.date().optional(),
   q: z.string().trim().min(1).max(100).optional(),
 });
@@ -54,7 +60,8 @@ export function visibilityQuery(filters: ListFilters): string {
   if (filters.scenario) clauses.push(`${sa.scenario.name} = ${quote(filters.scenario)}`);
   if (filters.atRisk !== undefined) clauses.push(`${sa.atRisk.name} = ${filters.atRisk}`);
   if (filters.late !== undefined) clauses.push(`${sa.late.name} = ${filters.late}`);
-  if (filters.deadlineBefore) clauses.push(`${sa.deadline.name} < ${quote(`${filters.deadlineBefore}T00:00:00Z`)}`);
+  if (filters.deadlineBefore)
+    clauses.push(`${sa.deadline.name} < ${quote(`${filters.deadlineBefore}T00:00:00Z`)}`);
   return clauses.join(' AND ');
 }
 
@@ -96,7 +103,14 @@ export async function listComuni(client: Client, filters: ListFilters): Promise<
   return items.filter((i) => i.name.toLowerCase().includes(needle) || i.ipaCode.includes(needle));
 }
 
-export const sortKeys = ['name', 'deadline', 'stage', 'fundingAtRiskEur', 'servicesActive', 'province'] as const;
+export const sortKeys = [
+  'name',
+  'deadline',
+  'stage',
+  'fundingAtRiskEur',
+  'servicesActive',
+  'province',
+] as const;
 
 export function sortItems(
   items: ComuneListItem[],
@@ -110,7 +124,8 @@ export function sortItems(
   return [...items].sort((a, b) => {
     const ka = key(a);
     const kb = key(b);
-    const cmp = typeof ka === 'number' && typeof kb === 'number' ? ka - kb : String(ka).localeCompare(String(kb), 'it');
+    const cmp =
+      typeof ka === 'number' && typeof kb === 'number' ? ka - kb : String(ka).localeCompare(String(kb), 'it');
     return cmp !== 0 ? sign * cmp : a.ipaCode.localeCompare(b.ipaCode);
   });
 }

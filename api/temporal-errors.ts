@@ -13,7 +13,8 @@ import { HttpProblem } from './problem';
 export function toHttpProblem(err: unknown, what = 'Comune'): unknown {
   if (err instanceof WorkflowUpdateFailedError) {
     const cause = err.cause;
-    const detail = cause instanceof ApplicationFailure || cause instanceof Error ? cause.message : err.message;
+    const detail =
+      cause instanceof ApplicationFailure || cause instanceof Error ? cause.message : err.message;
     return new HttpProblem(409, 'Passo rifiutato', detail);
   }
   if (err instanceof WorkflowNotFoundError) return new HttpProblem(404, `${what} non trovato`, err.message);

@@ -180,7 +180,10 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (c.OIDC_ISSUER && (!c.OIDC_AUDIENCE || !c.OIDC_JWKS_URL)) {
     throw new ConfigError([
-      { variable: c.OIDC_AUDIENCE ? 'OIDC_JWKS_URL' : 'OIDC_AUDIENCE', message: 'required when OIDC_ISSUER is set' },
+      {
+        variable: c.OIDC_AUDIENCE ? 'OIDC_JWKS_URL' : 'OIDC_AUDIENCE',
+        message: 'required when OIDC_ISSUER is set',
+      },
     ]);
   }
   if (c.SELFCARE_API_KEY && !c.SELFCARE_BASE_URL && c.IO_MANAGE_BASE_URL) {

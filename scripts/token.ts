@@ -27,7 +27,8 @@ if (command === 'create') {
   const { token, info } = store.create({ name: values.name, role: role.data, createdBy: 'riga di comando' });
   console.log(`token per ${info.name} (${info.role}), mostrato una sola volta:\n${token}`);
 } else if (command === 'list') {
-  for (const t of store.list()) console.log(`${t.id}  ${t.role.padEnd(7)}  ${t.name}${t.revokedAt ? '  (revocato)' : ''}`);
+  for (const t of store.list())
+    console.log(`${t.id}  ${t.role.padEnd(7)}  ${t.name}${t.revokedAt ? '  (revocato)' : ''}`);
 } else if (command === 'revoke' && id) {
   console.log(store.revoke(id) ? `revocato ${id}` : `nessun token ${id}`);
 } else {

@@ -1,7 +1,8 @@
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { loadConfigOrExit } from '../common/config';
 import { createLogger } from '../common/logger';
-import { temporalConnectionOptions } from '../common/temporal';
+import { connectClient, temporalConnectionOptions } from '../common/temporal';
+import { createBulkActivities } from '../activities/bulk';
 import { createActivities } from '../activities';
 import { createWorker } from './create-worker';
 import { buildActivityDependencies } from './dependencies';
@@ -13,11 +14,17 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new PinoTemporalLogger(logger) });
 
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
+  // Bulk jobs start Comuni and send them updates: their activities need a client.
+  const client = await connectClient(config);
+  const deps = buildActivityDependencies(config, logger);
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    activities: createActivities(buildActivityDependencies(config, logger)),
+    activities: {
+      ...createActivities(deps),
+      ...createBulkActivities({ client, taskQueue: config.TEMPORAL_TASK_QUEUE, documents: deps.documents }),
+    },
   });
   logger.info(
     {
@@ -29,6 +36,7 @@ async function main(): Promise<void> {
   );
   // Worker.run() shuts down gracefully on SIGINT/SIGTERM (in-flight activities finish first).
   await worker.run();
+  await client.connection.close();
   await connection.close();
   logger.info('worker stopped');
 }

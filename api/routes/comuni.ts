@@ -24,9 +24,16 @@ const comuneStateSchema = z
     scenario: z.enum(['A', 'B']).optional(),
     deadline: z.string(),
     late: z.boolean(),
-    timeline: z.array(z.object({ at: z.string(), step: z.string(), actor: z.string(), detail: z.string().optional() })),
+    timeline: z.array(
+      z.object({ at: z.string(), step: z.string(), actor: z.string(), detail: z.string().optional() }),
+    ),
     services: z.array(z.object({ slug: z.string(), name: z.string(), status: z.string() }).loose()),
-    funding: z.object({ eurPerService: z.number(), securedEur: z.number(), atRiskEur: z.number(), lostEur: z.number() }),
+    funding: z.object({
+      eurPerService: z.number(),
+      securedEur: z.number(),
+      atRiskEur: z.number(),
+      lostEur: z.number(),
+    }),
     missing: z.array(z.string()),
     temporalUiUrl: z.string(),
   })
@@ -40,7 +47,9 @@ const serviceStateSchema = z
     status: z.string(),
     card: z.record(z.string(), z.unknown()),
     issues: z.array(z.object({ field: z.string(), message: z.string() })),
-    rounds: z.array(z.object({ round: z.number(), submittedAt: z.string(), outcome: z.string().optional() }).loose()),
+    rounds: z.array(
+      z.object({ round: z.number(), submittedAt: z.string(), outcome: z.string().optional() }).loose(),
+    ),
     temporalUiUrl: z.string(),
   })
   .loose()
@@ -66,7 +75,12 @@ export function registerComuniRoutes(api: ApiBuilder, ctx: ApiContext): void {
     }),
     handler: async ({ query }) => {
       const all = sortItems(await listComuni(ctx.client, query), query.sort, query.order);
-      return { total: all.length, limit: query.limit, offset: query.offset, items: all.slice(query.offset, query.offset + query.limit) };
+      return {
+        total: all.length,
+        limit: query.limit,
+        offset: query.offset,
+        items: all.slice(query.offset, query.offset + query.limit),
+      };
     },
   });
 
@@ -82,9 +96,13 @@ export function registerComuniRoutes(api: ApiBuilder, ctx: ApiContext): void {
     handler: async ({ params, res }) => {
       const workflowId = comuneWorkflowId(params.ipa);
       res.locals.workflowId = workflowId;
-      const state = await temporalCall(() => ctx.client.workflow.getHandle(workflowId).query(getComuneStateQuery));
+      const state = await temporalCall(() =>
+        ctx.client.workflow.getHandle(workflowId).query(getComuneStateQuery),
+      );
       // The interface has no index signature; the schema documents its main fields and lets the rest through.
-      return { ...state, temporalUiUrl: workflowUiUrl(ctx, workflowId) } as unknown as z.infer<typeof comuneStateSchema>;
+      return { ...state, temporalUiUrl: workflowUiUrl(ctx, workflowId) } as unknown as z.infer<
+        typeof comuneStateSchema
+      >;
     },
   });
 
@@ -104,7 +122,9 @@ export function registerComuniRoutes(api: ApiBuilder, ctx: ApiContext): void {
         () => ctx.client.workflow.getHandle(workflowId).query(getServiceStateQuery),
         'Servizio',
       );
-      return { ...state, temporalUiUrl: workflowUiUrl(ctx, workflowId) } as unknown as z.infer<typeof serviceStateSchema>;
+      return { ...state, temporalUiUrl: workflowUiUrl(ctx, workflowId) } as unknown as z.infer<
+        typeof serviceStateSchema
+      >;
     },
   });
 }

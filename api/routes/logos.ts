@@ -11,7 +11,8 @@ export function registerLogoRoutes(api: ApiBuilder, ctx: ApiContext): void {
   api.add({
     method: 'post',
     path: '/logos',
-    summary: 'Carica il logo dell’ente (PNG 300×300, sfondo bianco o trasparente): restituisce il riferimento per le schede',
+    summary:
+      'Carica il logo dell’ente (PNG 300×300, sfondo bianco o trasparente): restituisce il riferimento per le schede',
     tags: ['Servizi'],
     role: 'staff',
     multipart: { fields: z.object({}), fileField: 'file', fileDescription: 'Il logo PNG' },
@@ -27,7 +28,10 @@ export function registerLogoRoutes(api: ApiBuilder, ctx: ApiContext): void {
       }
       const problems = checkLogo(req.file.buffer);
       if (problems.length > 0) throw new HttpProblem(422, 'Logo non conforme', problems.join('; '));
-      const stored = await ctx.documents.put(req.file.buffer, { contentType: 'image/png', originalName: req.file.originalname });
+      const stored = await ctx.documents.put(req.file.buffer, {
+        contentType: 'image/png',
+        originalName: req.file.originalname,
+      });
       return { logoRef: stored.sha256, size: stored.size };
     },
   });

@@ -19,7 +19,11 @@ const messageSchema = z
 export function registerOutboxRoutes(api: ApiBuilder, outbox: FileOutbox | undefined): void {
   const requireOutbox = (): FileOutbox => {
     if (!outbox) {
-      throw new HttpProblem(404, 'Outbox non disponibile', 'le e-mail partono da un server SMTP reale (SMTP_HOST)');
+      throw new HttpProblem(
+        404,
+        'Outbox non disponibile',
+        'le e-mail partono da un server SMTP reale (SMTP_HOST)',
+      );
     }
     return outbox;
   };
@@ -33,9 +37,19 @@ export function registerOutboxRoutes(api: ApiBuilder, outbox: FileOutbox | undef
       limit: z.coerce.number().int().min(1).max(500).default(50),
       offset: z.coerce.number().int().min(0).default(0),
       to: z.string().trim().min(3).max(254).optional(),
-      comune: z.string().trim().toLowerCase().regex(/^[a-z0-9_]{2,20}$/, 'codice IPA').optional(),
+      comune: z
+        .string()
+        .trim()
+        .toLowerCase()
+        .regex(/^[a-z0-9_]{2,20}$/, 'codice IPA')
+        .optional(),
     }),
-    response: z.object({ total: z.number(), limit: z.number(), offset: z.number(), items: z.array(messageSchema) }),
+    response: z.object({
+      total: z.number(),
+      limit: z.number(),
+      offset: z.number(),
+      items: z.array(messageSchema),
+    }),
     errors: { 404: 'Outbox non disponibile' },
     handler: async ({ query }) =>
       (await requireOutbox().listOutbox({
@@ -43,7 +57,12 @@ export function registerOutboxRoutes(api: ApiBuilder, outbox: FileOutbox | undef
         offset: query.offset,
         to: query.to,
         comuneIpa: query.comune,
-      })) as unknown as { total: number; limit: number; offset: number; items: z.infer<typeof messageSchema>[] },
+      })) as unknown as {
+        total: number;
+        limit: number;
+        offset: number;
+        items: z.infer<typeof messageSchema>[];
+      },
   });
   api.add({
     method: 'get',

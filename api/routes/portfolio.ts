@@ -14,7 +14,14 @@ const summarySchema = z
     atRisk: z.number(),
     services: z.object({ active: z.number(), total: z.number(), byStatus: z.record(z.string(), z.number()) }),
     funding: z.object({ securedEur: z.number(), atRiskEur: z.number(), lostEur: z.number() }),
-    deadlines: z.array(z.object({ date: z.string(), comuni: z.number(), servicesTotal: z.number(), servicesActive: z.number() })),
+    deadlines: z.array(
+      z.object({
+        date: z.string(),
+        comuni: z.number(),
+        servicesTotal: z.number(),
+        servicesActive: z.number(),
+      }),
+    ),
     generatedAt: z.string(),
   })
   .openapi('PortfolioSummary');
@@ -37,7 +44,9 @@ const inboxItemSchema = z
 type InboxItem = z.infer<typeof inboxItemSchema>;
 
 const comuneTasks: Partial<Record<Stage, { who: InboxItem['who']; action: string }[]>> = {
-  adhesion_check: [{ who: 'staff', action: 'Verificare su Selfcare l’adesione a App IO e registrarne l’esito' }],
+  adhesion_check: [
+    { who: 'staff', action: 'Verificare su Selfcare l’adesione a App IO e registrarne l’esito' },
+  ],
   delegation_requested: [
     { who: 'comune', action: 'Il Segretario delega il partner come Amministratore su Selfcare' },
     { who: 'staff', action: 'Registrare la delega appena completata' },
@@ -109,7 +118,9 @@ export function registerPortfolioRoutes(api: ApiBuilder, ctx: ApiContext): void 
         atRisk,
         services: { ...services, byStatus: Object.fromEntries(byStatus) },
         funding,
-        deadlines: [...deadlines.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([date, d]) => ({ date, ...d })),
+        deadlines: [...deadlines.entries()]
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([date, d]) => ({ date, ...d })),
         generatedAt: new Date().toISOString(),
       };
     },
@@ -126,16 +137,40 @@ export function registerPortfolioRoutes(api: ApiBuilder, ctx: ApiContext): void 
     handler: async ({ query, res }) => {
       const items = sortItems(await listComuni(ctx.client, query), 'name', 'asc');
       const header = [
-        'Codice IPA', 'Comune', 'Provincia', 'Fase', 'Scenario', 'Scadenza', 'Servizi attivi', 'Servizi totali',
-        'In ritardo', 'A rischio', 'Fondi ottenuti (EUR)', 'Fondi a rischio (EUR)', 'Fondi persi (EUR)',
+        'Codice IPA',
+        'Comune',
+        'Provincia',
+        'Fase',
+        'Scenario',
+        'Scadenza',
+        'Servizi attivi',
+        'Servizi totali',
+        'In ritardo',
+        'A rischio',
+        'Fondi ottenuti (EUR)',
+        'Fondi a rischio (EUR)',
+        'Fondi persi (EUR)',
       ];
       const row = (i: ComuneListItem) => [
-        i.ipaCode, i.name, i.province, stageLabels[i.stage], i.scenario ?? '', i.deadline.slice(0, 10),
-        i.servicesActive, i.servicesTotal, i.late ? 'sì' : 'no', i.atRisk ? 'sì' : 'no',
-        i.fundingSecuredEur, i.fundingAtRiskEur, i.fundingLostEur,
+        i.ipaCode,
+        i.name,
+        i.province,
+        stageLabels[i.stage],
+        i.scenario ?? '',
+        i.deadline.slice(0, 10),
+        i.servicesActive,
+        i.servicesTotal,
+        i.late ? 'sì' : 'no',
+        i.atRisk ? 'sì' : 'no',
+        i.fundingSecuredEur,
+        i.fundingAtRiskEur,
+        i.fundingLostEur,
       ];
       res.setHeader('Content-Disposition', 'attachment; filename="portafoglio-comuni.csv"');
-      return ['\ufeff' + header.map(csvCell).join(';'), ...items.map((i) => row(i).map(csvCell).join(';'))].join('\r\n');
+      return [
+        '\ufeff' + header.map(csvCell).join(';'),
+        ...items.map((i) => row(i).map(csvCell).join(';')),
+      ].join('\r\n');
     },
   });
 
@@ -147,7 +182,10 @@ export function registerPortfolioRoutes(api: ApiBuilder, ctx: ApiContext): void 
     role: 'staff',
     query: z.object({
       who: z.enum(['staff', 'comune', 'manager']).optional(),
-      stage: z.string().regex(/^[a-z_]{3,30}$/).optional(),
+      stage: z
+        .string()
+        .regex(/^[a-z_]{3,30}$/)
+        .optional(),
       limit: z.coerce.number().int().min(1).max(1000).default(200),
     }),
     response: z.object({ total: z.number(), items: z.array(inboxItemSchema) }),
@@ -156,15 +194,28 @@ export function registerPortfolioRoutes(api: ApiBuilder, ctx: ApiContext): void 
       for (const c of await listComuni(ctx.client, {})) {
         for (const task of comuneTasks[c.stage] ?? []) {
           items.push({
-            kind: 'comune', ipaCode: c.ipaCode, comuneName: c.name, stage: c.stage, action: task.action,
-            who: task.who, since: c.stageSince, due: c.deadline, late: c.late,
+            kind: 'comune',
+            ipaCode: c.ipaCode,
+            comuneName: c.name,
+            stage: c.stage,
+            action: task.action,
+            who: task.who,
+            since: c.stageSince,
+            due: c.deadline,
+            late: c.late,
           });
         }
         if (c.late && c.stage !== 'completed' && c.stage !== 'withdrawn') {
           items.push({
-            kind: 'comune', ipaCode: c.ipaCode, comuneName: c.name, stage: c.stage,
-            action: 'Scadenza superata: decidere se spostarla o ritirare il Comune', who: 'manager',
-            since: c.deadline, due: c.deadline, late: true,
+            kind: 'comune',
+            ipaCode: c.ipaCode,
+            comuneName: c.name,
+            stage: c.stage,
+            action: 'Scadenza superata: decidere se spostarla o ritirare il Comune',
+            who: 'manager',
+            since: c.deadline,
+            due: c.deadline,
+            late: true,
           });
         }
       }
@@ -173,10 +224,16 @@ export function registerPortfolioRoutes(api: ApiBuilder, ctx: ApiContext): void 
         const status = wf.typedSearchAttributes.get(sa.serviceStatus) ?? '';
         const [, ipa = '', slug = ''] = wf.workflowId.split(':');
         items.push({
-          kind: 'service', ipaCode: ipa, comuneName: wf.typedSearchAttributes.get(sa.comuneName) ?? ipa,
-          serviceSlug: slug, stage: status, action: serviceTasks[status] ?? serviceStatusLabels.needs_correction,
-          who: 'staff', since: wf.typedSearchAttributes.get(sa.stageSince)?.toISOString(),
-          due: wf.typedSearchAttributes.get(sa.deadline)?.toISOString(), late: false,
+          kind: 'service',
+          ipaCode: ipa,
+          comuneName: wf.typedSearchAttributes.get(sa.comuneName) ?? ipa,
+          serviceSlug: slug,
+          stage: status,
+          action: serviceTasks[status] ?? serviceStatusLabels.needs_correction,
+          who: 'staff',
+          since: wf.typedSearchAttributes.get(sa.stageSince)?.toISOString(),
+          due: wf.typedSearchAttributes.get(sa.deadline)?.toISOString(),
+          late: false,
         });
       }
       const filtered = items

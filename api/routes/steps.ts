@@ -23,26 +23,35 @@ import { HttpProblem } from '../problem';
 import { temporalCall } from '../temporal-errors';
 import { z } from '../zod';
 import { ipaParam, serviceParams } from './params';
-import { endOfDayInItaly } from './dates';
+import { endOfDayInRome } from '../import/italian-dates';
 
 export const MAX_SIGNED_FORM_BYTES = 10 * 1024 * 1024;
 
 const note = z.string().trim().max(500).optional();
-const stateResponse = z.object({ stage: z.string(), timeline: z.array(z.unknown()) }).loose().openapi('StepResult');
+const stateResponse = z
+  .object({ stage: z.string(), timeline: z.array(z.unknown()) })
+  .loose()
+  .openapi('StepResult');
 
 /** `Idempotency-Key` becomes the Update's id: Temporal applies an update id once, so a retried request is harmless. */
 function updateId(req: Request, step: string): string | undefined {
   const key = req.header('idempotency-key');
   if (key === undefined) return undefined;
   if (!/^[A-Za-z0-9_.:-]{8,100}$/.test(key)) {
-    throw new HttpProblem(400, 'Richiesta non valida', 'Idempotency-Key: da 8 a 100 caratteri tra lettere, cifre e _.:-', [
-      { field: 'headers.idempotency-key', message: 'formato non valido' },
-    ]);
+    throw new HttpProblem(
+      400,
+      'Richiesta non valida',
+      'Idempotency-Key: da 8 a 100 caratteri tra lettere, cifre e _.:-',
+      [{ field: 'headers.idempotency-key', message: 'formato non valido' }],
+    );
   }
   return `${step}:${key}`;
 }
 
-const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_SIGNED_FORM_BYTES, files: 1 } });
+const upload = multer({
+  storage: multer.memoryStorage(),
+  limits: { fileSize: MAX_SIGNED_FORM_BYTES, files: 1 },
+});
 
 export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
   const comune = (ipa: string) => ctx.client.workflow.getHandle(comuneWorkflowId(ipa));
@@ -82,7 +91,10 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
     role: 'staff',
     body: z.object({ adherent: z.boolean(), note }),
     run: (ipa, b, actor, id) =>
-      comune(ipa).executeUpdate(recordAdhesionUpdate, { args: [{ actor, adherent: b.adherent, note: b.note }], updateId: id }),
+      comune(ipa).executeUpdate(recordAdhesionUpdate, {
+        args: [{ actor, adherent: b.adherent, note: b.note }],
+        updateId: id,
+      }),
   });
   step({
     path: 'delegation',
@@ -90,7 +102,10 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
     role: 'staff',
     body: z.object({ note }),
     run: (ipa, b, actor, id) =>
-      comune(ipa).executeUpdate(recordDelegationDoneUpdate, { args: [{ actor, note: b.note }], updateId: id }),
+      comune(ipa).executeUpdate(recordDelegationDoneUpdate, {
+        args: [{ actor, note: b.note }],
+        updateId: id,
+      }),
   });
   step({
     path: 'tracking-form',
@@ -110,7 +125,13 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
     }),
     run: (ipa, b, actor, id) =>
       comune(ipa).executeUpdate(moveDeadlineUpdate, {
-        args: [{ actor, deadline: b.deadline.length === 10 ? endOfDayInItaly(b.deadline) : b.deadline, reason: b.reason }],
+        args: [
+          {
+            actor,
+            deadline: b.deadline.length === 10 ? endOfDayInRome(b.deadline) : b.deadline,
+            reason: b.reason,
+          },
+        ],
         updateId: id,
       }),
   });
@@ -127,7 +148,8 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
     summary: 'Invia subito un sollecito al Comune',
     role: 'manager',
     body: z.object({}),
-    run: (ipa, _b, actor, id) => comune(ipa).executeUpdate(remindNowUpdate, { args: [{ actor }], updateId: id }),
+    run: (ipa, _b, actor, id) =>
+      comune(ipa).executeUpdate(remindNowUpdate, { args: [{ actor }], updateId: id }),
   });
 
   api.add({
@@ -143,7 +165,12 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
     multipart: { fields: z.object({ note }), fileField: 'file', fileDescription: 'Il file .p7m firmato' },
     middleware: [upload.single('file')],
     response: stateResponse,
-    errors: { 404: 'Comune non trovato', 409: 'Non è il momento del modulo firmato', 413: 'File troppo grande', 422: 'Firma non valida' },
+    errors: {
+      404: 'Comune non trovato',
+      409: 'Non è il momento del modulo firmato',
+      413: 'File troppo grande',
+      422: 'Firma non valida',
+    },
     handler: async ({ params, actor, req, res }) => {
       const workflowId = comuneWorkflowId(params.ipa);
       res.locals.workflowId = workflowId;
@@ -156,7 +183,11 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
       const handle = ctx.client.workflow.getHandle(workflowId);
       const state = await temporalCall(() => handle.query(getComuneStateQuery));
       if (state.stage !== 'awaiting_signed_form' || state.signedForm.record) {
-        throw new HttpProblem(409, 'Passo rifiutato', `il Comune non attende il modulo firmato (fase: ${state.stage})`);
+        throw new HttpProblem(
+          409,
+          'Passo rifiutato',
+          `il Comune non attende il modulo firmato (fase: ${state.stage})`,
+        );
       }
       let verification;
       try {
@@ -164,7 +195,8 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
           expectedSignerFiscalCode: state.mayorFiscalCode,
         });
       } catch (err) {
-        if (isSignedFormRejected(err)) throw new HttpProblem(422, 'Modulo firmato non valido', `${err.reason}: ${err.message}`);
+        if (isSignedFormRejected(err))
+          throw new HttpProblem(422, 'Modulo firmato non valido', `${err.reason}: ${err.message}`);
         throw err;
       }
       const stored = await ctx.documents.put(file.buffer, {
@@ -179,7 +211,9 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
               document: {
                 sha256: stored.sha256,
                 signerName: verification.signer.commonName,
-                ...(verification.signer.fiscalCode ? { signerFiscalCode: verification.signer.fiscalCode } : {}),
+                ...(verification.signer.fiscalCode
+                  ? { signerFiscalCode: verification.signer.fiscalCode }
+                  : {}),
                 ...(verification.signingTime ? { signingTime: verification.signingTime } : {}),
               },
             },
@@ -200,7 +234,10 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
     params: serviceParams,
     body: z.object({ card: serviceCardSchema }),
     response: z.object({ status: z.string() }).loose(),
-    errors: { 404: 'Servizio non trovato', 409: 'La scheda non si può correggere ora, o non rispetta le regole' },
+    errors: {
+      404: 'Servizio non trovato',
+      409: 'La scheda non si può correggere ora, o non rispetta le regole',
+    },
     handler: async ({ params, body, actor, req, res }) => {
       const workflowId = serviceWorkflowId(params.ipa, params.slug);
       res.locals.workflowId = workflowId;

@@ -13,7 +13,12 @@ interface Operation {
   role: Role | 'public';
 }
 
-const samples: Record<string, string> = { ipa: 'c_l378', slug: 'tari', id: 'aaaaaaaaaaaa', jobId: 'abcdef0123456789' };
+const samples: Record<string, string> = {
+  ipa: 'c_l378',
+  slug: 'tari',
+  id: 'aaaaaaaaaaaa',
+  jobId: 'abcdef0123456789',
+};
 
 /** Every operation of the generated OpenAPI document, with the role it declares. */
 function operations(app: Express): Promise<Operation[]> {
@@ -21,7 +26,9 @@ function operations(app: Express): Promise<Operation[]> {
     .get('/api/v1/openapi.json')
     .then((res) => {
       const ops: Operation[] = [];
-      for (const [path, item] of Object.entries(res.body.paths as Record<string, Record<string, { 'x-required-role': Role | 'public' }>>)) {
+      for (const [path, item] of Object.entries(
+        res.body.paths as Record<string, Record<string, { 'x-required-role': Role | 'public' }>>,
+      )) {
         for (const [method, op] of Object.entries(item)) {
           ops.push({
             method: method as Method,
@@ -85,7 +92,8 @@ describe('authorisation matrix: every endpoint × every role, no token, forged a
       for (const role of roles) {
         const res = await send(op, api.tokens[role]);
         const label = `${op.method} ${op.path} as ${role}`;
-        if (roleAllows(role, op.role as Role)) expect({ label, status: res.status }).not.toEqual({ label, status: 403 });
+        if (roleAllows(role, op.role as Role))
+          expect({ label, status: res.status }).not.toEqual({ label, status: 403 });
         else expect({ label, status: res.status }).toEqual({ label, status: 403 });
         expect(res.status).not.toBe(401);
       }

@@ -7,6 +7,7 @@ import { FileTokenStore } from '../../api/auth/token-store';
 import type { Role } from '../../api/auth/roles';
 import { createLogger } from '../../common/logger';
 import { FileSystemDocumentStore } from '../../integrations/documents/document-store';
+import { DEFAULTS } from '../import/import-fixtures';
 
 export interface TestApiContext {
   ctx: ApiContext;
@@ -34,6 +35,7 @@ export function testApiContext(client: Client, overrides: Partial<ApiContext> = 
     documents: new FileSystemDocumentStore(path.join(dir, 'documents')),
     tokens: store,
     temporalUiUrl: 'http://localhost:8233',
+    registrationDefaults: DEFAULTS,
     ...overrides,
   };
   return { ctx, dir, tokens, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };

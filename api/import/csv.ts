@@ -1,0 +1,200 @@
+import { CsvError, parse } from 'csv-parse/sync';
+import { normaliseItalianDate } from './italian-dates';
+import { parseRegistration, type RegistrationError } from './registration';
+import { MAX_IMPORT_ROWS, refuseDuplicates, rowKey, type ImportParse, type ParsedRow } from './rows';
+
+/**
+ * Reads a CSV of IPA open data (indicepa.gov.it, "Enti") extended with the partner's columns. Separator `,` or
+ * `;` (Excel in Italian) is detected from the header; UTF-8 with or without BOM; quoted fields may hold
+ * separators and line breaks. Column names are matched ignoring case.
+ */
+
+export const IPA_COLUMNS = [
+  'Codice_IPA',
+  'Denominazione_ente',
+  'Codice_fiscale_ente',
+  'Codice_Categoria',
+  'Codice_comune_ISTAT',
+  'Codice_catastale_comune',
+  'Mail1',
+  'Tipo_Mail1',
+  'Sito_istituzionale',
+  'Nome_responsabile',
+  'Cognome_responsabile',
+] as const;
+export const PARTNER_COLUMNS = [
+  'Data_contratto',
+  'Segretario_nome',
+  'Segretario_email',
+  'Sindaco_nome',
+  'Sindaco_email',
+] as const;
+export const OPTIONAL_COLUMNS = [
+  'Scadenza',
+  'Pacchetto_servizi',
+  'Sindaco_codice_fiscale',
+  'Portale_tenant',
+] as const;
+const REQUIRED_COLUMNS = [...IPA_COLUMNS, ...PARTNER_COLUMNS];
+export type CsvColumn = (typeof REQUIRED_COLUMNS)[number] | (typeof OPTIONAL_COLUMNS)[number];
+
+/** IPA's category of the Comuni. */
+const COMUNE_CATEGORY = 'L6';
+
+const COLUMN_OF_FIELD: Record<string, CsvColumn> = {
+  ipaCode: 'Codice_IPA',
+  name: 'Denominazione_ente',
+  fiscalCode: 'Codice_fiscale_ente',
+  istatCode: 'Codice_comune_ISTAT',
+  cadastralCode: 'Codice_catastale_comune',
+  pec: 'Mail1',
+  website: 'Sito_istituzionale',
+  portalTenant: 'Portale_tenant',
+  'secretary.name': 'Segretario_nome',
+  'secretary.email': 'Segretario_email',
+  'mayor.name': 'Sindaco_nome',
+  'mayor.email': 'Sindaco_email',
+  'mayor.fiscalCode': 'Sindaco_codice_fiscale',
+  contractDate: 'Data_contratto',
+  deadline: 'Scadenza',
+  services: 'Pacchetto_servizi',
+  packageSize: 'Pacchetto_servizi',
+};
+
+/** The CSV column a registration field comes from (`services.2` → `Pacchetto_servizi`); other names unchanged. */
+export function csvColumnOf(field: string): string {
+  const path = field
+    .split('.')
+    .filter((part) => !/^[0-9]+$/.test(part))
+    .join('.');
+  return COLUMN_OF_FIELD[path] ?? field;
+}
+
+/** `;` when the header has more semicolons than commas outside quotes, else `,`. */
+function detectSeparator(text: string): ',' | ';' {
+  let commas = 0;
+  let semicolons = 0;
+  let quoted = false;
+  for (const char of text) {
+    if (char === '"') quoted = !quoted;
+    else if (!quoted && (char === '\n' || char === '\r')) break;
+    else if (!quoted && char === ',') commas += 1;
+    else if (!quoted && char === ';') semicolons += 1;
+  }
+  return semicolons > commas ? ';' : ',';
+}
+
+type Cells = (column: CsvColumn) => string;
+
+/** `12` → the first 12 services of the catalogue; `tari; imu; cie` → those services. */
+function servicePackage(cell: string): { services?: string[]; packageSize?: number } {
+  if (cell === '') return {};
+  if (/^[0-9]+$/.test(cell)) return { packageSize: Number(cell) };
+  return {
+    services: cell
+      .split(';')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  };
+}
+
+function readRow(line: number, cell: Cells): ParsedRow {
+  const key = rowKey(line, cell('Codice_IPA'));
+  const category = cell('Codice_Categoria');
+  if (category.toUpperCase() !== COMUNE_CATEGORY) {
+    const message = `non è un Comune: categoria IPA «${category}» (i Comuni sono ${COMUNE_CATEGORY})`;
+    return { line, key, errors: [{ field: 'Codice_Categoria', message }] };
+  }
+  const errors: RegistrationError[] = [];
+  const mailType = cell('Tipo_Mail1');
+  const hasPec = mailType.toLowerCase() === 'pec';
+  if (!hasPec) {
+    const message = mailType
+      ? `manca la PEC: Mail1 è di tipo «${mailType}»`
+      : 'manca la PEC: Tipo_Mail1 è vuoto';
+    errors.push({ field: 'Mail1', message });
+  }
+  const responsible = `${cell('Nome_responsabile')} ${cell('Cognome_responsabile')}`.trim();
+  const result = parseRegistration({
+    ipaCode: cell('Codice_IPA'),
+    istatCode: cell('Codice_comune_ISTAT'),
+    cadastralCode: cell('Codice_catastale_comune'),
+    fiscalCode: cell('Codice_fiscale_ente'),
+    name: cell('Denominazione_ente'),
+    pec: hasPec ? cell('Mail1') : undefined,
+    website: cell('Sito_istituzionale'),
+    portalTenant: cell('Portale_tenant'),
+    secretary: { name: cell('Segretario_nome'), email: cell('Segretario_email') },
+    // IPA's "responsabile" of a Comune is its Mayor: the fallback when the partner left the name empty.
+    mayor: {
+      name: cell('Sindaco_nome') || responsible,
+      email: cell('Sindaco_email'),
+      fiscalCode: cell('Sindaco_codice_fiscale'),
+    },
+    contractDate: normaliseItalianDate(cell('Data_contratto')),
+    deadline: normaliseItalianDate(cell('Scadenza')),
+    ...servicePackage(cell('Pacchetto_servizi')),
+  });
+  if (!result.ok) {
+    for (const error of result.errors) {
+      if (!hasPec && error.field === 'pec') continue; // already said: no PEC
+      errors.push({ field: csvColumnOf(error.field), message: error.message });
+    }
+  }
+  if (errors.length > 0 || !result.ok) return { line, key, errors };
+  return { line, key, registration: result.registration };
+}
+
+/** Reads the whole file; a problem with the file itself (header, size, encoding) is one file-level error. */
+export function parseIpaCsv(input: Buffer | string): ImportParse {
+  const text = (typeof input === 'string' ? input : input.toString('utf8')).replace(/^\uFEFF/, '');
+  if (text.includes('\uFFFD')) {
+    return { ok: false, error: 'il file non è in UTF-8: salvarlo come «CSV UTF-8»' };
+  }
+  let records: { record: string[]; info: { lines: number } }[];
+  try {
+    // With `info`, each record comes as { record, info }: the typings know only the plain string[][] shape.
+    records = parse(text, {
+      delimiter: detectSeparator(text),
+      relax_column_count: true,
+      skip_empty_lines: true,
+      info: true,
+    }) as unknown as typeof records;
+  } catch (err) {
+    if (err instanceof CsvError) return { ok: false, error: `CSV non leggibile: ${err.message}` };
+    throw err;
+  }
+  const [header, ...data] = records;
+  if (!header) return { ok: false, error: 'il file è vuoto' };
+
+  const columnIndex = new Map<string, number>();
+  header.record.forEach((name, i) => {
+    const normalised = name.trim().toLowerCase();
+    if (!columnIndex.has(normalised)) columnIndex.set(normalised, i);
+  });
+  const missing = REQUIRED_COLUMNS.filter((c) => !columnIndex.has(c.toLowerCase()));
+  if (missing.length > 0) return { ok: false, error: `mancano le colonne: ${missing.join(', ')}` };
+
+  const rows = data.filter(({ record }) => record.some((value) => value.trim() !== ''));
+  if (rows.length === 0) return { ok: false, error: 'il file non contiene Comuni' };
+  if (rows.length > MAX_IMPORT_ROWS) {
+    return {
+      ok: false,
+      error: `il file ha ${rows.length} Comuni: al massimo ${MAX_IMPORT_ROWS} per importazione`,
+    };
+  }
+  return {
+    ok: true,
+    rows: refuseDuplicates(
+      rows.map(({ record, info }) => {
+        // info.lines is the record's last line: a quoted value spanning lines moves its first line up.
+        const breaks = record.reduce((n, value) => n + (value.match(/\n/g)?.length ?? 0), 0);
+        const cell: Cells = (column) => {
+          const index = columnIndex.get(column.toLowerCase());
+          return index === undefined ? '' : (record[index] ?? '').trim();
+        };
+        return readRow(info.lines - breaks, cell);
+      }),
+    ),
+  };
+}

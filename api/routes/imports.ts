@@ -1,0 +1,288 @@
+import multer from 'multer';
+import { ulid } from 'ulid';
+import {
+  bulkJobWorkflowId,
+  getBulkJobStateQuery,
+  type BulkJobKind,
+  type BulkJobState,
+} from '../../contracts/bulk';
+import { comuneWorkflowId } from '../../contracts/ids';
+import { buildComuneInput, type RegistrationDefaults } from '../import/registration';
+import { csvColumnOf, parseIpaCsv } from '../import/csv';
+import { buildRows, parseJsonImport, type ImportParse } from '../import/rows';
+import { endOfDayInRome } from '../import/italian-dates';
+import { storeBulkItems } from '../import/jobs';
+import { actorLabel } from '../auth/roles';
+import type { ApiContext } from '../context';
+import type { ApiBuilder } from '../endpoint';
+import { listComuni, listFiltersSchema } from '../portfolio';
+import { HttpProblem } from '../problem';
+import { temporalCall } from '../temporal-errors';
+import { z } from '../zod';
+
+const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: 20 * 1024 * 1024, files: 1 } });
+/** Rows refused while reading are kept with the job (in its memo), up to this many. */
+const REJECTED_KEPT = 1_000;
+
+const rowErrorSchema = z.object({ field: z.string(), message: z.string() });
+const rejectedRowSchema = z.object({ line: z.number(), key: z.string(), errors: z.array(rowErrorSchema) });
+type RejectedRow = z.infer<typeof rejectedRowSchema>;
+
+const jobSchema = z
+  .object({
+    jobId: z.string(),
+    kind: z.string(),
+    status: z.enum(['running', 'completed']),
+    total: z.number(),
+    processed: z.number(),
+    started: z.number(),
+    alreadyRunning: z.number(),
+    applied: z.number(),
+    skipped: z.number(),
+    failed: z.number(),
+    errors: z.array(z.object({ item: z.string(), message: z.string() })),
+    rejected: z.array(rejectedRowSchema),
+    rejectedCount: z.number(),
+    startedAt: z.string(),
+    finishedAt: z.string().optional(),
+  })
+  .openapi('BulkJob');
+const acceptedSchema = z.object({
+  jobId: z.string().optional(),
+  accepted: z.number(),
+  rejected: z.array(rejectedRowSchema),
+  rejectedCount: z.number(),
+});
+
+const filterBody = z.object({ filter: listFiltersSchema.default({}) });
+
+export function registerImportRoutes(api: ApiBuilder, ctx: ApiContext, defaults: RegistrationDefaults): void {
+  async function startJob(
+    kind: BulkJobKind,
+    actor: string,
+    items: readonly unknown[],
+    extra: { params?: { deadline?: string; reason?: string }; rejected?: RejectedRow[] } = {},
+  ): Promise<string> {
+    const jobId = ulid();
+    const { itemsRef, itemCount } = await storeBulkItems(ctx.documents, items);
+    await ctx.client.workflow.start('bulkJobWorkflow', {
+      taskQueue: ctx.taskQueue,
+      workflowId: bulkJobWorkflowId(kind, jobId),
+      args: [{ kind, actor, itemsRef, itemCount, ...(extra.params ? { params: extra.params } : {}) }],
+      memo: {
+        rejected: (extra.rejected ?? []).slice(0, REJECTED_KEPT),
+        rejectedCount: extra.rejected?.length ?? 0,
+      },
+    });
+    return jobId;
+  }
+
+  async function importRows(parse: ImportParse, actor: string, csv: boolean) {
+    if (!parse.ok) throw new HttpProblem(400, 'File non valido', parse.error);
+    const built = buildRows(parse.rows, defaults, csv ? csvColumnOf : undefined);
+    const inputs = built.flatMap((r) => (r.input ? [r.input] : []));
+    const rejected = built.flatMap((r) => (r.errors ? [{ line: r.line, key: r.key, errors: r.errors }] : []));
+    if (inputs.length === 0) {
+      throw new HttpProblem(
+        422,
+        'Nessun Comune importabile',
+        rejected
+          .slice(0, 20)
+          .map((r) => `riga ${r.line}: ${r.errors.map((e) => `${e.field}: ${e.message}`).join(', ')}`)
+          .join('; '),
+        rejected
+          .slice(0, 100)
+          .flatMap((r) => r.errors.map((e) => ({ field: `riga ${r.line}.${e.field}`, message: e.message }))),
+      );
+    }
+    const jobId = await startJob('import', actor, inputs, { rejected });
+    return {
+      jobId,
+      accepted: inputs.length,
+      rejected: rejected.slice(0, REJECTED_KEPT),
+      rejectedCount: rejected.length,
+    };
+  }
+
+  api.add({
+    method: 'post',
+    path: '/imports',
+    summary: 'Importa Comuni da un CSV (open data IPA + colonne del partner): avvia un job in background',
+    description:
+      'Colonne IPA: Codice_IPA, Denominazione_ente, Codice_fiscale_ente, Codice_Categoria, Codice_comune_ISTAT, ' +
+      'Codice_catastale_comune, Mail1, Tipo_Mail1, Sito_istituzionale, Nome_responsabile, Cognome_responsabile. ' +
+      'Colonne del partner: Data_contratto, Scadenza, Pacchetto_servizi, Segretario_nome, Segretario_email, ' +
+      'Sindaco_nome, Sindaco_email, Sindaco_codice_fiscale, Portale_tenant. Reimportare è innocuo.',
+    tags: ['Importazione'],
+    role: 'manager',
+    multipart: { fields: z.object({}), fileField: 'file', fileDescription: 'Il file CSV' },
+    middleware: [upload.single('file')],
+    successStatus: 202,
+    response: acceptedSchema,
+    errors: { 413: 'File troppo grande', 422: 'Nessuna riga importabile' },
+    handler: async ({ req, actor }) => {
+      if (!req.file || req.file.size === 0) {
+        throw new HttpProblem(400, 'Richiesta non valida', 'file: manca il CSV', [
+          { field: 'body.file', message: 'obbligatorio' },
+        ]);
+      }
+      return importRows(parseIpaCsv(req.file.buffer), actorLabel(actor), true);
+    },
+  });
+
+  api.add({
+    method: 'post',
+    path: '/imports/json',
+    summary: 'Importa Comuni da JSON `{ comuni: [...] }`: avvia un job in background',
+    tags: ['Importazione'],
+    role: 'manager',
+    body: z.object({ comuni: z.array(z.record(z.string(), z.unknown())).min(1).max(10_000) }),
+    successStatus: 202,
+    response: acceptedSchema,
+    errors: { 422: 'Nessuna voce importabile' },
+    handler: async ({ body, actor }) => importRows(parseJsonImport(body), actorLabel(actor), false),
+  });
+
+  const jobParams = z.object({
+    jobId: z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'identificativo del job'),
+  });
+  async function readJob(kind: BulkJobKind, jobId: string) {
+    const handle = ctx.client.workflow.getHandle(bulkJobWorkflowId(kind, jobId));
+    const [state, description] = await temporalCall(
+      () => Promise.all([handle.query(getBulkJobStateQuery), handle.describe()]),
+      'Job',
+    );
+    const memo = (description.memo ?? {}) as { rejected?: RejectedRow[]; rejectedCount?: number };
+    const s: BulkJobState = state;
+    return {
+      jobId,
+      kind: s.kind,
+      status: s.status,
+      total: s.total,
+      processed: s.processed,
+      started: s.started,
+      alreadyRunning: s.alreadyRunning,
+      applied: s.applied,
+      skipped: s.skipped,
+      failed: s.failed,
+      errors: s.errors,
+      rejected: memo.rejected ?? [],
+      rejectedCount: memo.rejectedCount ?? 0,
+      startedAt: s.startedAt,
+      ...(s.finishedAt ? { finishedAt: s.finishedAt } : {}),
+    };
+  }
+
+  api.add({
+    method: 'get',
+    path: '/imports/:jobId',
+    summary: 'Avanzamento e resoconto riga per riga di un’importazione',
+    tags: ['Importazione'],
+    role: 'manager',
+    params: jobParams,
+    response: jobSchema,
+    errors: { 404: 'Job non trovato' },
+    handler: async ({ params }) => readJob('import', params.jobId),
+  });
+
+  api.add({
+    method: 'post',
+    path: '/comuni',
+    summary: 'Avvia il percorso di un Comune (lo stesso Comune due volte non crea un secondo percorso)',
+    tags: ['Comuni'],
+    role: 'manager',
+    body: z.record(z.string(), z.unknown()).openapi('ComuneRegistration', {
+      description:
+        'Come una voce di /imports/json: ipaCode, istatCode, fiscalCode, pec, secretary, mayor, contractDate, …',
+    }),
+    successStatus: 201,
+    response: z.object({ ipaCode: z.string(), workflowId: z.string() }),
+    errors: { 409: 'Comune già avviato', 422: 'Dati del Comune non validi' },
+    handler: async ({ body, actor, res }) => {
+      const result = buildComuneInput(body as never, defaults);
+      if (!result.ok) {
+        throw new HttpProblem(
+          422,
+          'Dati del Comune non validi',
+          result.errors.map((e) => `${e.field}: ${e.message}`).join('; '),
+          result.errors.map((e) => ({ field: `body.${e.field}`, message: e.message })),
+        );
+      }
+      const workflowId = comuneWorkflowId(result.input.comune.ipaCode);
+      res.locals.workflowId = workflowId;
+      await temporalCall(() =>
+        ctx.client.workflow.start('comuneWorkflow', {
+          taskQueue: ctx.taskQueue,
+          workflowId,
+          args: [result.input],
+        }),
+      );
+      ctx.logger.info({ workflowId, actor: actorLabel(actor) }, 'Comune started');
+      return { ipaCode: result.input.comune.ipaCode, workflowId };
+    },
+  });
+
+  for (const bulk of [
+    {
+      kind: 'remind' as const,
+      path: '/bulk/reminders',
+      summary: 'Sollecita ora tutti i Comuni del filtro (job in background)',
+      body: filterBody,
+    },
+    {
+      kind: 'move_deadline' as const,
+      path: '/bulk/deadline',
+      summary: 'Sposta la scadenza di tutti i Comuni del filtro (job in background)',
+      body: filterBody.extend({
+        deadline: z.union([z.iso.date(), z.iso.datetime({ offset: true })]),
+        reason: z.string().trim().min(3).max(500),
+      }),
+    },
+  ]) {
+    api.add({
+      method: 'post',
+      path: bulk.path,
+      summary: bulk.summary,
+      tags: ['Azioni massive'],
+      role: 'manager',
+      body: bulk.body as typeof filterBody,
+      successStatus: 202,
+      response: z.object({ jobId: z.string(), kind: z.string(), total: z.number() }),
+      errors: { 422: 'Nessun Comune nel filtro' },
+      handler: async ({ body, actor }) => {
+        const b = body as z.infer<typeof filterBody> & { deadline?: string; reason?: string };
+        const open = (await listComuni(ctx.client, b.filter)).filter(
+          (c) => c.stage !== 'completed' && c.stage !== 'withdrawn',
+        );
+        if (open.length === 0)
+          throw new HttpProblem(422, 'Nessun Comune nel filtro', 'il filtro non seleziona Comuni in corso');
+        const params =
+          bulk.kind === 'move_deadline'
+            ? {
+                deadline: b.deadline!.length === 10 ? endOfDayInRome(b.deadline!) : b.deadline!,
+                reason: b.reason!,
+              }
+            : undefined;
+        const jobId = await startJob(
+          bulk.kind,
+          actorLabel(actor),
+          open.map((c) => c.ipaCode),
+          { params },
+        );
+        return { jobId, kind: bulk.kind, total: open.length };
+      },
+    });
+  }
+
+  api.add({
+    method: 'get',
+    path: '/bulk/:kind/:jobId',
+    summary: 'Avanzamento di un’azione massiva',
+    tags: ['Azioni massive'],
+    role: 'manager',
+    params: jobParams.extend({ kind: z.enum(['remind', 'move_deadline']) }),
+    response: jobSchema,
+    errors: { 404: 'Job non trovato' },
+    handler: async ({ params }) => readJob(params.kind, params.jobId),
+  });
+}
