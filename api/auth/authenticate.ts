@@ -46,7 +46,9 @@ export function authenticate(tokens: FileTokenStore, oidc?: OidcOptions): Reques
           res.locals.actor = { id: String(payload.sub ?? name), name, role, via: 'oidc' } satisfies Actor;
           next();
         })
-        .catch(() => next(new HttpProblem(401, 'Autenticazione non valida', 'JWT non valido, scaduto o senza ruolo')));
+        .catch(() =>
+          next(new HttpProblem(401, 'Autenticazione non valida', 'JWT non valido, scaduto o senza ruolo')),
+        );
       return;
     }
     const info = tokens.verify(credential);

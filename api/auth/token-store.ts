@@ -42,8 +42,16 @@ export class FileTokenStore {
     return this.tokens.some((t) => t.role === 'admin' && this.isActive(t, now));
   }
 
-  create(input: { name: string; role: Role; createdBy: string; expiresAt?: string }): { token: string; info: TokenInfo } {
-    const id = randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0').slice(0, 12).padEnd(12, '0');
+  create(input: { name: string; role: Role; createdBy: string; expiresAt?: string }): {
+    token: string;
+    info: TokenInfo;
+  } {
+    const id = randomBytes(9)
+      .toString('base64url')
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '0')
+      .slice(0, 12)
+      .padEnd(12, '0');
     const secret = randomBytes(32).toString('base64url');
     const token = `iob_${id}_${secret}`;
     const stored: StoredToken = {
