@@ -1,6 +1,9 @@
 import path from 'node:path';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
+import { stageLabels, stages } from '../contracts/comune';
+import { serviceStatusLabels, serviceStatuses } from '../contracts/service';
+import { topicIds } from '../domain/service-card';
 import { authenticate } from './auth/authenticate';
 import type { ApiContext } from './context';
 import { ApiBuilder } from './endpoint';
@@ -62,6 +65,13 @@ export function createApp(ctx: ApiContext, modules: RouteModule[] = []): Express
 
   app.use('/api/v1', express.json({ limit: '1mb' }), authenticate(ctx.tokens, ctx.oidc), api.router);
 
+  // The domain's labels as an ES module generated from the contracts, so the console never copies them.
+  const domainLabels = Object.entries({ stages, stageLabels, serviceStatuses, serviceStatusLabels, topicIds })
+    .map(([name, value]) => `export const ${name} = ${JSON.stringify(value)};`)
+    .join('\n');
+  app.get('/domain-labels.js', (_req, res) => {
+    res.type('application/javascript').send(domainLabels);
+  });
   // The console: static files (HTML, CSS, JS modules) served by the API itself.
   const consoleDir = path.join(__dirname, 'console');
   app.get('/', (_req, res) => res.sendFile(path.join(consoleDir, 'index.html')));

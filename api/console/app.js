@@ -92,7 +92,11 @@ function renderHeader(active) {
   const links = navItems
     .filter((item) => can(...item.needs) || (item.showWhenMissing && !has(...item.needs)))
     .map((item) =>
-      h('li', null, h('a', { href: item.href, 'aria-current': item.id === active ? 'page' : undefined }, item.text)),
+      h(
+        'li',
+        null,
+        h('a', { href: item.href, 'aria-current': item.id === active ? 'page' : undefined }, item.text),
+      ),
     );
   nav.append(h('ul', null, links));
   who.append(
@@ -158,7 +162,8 @@ async function render() {
     /** Replaces the page's query string (filters, paging) and renders again. */
     setQuery: (values) => {
       const next = new URLSearchParams();
-      for (const [k, v] of Object.entries(values)) if (v !== undefined && v !== null && v !== '') next.set(k, v);
+      for (const [k, v] of Object.entries(values))
+        if (v !== undefined && v !== null && v !== '') next.set(k, v);
       const text = next.toString();
       navigate(`#${path}${text ? `?${text}` : ''}`);
     },

@@ -3,7 +3,13 @@
 import { stageLabels } from './labels.js';
 import { date, h, number, romeDay, s, uid } from './ui.js';
 
-const FUNNEL_STAGES = ['adhesion_check', 'delegation_requested', 'awaiting_signed_form', 'services', 'completed'];
+const FUNNEL_STAGES = [
+  'adhesion_check',
+  'delegation_requested',
+  'awaiting_signed_form',
+  'services',
+  'completed',
+];
 
 /** A round step for an axis from 0 to `max` in about `count` ticks. */
 function niceStep(max, count = 5) {
@@ -44,8 +50,26 @@ function dataTable(caption, columns, rows) {
         'table',
         null,
         h('caption', null, caption),
-        h('thead', null, h('tr', null, columns.map((c) => h('th', { scope: 'col' }, c)))),
-        h('tbody', null, rows.map((r) => h('tr', null, r.map((v, i) => (i === 0 ? h('th', { scope: 'row' }, v) : h('td', { class: 'num' }, v)))))),
+        h(
+          'thead',
+          null,
+          h(
+            'tr',
+            null,
+            columns.map((c) => h('th', { scope: 'col' }, c)),
+          ),
+        ),
+        h(
+          'tbody',
+          null,
+          rows.map((r) =>
+            h(
+              'tr',
+              null,
+              r.map((v, i) => (i === 0 ? h('th', { scope: 'row' }, v) : h('td', { class: 'num' }, v))),
+            ),
+          ),
+        ),
       ),
     ),
   );
@@ -75,12 +99,27 @@ export function funnelChart(byStage) {
       'g',
       { class: 'funnel-row' },
       s('text', { x: 0, y: y + 15, class: 'chart-label' }, stageLabels[stage]),
-      s('text', { x: 0, y: y + 33, class: 'chart-sub' }, `${number(counts[i])} in questa fase · ${number(reached[i])} arrivati`),
+      s(
+        'text',
+        { x: 0, y: y + 33, class: 'chart-sub' },
+        `${number(counts[i])} in questa fase · ${number(reached[i])} arrivati`,
+      ),
       s('rect', { x: cx - outer / 2, y, width: outer, height: barHeight, rx: 6, class: 'funnel-reached' }),
       inner > 0
-        ? s('rect', { x: cx - inner / 2, y: y + 7, width: inner, height: barHeight - 14, rx: 4, class: 'funnel-current' })
+        ? s('rect', {
+            x: cx - inner / 2,
+            y: y + 7,
+            width: inner,
+            height: barHeight - 14,
+            rx: 4,
+            class: 'funnel-current',
+          })
         : null,
-      s('text', { x: width, y: y + barHeight / 2 + 6, class: 'funnel-value', 'text-anchor': 'end' }, number(reached[i])),
+      s(
+        'text',
+        { x: width, y: y + barHeight / 2 + 6, class: 'funnel-value', 'text-anchor': 'end' },
+        number(reached[i]),
+      ),
     );
   });
   const withdrawn = byStage.withdrawn ?? 0;
@@ -92,7 +131,9 @@ export function funnelChart(byStage) {
         width,
         height,
         title: 'Comuni per fase del percorso',
-        desc: FUNNEL_STAGES.map((st, i) => `${stageLabels[st]}: ${counts[i]} in fase, ${reached[i]} arrivati`).join('; '),
+        desc: FUNNEL_STAGES.map(
+          (st, i) => `${stageLabels[st]}: ${counts[i]} in fase, ${reached[i]} arrivati`,
+        ).join('; '),
       },
       ...rows,
     ),
@@ -106,7 +147,10 @@ export function funnelChart(byStage) {
     dataTable(
       'Comuni per fase',
       ['Fase', 'In questa fase', 'Arrivati almeno qui'],
-      [...FUNNEL_STAGES.map((st, i) => [stageLabels[st], number(counts[i]), number(reached[i])]), [stageLabels.withdrawn, number(withdrawn), '—']],
+      [
+        ...FUNNEL_STAGES.map((st, i) => [stageLabels[st], number(counts[i]), number(reached[i])]),
+        [stageLabels.withdrawn, number(withdrawn), '—'],
+      ],
     ),
   );
 }
@@ -126,7 +170,10 @@ function buckets(deadlines) {
     months.set(key, m);
   }
   const monthFormat = new Intl.DateTimeFormat('it-IT', { month: 'short', year: 'numeric', timeZone: 'UTC' });
-  return [...months.entries()].map(([key, m]) => ({ ...m, label: `entro ${monthFormat.format(new Date(`${key}-15T00:00:00Z`))}` }));
+  return [...months.entries()].map(([key, m]) => ({
+    ...m,
+    label: `entro ${monthFormat.format(new Date(`${key}-15T00:00:00Z`))}`,
+  }));
 }
 
 /**
@@ -167,20 +214,48 @@ export function deadlinesChart(deadlines, today = romeDay(new Date().toISOString
     s(
       'g',
       null,
-      s('rect', { x: cx(i) - barW - 1, y: y(p.due), width: barW, height: Math.max(0, y(0) - y(p.due)), class: 'bar-due' },
-        s('title', null, `${p.label}: ${p.due} servizi da attivare`)),
-      s('rect', { x: cx(i) + 1, y: y(p.active), width: barW, height: Math.max(0, y(0) - y(p.active)), class: 'bar-active' },
-        s('title', null, `${p.label}: ${p.active} servizi attivi`)),
+      s(
+        'rect',
+        {
+          x: cx(i) - barW - 1,
+          y: y(p.due),
+          width: barW,
+          height: Math.max(0, y(0) - y(p.due)),
+          class: 'bar-due',
+        },
+        s('title', null, `${p.label}: ${p.due} servizi da attivare`),
+      ),
+      s(
+        'rect',
+        {
+          x: cx(i) + 1,
+          y: y(p.active),
+          width: barW,
+          height: Math.max(0, y(0) - y(p.active)),
+          class: 'bar-active',
+        },
+        s('title', null, `${p.label}: ${p.active} servizi attivi`),
+      ),
       s(
         'text',
         rotate
-          ? { x: cx(i), y: y(0) + 14, class: p.past ? 'tick tick-past' : 'tick', 'text-anchor': 'end', transform: `rotate(-35 ${cx(i)} ${y(0) + 14})` }
+          ? {
+              x: cx(i),
+              y: y(0) + 14,
+              class: p.past ? 'tick tick-past' : 'tick',
+              'text-anchor': 'end',
+              transform: `rotate(-35 ${cx(i)} ${y(0) + 14})`,
+            }
           : { x: cx(i), y: y(0) + 18, class: p.past ? 'tick tick-past' : 'tick', 'text-anchor': 'middle' },
         p.label,
       ),
       rotate
         ? null
-        : s('text', { x: cx(i), y: y(0) + 34, class: 'tick tick-small', 'text-anchor': 'middle' }, `${number(p.comuni)} ${p.comuni === 1 ? 'Comune' : 'Comuni'}`),
+        : s(
+            'text',
+            { x: cx(i), y: y(0) + 34, class: 'tick tick-small', 'text-anchor': 'middle' },
+            `${number(p.comuni)} ${p.comuni === 1 ? 'Comune' : 'Comuni'}`,
+          ),
     ),
   );
   const line = s('polyline', {
@@ -191,8 +266,22 @@ export function deadlinesChart(deadlines, today = romeDay(new Date().toISOString
     points: series.map((p, i) => `${cx(i) + barW / 2 + 1},${y(p.active)}`).join(' '),
     class: 'line-active',
   });
-  const yLabel = s('text', { x: 14, y: m.top + plotH / 2, transform: `rotate(-90 14 ${m.top + plotH / 2})`, 'text-anchor': 'middle', class: 'axis-label' }, 'Servizi (cumulativo)');
-  const xLabel = s('text', { x: m.left + plotW / 2, y: height - 8, 'text-anchor': 'middle', class: 'axis-label' }, 'Scadenze contrattuali');
+  const yLabel = s(
+    'text',
+    {
+      x: 14,
+      y: m.top + plotH / 2,
+      transform: `rotate(-90 14 ${m.top + plotH / 2})`,
+      'text-anchor': 'middle',
+      class: 'axis-label',
+    },
+    'Servizi (cumulativo)',
+  );
+  const xLabel = s(
+    'text',
+    { x: m.left + plotW / 2, y: height - 8, 'text-anchor': 'middle', class: 'axis-label' },
+    'Scadenze contrattuali',
+  );
 
   return h(
     'figure',
@@ -216,7 +305,9 @@ export function deadlinesChart(deadlines, today = romeDay(new Date().toISOString
       null,
       h('span', { class: 'legend legend-due' }, 'Servizi da attivare entro la scadenza (cumulativo)'),
       h('span', { class: 'legend legend-active' }, 'Servizi attivi degli stessi Comuni (cumulativo)'),
-      series.some((p) => p.past) ? h('span', { class: 'legend-note tick-past' }, 'In rosso le scadenze passate') : null,
+      series.some((p) => p.past)
+        ? h('span', { class: 'legend-note tick-past' }, 'In rosso le scadenze passate')
+        : null,
     ),
     dataTable(
       'Servizi per scadenza',

@@ -8,7 +8,8 @@ export const uid = (prefix = 'c') => `${prefix}-${++nextId}`;
 function applyAttributes(el, attrs) {
   for (const [key, value] of Object.entries(attrs || {})) {
     if (value === undefined || value === null || value === false) continue;
-    if (key === 'class') el.setAttribute('class', Array.isArray(value) ? value.filter(Boolean).join(' ') : value);
+    if (key === 'class')
+      el.setAttribute('class', Array.isArray(value) ? value.filter(Boolean).join(' ') : value);
     else if (key === 'dataset') Object.assign(el.dataset, value);
     else if (key === 'style' && typeof value === 'object') Object.assign(el.style, value);
     else if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
@@ -47,10 +48,18 @@ export function s(tag, attrs, ...children) {
 // ---- Italian formatting -------------------------------------------------------------------------------------
 
 const TZ = 'Europe/Rome';
-const euroFormat = new Intl.NumberFormat('it-IT', { style: 'currency', currency: 'EUR', maximumFractionDigits: 0 });
+const euroFormat = new Intl.NumberFormat('it-IT', {
+  style: 'currency',
+  currency: 'EUR',
+  maximumFractionDigits: 0,
+});
 const numberFormat = new Intl.NumberFormat('it-IT');
 const dateFormat = new Intl.DateTimeFormat('it-IT', { dateStyle: 'medium', timeZone: TZ });
-const dateTimeFormat = new Intl.DateTimeFormat('it-IT', { dateStyle: 'medium', timeStyle: 'short', timeZone: TZ });
+const dateTimeFormat = new Intl.DateTimeFormat('it-IT', {
+  dateStyle: 'medium',
+  timeStyle: 'short',
+  timeZone: TZ,
+});
 const relativeFormat = new Intl.RelativeTimeFormat('it-IT', { numeric: 'auto' });
 
 export const euro = (value) => euroFormat.format(Number(value) || 0);
@@ -84,13 +93,16 @@ export const time = (iso, withTime = false) =>
 
 // ---- Widgets ------------------------------------------------------------------------------------------------
 
-export const badge = (text, tone = 'neutral', title) => h('span', { class: `badge badge-${tone}`, title }, text);
+export const badge = (text, tone = 'neutral', title) =>
+  h('span', { class: `badge badge-${tone}`, title }, text);
 
 /** Badges for a Comune that is late or whose funding is at risk. */
 export function riskBadges(item) {
   return [
     item.late ? badge('In ritardo', 'danger', 'La scadenza contrattuale è superata') : null,
-    item.atRisk && !item.late ? badge('A rischio', 'warning', 'La scadenza si avvicina e mancano passi') : null,
+    item.atRisk && !item.late
+      ? badge('A rischio', 'warning', 'La scadenza si avvicina e mancano passi')
+      : null,
   ];
 }
 
@@ -103,7 +115,10 @@ function fieldName(field) {
 
 /** Problem JSON shown as a person reads it: what happened, why, and which fields. */
 export function problemBox(error, { compact = false } = {}) {
-  const problem = (error && error.problem) || { title: 'Errore inatteso', detail: String(error?.message || error) };
+  const problem = (error && error.problem) || {
+    title: 'Errore inatteso',
+    detail: String(error?.message || error),
+  };
   const status = error && error.status;
   const heading =
     status === 409
@@ -170,7 +185,12 @@ export function field({ label, hint, control, name, type = 'text', value, requir
   return h(
     'div',
     { class: ['field', wide ? 'field-wide' : ''] },
-    h('label', { for: id }, label, required ? h('span', { class: 'required', 'aria-hidden': 'true' }, ' *') : null),
+    h(
+      'label',
+      { for: id },
+      label,
+      required ? h('span', { class: 'required', 'aria-hidden': 'true' }, ' *') : null,
+    ),
     input,
     hint ? h('p', { class: 'hint', id: hintId }, hint) : null,
   );
@@ -197,7 +217,11 @@ export function textarea(name, value, attrs = {}) {
 export function stepForm({ title, description, body, submitLabel, onSubmit, tone, id, headingLevel = 'h3' }) {
   const headingId = uid('step');
   const feedback = h('div', { class: 'form-feedback', 'aria-live': 'polite' });
-  const button = h('button', { type: 'submit', class: tone === 'danger' ? 'btn btn-danger' : 'btn btn-primary' }, submitLabel);
+  const button = h(
+    'button',
+    { type: 'submit', class: tone === 'danger' ? 'btn btn-danger' : 'btn btn-primary' },
+    submitLabel,
+  );
   const form = h(
     'form',
     { class: ['step-form', tone ? `step-${tone}` : ''], 'aria-labelledby': headingId, id, novalidate: false },
@@ -254,7 +278,9 @@ export function table({ caption, columns, rows, empty = 'Nessun elemento.', capt
         h(
           'tr',
           null,
-          columns.map((c) => (c instanceof Node ? c : h('th', { scope: 'col', class: c.class }, c.label ?? c))),
+          columns.map((c) =>
+            c instanceof Node ? c : h('th', { scope: 'col', class: c.class }, c.label ?? c),
+          ),
         ),
       ),
       h('tbody', null, rows),
@@ -279,14 +305,23 @@ export function breadcrumb(items) {
       'ol',
       null,
       items.map(([text, href], i) =>
-        h('li', null, href && i < items.length - 1 ? h('a', { href }, text) : h('span', { 'aria-current': 'page' }, text)),
+        h(
+          'li',
+          null,
+          href && i < items.length - 1 ? h('a', { href }, text) : h('span', { 'aria-current': 'page' }, text),
+        ),
       ),
     ),
   );
 }
 
 export function externalLink(href, text) {
-  return h('a', { href, target: '_blank', rel: 'noopener noreferrer', class: 'external' }, text, h('span', { class: 'visually-hidden' }, ' (si apre in una nuova scheda)'));
+  return h(
+    'a',
+    { href, target: '_blank', rel: 'noopener noreferrer', class: 'external' },
+    text,
+    h('span', { class: 'visually-hidden' }, ' (si apre in una nuova scheda)'),
+  );
 }
 
 /** The page's heading, focusable so navigation can move the focus to it. */

@@ -23,6 +23,7 @@ import {
   h,
   number,
   pageTitle,
+  problemBox,
   relative,
   romeDay,
   stepForm,
@@ -56,11 +57,12 @@ export default async function comunePage(ctx) {
   });
 
   const load = () => api(base, { signal: ctx.signal });
-  const fingerprint = (s) => JSON.stringify([s.stage, s.timeline.length, s.services.map((x) => x.status), s.deadline]);
+  const fingerprint = (s) =>
+    JSON.stringify([s.stage, s.timeline.length, s.services.map((x) => x.status), s.deadline]);
   const draw = (state) => {
     shown = fingerprint(state);
     dirty = false;
-    content.replaceChildren(...view(state));
+    content.replaceChildren(...view(state).filter(Boolean));
     ctx.setTitle(state.name);
   };
 
@@ -76,8 +78,10 @@ export default async function comunePage(ctx) {
     }
   };
   const run = (message, call) => async (form, key) => {
+    flash.replaceChildren();
     await call(form, key);
-    void afterStep(message).catch(() => undefined);
+    // A failure while refreshing is shown, never swallowed: the step itself was recorded.
+    void afterStep(message).catch((err) => flash.append(problemBox(err, { compact: true })));
   };
 
   const post = (path, body, key) => api(`${base}${path}`, { method: 'POST', body, idempotencyKey: key });
@@ -102,13 +106,23 @@ export default async function comunePage(ctx) {
                   'label',
                   { class: 'choice' },
                   h('input', { type: 'radio', name: 'adherent', value: 'false', required: true }),
-                  h('span', null, h('strong', null, 'No, non ha aderito'), ' — scenario A: adesione completa con il Sindaco'),
+                  h(
+                    'span',
+                    null,
+                    h('strong', null, 'No, non ha aderito'),
+                    ' — scenario A: adesione completa con il Sindaco',
+                  ),
                 ),
                 h(
                   'label',
                   { class: 'choice' },
                   h('input', { type: 'radio', name: 'adherent', value: 'true', required: true }),
-                  h('span', null, h('strong', null, 'Sì, ha già aderito'), ' — scenario B: solo il nuovo Amministratore'),
+                  h(
+                    'span',
+                    null,
+                    h('strong', null, 'Sì, ha già aderito'),
+                    ' — scenario B: solo il nuovo Amministratore',
+                  ),
                 ),
               ),
               noteField(),
@@ -183,11 +197,15 @@ export default async function comunePage(ctx) {
           description: 'Registra che il Comune ha compilato il modulo di tracciamento del partner.',
           body: [noteField()],
           submitLabel: 'Registra il modulo di tracciamento',
-          onSubmit: run('Modulo di tracciamento registrato.', (form, key) => post('/tracking-form', noteOf(form), key)),
+          onSubmit: run('Modulo di tracciamento registrato.', (form, key) =>
+            post('/tracking-form', noteOf(form), key),
+          ),
         }),
       );
     }
-    const waiting = state.services.filter((s) => ['needs_correction', 'rejected', 'in_review'].includes(s.status));
+    const waiting = state.services.filter((s) =>
+      ['needs_correction', 'rejected', 'in_review'].includes(s.status),
+    );
     if (waiting.length > 0 && stage === 'services') {
       forms.push(
         h(
@@ -204,7 +222,9 @@ export default async function comunePage(ctx) {
                 h(
                   'a',
                   { href: `#${base}/servizi/${encodeURIComponent(s.slug)}` },
-                  s.status === 'in_review' ? `Registra l’esito della revisione: ${s.name}` : `Correggi la scheda: ${s.name}`,
+                  s.status === 'in_review'
+                    ? `Registra l’esito della revisione: ${s.name}`
+                    : `Correggi la scheda: ${s.name}`,
                 ),
                 ' ',
                 badge(serviceStatusLabels[s.status], serviceStatusTone[s.status]),
@@ -227,7 +247,13 @@ export default async function comunePage(ctx) {
           title: 'Sposta la scadenza',
           description: `Scadenza attuale: ${dateTime(state.deadline)}. I promemoria e le escalation seguono la nuova data.`,
           body: [
-            field({ label: 'Nuova scadenza', name: 'deadline', type: 'date', required: true, value: romeDay(state.deadline) }),
+            field({
+              label: 'Nuova scadenza',
+              name: 'deadline',
+              type: 'date',
+              required: true,
+              value: romeDay(state.deadline),
+            }),
             field({
               label: 'Motivo',
               name: 'reason',
@@ -237,13 +263,18 @@ export default async function comunePage(ctx) {
           ],
           submitLabel: 'Sposta la scadenza',
           onSubmit: run('Scadenza spostata.', (form, key) =>
-            post('/deadline', { deadline: form.get('deadline'), reason: String(form.get('reason')).trim() }, key),
+            post(
+              '/deadline',
+              { deadline: form.get('deadline'), reason: String(form.get('reason')).trim() },
+              key,
+            ),
           ),
         }),
       );
     }
     const canRemind =
-      (state.stage === 'delegation_requested' && !state.delegation?.completedAt) || state.stage === 'awaiting_signed_form';
+      (state.stage === 'delegation_requested' && !state.delegation?.completedAt) ||
+      state.stage === 'awaiting_signed_form';
     if (canRemind && ctx.can('post', '/comuni/{ipa}/reminders')) {
       forms.push(
         stepForm({
@@ -264,7 +295,8 @@ export default async function comunePage(ctx) {
           id: 'form-ritiro',
           tone: 'danger',
           title: 'Ritira il Comune',
-          description: 'Il percorso si chiude e i servizi in lavorazione vengono annullati. Non si può annullare.',
+          description:
+            'Il percorso si chiude e i servizi in lavorazione vengono annullati. Non si può annullare.',
           body: [
             field({
               label: 'Motivo del ritiro',
@@ -280,7 +312,9 @@ export default async function comunePage(ctx) {
             ),
           ],
           submitLabel: 'Ritira il Comune',
-          onSubmit: run('Comune ritirato.', (form, key) => post('/withdraw', { reason: String(form.get('reason')).trim() }, key)),
+          onSubmit: run('Comune ritirato.', (form, key) =>
+            post('/withdraw', { reason: String(form.get('reason')).trim() }, key),
+          ),
         }),
       );
     }
@@ -328,14 +362,22 @@ export default async function comunePage(ctx) {
               ? h(
                   'p',
                   { class: 'reason' },
-                  h('strong', null, s.rejections.length > 1 ? `Rifiuto n. ${s.rejections.length}: ` : 'Rifiuto PagoPA: '),
+                  h(
+                    'strong',
+                    null,
+                    s.rejections.length > 1 ? `Rifiuto n. ${s.rejections.length}: ` : 'Rifiuto PagoPA: ',
+                  ),
                   last.reason,
                   ' ',
                   h('span', { class: 'muted' }, `(${dateTime(last.at)})`),
                 )
               : null,
             s.issues?.length
-              ? h('ul', { class: 'issues' }, s.issues.map((issue) => h('li', null, issue.message)))
+              ? h(
+                  'ul',
+                  { class: 'issues' },
+                  s.issues.map((issue) => h('li', null, issue.message)),
+                )
               : null,
             !last && !s.issues?.length ? h('span', { class: 'muted' }, '—') : null,
           ),
@@ -355,7 +397,13 @@ export default async function comunePage(ctx) {
           'li',
           null,
           h('time', { datetime: e.at, class: 'timeline-at' }, dateTime(e.at)),
-          h('div', { class: 'timeline-body' }, h('strong', null, timelineStepLabel(e.step)), h('span', { class: 'timeline-actor' }, actorLabel(e.actor)), e.detail ? h('p', { class: 'timeline-detail' }, timelineDetail(e.detail)) : null),
+          h(
+            'div',
+            { class: 'timeline-body' },
+            h('strong', null, timelineStepLabel(e.step)),
+            h('span', { class: 'timeline-actor' }, actorLabel(e.actor)),
+            e.detail ? h('p', { class: 'timeline-detail' }, timelineDetail(e.detail)) : null,
+          ),
         ),
       ),
     );
@@ -410,7 +458,14 @@ export default async function comunePage(ctx) {
         : stepper(state),
       facts(
         [
-          ['Fase', h('span', { 'data-testid': 'stage' }, badge(stageLabels[state.stage] || state.stage, stageTone[state.stage]))],
+          [
+            'Fase',
+            h(
+              'span',
+              { 'data-testid': 'stage' },
+              badge(stageLabels[state.stage] || state.stage, stageTone[state.stage]),
+            ),
+          ],
           ['Scenario', state.scenario ? scenarioLabels[state.scenario] : 'Da verificare'],
           [
             'Scadenza',
@@ -423,7 +478,10 @@ export default async function comunePage(ctx) {
           ['Servizi attivi', `${state.servicesActive} su ${state.servicesTotal}`],
           ['Fondi per servizio', euro(f.eurPerService)],
           ['Fondi ottenuti', h('span', { class: 'money-ok' }, euro(f.securedEur))],
-          ['Fondi a rischio', h('span', { class: f.atRiskEur > 0 ? 'money-warn' : undefined }, euro(f.atRiskEur))],
+          [
+            'Fondi a rischio',
+            h('span', { class: f.atRiskEur > 0 ? 'money-warn' : undefined }, euro(f.atRiskEur)),
+          ],
           ['Fondi persi', h('span', { class: f.lostEur > 0 ? 'money-bad' : undefined }, euro(f.lostEur))],
         ],
         'facts facts-grid',
@@ -443,7 +501,11 @@ export default async function comunePage(ctx) {
           h(
             'section',
             { class: 'panel', 'aria-labelledby': 'h-servizi' },
-            h('h2', { id: 'h-servizi' }, `Servizi (${state.servicesActive} attivi su ${state.servicesTotal})`),
+            h(
+              'h2',
+              { id: 'h-servizi' },
+              `Servizi (${state.servicesActive} attivi su ${state.servicesTotal})`,
+            ),
             servicesTable(state),
           ),
         ),
@@ -455,13 +517,28 @@ export default async function comunePage(ctx) {
             { class: 'panel', 'aria-labelledby': 'h-manca' },
             h('h2', { id: 'h-manca' }, 'Cosa manca'),
             state.missing.length
-              ? h('ul', { class: 'missing' }, state.missing.map((m) => h('li', null, m)))
-              : h('p', { class: 'muted' }, state.stage === 'completed' ? 'Niente: percorso completato.' : 'Niente.'),
+              ? h(
+                  'ul',
+                  { class: 'missing' },
+                  state.missing.map((m) => h('li', null, m)),
+                )
+              : h(
+                  'p',
+                  { class: 'muted' },
+                  state.stage === 'completed' ? 'Niente: percorso completato.' : 'Niente.',
+                ),
             facts([
-              state.delegation?.requestedAt ? ['Delega richiesta', dateTime(state.delegation.requestedAt)] : null,
-              state.delegation?.completedAt ? ['Delega completata', dateTime(state.delegation.completedAt)] : null,
+              state.delegation?.requestedAt
+                ? ['Delega richiesta', dateTime(state.delegation.requestedAt)]
+                : null,
+              state.delegation?.completedAt
+                ? ['Delega completata', dateTime(state.delegation.completedAt)]
+                : null,
               state.signedForm?.record
-                ? ['Modulo firmato', `${state.signedForm.record.signerName}, ${dateTime(state.signedForm.record.recordedAt)}`]
+                ? [
+                    'Modulo firmato',
+                    `${state.signedForm.record.signerName}, ${dateTime(state.signedForm.record.recordedAt)}`,
+                  ]
                 : null,
               state.trackingForm ? ['Modulo di tracciamento', dateTime(state.trackingForm.recordedAt)] : null,
               state.reminders?.total ? ['Solleciti inviati', String(state.reminders.total)] : null,

@@ -42,7 +42,14 @@ export default async function comuniPage(ctx) {
   const filters = h(
     'form',
     { class: 'filters', role: 'search', 'aria-label': 'Filtra i Comuni' },
-    field({ label: 'Cerca', name: 'q', type: 'search', value: q.q, placeholder: 'Nome o codice IPA', maxlength: 100 }),
+    field({
+      label: 'Cerca',
+      name: 'q',
+      type: 'search',
+      value: q.q,
+      placeholder: 'Nome o codice IPA',
+      maxlength: 100,
+    }),
     field({
       label: 'Fase',
       name: 'stage',
@@ -89,10 +96,14 @@ export default async function comuniPage(ctx) {
   filters.addEventListener('submit', (event) => {
     event.preventDefault();
     const form = new FormData(filters);
-    const values = Object.fromEntries([...FILTERS, 'sort', 'order'].map((k) => [k, String(form.get(k) || '').trim()]));
+    const values = Object.fromEntries(
+      [...FILTERS, 'sort', 'order'].map((k) => [k, String(form.get(k) || '').trim()]),
+    );
     ctx.setQuery({ ...values, limit: limit === 25 ? '' : limit });
   });
-  filters.querySelectorAll('select').forEach((el) => el.addEventListener('change', () => filters.requestSubmit()));
+  filters
+    .querySelectorAll('select')
+    .forEach((el) => el.addEventListener('change', () => filters.requestSubmit()));
 
   const actions = ctx.can('get', '/portfolio/export.csv')
     ? h(
@@ -116,12 +127,7 @@ export default async function comuniPage(ctx) {
       )
     : null;
 
-  const head = h(
-    'div',
-    { class: 'page-head' },
-    pageTitle('Comuni'),
-    actions,
-  );
+  const head = h('div', { class: 'page-head' }, pageTitle('Comuni'), actions);
   if (error) return h('section', null, head, filters, problemBox(error));
 
   const sortHeader = (key, label) => {
@@ -139,7 +145,11 @@ export default async function comuniPage(ctx) {
           title: `Ordina per ${label.toLowerCase()}`,
         },
         label,
-        h('span', { 'aria-hidden': 'true', class: 'sort-icon' }, active ? (order === 'asc' ? ' ▲' : ' ▼') : ' ↕'),
+        h(
+          'span',
+          { 'aria-hidden': 'true', class: 'sort-icon' },
+          active ? (order === 'asc' ? ' ▲' : ' ▼') : ' ↕',
+        ),
       ),
     );
   };
@@ -181,7 +191,12 @@ export default async function comuniPage(ctx) {
     { class: 'pager', 'aria-label': 'Pagine dei Comuni' },
     h(
       'button',
-      { type: 'button', class: 'btn btn-ghost', disabled: page <= 1, onclick: () => ctx.setQuery({ ...current, page: page - 1 }) },
+      {
+        type: 'button',
+        class: 'btn btn-ghost',
+        disabled: page <= 1,
+        onclick: () => ctx.setQuery({ ...current, page: page - 1 }),
+      },
       '← Precedente',
     ),
     h('span', null, `Pagina ${page} di ${pages}`),

@@ -10,7 +10,12 @@ function kpi(label, value, note, tone) {
     'div',
     { class: ['kpi', tone ? `kpi-${tone}` : ''] },
     h('dt', null, label),
-    h('dd', null, h('span', { class: 'kpi-value' }, value), note ? h('span', { class: 'kpi-note' }, note) : null),
+    h(
+      'dd',
+      null,
+      h('span', { class: 'kpi-value' }, value),
+      note ? h('span', { class: 'kpi-note' }, note) : null,
+    ),
   );
 }
 
@@ -46,19 +51,39 @@ export default async function dashboardPage(ctx) {
     h(
       'div',
       { class: 'page-head' },
-      h('div', null, pageTitle('Cruscotto'), h('p', { class: 'muted' }, `Dati aggiornati al ${dateTime(summary.generatedAt)}`)),
+      h(
+        'div',
+        null,
+        pageTitle('Cruscotto'),
+        h('p', { class: 'muted' }, `Dati aggiornati al ${dateTime(summary.generatedAt)}`),
+      ),
       h('div', { class: 'head-actions' }, exportButton),
     ),
     h(
       'dl',
       { class: 'kpis' },
       kpi('Comuni', number(summary.comuni)),
-      kpi('Servizi attivi', `${number(services.active)} / ${number(services.total)}`, `${percent}% del totale`, 'info'),
+      kpi(
+        'Servizi attivi',
+        `${number(services.active)} / ${number(services.total)}`,
+        `${percent}% del totale`,
+        'info',
+      ),
       kpi('Fondi ottenuti', euro(summary.funding.securedEur), 'servizi attivi', 'success'),
       kpi('Fondi a rischio', euro(summary.funding.atRiskEur), 'servizi non ancora attivi', 'warning'),
       kpi('Fondi persi', euro(summary.funding.lostEur), 'Comuni ritirati o scaduti', 'danger'),
-      kpi('Comuni in ritardo', number(summary.late), 'scadenza superata', summary.late ? 'danger' : undefined),
-      kpi('Comuni a rischio', number(summary.atRisk), 'scadenza vicina', summary.atRisk ? 'warning' : undefined),
+      kpi(
+        'Comuni in ritardo',
+        number(summary.late),
+        'scadenza superata',
+        summary.late ? 'danger' : undefined,
+      ),
+      kpi(
+        'Comuni a rischio',
+        number(summary.atRisk),
+        'scadenza vicina',
+        summary.atRisk ? 'warning' : undefined,
+      ),
     ),
     h(
       'div',
@@ -86,7 +111,10 @@ export default async function dashboardPage(ctx) {
               h(
                 'span',
                 { class: 'hbar-track', 'aria-hidden': 'true' },
-                h('span', { class: `hbar hbar-${serviceStatusTone[st]}`, style: { width: `${(count / byStatusMax) * 100}%` } }),
+                h('span', {
+                  class: `hbar hbar-${serviceStatusTone[st]}`,
+                  style: { width: `${(count / byStatusMax) * 100}%` },
+                }),
               ),
               h('span', { class: 'hbar-value' }, number(count)),
             );

@@ -52,6 +52,7 @@ function uploadForm(ctx) {
       const body = new FormData();
       body.append('file', form.get('file'));
       const { jobId } = await api('/imports', { method: 'POST', form: body, idempotencyKey: key });
+      if (!jobId) throw { status: 422, problem: { title: 'Nessun Comune importabile' } };
       ctx.navigate(`#/importa/${encodeURIComponent(jobId)}`);
     },
   });
@@ -63,6 +64,9 @@ function statusView(job) {
   const processed = job.processed ?? 0;
   const percent = total ? Math.round((processed / total) * 100) : done ? 100 : 0;
   const rejected = job.rejected ?? [];
+  const rejectedCount = Math.max(job.rejectedCount ?? 0, rejected.length);
+  /** The row's IPA code: `ipaCode`, or the job's `key` unless it is only the line ("riga 12"). */
+  const ipaOf = (r) => r.ipaCode || (r.key && !/^riga /.test(r.key) ? r.key : '');
   const errors = job.errors ?? [];
   return [
     h(
@@ -70,21 +74,61 @@ function statusView(job) {
       { class: 'progress-block' },
       h('label', { for: 'import-progress' }, done ? 'Importazione completata' : 'Importazione in corso…'),
       h('progress', { id: 'import-progress', max: total || 1, value: done && !total ? 1 : processed }),
-      h('p', { class: 'progress-text', role: 'status' }, `${number(processed)} di ${number(total)} righe elaborate (${percent}%)`),
+      h(
+        'p',
+        { class: 'progress-text', role: 'status' },
+        `${number(processed)} di ${number(total)} righe elaborate (${percent}%)`,
+      ),
     ),
     h(
       'dl',
       { class: 'kpis kpis-small' },
-      h('div', { class: 'kpi kpi-success' }, h('dt', null, 'Avviati'), h('dd', null, h('span', { class: 'kpi-value', 'data-testid': 'import-started' }, number(job.started ?? 0)))),
-      h('div', { class: 'kpi kpi-info' }, h('dt', null, 'Già in corso'), h('dd', null, h('span', { class: 'kpi-value' }, number(job.alreadyRunning ?? 0)))),
-      h('div', { class: 'kpi' }, h('dt', null, 'Saltati'), h('dd', null, h('span', { class: 'kpi-value' }, number(job.skipped ?? 0)))),
-      h('div', { class: ['kpi', job.failed ? 'kpi-danger' : ''] }, h('dt', null, 'Non riusciti'), h('dd', null, h('span', { class: 'kpi-value' }, number(job.failed ?? 0)))),
-      h('div', { class: ['kpi', rejected.length ? 'kpi-warning' : ''] }, h('dt', null, 'Righe scartate'), h('dd', null, h('span', { class: 'kpi-value' }, number(rejected.length)))),
+      h(
+        'div',
+        { class: 'kpi kpi-success' },
+        h('dt', null, 'Avviati'),
+        h(
+          'dd',
+          null,
+          h('span', { class: 'kpi-value', 'data-testid': 'import-started' }, number(job.started ?? 0)),
+        ),
+      ),
+      h(
+        'div',
+        { class: 'kpi kpi-info' },
+        h('dt', null, 'Già in corso'),
+        h('dd', null, h('span', { class: 'kpi-value' }, number(job.alreadyRunning ?? 0))),
+      ),
+      h(
+        'div',
+        { class: 'kpi' },
+        h('dt', null, 'Saltati'),
+        h('dd', null, h('span', { class: 'kpi-value' }, number(job.skipped ?? 0))),
+      ),
+      h(
+        'div',
+        { class: ['kpi', job.failed ? 'kpi-danger' : ''] },
+        h('dt', null, 'Non riusciti'),
+        h('dd', null, h('span', { class: 'kpi-value' }, number(job.failed ?? 0))),
+      ),
+      h(
+        'div',
+        { class: ['kpi', rejected.length ? 'kpi-warning' : ''] },
+        h('dt', null, 'Righe scartate'),
+        h('dd', null, h('span', { class: 'kpi-value' }, number(rejectedCount))),
+      ),
     ),
     h(
       'section',
       { class: 'panel', 'aria-labelledby': 'h-scartate' },
       h('h2', { id: 'h-scartate' }, 'Righe scartate'),
+      rejectedCount > rejected.length
+        ? h(
+            'p',
+            { class: 'muted' },
+            `Sono elencate le prime ${number(rejected.length)} di ${number(rejectedCount)}.`,
+          )
+        : null,
       table({
         caption: 'Righe del file scartate, con i motivi',
         captionHidden: true,
@@ -95,8 +139,16 @@ function statusView(job) {
             'tr',
             null,
             h('td', { class: 'num' }, String(r.line)),
-            h('td', null, r.ipaCode || '—'),
-            h('td', null, h('ul', { class: 'issues' }, (r.errors || []).map((e) => h('li', null, h('strong', null, e.field), ': ', e.message)))),
+            h('td', null, ipaOf(r) || '—'),
+            h(
+              'td',
+              null,
+              h(
+                'ul',
+                { class: 'issues' },
+                (r.errors || []).map((e) => h('li', null, h('strong', null, e.field), ': ', e.message)),
+              ),
+            ),
           ),
         ),
       }),
@@ -114,7 +166,11 @@ function statusView(job) {
               h(
                 'tr',
                 null,
-                h('td', null, /^[a-z0-9_]{2,20}$/.test(e.item) ? h('a', { href: `#/comuni/${e.item}` }, e.item) : e.item),
+                h(
+                  'td',
+                  null,
+                  /^[a-z0-9_]{2,20}$/.test(e.item) ? h('a', { href: `#/comuni/${e.item}` }, e.item) : e.item,
+                ),
                 h('td', null, e.message),
               ),
             ),
@@ -139,7 +195,12 @@ export default async function importPage(ctx) {
     h('p', { class: 'lead' }, 'Avvia il percorso di molti Comuni insieme da un file CSV di IndicePA.'),
   ];
   if (!ctx.has('post', '/imports')) {
-    return h('section', { class: 'narrow' }, head, infoBox('L’importazione da CSV non è ancora disponibile su questo server.'));
+    return h(
+      'section',
+      { class: 'narrow' },
+      head,
+      infoBox('L’importazione da CSV non è ancora disponibile su questo server.'),
+    );
   }
   if (!jobId) return h('section', { class: 'narrow' }, head, uploadForm(ctx));
 

@@ -33,7 +33,11 @@ export default async function inboxPage(ctx) {
         stage,
       ),
     }),
-    h('div', { class: 'filter-actions' }, h('button', { type: 'submit', class: 'btn btn-primary' }, 'Filtra')),
+    h(
+      'div',
+      { class: 'filter-actions' },
+      h('button', { type: 'submit', class: 'btn btn-primary' }, 'Filtra'),
+    ),
   );
   const apply = () => {
     const form = new FormData(filters);
@@ -62,7 +66,11 @@ export default async function inboxPage(ctx) {
         item.serviceSlug ? h('span', { class: 'muted block' }, `servizio ${item.serviceSlug}`) : null,
       ),
       h('td', null, phase),
-      h('td', null, item.since ? [time(item.since), h('span', { class: 'muted block' }, relative(item.since))] : '—'),
+      h(
+        'td',
+        null,
+        item.since ? [time(item.since), h('span', { class: 'muted block' }, relative(item.since))] : '—',
+      ),
       h(
         'td',
         null,

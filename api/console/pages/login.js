@@ -16,8 +16,19 @@ export default async function loginPage(ctx) {
       h(
         'div',
         { class: 'card' },
-        h('p', null, 'Hai effettuato l’accesso come ', h('strong', { 'data-testid': 'me-name' }, ctx.me.name), '.'),
-        h('p', null, 'Ruolo: ', h('strong', { 'data-testid': 'me-role' }, roleLabels[ctx.me.role] || ctx.me.role)),
+        h(
+          'p',
+          null,
+          'Hai effettuato l’accesso come ',
+          h('strong', { 'data-testid': 'me-name' }, ctx.me.name),
+          '.',
+        ),
+        h(
+          'p',
+          null,
+          'Ruolo: ',
+          h('strong', { 'data-testid': 'me-role' }, roleLabels[ctx.me.role] || ctx.me.role),
+        ),
         h(
           'div',
           { class: 'form-actions' },

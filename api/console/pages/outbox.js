@@ -22,12 +22,19 @@ async function message(ctx, id) {
         ['Da', m.from || '—'],
         ['A', (m.to || []).join(', ') || '—'],
         m.cc?.length ? ['Cc', m.cc.join(', ')] : null,
-        m.comuneIpa ? ['Comune', h('a', { href: `#/comuni/${encodeURIComponent(m.comuneIpa)}` }, m.comuneIpa)] : null,
+        m.comuneIpa
+          ? ['Comune', h('a', { href: `#/comuni/${encodeURIComponent(m.comuneIpa)}` }, m.comuneIpa)]
+          : null,
         m.kind ? ['Tipo', m.kind] : null,
       ],
       'facts facts-grid',
     ),
-    h('section', { class: 'panel', 'aria-labelledby': 'h-testo' }, h('h2', { id: 'h-testo' }, 'Testo'), h('pre', { class: 'mail-text' }, m.text || '(vuoto)')),
+    h(
+      'section',
+      { class: 'panel', 'aria-labelledby': 'h-testo' },
+      h('h2', { id: 'h-testo' }, 'Testo'),
+      h('pre', { class: 'mail-text' }, m.text || '(vuoto)'),
+    ),
   );
 }
 
@@ -37,14 +44,21 @@ export default async function outboxPage(ctx) {
   const to = ctx.query.get('to') || '';
   const comune = ctx.query.get('comune') || '';
   const page = Math.max(1, Number(ctx.query.get('page')) || 1);
-  const data = await api('/outbox', { query: { to, comune, limit: PAGE, offset: (page - 1) * PAGE }, signal: ctx.signal });
+  const data = await api('/outbox', {
+    query: { to, comune, limit: PAGE, offset: (page - 1) * PAGE },
+    signal: ctx.signal,
+  });
 
   const filters = h(
     'form',
     { class: 'filters', role: 'search', 'aria-label': 'Filtra le e-mail' },
     field({ label: 'Destinatario', name: 'to', type: 'search', value: to, placeholder: 'indirizzo e-mail' }),
     field({ label: 'Codice IPA del Comune', name: 'comune', value: comune, placeholder: 'es. c_l378' }),
-    h('div', { class: 'filter-actions' }, h('button', { type: 'submit', class: 'btn btn-primary' }, 'Filtra')),
+    h(
+      'div',
+      { class: 'filter-actions' },
+      h('button', { type: 'submit', class: 'btn btn-primary' }, 'Filtra'),
+    ),
   );
   filters.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -56,7 +70,11 @@ export default async function outboxPage(ctx) {
     'section',
     null,
     pageTitle('E-mail inviate'),
-    h('p', { class: 'lead' }, 'Le e-mail che il back office ha inviato ai Comuni e al personale, le più recenti per prime.'),
+    h(
+      'p',
+      { class: 'lead' },
+      'Le e-mail che il back office ha inviato ai Comuni e al personale, le più recenti per prime.',
+    ),
     filters,
     h('p', { class: 'count', role: 'status' }, data.total === 1 ? '1 e-mail' : `${data.total} e-mail`),
     table({
@@ -69,7 +87,11 @@ export default async function outboxPage(ctx) {
           'tr',
           null,
           h('td', null, dateTime(m.receivedAt)),
-          h('td', null, h('a', { href: `#/email/${encodeURIComponent(m.id)}` }, m.subject || '(senza oggetto)')),
+          h(
+            'td',
+            null,
+            h('a', { href: `#/email/${encodeURIComponent(m.id)}` }, m.subject || '(senza oggetto)'),
+          ),
           h('td', null, (m.to || []).join(', ')),
           h('td', null, m.comuneIpa || '—'),
         ),
@@ -79,9 +101,27 @@ export default async function outboxPage(ctx) {
       ? h(
           'nav',
           { class: 'pager', 'aria-label': 'Pagine delle e-mail' },
-          h('button', { type: 'button', class: 'btn btn-ghost', disabled: page <= 1, onclick: () => ctx.setQuery({ to, comune, page: page - 1 }) }, '← Più recenti'),
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'btn btn-ghost',
+              disabled: page <= 1,
+              onclick: () => ctx.setQuery({ to, comune, page: page - 1 }),
+            },
+            '← Più recenti',
+          ),
           h('span', null, `Pagina ${page} di ${pages}`),
-          h('button', { type: 'button', class: 'btn btn-ghost', disabled: page >= pages, onclick: () => ctx.setQuery({ to, comune, page: page + 1 }) }, 'Meno recenti →'),
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'btn btn-ghost',
+              disabled: page >= pages,
+              onclick: () => ctx.setQuery({ to, comune, page: page + 1 }),
+            },
+            'Meno recenti →',
+          ),
         )
       : null,
   );

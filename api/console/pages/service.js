@@ -16,18 +16,48 @@ import {
   successBox,
   table,
   textarea,
+  problemBox,
 } from '../ui.js';
 
 /** The card's fields as staff read them, in the order of PagoPA's back office. */
 const CARD_FIELDS = [
-  { name: 'service_name', label: 'Nome del servizio', required: true, maxlength: 100, hint: 'Un sostantivo, non un verbo: «Prenotazione sale comunali».' },
-  { name: 'organization_name', label: 'Nome dell’ente', required: true, hint: 'Il nome completo: «Comune di Varese», non «Varese».' },
-  { name: 'organization_fiscal_code', label: 'Codice fiscale dell’ente', required: true, pattern: '[0-9]{11}', inputmode: 'numeric' },
-  { name: 'description', label: 'Descrizione', required: true, multiline: true, maxlength: 1000, hint: 'Da 20 a 1000 caratteri, markdown ammesso. Niente maiuscolo, solo iniziali e sigle.' },
+  {
+    name: 'service_name',
+    label: 'Nome del servizio',
+    required: true,
+    maxlength: 100,
+    hint: 'Un sostantivo, non un verbo: «Prenotazione sale comunali».',
+  },
+  {
+    name: 'organization_name',
+    label: 'Nome dell’ente',
+    required: true,
+    hint: 'Il nome completo: «Comune di Varese», non «Varese».',
+  },
+  {
+    name: 'organization_fiscal_code',
+    label: 'Codice fiscale dell’ente',
+    required: true,
+    pattern: '[0-9]{11}',
+    inputmode: 'numeric',
+  },
+  {
+    name: 'description',
+    label: 'Descrizione',
+    required: true,
+    multiline: true,
+    maxlength: 1000,
+    hint: 'Da 20 a 1000 caratteri, markdown ammesso. Niente maiuscolo, solo iniziali e sigle.',
+  },
   { name: 'topic_id', label: 'Argomento', required: true, topic: true },
   { name: 'service_scope', label: 'Ambito', required: true, scope: true },
   { name: 'privacy_url', label: 'Informativa privacy (URL)', required: true, type: 'url' },
-  { name: 'authorized_cidrs', label: 'IP autorizzati (CIDR separati da ;)', required: true, hint: 'es. 203.0.113.10/32; 198.51.100.0/24' },
+  {
+    name: 'authorized_cidrs',
+    label: 'IP autorizzati (CIDR separati da ;)',
+    required: true,
+    hint: 'es. 203.0.113.10/32; 198.51.100.0/24',
+  },
   { name: 'logo_ref', label: 'Riferimento al logo (sha256)', required: true, pattern: '[0-9a-f]{64}' },
   { name: 'phone', label: 'Telefono', type: 'tel' },
   { name: 'email', label: 'E-mail', type: 'email' },
@@ -52,9 +82,23 @@ function cardValue(card, f) {
 function cardInput(card, f, issues) {
   const own = issues.filter((i) => i.field === f.name || (f.name === 'phone' && i.field === 'contacts'));
   const hint = [f.hint, ...own.map((i) => `Problema: ${i.message}`)].filter(Boolean).join(' ');
-  const common = { label: f.label, name: f.name, required: f.required, hint: hint || undefined, wide: f.multiline };
+  const common = {
+    label: f.label,
+    name: f.name,
+    required: f.required,
+    hint: hint || undefined,
+    wide: f.multiline,
+  };
   const invalid = own.length > 0 ? 'true' : undefined;
-  if (f.topic) return field({ ...common, control: select(f.name, topicIds.map((t, i) => [i, `${i} · ${t}`]), card.topic_id) });
+  if (f.topic)
+    return field({
+      ...common,
+      control: select(
+        f.name,
+        topicIds.map((t, i) => [i, `${i} · ${t}`]),
+        card.topic_id,
+      ),
+    });
   if (f.scope) {
     return field({
       ...common,
@@ -71,7 +115,12 @@ function cardInput(card, f, issues) {
   if (f.multiline) {
     return field({
       ...common,
-      control: textarea(f.name, card[f.name], { rows: 5, maxlength: f.maxlength, required: f.required, 'aria-invalid': invalid }),
+      control: textarea(f.name, card[f.name], {
+        rows: 5,
+        maxlength: f.maxlength,
+        required: f.required,
+        'aria-invalid': invalid,
+      }),
     });
   }
   return field({
@@ -92,9 +141,13 @@ export default async function servicePage(ctx) {
   const content = h('div');
   const root = h('section', null, flash, content);
 
-  const load = () => Promise.all([api(base, { signal: ctx.signal }), api(`/comuni/${encodeURIComponent(ipa)}`, { signal: ctx.signal }).catch(() => undefined)]);
+  const load = () =>
+    Promise.all([
+      api(base, { signal: ctx.signal }),
+      api(`/comuni/${encodeURIComponent(ipa)}`, { signal: ctx.signal }).catch(() => undefined),
+    ]);
   const draw = ([service, comune]) => {
-    content.replaceChildren(...view(service, comune));
+    content.replaceChildren(...view(service, comune).filter(Boolean));
     ctx.setTitle(service.name);
   };
   const afterStep = async (message) => {
@@ -113,7 +166,11 @@ export default async function servicePage(ctx) {
       title: service.status === 'rejected' ? 'Correggi la scheda e reinviala a PagoPA' : 'Correggi la scheda',
       description:
         'I campi sono precompilati con la scheda attuale. Al salvataggio la scheda viene ricontrollata con le regole PagoPA; se è corretta il servizio riparte.',
-      body: h('div', { class: 'form-grid' }, CARD_FIELDS.map((f) => cardInput(service.card, f, service.issues || []))),
+      body: h(
+        'div',
+        { class: 'form-grid' },
+        CARD_FIELDS.map((f) => cardInput(service.card, f, service.issues || [])),
+      ),
       submitLabel: 'Invia la scheda corretta',
       onSubmit: async (form, key) => {
         const card = {};
@@ -122,8 +179,11 @@ export default async function servicePage(ctx) {
           if (f.topic) card[f.name] = Number(raw);
           else if (raw !== '') card[f.name] = raw;
         }
+        flash.replaceChildren();
         await api(`${base}/card`, { method: 'PUT', body: { card }, idempotencyKey: key });
-        void afterStep('Scheda corretta inviata: il servizio riparte.').catch(() => undefined);
+        void afterStep('Scheda corretta inviata: il servizio riparte.').catch((err) =>
+          flash.append(problemBox(err, { compact: true })),
+        );
       },
     });
   }
@@ -162,8 +222,11 @@ export default async function servicePage(ctx) {
       onSubmit: async (form, key) => {
         const reason = String(form.get('reason') || '').trim();
         const body = { outcome: form.get('outcome'), ...(reason ? { reason } : {}) };
+        flash.replaceChildren();
         await api(`${base}/review-outcome`, { method: 'POST', body, idempotencyKey: key });
-        void afterStep('Esito della revisione registrato.').catch(() => undefined);
+        void afterStep('Esito della revisione registrato.').catch((err) =>
+          flash.append(problemBox(err, { compact: true })),
+        );
       },
     });
   }
@@ -185,7 +248,11 @@ export default async function servicePage(ctx) {
           'div',
           null,
           pageTitle(service.name),
-          h('p', null, badge(serviceStatusLabels[service.status] || service.status, serviceStatusTone[service.status])),
+          h(
+            'p',
+            null,
+            badge(serviceStatusLabels[service.status] || service.status, serviceStatusTone[service.status]),
+          ),
         ),
         h('div', { class: 'head-actions' }, externalLink(service.temporalUiUrl, 'Apri in Temporal')),
       ),
@@ -205,7 +272,11 @@ export default async function servicePage(ctx) {
             'div',
             { class: 'alert alert-warning', role: 'note' },
             h('p', { class: 'alert-title' }, 'La scheda non rispetta le regole PagoPA'),
-            h('ul', null, service.issues.map((i) => h('li', null, i.message))),
+            h(
+              'ul',
+              null,
+              service.issues.map((i) => h('li', null, i.message)),
+            ),
           )
         : null,
       h(
@@ -246,7 +317,10 @@ export default async function servicePage(ctx) {
             'section',
             { class: 'panel', 'aria-labelledby': 'h-scheda' },
             h('h2', { id: 'h-scheda' }, 'Scheda del servizio'),
-            facts(CARD_FIELDS.map((f) => [f.label, cardValue(service.card || {}, f)]), 'facts facts-card'),
+            facts(
+              CARD_FIELDS.map((f) => [f.label, cardValue(service.card || {}, f)]),
+              'facts facts-card',
+            ),
           ),
       h(
         'section',
@@ -256,20 +330,22 @@ export default async function servicePage(ctx) {
           ? h(
               'ol',
               { class: 'timeline' },
-              [...service.timeline].reverse().map((e) =>
-                h(
-                  'li',
-                  null,
-                  h('time', { datetime: e.at, class: 'timeline-at' }, dateTime(e.at)),
+              [...service.timeline]
+                .reverse()
+                .map((e) =>
                   h(
-                    'div',
-                    { class: 'timeline-body' },
-                    h('strong', null, e.step),
-                    h('span', { class: 'timeline-actor' }, actorLabel(e.actor)),
-                    e.detail ? h('p', { class: 'timeline-detail' }, timelineDetail(e.detail)) : null,
+                    'li',
+                    null,
+                    h('time', { datetime: e.at, class: 'timeline-at' }, dateTime(e.at)),
+                    h(
+                      'div',
+                      { class: 'timeline-body' },
+                      h('strong', null, e.step),
+                      h('span', { class: 'timeline-actor' }, actorLabel(e.actor)),
+                      e.detail ? h('p', { class: 'timeline-detail' }, timelineDetail(e.detail)) : null,
+                    ),
                   ),
                 ),
-              ),
             )
           : h('p', { class: 'muted' }, 'Nessun evento.'),
       ),

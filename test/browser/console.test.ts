@@ -1,0 +1,379 @@
+import fs from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Worker } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createBulkActivities } from '../../activities/bulk';
+import { createApp } from '../../api/app';
+import { stageLabels } from '../../contracts/comune';
+import { comuneWorkflowId } from '../../contracts/ids';
+import { serviceStatusLabels } from '../../contracts/service';
+import { topicIds } from '../../domain/service-card';
+import { FileOutbox } from '../../integrations/mail';
+import { FileSystemDocumentStore } from '../../integrations/documents/document-store';
+import { createLogger } from '../../common/logger';
+import { toCsv, trentoRows } from '../import/trento-csv';
+import { buildSignedForm, createCa, createSigner } from '../integrations/documents/cms-fixtures';
+import { testApiContext, type TestApiContext } from '../support/api-context';
+import { mockActivities } from '../support/mock-activities';
+import { createDevServerEnv, workflowBundle } from '../support/temporal-env';
+import { waitFor } from '../support/wait';
+
+/**
+ * The console in a real browser (Debian's Chromium, driven by playwright-core), against the real API, a Temporal
+ * dev server and the real workflows with mock activities: a manager signs in, imports three Comuni, finds one,
+ * records its steps through the forms and reads the dashboard. Screenshots go to test-artifacts/.
+ */
+
+process.env.TEST_LOG_LEVEL ??= 'ERROR';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts');
+const TASK_QUEUE = 'browser-console';
+const STEP_TIMEOUT = 20_000;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Days left before each Comune's deadline: two open, one already late (contracts last 240 days). */
+const DAYS_LEFT = [210, 140, -5];
+const rows = trentoRows()
+  .slice(0, 3)
+  .map((row, i) => {
+    const contract = new Date(Date.now() - (240 - DAYS_LEFT[i]!) * DAY_MS).toISOString().slice(0, 10);
+    const [y, m, d] = contract.split('-');
+    return { ...row, Data_contratto: `${d}/${m}/${y}` };
+  });
+const [first, second] = rows as [(typeof rows)[number], (typeof rows)[number]];
+
+describe('console (browser)', () => {
+  let env: TestWorkflowEnvironment;
+  let api: TestApiContext;
+  let server: Server;
+  let worker: Worker;
+  let running: Promise<void>;
+  let browser: Browser;
+  let page: Page;
+  let base: string;
+  const problems: string[] = [];
+  /** Every write the console sent: method, path and its Idempotency-Key. */
+  const writes: { method: string; path: string; key: string | undefined }[] = [];
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'console-test-'));
+
+  const apiGet = async <T>(route: string): Promise<T> => {
+    const res = await fetch(`${base}/api/v1${route}`, {
+      headers: { Authorization: `Bearer ${api.tokens.manager}` },
+    });
+    if (!res.ok) throw new Error(`${route}: ${res.status}`);
+    return (await res.json()) as T;
+  };
+
+  beforeAll(async () => {
+    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} missing: run scripts/install-chromium.sh`);
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    env = await createDevServerEnv();
+    const outbox = new FileOutbox(path.join(tmp, 'outbox'));
+    const documents = new FileSystemDocumentStore(path.join(tmp, 'documents'), {
+      logger: createLogger('test', 'silent'),
+    });
+    api = testApiContext(env.client, { taskQueue: TASK_QUEUE, outbox, documents });
+    await outbox.store({
+      messageId: '<test-1@backoffice>',
+      from: 'backoffice@partner.example',
+      to: [`comune.${first.Codice_IPA}@pec.provincia.tn.it`],
+      cc: [],
+      envelopeTo: [`comune.${first.Codice_IPA}@pec.provincia.tn.it`],
+      subject: 'ADESIONE IO - Richiesta di delega',
+      text: 'Gentile Segretario,\nla preghiamo di delegare il partner come Amministratore su Selfcare.',
+      html: null,
+      comuneIpa: first.Codice_IPA,
+      kind: 'delegation_request',
+      notificationId: 'test-1',
+    });
+
+    const app = createApp(api.ctx);
+    server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: TASK_QUEUE,
+      workflowBundle: workflowBundle(),
+      activities: {
+        ...mockActivities().activities,
+        ...createBulkActivities({ client: env.client, taskQueue: TASK_QUEUE, documents: api.ctx.documents }),
+      },
+    });
+    running = worker.run();
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    const context = await browser.newContext({
+      viewport: { width: 1360, height: 900 },
+      locale: 'it-IT',
+      timezoneId: 'Europe/Rome',
+    });
+    page = await context.newPage();
+    page.setDefaultTimeout(STEP_TIMEOUT);
+    page.on('request', (request) => {
+      const url = new URL(request.url());
+      if (request.method() !== 'GET' && url.pathname.startsWith('/api/v1/')) {
+        writes.push({
+          method: request.method(),
+          path: url.pathname,
+          key: request.headers()['idempotency-key'],
+        });
+      }
+    });
+    page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+    page.on('console', (msg) => {
+      // Answers with 4xx the test provokes on purpose are logged by the browser as "Failed to load resource".
+      if (msg.type() === 'error' && !/Failed to load resource/.test(msg.text())) problems.push(msg.text());
+    });
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    worker?.shutdown();
+    await running;
+    // The journeys are still running: stop them (worker already gone) so the dev server shuts down quietly.
+    if (env) {
+      const open: string[] = [];
+      for await (const wf of env.client.workflow.list({ query: `ExecutionStatus = 'Running'` }))
+        open.push(wf.workflowId);
+      await Promise.all(
+        open.map((id) =>
+          env.client.workflow
+            .getHandle(id)
+            .terminate('fine del test')
+            .catch(() => undefined),
+        ),
+      );
+    }
+    await env?.teardown();
+    api?.cleanup();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  /** The stage badge of the Comune page, once it shows `label` (the page refreshes itself after a step). */
+  const expectStage = async (label: string) => {
+    await page.locator('[data-testid=stage]', { hasText: label }).waitFor();
+  };
+
+  it('a manager imports Comuni, records their steps through the forms and reads the dashboard', async () => {
+    try {
+      await flow();
+    } catch (err) {
+      await page
+        .screenshot({ path: path.join(ARTIFACTS, 'failure.png'), fullPage: true })
+        .catch(() => undefined);
+      throw err;
+    }
+  });
+
+  async function flow(): Promise<void> {
+    const started = Date.now();
+
+    // Accesso: the token, then name and role in the header.
+    await page.goto(`${base}/`);
+    await page.getByRole('heading', { name: 'Accesso', level: 1 }).waitFor();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'accesso.png') });
+    await page.getByLabel('Token di accesso').fill('token-sbagliato-0000');
+    await page.getByRole('button', { name: 'Accedi' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Token non valido' }).waitFor();
+    await page.getByLabel('Token di accesso').fill(api.tokens.manager);
+    await page.getByRole('button', { name: 'Accedi' }).click();
+    await page.getByRole('heading', { name: 'Attività in attesa' }).waitFor();
+    await expect(page.locator('#who').innerText()).resolves.toMatch(/test-manager[\s\S]*Responsabile/);
+
+    // The console's labels are the contracts' labels.
+    // A string, so the test's compiler does not rewrite the browser's dynamic import.
+    const labels = await page.evaluate(
+      `import('/labels.js').then((m) => ({ stageLabels: m.stageLabels, serviceStatusLabels: m.serviceStatusLabels, topicIds: m.topicIds }))`,
+    );
+    expect(labels).toEqual({ stageLabels, serviceStatusLabels, topicIds: [...topicIds] });
+
+    // Importa: three Comuni of the province of Trento from an IPA CSV; the page follows the job to its end.
+    await page.getByRole('link', { name: 'Importa' }).click();
+    const csvPath = path.join(tmp, 'comuni-trento.csv');
+    fs.writeFileSync(csvPath, toCsv(rows));
+    await page.getByLabel('File CSV').setInputFiles(csvPath);
+    await page.getByRole('button', { name: 'Importa', exact: true }).click();
+    await page.getByText('Importazione completata').waitFor({ timeout: 30_000 });
+    await expect(page.locator('[data-testid=import-started]').innerText()).resolves.toBe('3');
+    await expect(page.locator('#import-progress').getAttribute('value')).resolves.toBe('3');
+    await page.getByText('Nessuna riga scartata.').waitFor();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'importa.png'), fullPage: true });
+    // Visibility catches up with the new workflows' search attributes.
+    await waitFor('three Comuni in the list', async () => {
+      const list = await apiGet<{ total: number }>('/comuni');
+      return list.total === 3 ? list : undefined;
+    });
+
+    // Comuni: all three, then filtered by name, then by stage; sorted by name descending.
+    await page.getByRole('link', { name: 'Comuni', exact: true }).click();
+    await page.getByText('Comuni 1–3 di 3').waitFor();
+    await page.getByLabel('Cerca').fill(second.Denominazione_ente.replace('Comune di ', ''));
+    await page.getByRole('button', { name: 'Applica filtri' }).click();
+    await page.getByText('Comuni 1–1 di 1').waitFor();
+    await page.getByRole('link', { name: second.Denominazione_ente }).waitFor();
+    await page.getByRole('button', { name: 'Azzera' }).click();
+    await page.getByText('Comuni 1–3 di 3').waitFor();
+    await page.getByLabel('Fase').selectOption('services');
+    await page.getByText('Nessun Comune con questi filtri.').first().waitFor();
+    await page.getByLabel('Fase').selectOption('adhesion_check');
+    await page.getByText('Comuni 1–3 di 3').waitFor();
+    await page.getByRole('button', { name: 'Comune', exact: true }).click();
+    await page.locator('th[aria-sort=descending]').waitFor();
+    const names = await page.locator('tbody tr td:first-child a').allInnerTexts();
+    expect(names).toEqual(
+      [...rows.map((r) => r.Denominazione_ente)].sort((a, b) => b.localeCompare(a, 'it')),
+    );
+    await page.locator('tbody .badge-danger', { hasText: 'In ritardo' }).waitFor();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'comuni.png'), fullPage: true });
+
+    // Comune: its state, then the adhesion step through its form.
+    await page.getByRole('link', { name: first.Denominazione_ente, exact: true }).click();
+    await page.getByRole('heading', { name: first.Denominazione_ente, level: 1 }).waitFor();
+    await expectStage('Verifica adesione');
+    const temporalLink = await page.getByRole('link', { name: /Apri in Temporal/ }).getAttribute('href');
+    expect(temporalLink).toBe(
+      `http://localhost:8233/namespaces/default/workflows/${encodeURIComponent(comuneWorkflowId(first.Codice_IPA))}`,
+    );
+    await page.getByLabel(/No, non ha aderito/).check();
+    await page
+      .locator('#form-adesione')
+      .getByLabel('Nota (facoltativa)')
+      .fill('Verificato su Selfcare: nessuna adesione');
+    await page.getByRole('button', { name: 'Registra l’esito' }).click();
+    await page.locator('.timeline').getByText('Adesione registrata: scenario A').waitFor();
+    await page.locator('.timeline').getByText('test-manager (Responsabile)').first().waitFor();
+    await expectStage('Delega richiesta');
+
+    // Delegation done.
+    await page.getByRole('button', { name: 'Registra la delega' }).click();
+    await page.locator('.timeline').getByText('Delega completata su Selfcare').waitFor();
+    await expectStage('In attesa del modulo firmato');
+
+    // A file that is not a signed envelope: the API's Problem JSON is shown in the form.
+    const badPath = path.join(tmp, 'non-firmato.p7m');
+    fs.writeFileSync(badPath, 'questo non è un modulo firmato');
+    await page.getByLabel('File firmato (.p7m)').setInputFiles(badPath);
+    await page.getByRole('button', { name: 'Carica e verifica' }).click();
+    await page
+      .locator('#form-modulo-firmato [role=alert]', { hasText: 'Modulo firmato non valido' })
+      .waitFor();
+
+    // The signed form (CAdES, signed by the Mayor): verified, recorded, and the Comune moves on to its services.
+    const ca = await createCa();
+    const mayor = await createSigner(ca);
+    const p7mPath = path.join(tmp, 'modulo-adesione.pdf.p7m');
+    fs.writeFileSync(p7mPath, await buildSignedForm({ signers: [mayor], chain: [ca] }));
+    await page.getByLabel('File firmato (.p7m)').setInputFiles(p7mPath);
+    await page.getByRole('button', { name: 'Carica e verifica' }).click();
+    await page.locator('.timeline').getByText('Modulo firmato registrato').waitFor();
+    await expectStage('Servizi in lavorazione');
+
+    // A manager moves the deadline; the same date again is refused by the workflow (409, its own sentence).
+    const deadlineForm = page.locator('#form-scadenza');
+    const newDeadline = new Date(Date.now() + (DAYS_LEFT[0]! + 30) * DAY_MS).toISOString().slice(0, 10);
+    await deadlineForm.getByLabel('Nuova scadenza').fill(newDeadline);
+    await deadlineForm.getByLabel('Motivo').fill('Proroga concordata con il Comune');
+    await deadlineForm.getByRole('button', { name: 'Sposta la scadenza' }).click();
+    await page.locator('.timeline').getByText('Scadenza spostata').waitFor();
+    await page.locator('#form-scadenza').getByLabel('Motivo').fill('Stessa data per errore');
+    await page.locator('#form-scadenza').getByRole('button', { name: 'Sposta la scadenza' }).click();
+    const refusal = page.locator('#form-scadenza [role=alert]');
+    await refusal.waitFor();
+    await expect(refusal.innerText()).resolves.toContain('La nuova scadenza è uguale a quella attuale.');
+
+    // Services appear with their Italian status labels.
+    await page.getByRole('link', { name: 'TARI' }).first().waitFor({ timeout: 30_000 });
+    await page.locator('.comune tbody tr').nth(2).waitFor();
+    await page.evaluate('window.scrollTo(0, 0)');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'comune.png'), fullPage: true });
+
+    // A service's own page: card, review rounds, timeline.
+    await page.locator('.comune tbody tr td:first-child a').first().click();
+    await page.getByRole('heading', { name: 'Revisioni PagoPA' }).waitFor();
+    await page.getByRole('link', { name: first.Denominazione_ente }).first().waitFor();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'servizio.png'), fullPage: true });
+
+    // Attività: the two other Comuni wait for staff to check their adhesion.
+    await page.getByRole('link', { name: 'Attività', exact: true }).click();
+    await page.getByLabel('Chi deve agire').selectOption('staff');
+    await page.getByRole('cell', { name: second.Denominazione_ente }).waitFor();
+    await expect(
+      page.getByText('Verificare su Selfcare l’adesione a App IO e registrarne l’esito').count(),
+    ).resolves.toBe(2);
+    await page.getByLabel('Chi deve agire').selectOption('');
+    await page.getByText('Scadenza superata: decidere se spostarla o ritirare il Comune').waitFor();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'attivita.png'), fullPage: true });
+
+    // E-mail: the list and one message.
+    await page.getByRole('link', { name: 'E-mail', exact: true }).click();
+    await page.getByRole('link', { name: 'ADESIONE IO - Richiesta di delega' }).click();
+    await page.getByText('la preghiamo di delegare il partner').waitFor();
+
+    // Cruscotto: totals, the funnel and the deadlines chart.
+    await page.getByRole('link', { name: 'Cruscotto' }).click();
+    await page.getByRole('heading', { name: 'Comuni per fase' }).waitFor();
+    await page.locator('svg[role=img]').nth(1).waitFor();
+    await expect(
+      page.locator('.kpi', { hasText: 'Comuni' }).first().locator('.kpi-value').innerText(),
+    ).resolves.toBe('3');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+
+    // The Comune page on a phone.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${base}/#/comuni/${first.Codice_IPA}`);
+    await page.getByRole('heading', { name: first.Denominazione_ente, level: 1 }).waitFor();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'comune-mobile.png'), fullPage: true });
+
+    // Esci.
+    await page.getByRole('button', { name: 'Esci' }).click();
+    await page.getByLabel('Token di accesso').waitFor();
+    await expect(page.evaluate('sessionStorage.length')).resolves.toBe(0);
+
+    // Staff see the journey's steps but neither the managers' pages nor their decisions.
+    await page.getByLabel('Token di accesso').fill(api.tokens.staff);
+    await page.getByRole('button', { name: 'Accedi' }).click();
+    await page.getByRole('heading', { name: 'Attività in attesa' }).waitFor();
+    await expect(page.locator('#nav').innerText()).resolves.not.toMatch(/Cruscotto|Importa/);
+    await page.goto(`${base}/#/comuni/${second.Codice_IPA}`);
+    await page.locator('#form-adesione').waitFor();
+    await expect(page.getByRole('heading', { name: 'Decisioni dei responsabili' }).count()).resolves.toBe(0);
+
+    // Each write carried its own Idempotency-Key (a retried submission reuses it; a new one gets a new key).
+    expect(writes.map((w) => `${w.method} ${w.path}`)).toEqual([
+      'POST /api/v1/imports',
+      `POST /api/v1/comuni/${first.Codice_IPA}/adhesion`,
+      `POST /api/v1/comuni/${first.Codice_IPA}/delegation`,
+      `POST /api/v1/comuni/${first.Codice_IPA}/signed-form`,
+      `POST /api/v1/comuni/${first.Codice_IPA}/signed-form`,
+      `POST /api/v1/comuni/${first.Codice_IPA}/deadline`,
+      `POST /api/v1/comuni/${first.Codice_IPA}/deadline`,
+    ]);
+    for (const w of writes) expect(w.key).toMatch(/^[0-9a-f-]{36}$/);
+    expect(writes[4]!.key).toBe(writes[3]!.key); // the refused upload was retried with the same key
+    expect(new Set(writes.map((w) => w.key)).size).toBe(writes.length - 1);
+
+    expect(problems).toEqual([]);
+    console.log(`console browser flow: ${Date.now() - started} ms`);
+  }
+});
