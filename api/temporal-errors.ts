@@ -17,13 +17,26 @@ export function toHttpProblem(err: unknown, what = 'Comune'): unknown {
       cause instanceof ApplicationFailure || cause instanceof Error ? cause.message : err.message;
     return new HttpProblem(409, 'Passo rifiutato', detail);
   }
+  const message = err instanceof Error ? err.message : '';
+  // An update sent to a closed workflow comes back as NOT_FOUND ("workflow execution already completed"): the
+  // Comune exists, its journey is over.
+  if (/workflow execution already completed/i.test(message)) {
+    return new HttpProblem(
+      409,
+      'Percorso concluso',
+      `il percorso di questo ${what.toLowerCase()} è già concluso`,
+    );
+  }
   if (err instanceof WorkflowNotFoundError) return new HttpProblem(404, `${what} non trovato`, err.message);
   if (err instanceof WorkflowExecutionAlreadyStartedError) {
     return new HttpProblem(409, `${what} già avviato`, 'esiste già un percorso con questo codice');
   }
-  const message = err instanceof Error ? err.message : '';
-  if (/workflow execution already completed|not found/i.test(message)) {
-    return new HttpProblem(409, 'Percorso concluso', `il percorso di questo ${what} è già concluso`);
+  if (/not found/i.test(message)) {
+    return new HttpProblem(
+      409,
+      'Percorso concluso',
+      `il percorso di questo ${what.toLowerCase()} è già concluso`,
+    );
   }
   return err;
 }

@@ -260,10 +260,16 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
     tags: ['Servizi'],
     role: 'staff',
     params: serviceParams,
-    body: z.object({
-      outcome: z.enum(['approved', 'rejected']),
-      reason: z.string().trim().min(3).max(1000).optional(),
-    }),
+    body: z
+      .object({
+        outcome: z.enum(['approved', 'rejected']),
+        reason: z.string().trim().min(3).max(1000).optional(),
+      })
+      // The workflow would refuse it too, but a missing field is the request's fault (400), not a conflict (409).
+      .refine((b) => b.outcome === 'approved' || b.reason !== undefined, {
+        path: ['reason'],
+        message: 'motivo obbligatorio per un rifiuto',
+      }),
     response: z.object({ status: z.string() }).loose(),
     errors: { 404: 'Servizio non trovato', 409: 'Il servizio non è in revisione' },
     handler: async ({ params, body, actor, req, res }) => {

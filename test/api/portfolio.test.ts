@@ -1,0 +1,261 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Express } from 'express';
+import { createNotificationActivities } from '../../activities/notifications';
+import { createApp } from '../../api/app';
+import { createLogger } from '../../common/logger';
+import { startLocalMail, type LocalMail } from '../../integrations/mail';
+import { testApiContext, type TestApiContext } from '../support/api-context';
+import { caller, eventually, problemFields, startApiHarness, type ApiHarness, type Caller } from './harness';
+
+const EUR = 1_099; // per service, for a Comune of Trento's population
+const SECOND_IN_DAYS = 1 / 86_400;
+
+/**
+ * The portfolio's views over four Comuni in known situations (waiting for the adhesion check, late, completed,
+ * waiting for the delegation): summary, CSV export, task inbox, and the outbox of caught e-mails, which the
+ * workflows fill through a real SMTP mailer pointed at the local catcher.
+ */
+describe('API: portfolio, inbox and outbox (dev server)', () => {
+  let h: ApiHarness;
+  let manager: Caller;
+  let mail: LocalMail;
+  let dataDir: string;
+  const ipa = { ala: 'c_a116', avio: 'c_a520', besenello: 'c_a821', cembra: 'c_b006' };
+
+  beforeAll(async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'api-portfolio-'));
+    mail = await startLocalMail({ dataDir, logger: createLogger('mail', 'silent') });
+    const partner = {
+      name: 'Consorzio dei Comuni Trentini',
+      staffEmails: ['staff@partner.example'],
+      managerEmails: ['direzione@partner.example'],
+    };
+    h = await startApiHarness({ activities: createNotificationActivities({ mailer: mail.mailer, partner }) });
+    manager = h.as('manager');
+    await h.startComune({ ipaCode: ipa.avio, name: 'Comune di Avio', deadlineInDays: 3 * SECOND_IN_DAYS });
+    await h.startComune({ ipaCode: ipa.ala, name: 'Comune di Ala' });
+    await h.startComune({ ipaCode: ipa.besenello, name: 'Comune di Besenello' });
+    await h.startComune({ ipaCode: ipa.cembra, name: 'Comune di Cembra' });
+    await h.as('staff').post(`/comuni/${ipa.cembra}/adhesion`).send({ adherent: false }).expect(200);
+    await h.advanceToServices(ipa.besenello);
+    await h.comuneState(ipa.besenello, (s) => s.stage === 'completed');
+    await h.comuneState(ipa.avio, (s) => s.late);
+    // Visibility is eventually consistent: every view below reads it.
+    const settled = [`${ipa.ala}:adhesion_check:false`, `${ipa.avio}:adhesion_check:true`];
+    settled.push(`${ipa.besenello}:completed:false`, `${ipa.cembra}:delegation_requested:false`);
+    await eventually(
+      'the four Comuni settled in visibility',
+      async () =>
+        (
+          (await manager.get('/comuni').expect(200)).body.items as {
+            ipaCode: string;
+            stage: string;
+            late: boolean;
+          }[]
+        ).map((i) => `${i.ipaCode}:${i.stage}:${i.late}`),
+      (list) => list.join() === settled.join(),
+    );
+  });
+  afterAll(async () => {
+    await h?.teardown();
+    await mail?.close();
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('summarises Comuni by stage, services by status, funding and deadlines', async () => {
+    const summary = await eventually(
+      'the summary of the four Comuni',
+      async () => (await manager.get('/portfolio/summary').expect(200)).body,
+      (s) =>
+        s.comuni === 4 &&
+        s.late === 1 &&
+        s.byStage.completed === 1 &&
+        s.services.active === 5 &&
+        s.services.byStatus.active === 5,
+    );
+    const items = (await manager.get('/comuni').expect(200)).body.items as {
+      ipaCode: string;
+      deadline: string;
+    }[];
+    const day = (code: string) => items.find((i) => i.ipaCode === code)!.deadline.slice(0, 10);
+    expect(day(ipa.ala)).toBe(day(ipa.cembra));
+    expect(summary).toEqual({
+      comuni: 4,
+      byStage: {
+        adhesion_check: 2,
+        delegation_requested: 1,
+        awaiting_signed_form: 0,
+        services: 0,
+        completed: 1,
+        withdrawn: 0,
+      },
+      late: 1,
+      atRisk: 1,
+      services: {
+        active: 5,
+        total: 20,
+        byStatus: {
+          pending: 0,
+          needs_correction: 0,
+          creating: 0,
+          configuring: 0,
+          in_review: 0,
+          rejected: 0,
+          publishing: 0,
+          active: 5,
+          cancelled: 0,
+        },
+      },
+      funding: { securedEur: 5 * EUR, atRiskEur: 10 * EUR, lostEur: 5 * EUR },
+      deadlines: [
+        { date: day(ipa.avio), comuni: 1, servicesTotal: 5, servicesActive: 0 },
+        { date: day(ipa.ala), comuni: 3, servicesTotal: 15, servicesActive: 5 },
+      ],
+      generatedAt: expect.any(String),
+    });
+  });
+
+  it('exports the portfolio as CSV, one row per Comune, with the list’s filters', async () => {
+    const res = await manager.get('/portfolio/export.csv').expect(200);
+    expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
+    expect(res.headers['content-disposition']).toBe('attachment; filename="portafoglio-comuni.csv"');
+    const [header, ...rows] = res.text.split('\r\n');
+    expect(header).toBe(
+      '\ufeff"Codice IPA";"Comune";"Provincia";"Fase";"Scenario";"Scadenza";"Servizi attivi";"Servizi totali";' +
+        '"In ritardo";"A rischio";"Fondi ottenuti (EUR)";"Fondi a rischio (EUR)";"Fondi persi (EUR)"',
+    );
+    expect(rows.map((r) => r.split(';')[0])).toEqual(
+      [ipa.ala, ipa.avio, ipa.besenello, ipa.cembra].map((c) => `"${c}"`),
+    );
+    expect(rows[2]).toMatch(
+      /^"c_a821";"Comune di Besenello";"TN";"Completato";"B";"\d{4}-\d\d-\d\d";"5";"5";"no";"no";"5495";"0";"0"$/,
+    );
+    expect(rows[1]).toMatch(
+      /^"c_a520";"Comune di Avio";"TN";"Verifica adesione";"";"[\d-]{10}";"0";"5";"sì";"sì";"0";"0";"5495"$/,
+    );
+
+    const late = await manager.get('/portfolio/export.csv?late=true').expect(200);
+    expect(late.text.split('\r\n').slice(1)).toEqual([
+      expect.stringMatching(/^"c_a520";"Comune di Avio";"TN";"Verifica adesione";"";/),
+    ]);
+    expect(problemFields(await manager.get('/portfolio/export.csv?stage=archiviato').expect(400))).toEqual([
+      'query.stage',
+    ]);
+  });
+
+  it('lists the tasks waiting on someone, with who, since when and by when, filtered by who and stage', async () => {
+    const inbox = (await h.as('staff').get('/inbox').expect(200)).body;
+    expect(inbox.total).toBe(5);
+    const keys = inbox.items.map((i: { ipaCode: string; who: string }) => `${i.ipaCode}:${i.who}`);
+    expect(keys.sort()).toEqual(
+      [
+        `${ipa.ala}:staff`,
+        `${ipa.avio}:manager`,
+        `${ipa.avio}:staff`,
+        `${ipa.cembra}:comune`,
+        `${ipa.cembra}:staff`,
+      ].sort(),
+    );
+    const since = inbox.items.map((i: { since: string }) => i.since);
+    expect(since).toEqual([...since].sort());
+
+    const comune = (await h.as('staff').get('/inbox?who=comune').expect(200)).body;
+    expect(comune).toEqual({
+      total: 1,
+      items: [
+        {
+          kind: 'comune',
+          ipaCode: ipa.cembra,
+          comuneName: 'Comune di Cembra',
+          stage: 'delegation_requested',
+          action: 'Il Segretario delega il partner come Amministratore su Selfcare',
+          who: 'comune',
+          since: expect.any(String),
+          due: expect.any(String),
+          late: false,
+        },
+      ],
+    });
+    const managerTasks = (await h.as('staff').get('/inbox?who=manager').expect(200)).body.items;
+    expect(managerTasks).toEqual([
+      expect.objectContaining({
+        ipaCode: ipa.avio,
+        late: true,
+        action: expect.stringMatching(/^Scadenza superata/),
+      }),
+    ]);
+    expect(managerTasks[0].since).toBe(managerTasks[0].due);
+    const delegation = (await h.as('staff').get('/inbox?stage=delegation_requested').expect(200)).body;
+    expect(delegation.items.map((i: { who: string }) => i.who).sort()).toEqual(['comune', 'staff']);
+    const staffAdhesion = (await h.as('staff').get('/inbox?who=staff&stage=adhesion_check').expect(200)).body;
+    expect(staffAdhesion.items.map((i: { ipaCode: string }) => i.ipaCode).sort()).toEqual([
+      ipa.ala,
+      ipa.avio,
+    ]);
+    expect((await h.as('staff').get('/inbox?limit=2').expect(200)).body).toMatchObject({
+      total: 5,
+      items: [{}, {}],
+    });
+    expect(problemFields(await h.as('staff').get('/inbox?who=sindaco').expect(400))).toEqual(['query.who']);
+  });
+
+  it('answers 404 for the outbox when no SMTP catcher is configured', async () => {
+    const res = await h.as('staff').get('/outbox').expect(404);
+    expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(res.body).toMatchObject({ status: 404, title: 'Outbox non disponibile' });
+    expect((await h.as('staff').get('/outbox/01JCQ6V9M4W5Y6Z7A8B9C0D1E2').expect(404)).body.title).toBe(
+      'Outbox non disponibile',
+    );
+  });
+
+  describe('with the SMTP catcher’s outbox', () => {
+    let withOutbox: TestApiContext;
+    let app: Express;
+    let staff: Caller;
+
+    beforeAll(() => {
+      withOutbox = testApiContext(h.env.client, { outbox: mail.catcher.outbox });
+      app = createApp(withOutbox.ctx);
+      staff = caller(app, withOutbox.tokens.staff);
+    });
+    afterAll(() => withOutbox?.cleanup());
+
+    it('lists the e-mails the workflows sent, newest first, filtered by Comune and recipient', async () => {
+      const cembra = await eventually(
+        'the delegation instructions to Cembra',
+        async () => (await staff.get(`/outbox?comune=${ipa.cembra}`).expect(200)).body,
+        (page) => page.total >= 1,
+      );
+      expect(cembra.items[0]).toMatchObject({
+        id: expect.stringMatching(/^[0-9A-Z]{26}$/),
+        subject: expect.any(String),
+        to: expect.arrayContaining(['segreteria@comune.trento.it']),
+        comuneIpa: ipa.cembra,
+        kind: 'delegation_instructions_a',
+        receivedAt: expect.any(String),
+      });
+      const message = (await staff.get(`/outbox/${cembra.items[0].id}`).expect(200)).body;
+      expect(message.text).toMatch(/Mario Rossi/);
+
+      const all = (await staff.get('/outbox?limit=500').expect(200)).body;
+      expect(all.total).toBeGreaterThan(cembra.total);
+      const received = all.items.map((m: { receivedAt: string }) => m.receivedAt);
+      expect(received).toEqual([...received].sort().reverse());
+      const toManagers = (await staff.get('/outbox?to=direzione@partner.example').expect(200)).body;
+      expect(toManagers.items.map((m: { kind: string }) => m.kind)).toContain('manager_escalation');
+      expect((await staff.get('/outbox?limit=1&offset=1').expect(200)).body).toMatchObject({
+        total: all.total,
+        items: [{}],
+      });
+
+      expect((await staff.get('/outbox/01JCQ6V9M4W5Y6Z7A8B9C0D1E2').expect(404)).body.title).toBe(
+        'Messaggio non trovato',
+      );
+      expect(problemFields(await staff.get('/outbox?comune=NON%20VALIDO').expect(400))).toEqual([
+        'query.comune',
+      ]);
+    });
+  });
+});
