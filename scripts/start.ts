@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadConfigOrExit, type Config } from '../common/config';
 import { createLogger } from '../common/logger';
 import { registerSearchAttributes, temporalConnectionOptions } from '../common/temporal';
@@ -26,6 +27,7 @@ interface Supervised {
 const children: Supervised[] = [];
 let shuttingDown = false;
 let embedded: EmbeddedServices | undefined;
+let downloadedServer: TestWorkflowEnvironment | undefined;
 
 function startDevServer(cliPath: string): Supervised {
   fs.mkdirSync(config.dataDir, { recursive: true });
@@ -56,6 +58,25 @@ function startDevServer(cliPath: string): Supervised {
   });
   children.push(entry);
   return entry;
+}
+
+/**
+ * No provisioned CLI (a machine without Go): the SDK downloads the same dev server and runs it with the same
+ * options, so a machine with internet access needs nothing more.
+ */
+async function startDownloadedDevServer(): Promise<void> {
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      dbFilename: path.join(config.dataDir, 'temporal.db'),
+      ip: '127.0.0.1',
+      port: config.TEMPORAL_DEV_SERVER_PORT,
+      ui: true,
+      uiPort: config.TEMPORAL_UI_PORT,
+      namespace: config.TEMPORAL_NAMESPACE,
+    },
+  });
+  downloadedServer = env;
 }
 
 async function waitForTemporal(cfg: Config, timeoutMs: number): Promise<Connection> {
@@ -122,6 +143,7 @@ async function shutdown(code: number): Promise<void> {
   for (const c of byName('worker')) await stopChild(c, 20_000);
   await embedded?.close();
   for (const c of byName('temporal')) await stopChild(c, 10_000);
+  await downloadedServer?.teardown();
   logger.info('stopped');
   process.exit(code);
 }
