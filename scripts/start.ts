@@ -158,16 +158,12 @@ process.on('exit', () => {
 async function main(): Promise<void> {
   if (config.embeddedTemporal) {
     const { cliPath } = resolveTemporalBinaries();
-    if (!cliPath) {
-      throw new Error(
-        'No Temporal CLI: run `bash scripts/provision-temporal.sh` (needs Go) or set TEMPORAL_CLI_PATH',
-      );
-    }
     logger.info(
-      { dbFile: path.join(config.dataDir, 'temporal.db'), ui: config.temporalUiUrl },
+      { dbFile: path.join(config.dataDir, 'temporal.db'), ui: config.temporalUiUrl, downloaded: !cliPath },
       'starting the embedded Temporal dev server',
     );
-    startDevServer(cliPath);
+    if (cliPath) startDevServer(cliPath);
+    else await startDownloadedDevServer();
   } else {
     logger.info(
       { address: config.temporalAddress, namespace: config.TEMPORAL_NAMESPACE },
