@@ -4,9 +4,11 @@ import helmet from 'helmet';
 import { stageLabels, stages } from '../contracts/comune';
 import { serviceStatusLabels, serviceStatuses } from '../contracts/service';
 import { topicIds } from '../domain/service-card';
+import { IPA_COLUMNS, OPTIONAL_COLUMNS, PARTNER_COLUMNS } from './import/csv';
 import { authenticate } from './auth/authenticate';
 import type { ApiContext } from './context';
 import { ApiBuilder } from './endpoint';
+import { apiRateLimits, type HardeningOptions } from './hardening';
 import { checkHealth } from './health';
 import { errorHandler, notFoundHandler } from './problem';
 import { requestLogger } from './request-logger';
@@ -23,7 +25,11 @@ export type { ApiContext } from './context';
 /** Extra route groups (imports, bulk jobs) registered by their modules. */
 export type RouteModule = (api: ApiBuilder, ctx: ApiContext) => void;
 
-export function createApp(ctx: ApiContext, modules: RouteModule[] = []): Express {
+export function createApp(
+  ctx: ApiContext,
+  modules: RouteModule[] = [],
+  hardening: HardeningOptions = {},
+): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
@@ -63,10 +69,20 @@ export function createApp(ctx: ApiContext, modules: RouteModule[] = []): Express
   app.use('/api/v1/docs/assets', express.static(swaggerUi, { index: false }));
   app.use('/api/v1/docs', express.static(path.join(__dirname, 'docs'), { index: 'index.html' }));
 
+  // Rate limits before body parsing and authentication (api/hardening.ts).
+  app.use('/api/v1', apiRateLimits(ctx.tokens, hardening.rateLimits));
   app.use('/api/v1', express.json({ limit: '1mb' }), authenticate(ctx.tokens, ctx.oidc), api.router);
 
   // The domain's labels as an ES module generated from the contracts, so the console never copies them.
-  const domainLabels = Object.entries({ stages, stageLabels, serviceStatuses, serviceStatusLabels, topicIds })
+  const domainLabels = Object.entries({
+    stages,
+    stageLabels,
+    serviceStatuses,
+    serviceStatusLabels,
+    topicIds,
+    importRequiredColumns: [...IPA_COLUMNS, ...PARTNER_COLUMNS],
+    importOptionalColumns: OPTIONAL_COLUMNS,
+  })
     .map(([name, value]) => `export const ${name} = ${JSON.stringify(value)};`)
     .join('\n');
   app.get('/domain-labels.js', (_req, res) => {

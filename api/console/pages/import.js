@@ -1,28 +1,13 @@
 // Importa: upload an IPA CSV, then follow the import job and read its row-level report.
 
 import { api } from '../api.js';
+import { importOptionalColumns, importRequiredColumns } from '../domain-labels.js';
 import { field, h, infoBox, number, pageTitle, problemBox, stepForm, table } from '../ui.js';
 
 const POLL_MS = 1000;
-const REQUIRED = [
-  'Codice_IPA',
-  'Denominazione_ente',
-  'Codice_fiscale_ente',
-  'Codice_Categoria',
-  'Codice_comune_ISTAT',
-  'Codice_catastale_comune',
-  'Mail1',
-  'Tipo_Mail1',
-  'Sito_istituzionale',
-  'Nome_responsabile',
-  'Cognome_responsabile',
-  'Data_contratto',
-  'Segretario_nome',
-  'Segretario_email',
-  'Sindaco_nome',
-  'Sindaco_email',
-];
-const OPTIONAL = ['Scadenza', 'Pacchetto_servizi', 'Sindaco_codice_fiscale', 'Portale_tenant'];
+// The CSV's columns come from the API's own parser (api/import/csv.ts) through /domain-labels.js.
+const REQUIRED = importRequiredColumns;
+const OPTIONAL = importOptionalColumns;
 
 function uploadForm(ctx) {
   return stepForm({
