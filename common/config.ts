@@ -31,6 +31,29 @@ const emailList = z
   )
   .pipe(z.array(z.email({ error: 'comma-separated e-mail addresses' })));
 const positive = (defaultValue: number) => z.coerce.number().positive().default(defaultValue);
+/** A non-negative count where 0 turns the limit off; blank counts as unset (not as 0). */
+const limitCount = (defaultValue: number) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z.coerce.number().int().min(0).max(1_000_000).default(defaultValue),
+  );
+const payloadKeyId = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, '1 to 64 letters, digits, ".", "_" or "-"');
+const isAes256KeyBase64 = (v: string) =>
+  /^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === 32;
+const aes256KeyMessage = '32 random bytes in base64 (e.g. `openssl rand -base64 32`)';
+/** `id:base64key,id:base64key` */
+const payloadKeyList = z.string().refine(
+  (v) =>
+    v
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean)
+      .every((item) => {
+        const [id = '', key = ''] = item.split(':');
+        return payloadKeyId.safeParse(id).success && isAes256KeyBase64(key);
+      }),
+  `comma-separated id:key pairs, each key ${aes256KeyMessage}`,
+);
 
 /**
  * Every environment variable the back office reads, with its default. Parsed once at start-up:
@@ -120,6 +143,18 @@ export const configSchema = z.object({
   OIDC_AUDIENCE: optionalString,
   OIDC_JWKS_URL: optionalUrl,
   OIDC_ROLES_CLAIM: z.string().min(1).default('roles'),
+  /** Requests ending 401 per client IP in 15 minutes before further unauthenticated ones get 429; 0 = no limit. */
+  RATE_LIMIT_AUTH_FAILURES: limitCount(300),
+  /** POST/PUT/PATCH/DELETE under /api/v1 per token per minute; 0 = no limit. */
+  RATE_LIMIT_WRITES_PER_MINUTE: limitCount(300),
+
+  // Payload encryption (AES-256-GCM codec, common/payload-codec.ts): unset = payloads stored as plain JSON.
+  PAYLOAD_ENCRYPTION_KEY: optionalString.pipe(
+    z.string().refine(isAes256KeyBase64, aes256KeyMessage).optional(),
+  ),
+  PAYLOAD_ENCRYPTION_KEY_ID: payloadKeyId.default('k1'),
+  /** Retired keys kept to read older payloads after a rotation: `id:base64key,id:base64key`. */
+  PAYLOAD_ENCRYPTION_PREVIOUS_KEYS: optionalString.pipe(payloadKeyList.optional()),
 
   // Journey defaults applied to Comuni started from now on.
   REMINDER_INTERVAL_DAYS: positive(7),
@@ -189,6 +224,19 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (c.SELFCARE_API_KEY && !c.SELFCARE_BASE_URL && c.IO_MANAGE_BASE_URL) {
     throw new ConfigError([
       { variable: 'SELFCARE_BASE_URL', message: 'required when SELFCARE_API_KEY is set' },
+    ]);
+  }
+  if (
+    c.PAYLOAD_ENCRYPTION_KEY &&
+    c.PAYLOAD_ENCRYPTION_PREVIOUS_KEYS?.split(',').some(
+      (item) => item.trim().split(':')[0] === c.PAYLOAD_ENCRYPTION_KEY_ID,
+    )
+  ) {
+    throw new ConfigError([
+      {
+        variable: 'PAYLOAD_ENCRYPTION_PREVIOUS_KEYS',
+        message: `must not reuse the current key id ${c.PAYLOAD_ENCRYPTION_KEY_ID}`,
+      },
     ]);
   }
   return {

@@ -5,6 +5,7 @@ import { temporal } from '@temporalio/proto';
 import { allSearchAttributeKeys } from '../contracts/search-attributes';
 import type { Config } from './config';
 import type { Logger } from './logger';
+import { dataConverterFromConfig, type PayloadEncryptionConfig } from './payload-codec';
 
 type TemporalConnectionConfig = Pick<
   Config,
@@ -43,11 +44,16 @@ export function temporalConnectionOptions(config: TemporalConnectionConfig) {
   } satisfies ConnectionOptions;
 }
 
+/** A client whose payloads go through the configured codec (encrypted when PAYLOAD_ENCRYPTION_KEY is set). */
 export async function connectClient(
-  config: TemporalConnectionConfig & Pick<Config, 'TEMPORAL_NAMESPACE'>,
+  config: TemporalConnectionConfig & Pick<Config, 'TEMPORAL_NAMESPACE'> & PayloadEncryptionConfig,
 ): Promise<Client> {
   const connection = await Connection.connect(temporalConnectionOptions(config));
-  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  return new Client({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    dataConverter: dataConverterFromConfig(config),
+  });
 }
 
 const indexedValueType: Record<string, temporal.api.enums.v1.IndexedValueType> = {

@@ -11,6 +11,8 @@ export interface CreateWorkerOptions {
   /** A prebuilt bundle (tests build it once per run); otherwise the worker bundles workflowsPath. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   identity?: string;
+  /** Payload codecs (common/payload-codec.ts): the same as the clients', or payloads cannot be read. */
+  dataConverter?: WorkerOptions['dataConverter'];
 }
 
 /** The one place worker options live, shared by worker/main.ts and the tests. */
@@ -22,6 +24,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     activities: options.activities ?? {},
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
     ...(options.identity ? { identity: options.identity } : {}),
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     // Journeys wait for months: keep cached workflows modest, the history is the source of truth.
     maxCachedWorkflows: 2_000,
   });

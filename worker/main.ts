@@ -1,6 +1,7 @@
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { loadConfigOrExit } from '../common/config';
 import { createLogger } from '../common/logger';
+import { dataConverterFromConfig } from '../common/payload-codec';
 import { connectClient, temporalConnectionOptions } from '../common/temporal';
 import { createBulkActivities } from '../activities/bulk';
 import { createActivities } from '../activities';
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
+    dataConverter: dataConverterFromConfig(config),
     activities: {
       ...createActivities(deps),
       ...createBulkActivities({ client, taskQueue: config.TEMPORAL_TASK_QUEUE, documents: deps.documents }),
@@ -31,6 +33,7 @@ async function main(): Promise<void> {
       address: config.temporalAddress,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
+      payloadEncryption: config.PAYLOAD_ENCRYPTION_KEY ? config.PAYLOAD_ENCRYPTION_KEY_ID : 'off',
     },
     'worker polling',
   );

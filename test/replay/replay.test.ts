@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
+import { AesGcmPayloadCodec } from '../../common/payload-codec';
 import { installQuietRuntime, workflowBundle } from '../support/temporal-env';
 
 /**
@@ -17,6 +19,14 @@ const files = fs.existsSync(dir)
       .sort()
   : [];
 
+/**
+ * Replayed through the payload codec, as a worker with PAYLOAD_ENCRYPTION_KEY set would: these histories were
+ * recorded in clear, and the codec passes plain payloads through, so turning encryption on breaks no journey.
+ */
+const dataConverter = {
+  payloadCodecs: [new AesGcmPayloadCodec({ current: { id: 'replay', key: randomBytes(32) } })],
+};
+
 describe('replay of stored histories', () => {
   beforeAll(() => installQuietRuntime());
 
@@ -28,6 +38,10 @@ describe('replay of stored histories', () => {
     const history = temporal.api.history.v1.History.fromObject(
       JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Record<string, unknown>,
     );
-    await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, file.replace(/\.json$/, ''));
+    await Worker.runReplayHistory(
+      { workflowBundle: workflowBundle(), dataConverter },
+      history,
+      file.replace(/\.json$/, ''),
+    );
   });
 });

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { DataConverter } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger, type WorkerOptions } from '@temporalio/worker';
 import { allSearchAttributeKeys } from '../../contracts/search-attributes';
@@ -36,8 +37,13 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
   return env;
 }
 
-/** A real dev server (Temporal CLI, in-memory SQLite) with the project's search attributes registered. */
-export async function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
+/**
+ * A real dev server (Temporal CLI, in-memory SQLite) with the project's search attributes registered.
+ * `dataConverter` (e.g. the payload codec) is given to `env.client`; pass the same one to the test's worker.
+ */
+export async function createDevServerEnv(
+  options: { dataConverter?: DataConverter } = {},
+): Promise<TestWorkflowEnvironment> {
   installQuietRuntime();
   const { cliPath } = resolveTemporalBinaries();
   return TestWorkflowEnvironment.createLocal({
@@ -46,5 +52,6 @@ export async function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
       searchAttributes: allSearchAttributeKeys,
       ip: '127.0.0.1',
     },
+    ...(options.dataConverter ? { client: { dataConverter: options.dataConverter } } : {}),
   });
 }
