@@ -4,7 +4,8 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   // The fault suite (real processes, ~3 min) runs with `npm run test:faults`.
-  testPathIgnorePatterns: process.env.FAULTS === '1' ? ['/node_modules/'] : ['/node_modules/', '/test/faults/'],
+  testPathIgnorePatterns:
+    process.env.FAULTS === '1' ? ['/node_modules/'] : ['/node_modules/', '/test/faults/'],
   // swc strips types fast; `npm run typecheck` does the type checking once for the whole project.
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }],
