@@ -62,7 +62,9 @@ export function registerAdminRoutes(api: ApiBuilder, ctx: ApiContext): void {
     errors: { 404: 'Token non trovato' },
     handler: async ({ params }) => {
       const info = ctx.tokens.revoke(params.id);
-      if (!info) throw new HttpProblem(404, 'Token non trovato');
+      if (!info) {
+        throw new HttpProblem(404, 'Token non trovato', `Nessun token con identificativo ${params.id}`);
+      }
       return info;
     },
   });

@@ -47,7 +47,13 @@ function describe(error: unknown): string {
  * Trailing bytes after the structure are tolerated only when they are zero padding.
  */
 export function parseSignedData(der: Buffer): pkijs.SignedData {
-  const asn1 = asn1js.fromBER(der, BER_LIMITS);
+  let asn1: ReturnType<typeof asn1js.fromBER>;
+  try {
+    asn1 = asn1js.fromBER(der, BER_LIMITS);
+  } catch (error) {
+    // asn1js throws (rather than reporting) on some malformed primitives, e.g. a GeneralizedTime.
+    throw new SignedFormRejected('malformed', `ASN.1 decoding failed: ${describe(error)}`);
+  }
   if (asn1.offset === -1 || asn1.result.error) {
     throw new SignedFormRejected(
       'malformed',

@@ -480,11 +480,7 @@ export function badRequestCases(c: CaseContext): BadRequestCase[] {
     }),
     upload(B, 'out of order: signed form while services run', s.tampered, 409),
     upload(UNKNOWN_IPA, 'unknown Comune', s.tampered, 404),
-    upload(A, 'DER with a malformed GeneralizedTime', Buffer.from('3003180141', 'hex'), 422, {
-      knownDefect:
-        'asn1js.fromBER throws "Wrong input string for conversion" on a malformed GeneralizedTime, ' +
-        'uncaught in integrations/documents/cms-input.ts parseSignedData: the API answers 500',
-    }),
+    upload(A, 'DER with a malformed GeneralizedTime', Buffer.from('3003180141', 'hex'), 422),
   ]);
 
   // ---------------------------------------------------------------- Services: cards and review outcomes
@@ -643,7 +639,6 @@ export function badRequestCases(c: CaseContext): BadRequestCase[] {
       name: 'unknown token id',
       path: '/admin/tokens/zzzzzzzzzzzz',
       status: 404,
-      knownDefect: 'api/routes/admin.ts answers 404 "Token non trovato" without a detail',
     },
   ]);
 

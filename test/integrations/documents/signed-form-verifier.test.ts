@@ -150,6 +150,8 @@ describe('verifySignedForm', () => {
     await expectRejected(Buffer.concat([Buffer.from([0xff]), randomBytes(511)]), 'malformed');
     await expectRejected(Buffer.from('questo non è un file firmato'), 'malformed');
     await expectRejected(SAMPLE_PDF, 'malformed');
+    // asn1js throws instead of reporting on a malformed GeneralizedTime: still a rejection, never a crash.
+    await expectRejected(Buffer.from('3003180141', 'hex'), 'malformed');
   });
 
   it('rejects bytes appended after the envelope', async () => {
