@@ -1,0 +1,406 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import type { Context } from '@temporalio/activity';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  bundleWorkflowCode,
+  type ActivityInboundCallsInterceptor,
+  type ActivityExecuteInput,
+  type Next,
+} from '@temporalio/worker';
+import pino from 'pino';
+import { createActivities } from '../activities';
+import { createBulkActivities } from '../activities/bulk';
+import { createApp, type ApiContext } from '../api/app';
+import { FileTokenStore } from '../api/auth/token-store';
+import { CONTRACT_DURATION_DAYS, type RegistrationDefaults } from '../api/import/registration';
+import { createLogger, redactedPaths } from '../common/logger';
+import { registerSearchAttributes } from '../common/temporal';
+import { resolveTemporalBinaries } from '../common/temporal-binaries';
+import { FileSystemDocumentStore } from '../integrations/documents/document-store';
+import { createSolidPng } from '../integrations/documents/png';
+import { createIoManageClient, createIoMessagesClient } from '../integrations/io';
+import { FileSentLedger, SmtpMailer, startSmtpCatcher, type SmtpCatcher } from '../integrations/mail';
+import { createPortalClient } from '../integrations/portal';
+import { createSelfcareClient } from '../integrations/selfcare';
+import { startSandbox, type InstitutionSeed, type RunningSandbox } from '../sandbox';
+import type { BaselineActivities } from './baseline.workflow';
+import { Samples, sleep } from './stats';
+
+export const TASK_QUEUE = 'bench';
+const NAMESPACE = 'default';
+const silent = createLogger('bench', 'silent');
+
+const SECRETS = {
+  manageKey: 'bench-manage-key-000000000001',
+  selfcareKey: 'bench-selfcare-key-0000000002',
+  adminToken: 'bench-admin-token-00000000003',
+  portal: { username: 'partner', password: 'bench-portal-password-000004' },
+};
+
+export interface WorkerTuning {
+  maxConcurrentActivityTaskExecutions: number;
+  maxConcurrentWorkflowTaskExecutions: number;
+  maxConcurrentWorkflowTaskPolls: number;
+  maxConcurrentActivityTaskPolls: number;
+  maxCachedWorkflows: number;
+}
+
+export interface EnvironmentOptions {
+  tuning: WorkerTuning;
+  institutions: Record<string, InstitutionSeed>;
+  /** Folder of the Temporal server's SQLite file. */
+  dbDir: string;
+  /** Latency the sandbox adds to every request (its fault injection), 0 = none. */
+  sandboxLatencyMs: number;
+  log: (line: string) => void;
+}
+
+/** Time spent inside each activity type (the worker's interceptor), successes and failed attempts apart. */
+export class ActivityTimings {
+  readonly ok = new Map<string, Samples>();
+  readonly failed = new Map<string, number>();
+
+  record(type: string, ms: number, ok: boolean): void {
+    if (!ok) {
+      this.failed.set(type, (this.failed.get(type) ?? 0) + 1);
+      return;
+    }
+    let s = this.ok.get(type);
+    if (!s) this.ok.set(type, (s = new Samples()));
+    s.record(ms);
+  }
+
+  reset(): void {
+    this.ok.clear();
+    this.failed.clear();
+  }
+}
+
+class TimingInterceptor implements ActivityInboundCallsInterceptor {
+  constructor(
+    private readonly ctx: Context,
+    private readonly timings: ActivityTimings,
+  ) {}
+
+  async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>) {
+    const started = performance.now();
+    let ok = false;
+    try {
+      const result = await next(input);
+      ok = true;
+      return result;
+    } finally {
+      this.timings.record(this.ctx.info.activityType, performance.now() - started, ok);
+    }
+  }
+}
+
+export interface BenchEnvironment {
+  dir: string;
+  temporalPid: number;
+  temporalAddress: string;
+  client: Client;
+  sandbox: RunningSandbox;
+  catcher: SmtpCatcher;
+  apiUrl: string;
+  /** JSON lines of the API's 5xx answers (pino, level error). */
+  apiErrorLog: string;
+  tokens: { staff: string; manager: string };
+  timings: ActivityTimings;
+  tuning: WorkerTuning;
+  /** Setup steps and how long each took. */
+  setup: { step: string; ms: number }[];
+  /** Stops everything it started (API and worker first, Temporal last) and removes the temporary folders. */
+  close(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** The provisioned Temporal CLI's dev server, SQLite in a temporary file, no UI. */
+async function startTemporal(
+  dbFile: string,
+): Promise<{ child: ChildProcess; address: string; stderr: () => string }> {
+  const { cliPath } = resolveTemporalBinaries();
+  if (!cliPath) throw new Error('no provisioned Temporal CLI: run `npm run provision` first');
+  const port = await freePort();
+  const args = [
+    'server',
+    'start-dev',
+    '--headless',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--db-filename',
+    dbFile,
+    '--namespace',
+    NAMESPACE,
+    '--log-level',
+    'error',
+    '--dynamic-config-value',
+    'frontend.enableUpdateWorkflowExecution=true',
+    '--dynamic-config-value',
+    'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true',
+  ];
+  const child = spawn(cliPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString('utf8')).slice(-4_000);
+  });
+  return { child, address: `127.0.0.1:${port}`, stderr: () => stderr };
+}
+
+async function connectWhenReady(
+  address: string,
+  child: ChildProcess,
+  stderr: () => string,
+): Promise<Connection> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null)
+      throw new Error(`Temporal dev server exited (${child.exitCode}): ${stderr()}`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 2_000 });
+      await connection.workflowService.getSystemInfo({});
+      return connection;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await sleep(250);
+    }
+  }
+}
+
+function stopChild(child: ChildProcess, timeoutMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/**
+ * Everything in this process but Temporal: the sandbox (reviewer approves at once), the SMTP catcher, the worker
+ * with the real activities over the sandbox plus the bulk activities and the baseline's no-op, and the API.
+ */
+export async function startEnvironment(options: EnvironmentOptions): Promise<BenchEnvironment> {
+  const setup: { step: string; ms: number }[] = [];
+  const timed = async <T>(step: string, fn: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    const result = await fn();
+    setup.push({ step, ms: performance.now() - started });
+    options.log(`  ${step}: ${Math.round(performance.now() - started)} ms`);
+    return result;
+  };
+  const dir = mkdtempSync(path.join(tmpdir(), 'io-bench-'));
+  const dbDir = mkdtempSync(path.join(options.dbDir, 'io-bench-db-'));
+  const removeFolders = () => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(dbDir, { recursive: true, force: true });
+  };
+  // The SDK's errors only (activity retries while a review is pending are expected).
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+
+  const temporal = await timed('Temporal dev server (spawn + ready)', async () => {
+    const t = await startTemporal(path.join(dbDir, 'temporal.db'));
+    // Never leave the server behind, whatever happens to this process.
+    process.once('exit', () => t.child.kill('SIGKILL'));
+    const connection = await connectWhenReady(t.address, t.child, t.stderr).catch(async (err: unknown) => {
+      await stopChild(t.child, 5_000);
+      removeFolders();
+      throw err;
+    });
+    return { ...t, connection };
+  });
+  // Closed in reverse order: the folders go last, after Temporal has stopped.
+  const closers: (() => Promise<void>)[] = [
+    async () => removeFolders(),
+    () => stopChild(temporal.child, 10_000),
+  ];
+  const close = async () => {
+    for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
+  };
+  try {
+    await timed('search attributes registered', () =>
+      registerSearchAttributes(temporal.connection, NAMESPACE, silent),
+    );
+    const client = new Client({ connection: temporal.connection, namespace: NAMESPACE });
+    closers.push(() => temporal.connection.close());
+
+    const sandbox = await timed('sandbox', () =>
+      startSandbox({
+        port: 0,
+        manageKeys: [{ key: SECRETS.manageKey, organizationFiscalCode: 'any' }],
+        selfcareKey: SECRETS.selfcareKey,
+        adminToken: SECRETS.adminToken,
+        portalCredentials: [{ tenant: '*', ...SECRETS.portal }],
+        reviewer: { mode: 'approve', reviewDelayMs: 0 },
+        portal: { autoCreateServices: true },
+        institutions: options.institutions,
+        ...(options.sandboxLatencyMs > 0 ? { faults: { latencyMs: options.sandboxLatencyMs } } : {}),
+        logger: silent,
+      }),
+    );
+    closers.push(() => sandbox.close());
+    const catcher = await timed('SMTP catcher', () =>
+      startSmtpCatcher({ port: 0, outboxDir: path.join(dir, 'outbox'), logger: silent }),
+    );
+    closers.push(() => catcher.close());
+
+    const documents = new FileSystemDocumentStore(path.join(dir, 'documents'), { logger: silent });
+    const logo = await documents.put(createSolidPng(300, 300, [255, 255, 255, 255]), {
+      contentType: 'image/png',
+      originalName: 'stemma.png',
+    });
+    const mailer = new SmtpMailer(
+      {
+        host: catcher.host,
+        port: catcher.port,
+        secure: false,
+        from: 'Back office App IO <noreply@partner.example>',
+      },
+      { ledger: new FileSentLedger(path.join(dir, 'ledger')), logger: silent },
+    );
+    closers.push(async () => mailer.close());
+    const activities = createActivities({
+      io: createIoManageClient({ baseUrl: sandbox.url, manageKey: SECRETS.manageKey, logger: silent }),
+      messages: createIoMessagesClient({ baseUrl: sandbox.url, logger: silent }),
+      selfcare: createSelfcareClient({
+        baseUrl: sandbox.url,
+        subscriptionKey: SECRETS.selfcareKey,
+        logger: silent,
+      }),
+      portal: createPortalClient({
+        baseUrl: `${sandbox.url}/portal`,
+        credentials: SECRETS.portal,
+        logger: silent,
+      }),
+      mailer,
+      documents,
+      partner: {
+        name: 'Consorzio dei Comuni (benchmark)',
+        staffEmails: ['staff@partner.example'],
+        managerEmails: ['direzione@partner.example'],
+        contactEmail: 'innovazione@partner.example',
+      },
+    });
+    const baseline: BaselineActivities = { baselineNoop: async () => undefined };
+
+    const bundle = await timed('workflow bundle (project workflows + baseline)', () =>
+      bundleWorkflowCode({
+        workflowsPath: require.resolve('./workflows'),
+        logger: new DefaultLogger('ERROR'),
+      }),
+    );
+    const timings = new ActivityTimings();
+    const nativeConnection = await NativeConnection.connect({ address: temporal.address });
+    closers.push(() => nativeConnection.close());
+    const worker = await timed('worker created', () =>
+      Worker.create({
+        connection: nativeConnection,
+        namespace: NAMESPACE,
+        taskQueue: TASK_QUEUE,
+        workflowBundle: bundle,
+        activities: {
+          ...activities,
+          ...createBulkActivities({ client, taskQueue: TASK_QUEUE, documents }),
+          ...baseline,
+        },
+        ...options.tuning,
+        interceptors: { activity: [(ctx) => ({ inbound: new TimingInterceptor(ctx, timings) })] },
+      }),
+    );
+    const running = worker.run();
+    closers.push(async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    });
+
+    const tokenStore = new FileTokenStore(path.join(dir, 'tokens.json'));
+    const token = (role: 'staff' | 'manager') =>
+      tokenStore.create({ name: `bench-${role}`, role, createdBy: 'bench' }).token;
+    const tokens = { staff: token('staff'), manager: token('manager') };
+    const registrationDefaults: RegistrationDefaults = {
+      delegate: {
+        givenName: 'Mario',
+        surname: 'Rossi',
+        fiscalCode: 'RSSMRA85T10A562S',
+        email: 'mario.rossi@partner.example',
+      },
+      authorizedCidrs: '203.0.113.10/32',
+      logoRef: logo.sha256,
+      supportUrl: 'https://assistenza.partner.example',
+      contractDurationDays: CONTRACT_DURATION_DAYS,
+      settings: { adhesionCheck: 'automatic', reviewPollInitialMinutes: 0.01, reviewPollMaxHours: 0.001 },
+    };
+    // The API's failed requests (5xx) with their error, for the report of a broken run.
+    const apiErrorLog = path.join(dir, 'api-errors.log');
+    const apiLogger = pino(
+      { name: 'bench-api', level: 'error', redact: { paths: redactedPaths, censor: '[REDACTED]' } },
+      pino.destination({ dest: apiErrorLog, sync: true }),
+    );
+    const ctx: ApiContext = {
+      client,
+      namespace: NAMESPACE,
+      taskQueue: TASK_QUEUE,
+      logger: apiLogger,
+      documents,
+      tokens: tokenStore,
+      temporalUiUrl: 'http://localhost:8233',
+      registrationDefaults,
+    };
+    // The bench drives thousands of steps with one staff token: the per-token write limit would throttle it.
+    const app = createApp(ctx, [], { rateLimits: { writesPerMinute: 0, authFailures: 0 } });
+    const server = await timed('API listening', async () => {
+      const s: Server = await new Promise((resolve) => {
+        const srv = app.listen(0, '127.0.0.1', () => resolve(srv));
+      });
+      return s;
+    });
+    closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
+    const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    return {
+      dir,
+      temporalPid: temporal.child.pid!,
+      temporalAddress: temporal.address,
+      client,
+      sandbox,
+      catcher,
+      apiUrl,
+      apiErrorLog,
+      tokens,
+      timings,
+      tuning: options.tuning,
+      setup,
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

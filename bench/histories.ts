@@ -1,0 +1,117 @@
+import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { comuneWorkflowId } from '../contracts/ids';
+import { summarise } from './stats';
+
+const EventType = temporal.api.enums.v1.EventType;
+
+export interface HistoryCounts {
+  events: number;
+  workflowTasks: number;
+  activities: number;
+  timers: number;
+  signalsSent: number;
+  signalsReceived: number;
+  updates: number;
+  children: number;
+  searchAttributeUpserts: number;
+}
+
+function count(events: temporal.api.history.v1.IHistoryEvent[]): HistoryCounts {
+  const c: HistoryCounts = {
+    events: events.length,
+    workflowTasks: 0,
+    activities: 0,
+    timers: 0,
+    signalsSent: 0,
+    signalsReceived: 0,
+    updates: 0,
+    children: 0,
+    searchAttributeUpserts: 0,
+  };
+  for (const e of events) {
+    switch (e.eventType) {
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+        c.workflowTasks++;
+        break;
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+        c.activities++;
+        break;
+      case EventType.EVENT_TYPE_TIMER_STARTED:
+        c.timers++;
+        break;
+      case EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
+        c.signalsSent++;
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+        c.signalsReceived++;
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+        c.updates++;
+        break;
+      case EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
+        c.children++;
+        break;
+      case EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+        c.searchAttributeUpserts++;
+        break;
+      default:
+        break;
+    }
+  }
+  return c;
+}
+
+export type HistoryStats = Record<keyof HistoryCounts, ReturnType<typeof summarise>>;
+
+function stats(list: HistoryCounts[]): HistoryStats {
+  const keys = Object.keys(count([])) as (keyof HistoryCounts)[];
+  return Object.fromEntries(keys.map((k) => [k, summarise(list.map((c) => c[k]))])) as HistoryStats;
+}
+
+export interface HistorySample {
+  comuni: HistoryStats;
+  services: HistoryStats;
+  comuniSampled: number;
+  servicesSampled: number;
+  /** Sampled Comuni whose run continued as new. */
+  continuedAsNew: number;
+}
+
+/** Histories of `sample` Comuni spread over the list, and of every service each of them started. */
+export async function sampleHistories(
+  client: Client,
+  ipaCodes: readonly string[],
+  sample: number,
+): Promise<HistorySample> {
+  const n = Math.min(sample, ipaCodes.length);
+  const picked = Array.from({ length: n }, (_, i) => ipaCodes[Math.floor((i * ipaCodes.length) / n)]!);
+  const comuni: HistoryCounts[] = [];
+  const services: HistoryCounts[] = [];
+  let continuedAsNew = 0;
+  for (const ipa of picked) {
+    const history = await client.workflow.getHandle(comuneWorkflowId(ipa)).fetchHistory();
+    const events = history.events ?? [];
+    if (events.some((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW)) {
+      continuedAsNew++;
+    }
+    comuni.push(count(events));
+    // Child ids from the history itself: exactly the services this Comune started.
+    const childIds = events.flatMap((e) =>
+      e.eventType === EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED
+        ? [e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId ?? '']
+        : [],
+    );
+    for (const id of childIds.filter(Boolean)) {
+      const child = await client.workflow.getHandle(id).fetchHistory();
+      services.push(count(child.events ?? []));
+    }
+  }
+  return {
+    comuni: stats(comuni),
+    services: stats(services),
+    comuniSampled: comuni.length,
+    servicesSampled: services.length,
+    continuedAsNew,
+  };
+}

@@ -1,0 +1,3 @@
+// The bench worker's workflow bundle entry: the project's workflows plus the minimal baseline workflow.
+export * from '../workflows';
+export { baselineWorkflow } from './baseline.workflow';
