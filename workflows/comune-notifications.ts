@@ -109,6 +109,20 @@ export function comuneNotifications(input: ComuneInput, state: ComuneState, work
         },
       }),
 
+    journeyCompleted: () =>
+      notifySafely(state, {
+        id: `${workflowId}:completed`,
+        kind: 'journey_completed',
+        comuneIpa: comune.ipaCode,
+        audience: { ...comunePeople, staff: true },
+        data: {
+          comune,
+          completedAt: state.completedAt ?? new Date(workflowNowMs()).toISOString(),
+          services: state.services.map((s) => s.name).slice(0, 100),
+          ...(state.late ? {} : { deadline: state.deadline }),
+        },
+      }),
+
     escalation: (daysBefore: number, deadlineVersion: number) =>
       notifySafely(state, {
         id: `${workflowId}:escalation:${deadlineVersion}:${daysBefore}`,

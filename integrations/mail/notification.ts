@@ -54,6 +54,11 @@ export const notificationSchema = z.discriminatedUnion('kind', [
     kind: z.literal('manager_escalation'),
     data: notificationDataSchemas.manager_escalation,
   }),
+  z.object({
+    ...envelope,
+    kind: z.literal('journey_completed'),
+    data: notificationDataSchemas.journey_completed,
+  }),
 ]);
 export type Notification = z.infer<typeof notificationSchema>;
 
@@ -73,6 +78,8 @@ export function renderNotification(notification: Notification): RenderedEmail {
     case 'service_rejected':
       return renderTemplate(notification.kind, notification.data);
     case 'manager_escalation':
+      return renderTemplate(notification.kind, notification.data);
+    case 'journey_completed':
       return renderTemplate(notification.kind, notification.data);
   }
 }

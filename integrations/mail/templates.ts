@@ -5,6 +5,7 @@ import {
   renderDelegationInstructionsA,
   renderDelegationInstructionsB,
 } from './templates/delegation';
+import { journeyCompletedDataSchema, renderJourneyCompleted } from './templates/completed';
 import { managerEscalationDataSchema, renderManagerEscalation } from './templates/escalation';
 import { renderSignedFormLinkExpired, signedFormLinkExpiredDataSchema } from './templates/link-expired';
 import { renderReminder, reminderDataSchema } from './templates/reminder';
@@ -23,6 +24,7 @@ import {
 export type { RenderedEmail } from './document';
 export { escapeHtml, formatDateIt, formatDays, formatEuro } from './format';
 export * from './schemas';
+export * from './templates/completed';
 export * from './templates/delegation';
 export * from './templates/escalation';
 export * from './templates/link-expired';
@@ -38,6 +40,7 @@ export const notificationKinds = [
   'staff_alert',
   'service_rejected',
   'manager_escalation',
+  'journey_completed',
 ] as const;
 export type NotificationKind = (typeof notificationKinds)[number];
 
@@ -49,6 +52,7 @@ export const notificationDataSchemas = {
   staff_alert: staffAlertDataSchema,
   service_rejected: serviceRejectedDataSchema,
   manager_escalation: managerEscalationDataSchema,
+  journey_completed: journeyCompletedDataSchema,
 } as const satisfies Record<NotificationKind, z.ZodType>;
 
 export type NotificationData<K extends NotificationKind> = z.infer<(typeof notificationDataSchemas)[K]>;
@@ -61,6 +65,7 @@ const renderers: { [K in NotificationKind]: (data: NotificationData<K>) => Rende
   staff_alert: renderStaffAlert,
   service_rejected: renderServiceRejected,
   manager_escalation: renderManagerEscalation,
+  journey_completed: renderJourneyCompleted,
 };
 
 export function renderTemplate<K extends NotificationKind>(

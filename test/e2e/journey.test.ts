@@ -140,6 +140,10 @@ describe('a Comune journey end to end (dev server, sandbox, SMTP)', () => {
           (m) => /Mensa scolastica/.test(m.subject) && m.to.includes(harness.deps.partner.staffEmails[0]!),
         ),
       ).toBe(true);
+      // And, over real SMTP, the Comune's notice that its 11 services are active.
+      const completedNotice = outbox.items.filter((m) => /Percorso completato: 11 servizi/.test(m.subject));
+      expect(completedNotice).toHaveLength(1);
+      expect(completedNotice[0]!.to).toContain(input.contacts.secretary.email);
 
       // No key value of any service appears in any history of the journey.
       const keys: string[] = [];

@@ -99,6 +99,7 @@ describe('the Temporal dev server killed and restarted mid-journeys', () => {
       const byId = await emailsById(cluster, input.comune.ipaCode);
       expect([...byId.values()].map((copies) => copies.map((c) => c.kind))).toEqual([
         ['delegation_instructions_b'],
+        ['journey_completed'],
       ]);
       const facts = await historyFacts(journeyHandles(cluster, input));
       expect(facts.activitiesGivenUp).toEqual([]);

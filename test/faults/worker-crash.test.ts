@@ -158,7 +158,7 @@ describe('a worker process SIGKILLed in every stage of a journey', () => {
     const duplicates = [...byId].filter(([, copies]) => copies.length > 1).map(([id]) => id);
     expect(duplicates).toEqual([]);
     const kinds = [...byId.values()].map(([first]) => first!.kind).sort();
-    expect(kinds).toEqual(['delegation_instructions_b', 'service_rejected']);
+    expect(kinds).toEqual(['delegation_instructions_b', 'journey_completed', 'service_rejected']);
     const rejection = (await cluster.outbox()).find((m) => m.kind === 'service_rejected');
     expect(rejection?.to).toContain(STAFF_EMAIL);
 

@@ -34,6 +34,34 @@ describe('replay of stored histories', () => {
     expect(files.length).toBeGreaterThanOrEqual(3);
   });
 
+  it('keeps the previous release beside the current one, so both old and new journeys are replayed', () => {
+    const releases = new Set(files.map((f) => /^(v\d+\.\d+\.\d+)-/.exec(f)?.[1]));
+    expect(releases.has(undefined)).toBe(false);
+    expect(releases.size).toBeGreaterThanOrEqual(2);
+  });
+
+  it('records the 0.2.0 change (the completion e-mail) behind patched(): a marker in new histories only', () => {
+    const patchIds = (file: string) =>
+      (
+        JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as {
+          events: {
+            eventType: string;
+            markerRecordedEventAttributes?: {
+              details?: Record<string, { payloads?: { data?: string }[] }>;
+            };
+          }[];
+        }
+      ).events
+        .filter((e) => e.eventType === 'EVENT_TYPE_MARKER_RECORDED')
+        .map((e) => {
+          const payload = e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]
+            ?.data as string;
+          return (JSON.parse(Buffer.from(payload, 'base64').toString('utf8')) as { id: string }).id;
+        });
+    expect(patchIds('v0.1.0-e2e-comune_c_l378.json')).toEqual([]);
+    expect(patchIds('v0.2.0-e2e-comune_c_l378.json')).toEqual(['journey-completed-notice']);
+  });
+
   it.each(files)('%s replays deterministically against the current code', async (file) => {
     const history = temporal.api.history.v1.History.fromObject(
       JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Record<string, unknown>,

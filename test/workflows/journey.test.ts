@@ -85,6 +85,20 @@ describe('Comune journey: adhesion scenarios and the happy path', () => {
           'Delega completata su Selfcare',
           'Modulo firmato registrato',
         ]);
+
+        // The Comune hears it is done, once, with every service (patched in 0.2.0: journey-completed-notice).
+        const completed = ofKind(mocks, 'journey_completed');
+        expect(completed).toHaveLength(1);
+        expect(completed[0]!.audience).toEqual(
+          expect.objectContaining({ to: [input.contacts.secretary.email], staff: true }),
+        );
+        expect(completed[0]!.data).toEqual(
+          expect.objectContaining({
+            completedAt: final.completedAt,
+            services: final.services.map((s) => s.name),
+            deadline: final.deadline,
+          }),
+        );
       },
     );
   });

@@ -105,6 +105,18 @@ export function sampleNotifications(suffix: string): Notification[] {
         fundingAtRiskEur: 2401,
       },
     },
+    {
+      id: `comune:c_l378:completed:${suffix}`,
+      kind: 'journey_completed',
+      to: [secretary],
+      cc: [staff],
+      data: {
+        ...base,
+        completedAt: '2026-01-20T10:00:00.000Z',
+        services: ['Pagamento TARI', 'Mensa scolastica', 'Prenotazione sale comunali'],
+        deadline: '2026-01-31',
+      },
+    },
   ];
 }
 

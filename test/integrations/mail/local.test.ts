@@ -1,4 +1,5 @@
 import { startLocalMail } from '../../../integrations/mail/local';
+import { notificationKinds } from '../../../integrations/mail/templates';
 import { sampleNotifications, silentLogger, tempDir } from './fixtures';
 
 test('local run: every notification lands in the outbox under the data folder', async () => {
@@ -7,11 +8,17 @@ test('local run: every notification lands in the outbox under the data folder', 
   try {
     for (const notification of sampleNotifications('local')) await local.mailer.send(notification);
     const page = await local.catcher.outbox.listOutbox({ comuneIpa: 'c_l378', limit: 100 });
-    expect(page.total).toBe(7);
-    expect(new Set(page.items.map((m) => m.kind)).size).toBe(7);
+    expect(page.total).toBe(notificationKinds.length);
+    expect(new Set(page.items.map((m) => m.kind)).size).toBe(notificationKinds.length);
     const staffOnly = await local.catcher.outbox.listOutbox({ to: 'staff@comunitrentini.it' });
     expect(staffOnly.items.map((m) => m.kind).sort()).toEqual(
-      ['manager_escalation', 'service_rejected', 'signed_form_link_expired', 'staff_alert'].sort(),
+      [
+        'journey_completed',
+        'manager_escalation',
+        'service_rejected',
+        'signed_form_link_expired',
+        'staff_alert',
+      ].sort(),
     );
     const first = page.items[page.items.length - 1]!;
     expect(await local.catcher.outbox.getMessage(first.id)).toEqual(first);

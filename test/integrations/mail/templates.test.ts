@@ -63,6 +63,21 @@ describe('templates', () => {
     },
   );
 
+  test('journey_completed lists every active service and says nothing more is needed', () => {
+    const completed = sampleNotifications('render').find((n) => n.kind === 'journey_completed')!;
+    const email = renderNotification(completed);
+    expect(email.subject).toBe(
+      'App IO – Percorso completato: 3 servizi sono attivi – Comune di Trento (c_l378)',
+    );
+    for (const name of ['Pagamento TARI', 'Mensa scolastica', 'Prenotazione sale comunali']) {
+      expect(email.text).toContain(`- ${name}`);
+    }
+    expect(email.text).toContain('Completato il');
+    expect(email.text).toContain('Completato il: 20 gennaio 2026');
+    expect(email.text).toContain('Non è richiesta alcuna ulteriore azione');
+    expect(() => renderNotification({ ...completed, data: { ...completed.data, services: [] } })).toThrow();
+  });
+
   test("HTML-escapes a Comune name with '<' in the html part only", () => {
     const email = renderDelegationInstructionsA({
       comune: { name: 'Comune di <Prova> & "Test"', ipaCode: 'c_x000' },
