@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: the back office at scale on this machine. Not a test: it prints figures and writes
- * bench/BENCHMARKS.md. Exits non-zero only when something breaks (a journey not completing in time, an API error,
+ * BENCHMARKS.md. Exits non-zero only when something breaks (a journey not completing in time, an API error,
  * a failed workflow), never because of timing. `npm run bench:ci` is the small, fast version for CI.
  */
 import { execFileSync } from 'node:child_process';

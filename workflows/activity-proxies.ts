@@ -3,13 +3,18 @@ import type { Activities } from '../activities';
 
 /**
  * Activity options in one place. Transient failures (5xx, 429, timeouts, SMTP 4xx) retry without limit, with
- * backoff capped at 10 minutes: an outage slows journeys down, it never fails them. Non-retryable failures
+ * backoff capped at 2 minutes: an outage slows journeys down, it never fails them. Non-retryable failures
  * (4xx, rules broken) reach the workflow, which asks staff.
+ *
+ * Why 2 minutes: a 429 answer sets its own delay (Retry-After) but still counts as an attempt, so after a minute
+ * of 429s the exponential backoff of the next 5xx would reach the cap at once (10 minutes in the first release:
+ * journeys stalled long after PagoPA recovered, test/faults). Only activities in flight retry, so even thousands
+ * of them waiting out an outage stay a modest load on PagoPA, and 429s keep pacing us.
  */
 // No maximumAttempts: unlimited retries.
 const durable = {
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes' },
 } as const;
 
 export const io = proxyActivities<Activities>(durable);
