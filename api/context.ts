@@ -21,4 +21,6 @@ export interface ApiContext {
   temporalUiUrl: string;
   /** The partner's defaults that turn a Comune's registration into its journey's input. */
   registrationDefaults: RegistrationDefaults;
+  /** How long one read of the whole portfolio serves the list and summary endpoints (default 2,000 ms; 0 = never). */
+  portfolioCacheMs?: number;
 }

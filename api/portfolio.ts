@@ -103,6 +103,52 @@ export async function listComuni(client: Client, filters: ListFilters): Promise<
   return items.filter((i) => i.name.toLowerCase().includes(needle) || i.ipaCode.includes(needle));
 }
 
+/**
+ * The portfolio read once and shared for a moment. Listing all 7,904 Comuni is eight visibility pages plus a sort:
+ * done per request, eight managers refreshing their console kept the machine busy enough to slow every journey
+ * (BENCHMARKS.md). Concurrent requests for the same filters share one read (single flight), and its result
+ * serves for `maxAgeMs`: visibility itself lags the workflows by about as much under load, so nothing that was
+ * accurate becomes stale. Bulk actions read visibility directly.
+ */
+export class PortfolioReader {
+  private readonly reads = new Map<string, { at: number; items: Promise<ComuneListItem[]> }>();
+
+  constructor(
+    private readonly read: (filters: ListFilters) => Promise<ComuneListItem[]>,
+    private readonly maxAgeMs = 2_000,
+    private readonly now: () => number = () => Date.now(),
+  ) {}
+
+  list(filters: ListFilters): Promise<ComuneListItem[]> {
+    if (this.maxAgeMs <= 0) return this.read(filters);
+    const key = `${visibilityQuery(filters)}\n${filters.q ?? ''}`;
+    const now = this.now();
+    const cached = this.reads.get(key);
+    if (cached && now - cached.at <= this.maxAgeMs) return cached.items;
+    for (const [k, read] of this.reads) if (now - read.at > this.maxAgeMs) this.reads.delete(k);
+    const items = this.read(filters);
+    const entry = { at: now, items };
+    this.reads.set(key, entry);
+    // A failed read is not kept: the next request tries again.
+    items.catch(() => {
+      if (this.reads.get(key) === entry) this.reads.delete(key);
+    });
+    return items;
+  }
+}
+
+const readers = new WeakMap<object, PortfolioReader>();
+
+/** The API's one reader per context (so per Temporal client). */
+export function portfolioReader(ctx: { client: Client; portfolioCacheMs?: number }): PortfolioReader {
+  let reader = readers.get(ctx);
+  if (!reader) {
+    const read = (filters: ListFilters) => listComuni(ctx.client, filters);
+    readers.set(ctx, (reader = new PortfolioReader(read, ctx.portfolioCacheMs ?? 2_000)));
+  }
+  return reader;
+}
+
 export const sortKeys = [
   'name',
   'deadline',
@@ -112,12 +158,16 @@ export const sortKeys = [
   'province',
 ] as const;
 
+/** One collator for every comparison: `localeCompare(x, 'it')` builds one per call, 30× slower on 7,904 names. */
+const italianCollator = new Intl.Collator('it');
+
 export function sortItems(
   items: ComuneListItem[],
   sort: (typeof sortKeys)[number],
   order: 'asc' | 'desc',
 ): ComuneListItem[] {
   const stageRank = (s: Stage) => stages.indexOf(s);
+  const collator = italianCollator;
   const key = (i: ComuneListItem): string | number =>
     sort === 'stage' ? stageRank(i.stage) : (i[sort] as string | number);
   const sign = order === 'asc' ? 1 : -1;
@@ -125,7 +175,7 @@ export function sortItems(
     const ka = key(a);
     const kb = key(b);
     const cmp =
-      typeof ka === 'number' && typeof kb === 'number' ? ka - kb : String(ka).localeCompare(String(kb), 'it');
-    return cmp !== 0 ? sign * cmp : a.ipaCode.localeCompare(b.ipaCode);
+      typeof ka === 'number' && typeof kb === 'number' ? ka - kb : collator.compare(String(ka), String(kb));
+    return cmp !== 0 ? sign * cmp : a.ipaCode < b.ipaCode ? -1 : a.ipaCode > b.ipaCode ? 1 : 0;
   });
 }

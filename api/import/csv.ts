@@ -1,7 +1,15 @@
-import { CsvError, parse } from 'csv-parse/sync';
+import { CsvError, parse } from 'csv-parse';
 import { normaliseItalianDate } from './italian-dates';
 import { parseRegistration, type RegistrationError } from './registration';
-import { MAX_IMPORT_ROWS, refuseDuplicates, rowKey, type ImportParse, type ParsedRow } from './rows';
+import {
+  MAX_IMPORT_ROWS,
+  mapYielding,
+  refuseDuplicates,
+  rowKey,
+  yieldToEventLoop,
+  type ImportParse,
+  type ParsedRow,
+} from './rows';
 
 /**
  * Reads a CSV of IPA open data (indicepa.gov.it, "Enti") extended with the partner's columns. Separator `,` or
@@ -145,22 +153,74 @@ function readRow(line: number, cell: Cells): ParsedRow {
   return { line, key, registration: result.registration };
 }
 
-/** Reads the whole file; a problem with the file itself (header, size, encoding) is one file-level error. */
-export function parseIpaCsv(input: Buffer | string): ImportParse {
+/**
+ * A CSV record longer than this is not a Comune (about 400 bytes each): refusing it stops a huge quoted field from
+ * keeping the parser busy for seconds.
+ */
+const MAX_RECORD_BYTES = 64 * 1024;
+/** The parser gets the text in slices and the event loop runs between them: the API keeps answering. */
+const PARSE_SLICE_CHARS = 128 * 1024;
+
+type CsvRecord = { record: string[]; info: { lines: number } };
+
+class TooManyRows extends Error {}
+
+/** csv-parse fed slice by slice; stops early once the file holds more Comuni than one import may. */
+async function readRecords(text: string): Promise<CsvRecord[]> {
+  const records: CsvRecord[] = [];
+  let nonBlank = 0;
+  const parser = parse({
+    delimiter: detectSeparator(text),
+    relax_column_count: true,
+    skip_empty_lines: true,
+    info: true,
+    max_record_size: MAX_RECORD_BYTES,
+  });
+  const finished = new Promise<void>((resolve, reject) => {
+    parser.on('end', resolve);
+    parser.on('error', reject);
+  });
+  finished.catch(() => undefined); // awaited below; an early error must not be unhandled meanwhile
+  parser.on('data', (entry: CsvRecord) => {
+    records.push(entry);
+    if (entry.record.some((value) => value.trim() !== '')) nonBlank += 1;
+    // The header is one of them.
+    if (nonBlank > MAX_IMPORT_ROWS + 1) parser.destroy(new TooManyRows());
+  });
+  for (let at = 0; at < text.length && !parser.destroyed; at += PARSE_SLICE_CHARS) {
+    parser.write(text.slice(at, at + PARSE_SLICE_CHARS));
+    await yieldToEventLoop();
+  }
+  if (!parser.destroyed) parser.end();
+  await finished;
+  return records;
+}
+
+/**
+ * Reads the whole file; a problem with the file itself (header, size, encoding) is one file-level error. Runs in
+ * slices (the parser, then the rows), so a large file never blocks the API's other requests for long.
+ */
+export async function parseIpaCsv(input: Buffer | string): Promise<ImportParse> {
   const text = (typeof input === 'string' ? input : input.toString('utf8')).replace(/^\uFEFF/, '');
   if (text.includes('\uFFFD')) {
     return { ok: false, error: 'il file non è in UTF-8: salvarlo come «CSV UTF-8»' };
   }
-  let records: { record: string[]; info: { lines: number } }[];
+  let records: CsvRecord[];
   try {
-    // With `info`, each record comes as { record, info }: the typings know only the plain string[][] shape.
-    records = parse(text, {
-      delimiter: detectSeparator(text),
-      relax_column_count: true,
-      skip_empty_lines: true,
-      info: true,
-    }) as unknown as typeof records;
+    records = await readRecords(text);
   } catch (err) {
+    if (err instanceof TooManyRows) {
+      return {
+        ok: false,
+        error: `il file ha più di ${MAX_IMPORT_ROWS} Comuni: al massimo ${MAX_IMPORT_ROWS} per importazione`,
+      };
+    }
+    if (err instanceof CsvError && err.code === 'CSV_MAX_RECORD_SIZE') {
+      return {
+        ok: false,
+        error: `CSV non leggibile: una riga supera ${MAX_RECORD_BYTES / 1024} KB, non è un elenco di Comuni`,
+      };
+    }
     if (err instanceof CsvError) return { ok: false, error: `CSV non leggibile: ${err.message}` };
     throw err;
   }
@@ -186,7 +246,7 @@ export function parseIpaCsv(input: Buffer | string): ImportParse {
   return {
     ok: true,
     rows: refuseDuplicates(
-      rows.map(({ record, info }) => {
+      await mapYielding(rows, ({ record, info }) => {
         // info.lines is the record's last line: a quoted value spanning lines moves its first line up.
         const breaks = record.reduce((n, value) => n + (value.match(/\n/g)?.length ?? 0), 0);
         const cell: Cells = (column) => {

@@ -17,6 +17,26 @@ import {
 /** At most this many Comuni per file: Italy has fewer than 8,000. */
 export const MAX_IMPORT_ROWS = 10_000;
 
+/** Lets the event loop run (other requests, timers) before going on. */
+export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * `items.map(fn)`, yielding to the event loop every `slice` items: reading and validating thousands of Comuni takes
+ * seconds of CPU, which must not stall the API's other requests.
+ */
+export async function mapYielding<T, R>(
+  items: readonly T[],
+  fn: (item: T, index: number) => R,
+  slice = 200,
+): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0 && i % slice === 0) await yieldToEventLoop();
+    out.push(fn(items[i]!, i));
+  }
+  return out;
+}
+
 export type ParsedRow = {
   /** 1-based: the CSV line (the header is line 1) or the position in the JSON `comuni` array. */
   line: number;
@@ -59,7 +79,7 @@ const jsonImportSchema = z.strictObject({
 });
 
 /** `{ comuni: ComuneRegistration[] }`, each item read on its own. */
-export function parseJsonImport(body: unknown): ImportParse {
+export async function parseJsonImport(body: unknown): Promise<ImportParse> {
   const parsed = jsonImportSchema.safeParse(body, { error: italianErrors });
   if (!parsed.success) {
     return {
@@ -67,7 +87,7 @@ export function parseJsonImport(body: unknown): ImportParse {
       error: parsed.error.issues.map((i) => `${i.path.join('.') || 'corpo'}: ${i.message}`).join('; '),
     };
   }
-  const rows = parsed.data.comuni.map((item, index): ParsedRow => {
+  const rows = await mapYielding(parsed.data.comuni, (item, index): ParsedRow => {
     const line = index + 1;
     const key = rowKey(line, (item as { ipaCode?: unknown } | null)?.ipaCode);
     const result = parseRegistration(item);
@@ -91,8 +111,8 @@ export function buildRows(
   rows: readonly ParsedRow[],
   defaults: RegistrationDefaults,
   fieldLabel: (field: string) => string = (field) => field,
-): BuiltRow[] {
-  return rows.map((row): BuiltRow => {
+): Promise<BuiltRow[]> {
+  return mapYielding(rows, (row): BuiltRow => {
     const { line, key } = row;
     if (!row.registration) return { line, key, errors: row.errors };
     const result = buildComuneInput(row.registration, defaults);

@@ -3,7 +3,7 @@ import { comuneWorkflowId, serviceWorkflowId } from '../../contracts/ids';
 import { getServiceStateQuery } from '../../contracts/service';
 import type { ApiContext } from '../context';
 import type { ApiBuilder } from '../endpoint';
-import { comuneListItemSchema, listComuni, listFiltersSchema, sortItems, sortKeys } from '../portfolio';
+import { comuneListItemSchema, listFiltersSchema, portfolioReader, sortItems, sortKeys } from '../portfolio';
 import { temporalCall } from '../temporal-errors';
 import { z } from '../zod';
 import { ipaParam, serviceParams } from './params';
@@ -74,7 +74,7 @@ export function registerComuniRoutes(api: ApiBuilder, ctx: ApiContext): void {
       items: z.array(comuneListItemSchema),
     }),
     handler: async ({ query }) => {
-      const all = sortItems(await listComuni(ctx.client, query), query.sort, query.order);
+      const all = sortItems(await portfolioReader(ctx).list(query), query.sort, query.order);
       return {
         total: all.length,
         limit: query.limit,

@@ -79,7 +79,7 @@ export function registerImportRoutes(api: ApiBuilder, ctx: ApiContext, defaults:
 
   async function importRows(parse: ImportParse, actor: string, csv: boolean) {
     if (!parse.ok) throw new HttpProblem(400, 'File non valido', parse.error);
-    const built = buildRows(parse.rows, defaults, csv ? csvColumnOf : undefined);
+    const built = await buildRows(parse.rows, defaults, csv ? csvColumnOf : undefined);
     const inputs = built.flatMap((r) => (r.input ? [r.input] : []));
     const rejected = built.flatMap((r) => (r.errors ? [{ line: r.line, key: r.key, errors: r.errors }] : []));
     if (inputs.length === 0) {
@@ -126,7 +126,7 @@ export function registerImportRoutes(api: ApiBuilder, ctx: ApiContext, defaults:
           { field: 'body.file', message: 'obbligatorio' },
         ]);
       }
-      return importRows(parseIpaCsv(req.file.buffer), actorLabel(actor), true);
+      return importRows(await parseIpaCsv(req.file.buffer), actorLabel(actor), true);
     },
   });
 
@@ -140,7 +140,7 @@ export function registerImportRoutes(api: ApiBuilder, ctx: ApiContext, defaults:
     successStatus: 202,
     response: acceptedSchema,
     errors: { 422: 'Nessuna voce importabile' },
-    handler: async ({ body, actor }) => importRows(parseJsonImport(body), actorLabel(actor), false),
+    handler: async ({ body, actor }) => importRows(await parseJsonImport(body), actorLabel(actor), false),
   });
 
   const jobParams = z.object({

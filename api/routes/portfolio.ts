@@ -3,7 +3,7 @@ import { searchAttributes as sa } from '../../contracts/search-attributes';
 import { serviceStatusLabels, serviceStatuses } from '../../contracts/service';
 import type { ApiContext } from '../context';
 import type { ApiBuilder } from '../endpoint';
-import { listComuni, listFiltersSchema, sortItems, type ComuneListItem } from '../portfolio';
+import { listFiltersSchema, portfolioReader, sortItems, type ComuneListItem } from '../portfolio';
 import { z } from '../zod';
 
 const summarySchema = z
@@ -79,7 +79,7 @@ export function registerPortfolioRoutes(api: ApiBuilder, ctx: ApiContext): void 
     response: summarySchema,
     handler: async () => {
       const [items, byStatus] = await Promise.all([
-        listComuni(ctx.client, {}),
+        portfolioReader(ctx).list({}),
         Promise.all(
           serviceStatuses.map(async (status) => {
             const { count } = await ctx.client.workflow.count(
@@ -135,7 +135,7 @@ export function registerPortfolioRoutes(api: ApiBuilder, ctx: ApiContext): void 
     query: listFiltersSchema,
     response: 'csv',
     handler: async ({ query, res }) => {
-      const items = sortItems(await listComuni(ctx.client, query), 'name', 'asc');
+      const items = sortItems(await portfolioReader(ctx).list(query), 'name', 'asc');
       const header = [
         'Codice IPA',
         'Comune',
@@ -191,7 +191,7 @@ export function registerPortfolioRoutes(api: ApiBuilder, ctx: ApiContext): void 
     response: z.object({ total: z.number(), items: z.array(inboxItemSchema) }),
     handler: async ({ query }) => {
       const items: InboxItem[] = [];
-      for (const c of await listComuni(ctx.client, {})) {
+      for (const c of await portfolioReader(ctx).list({})) {
         for (const task of comuneTasks[c.stage] ?? []) {
           items.push({
             kind: 'comune',

@@ -42,9 +42,9 @@ describe('bulk jobs (dev server)', () => {
       activities: { ...mockActivities().activities, ...bulk },
     });
     running = worker.run();
-    const parsed = parseIpaCsv(buildTrentoCsv({ limit: 30 }));
+    const parsed = await parseIpaCsv(buildTrentoCsv({ limit: 30 }));
     if (!parsed.ok) throw new Error(parsed.error);
-    inputs = buildRows(parsed.rows, DEFAULTS).map((row) => row.input!);
+    inputs = (await buildRows(parsed.rows, DEFAULTS)).map((row) => row.input!);
   });
 
   afterAll(async () => {

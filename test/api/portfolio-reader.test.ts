@@ -1,0 +1,86 @@
+import { PortfolioReader, type ComuneListItem, type ListFilters } from '../../api/portfolio';
+
+/** The shared read behind the list, summary, inbox and export endpoints (its cost at scale: BENCHMARKS.md). */
+describe('PortfolioReader', () => {
+  const item = (ipaCode: string) => ({ ipaCode }) as ComuneListItem;
+
+  function setup(maxAgeMs: number) {
+    let clock = 0;
+    const calls: ListFilters[] = [];
+    let fail = false;
+    let release: (() => void) | undefined;
+    const reader = new PortfolioReader(
+      async (filters) => {
+        calls.push(filters);
+        await new Promise<void>((resolve) => (release = resolve));
+        if (fail) throw new Error('visibility unavailable');
+        return [item(`c_${calls.length}`)];
+      },
+      maxAgeMs,
+      () => clock,
+    );
+    return {
+      reader,
+      calls,
+      advance: (ms: number) => (clock += ms),
+      failNext: () => (fail = true),
+      recover: () => (fail = false),
+      finish: async () => {
+        await Promise.resolve();
+        release?.();
+      },
+    };
+  }
+
+  it('serves concurrent requests with one read, and the result for maxAgeMs', async () => {
+    const t = setup(2_000);
+    const first = t.reader.list({});
+    const second = t.reader.list({});
+    await t.finish();
+    expect(await first).toEqual([item('c_1')]);
+    expect(await second).toBe(await first);
+    t.advance(2_000);
+    expect(await t.reader.list({})).toEqual([item('c_1')]);
+    expect(t.calls).toHaveLength(1);
+
+    t.advance(1);
+    const fresh = t.reader.list({});
+    await t.finish();
+    expect(await fresh).toEqual([item('c_2')]);
+    expect(t.calls).toHaveLength(2);
+  });
+
+  it('keeps different filters apart', async () => {
+    const t = setup(2_000);
+    const all = t.reader.list({});
+    await t.finish();
+    await all;
+    const late = t.reader.list({ late: true });
+    await t.finish();
+    const lateOnBari = t.reader.list({ late: true, q: 'bari' });
+    await t.finish();
+    await Promise.all([late, lateOnBari]);
+    expect(t.calls).toEqual([{}, { late: true }, { late: true, q: 'bari' }]);
+  });
+
+  it('does not keep a failed read: the next request tries again', async () => {
+    const t = setup(2_000);
+    t.failNext();
+    const failed = t.reader.list({});
+    await t.finish();
+    await expect(failed).rejects.toThrow('visibility unavailable');
+    t.recover();
+    const retried = t.reader.list({});
+    await t.finish();
+    expect(await retried).toEqual([item('c_2')]);
+  });
+
+  it('reads every time when the cache is off (0 ms)', async () => {
+    const t = setup(0);
+    for (let i = 1; i <= 3; i++) {
+      const read = t.reader.list({});
+      await t.finish();
+      expect(await read).toEqual([item(`c_${i}`)]);
+    }
+  });
+});
