@@ -1,5 +1,9 @@
 import { createHash } from 'node:crypto';
-import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import {
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type Client,
+} from '@temporalio/client';
 import { recordSignedFormUpdate } from '../contracts/comune';
 import { comuneWorkflowId } from '../contracts/ids';
 import { searchAttributes } from '../contracts/search-attributes';
@@ -212,6 +216,14 @@ async function driveOne(
       book.record(SERIES.signedForm, performance.now() - started);
       return;
     } catch (err) {
+      if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+        // An overloaded server or worker: the same update id makes the retry apply at most once.
+        book.status(SERIES.signedForm, 504);
+        retries.signedForm += 1;
+        if (performance.now() > deadline)
+          throw new Error(`signed form of ${ipa}: timed out until the deadline`);
+        continue;
+      }
       if (!(err instanceof WorkflowUpdateFailedError)) throw err;
       book.status(SERIES.signedForm, 409);
       retries.signedForm += 1;
