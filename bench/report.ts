@@ -263,7 +263,8 @@ export async function renderReport(r: RunResult, resultsFile: string, findings: 
     '```',
     '',
     `**Measured**: ${n0(r.comuni)} Comuni imported; ${n0(r.drivenComuni)} of them × ${r.servicesPerComune} ` +
-      `services = ${n0(r.serviceWorkflows)} service workflows driven to completion, end to end on this machine, ` +
+      `services = ${n0(r.serviceWorkflows)} service workflows driven through the staff steps, ` +
+      `${n0(r.drive.comuniCompleted)} of the ${n0(r.drivenComuni)} Comuni completed, end to end on this machine, ` +
       `in ${formatDuration(r.totalMs)} of wall clock for the whole run` +
       (r.drivenComuni < FULL_COMUNI
         ? `. Driving all ${n0(FULL_COMUNI)} Comuni to completion was **not** measured: those figures are ` +
