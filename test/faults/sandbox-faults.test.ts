@@ -116,7 +116,7 @@ describe('PagoPA answering 5xx to 30 % of calls, then 429 for a minute', () => {
       const onIo = await ioServicesOf(cluster, input.comune.fiscalCode);
       expect(onIo.map((s) => s.name).sort()).toEqual(input.services.map((s) => s.card.service_name).sort());
       const byId = await emailsById(cluster, input.comune.ipaCode);
-      expect([...byId.values()].map((copies) => copies.map((c) => c.kind))).toEqual([
+      expect([...byId.values()].map((copies) => copies.map((c) => c.kind)).sort()).toEqual([
         ['delegation_instructions_b'],
         ['journey_completed'],
       ]);

@@ -97,7 +97,7 @@ describe('the Temporal dev server killed and restarted mid-journeys', () => {
       const onIo = await ioServicesOf(cluster, input.comune.fiscalCode);
       expect(onIo.map((s) => s.name).sort()).toEqual(input.services.map((s) => s.card.service_name).sort());
       const byId = await emailsById(cluster, input.comune.ipaCode);
-      expect([...byId.values()].map((copies) => copies.map((c) => c.kind))).toEqual([
+      expect([...byId.values()].map((copies) => copies.map((c) => c.kind)).sort()).toEqual([
         ['delegation_instructions_b'],
         ['journey_completed'],
       ]);

@@ -78,7 +78,7 @@ describe('two worker processes on one task queue', () => {
     const onIo = await ioServicesOf(cluster, input.comune.fiscalCode);
     expect(onIo.map((s) => s.name).sort()).toEqual(input.services.map((s) => s.card.service_name).sort());
     const byId = await emailsById(cluster, input.comune.ipaCode);
-    expect([...byId.values()].map((copies) => copies.map((c) => c.kind))).toEqual([
+    expect([...byId.values()].map((copies) => copies.map((c) => c.kind)).sort()).toEqual([
       ['delegation_instructions_b'],
       ['journey_completed'],
     ]);
