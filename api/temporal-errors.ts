@@ -1,7 +1,9 @@
 import {
+  ServiceError,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { HttpProblem } from './problem';
@@ -25,6 +27,18 @@ export function toHttpProblem(err: unknown, what = 'Comune'): unknown {
       409,
       'Percorso concluso',
       `il percorso di questo ${what.toLowerCase()} è già concluso`,
+    );
+  }
+  // Temporal or its workers too busy to answer in time (seen at national scale, BENCHMARKS.md): nothing was
+  // applied that a retry could duplicate (updates carry their id), so say "try again", not "server error".
+  if (
+    err instanceof WorkflowUpdateRPCTimeoutOrCancelledError ||
+    (err instanceof ServiceError && /DEADLINE_EXCEEDED|UNAVAILABLE|timed out/i.test(message))
+  ) {
+    return new HttpProblem(
+      503,
+      'Temporal non ha risposto in tempo',
+      'il sistema è sotto carico: riprovare tra qualche secondo (la richiesta, se ripetuta, vale una volta sola)',
     );
   }
   if (err instanceof WorkflowNotFoundError) return new HttpProblem(404, `${what} non trovato`, err.message);
