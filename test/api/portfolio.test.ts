@@ -245,10 +245,10 @@ describe('API: portfolio, inbox and outbox (dev server)', () => {
       expect(received).toEqual([...received].sort().reverse());
       const toManagers = (await staff.get('/outbox?to=direzione@partner.example').expect(200)).body;
       expect(toManagers.items.map((m: { kind: string }) => m.kind)).toContain('manager_escalation');
-      expect((await staff.get('/outbox?limit=1&offset=1').expect(200)).body).toMatchObject({
-        total: all.total,
-        items: [{}],
-      });
+      // Other journeys of this suite keep sending (a completion notice, a reminder): the total only grows.
+      const second = (await staff.get('/outbox?limit=1&offset=1').expect(200)).body;
+      expect(second.items).toHaveLength(1);
+      expect(second.total).toBeGreaterThanOrEqual(all.total);
 
       expect((await staff.get('/outbox/01JCQ6V9M4W5Y6Z7A8B9C0D1E2').expect(404)).body.title).toBe(
         'Messaggio non trovato',
