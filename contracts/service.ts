@@ -21,7 +21,7 @@ export type ServiceStatus = z.infer<typeof serviceStatusSchema>;
 export const serviceStatusLabels: Record<ServiceStatus, string> = {
   pending: 'In coda',
   needs_correction: 'Scheda da correggere',
-  creating: 'Creazione su IO',
+  creating: 'Creazione e configurazione su IO',
   configuring: 'Configurazione',
   in_review: 'In revisione PagoPA',
   rejected: 'Dati incompleti o incorretti',

@@ -31,10 +31,8 @@ import { runEscalations } from './comune-escalations';
 import { comuneNotifications } from './comune-notifications';
 import { searchAttributePublisher } from './comune-search-attributes';
 import { serviceWorkflow } from './service.workflow';
+import { workflowPatches } from './patches';
 import { describeFailure } from './workflow-support';
-
-/** patched() ids: one per history-altering change, kept until no journey started before it is running. */
-const JOURNEY_COMPLETED_NOTICE_PATCH = 'journey-completed-notice';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Statuses in which a service waits on people (PagoPA, staff), so it does not hold a parallelism slot. */
@@ -261,7 +259,7 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
           enter('completed', 'sistema', `${state.servicesActive} servizi attivi`);
           // Since 0.2.0 the Comune hears that it is done. Journeys that completed under 0.1.0 have no marker and
           // replay without the e-mail (test/replay keeps their histories).
-          if (patched(JOURNEY_COMPLETED_NOTICE_PATCH)) await notifications.journeyCompleted();
+          if (patched(workflowPatches.journeyCompletedNotice)) await notifications.journeyCompleted();
         } else if (!terminal() && historyTooLong()) {
           await condition(allHandlersFinished);
           await continueAsNew<typeof comuneWorkflow>(input, { state, started: [...started], signals });

@@ -6,6 +6,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
   setHandler,
   upsertSearchAttributes,
   allHandlersFinished,
@@ -29,10 +30,14 @@ import { serviceCardIssues, type ServiceCard } from '../domain/service-card';
 import type { ReviewDecision } from '../activities';
 import { io, reviewPoller } from './activity-proxies';
 import { nowIso, workflowNowMs } from './clock';
+import { workflowPatches } from './patches';
 import { describeFailure, notifySafely, refuse, zodMessage } from './workflow-support';
 
 /** History length past which a service continues as new between review rounds. */
 const CONTINUE_AS_NEW_AFTER_EVENTS = 2_000;
+
+/** Automatic, short-lived statuses: the Comune shows them as one "being prepared" phase. */
+const WORKING_STATUSES: ReadonlySet<ServiceStatus> = new Set(['creating', 'configuring', 'publishing']);
 
 /**
  * One App IO service of one Comune: card → IO service → logo → portal keys → test message → review rounds →
@@ -59,6 +64,12 @@ export async function serviceWorkflow(
   let manualOutcome: RecordReviewOutcome | undefined;
   const expected = { organizationFiscalCode: input.comune.fiscalCode };
   const comune = { name: input.comune.name, ipaCode: input.comune.ipaCode };
+  // Since 0.3.0 a service signals its Comune only when the Comune's view changes in a way that matters (a
+  // signal costs a workflow task on both sides: 5 per service became 2 on the happy path). Services started
+  // under 0.2.0 have no marker and replay reporting every status.
+  const reportMilestonesOnly = patched(workflowPatches.serviceReportsMilestonesOnly);
+  // The Comune marks a service "creating" when it starts it; a continued run's status was reported before.
+  let reported: ServiceStatus = carried ? carried.status : 'creating';
 
   setHandler(getServiceStateQuery, () => state);
   if (!carried) {
@@ -121,6 +132,8 @@ export async function serviceWorkflow(
       { key: searchAttributes.serviceStatus, value: status },
       { key: searchAttributes.stageSince, value: new Date(workflowNowMs()) },
     ]);
+    if (reportMilestonesOnly && !mattersToComune(status)) return;
+    reported = status;
     try {
       await getExternalWorkflowHandle(input.parentWorkflowId).signal(serviceStatusChangedSignal, {
         slug: input.slug,
@@ -134,6 +147,17 @@ export async function serviceWorkflow(
       // The Comune workflow may be closed (withdrawn): the service's own state stays authoritative.
       log.warn('cannot signal the Comune workflow', { error: String(err) });
     }
+  }
+
+  /**
+   * Whether the Comune must hear of this status: always for people's statuses (review, rejection, correction,
+   * active, cancelled), which also free the Comune's parallelism slot; for the automatic ones only when the
+   * Comune last heard of a people's status (e.g. a corrected card is being processed again). Publishing lasts
+   * one idempotent call before "active" or a correction, so it is never reported.
+   */
+  function mattersToComune(status: ServiceStatus): boolean {
+    if (!WORKING_STATUSES.has(status)) return true;
+    return status !== 'publishing' && !WORKING_STATUSES.has(reported);
   }
 
   /**

@@ -59,7 +59,7 @@ describe('the Temporal dev server killed and restarted mid-journeys', () => {
       cluster,
       inServices,
       'services under way',
-      (s) => countStatus(s, 'configuring') + countStatus(s, 'in_review') > 0 && s.servicesActive < 5,
+      (s) => countStatus(s, 'creating') + countStatus(s, 'in_review') > 0 && s.servicesActive < 5,
     );
     clock.note(`before the kill: ${before.services.map((s) => s.status).join(', ')}`);
 

@@ -92,7 +92,20 @@ describe('a worker process SIGKILLed in every stage of a journey', () => {
     await crash('awaiting the signed form', () => recordSignedForm(handle));
 
     // 4. Services: some created and being configured while others are still being created.
-    await waitState(cluster, handle, 'a service configuring', (s) => countStatus(s, 'configuring') > 0);
+    // The Comune shows creation and configuration as one phase (0.3.0): ask the services themselves.
+    await waitFor('a service configuring', async () => {
+      const states = await Promise.all(
+        input.services.map(
+          (s) =>
+            cluster.client.connection
+              .withDeadline(Date.now() + 5_000, () =>
+                cluster.client.workflow.getHandle(serviceWorkflowId(ipa, s.slug)).query(getServiceStateQuery),
+              )
+              .catch(() => undefined), // not started yet
+        ),
+      );
+      return states.some((s) => s?.status === 'configuring') ? true : undefined;
+    });
     await crash('services creating / configuring');
 
     // 5. Some services in review (polled), others not yet.

@@ -5,6 +5,7 @@ import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { AesGcmPayloadCodec } from '../../common/payload-codec';
 import { installQuietRuntime, workflowBundle } from '../support/temporal-env';
+import { workflowPatches } from '../../workflows/patches';
 
 /**
  * Histories of real runs (the end-to-end journey, the time-skipping scenarios), stored in the repository and
@@ -27,6 +28,22 @@ const dataConverter = {
   payloadCodecs: [new AesGcmPayloadCodec({ current: { id: 'replay', key: randomBytes(32) } })],
 };
 
+/** The patch ids of the patched() markers in a stored history, in order. */
+function patchIds(file: string): string[] {
+  const history = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as {
+    events: {
+      eventType: string;
+      markerRecordedEventAttributes?: { details?: Record<string, { payloads?: { data?: string }[] }> };
+    }[];
+  };
+  return history.events
+    .filter((e) => e.eventType === 'EVENT_TYPE_MARKER_RECORDED')
+    .map((e) => {
+      const payload = e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data as string;
+      return (JSON.parse(Buffer.from(payload, 'base64').toString('utf8')) as { id: string }).id;
+    });
+}
+
 describe('replay of stored histories', () => {
   beforeAll(() => installQuietRuntime());
 
@@ -41,25 +58,18 @@ describe('replay of stored histories', () => {
   });
 
   it('records the 0.2.0 change (the completion e-mail) behind patched(): a marker in new histories only', () => {
-    const patchIds = (file: string) =>
-      (
-        JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as {
-          events: {
-            eventType: string;
-            markerRecordedEventAttributes?: {
-              details?: Record<string, { payloads?: { data?: string }[] }>;
-            };
-          }[];
-        }
-      ).events
-        .filter((e) => e.eventType === 'EVENT_TYPE_MARKER_RECORDED')
-        .map((e) => {
-          const payload = e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]
-            ?.data as string;
-          return (JSON.parse(Buffer.from(payload, 'base64').toString('utf8')) as { id: string }).id;
-        });
     expect(patchIds('v0.1.0-e2e-comune_c_l378.json')).toEqual([]);
-    expect(patchIds('v0.2.0-e2e-comune_c_l378.json')).toEqual(['journey-completed-notice']);
+    expect(patchIds('v0.2.0-e2e-comune_c_l378.json')).toEqual([workflowPatches.journeyCompletedNotice]);
+  });
+
+  it('records the 0.3.0 change (services report milestones only) behind patched(), in service histories', () => {
+    for (const release of ['v0.1.0', 'v0.2.0']) {
+      expect(patchIds(`${release}-e2e-service_c_l378_mensa.json`)).toEqual([]);
+    }
+    expect(patchIds('v0.3.0-e2e-service_c_l378_mensa.json')).toEqual([
+      workflowPatches.serviceReportsMilestonesOnly,
+    ]);
+    expect(patchIds('v0.3.0-e2e-comune_c_l378.json')).toEqual([workflowPatches.journeyCompletedNotice]);
   });
 
   it.each(files)('%s replays deterministically against the current code', async (file) => {

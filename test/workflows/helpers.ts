@@ -1,5 +1,6 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { recordHistoriesIfAsked } from '../support/record-histories';
 import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import {
@@ -184,4 +185,18 @@ export async function recordDelegationAndSignedForm(handle: ComuneHandle): Promi
 /** Every notify call got its own id (the mock never fails, so no call is a retry). */
 export function notifyIds(mocks: Mocks): string[] {
   return mocks.calls.filter((c) => c.startsWith('notify:')).map((c) => c.slice('notify:'.length));
+}
+
+/** The statuses a service reported to its Comune, in order, read from the signals in the service's history. */
+export async function statusesReportedToComune(
+  env: TestWorkflowEnvironment,
+  ipaCode: string,
+  slug: string,
+): Promise<ServiceStatus[]> {
+  const history = await serviceHandle(env, ipaCode, slug).fetchHistory();
+  return (history.events ?? []).flatMap((event) => {
+    const payload = event.signalExternalWorkflowExecutionInitiatedEventAttributes?.input?.payloads?.[0];
+    if (!payload) return [];
+    return [defaultPayloadConverter.fromPayload<{ status: ServiceStatus }>(payload).status];
+  });
 }

@@ -12,6 +12,7 @@ import {
   serviceHandle,
   serviceStateOf,
   stateOf,
+  statusesReportedToComune,
   waitForNotifications,
   waitForService,
   waitForState,
@@ -111,6 +112,18 @@ describe('Comune journey: services under review', () => {
         expect(summary.status).toBe('active');
         expect(summary.rejections.map((r) => r.reason)).toEqual(MENSA_REASONS);
         expect((await serviceHandle(env, ipa, 'mensa').describe()).status.name).toBe('COMPLETED');
+
+        // Since 0.3.0 the Comune hears of what matters to it, not of each automatic step (a signal costs a
+        // workflow task on both sides): creation, configuration and publication are not reported.
+        expect(await statusesReportedToComune(env, ipa, 'mensa')).toEqual([
+          'in_review',
+          'rejected',
+          'in_review',
+          'rejected',
+          'in_review',
+          'active',
+        ]);
+        expect(await statusesReportedToComune(env, ipa, 'tari')).toEqual(['in_review', 'active']);
       },
     );
   });
@@ -163,6 +176,13 @@ describe('Comune journey: services under review', () => {
         expect(child).toMatchObject({ status: 'active', name: 'Servizi scolastici', issues: [] });
         // The Comune's summary follows the corrected name.
         expect(final.services.find((s) => s.slug === 'mensa')!.name).toBe('Servizi scolastici');
+        // Once corrected, the Comune hears the service is being created again: it does not stay "to correct".
+        expect(await statusesReportedToComune(env, ipa, 'mensa')).toEqual([
+          'needs_correction',
+          'creating',
+          'in_review',
+          'active',
+        ]);
       },
     );
   });

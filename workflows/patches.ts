@@ -1,0 +1,10 @@
+/**
+ * patched() ids: one per history-altering change of the workflows, kept until no execution started before the
+ * change is still running (then deprecatePatch(), then removed). The replay tests hold histories from before each.
+ */
+export const workflowPatches = {
+  /** 0.2.0: the Comune gets an e-mail when all its services are active. */
+  journeyCompletedNotice: 'journey-completed-notice',
+  /** 0.3.0: a service signals its Comune only on milestones (review, rejection, correction, active, cancelled). */
+  serviceReportsMilestonesOnly: 'service-reports-milestones-only',
+} as const;
