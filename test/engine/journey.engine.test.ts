@@ -1,26 +1,17 @@
 import { status as grpcStatus } from '@grpc/grpc-js';
-import type { WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { listComuni, visibilityQuery } from '../../api/portfolio';
-import {
-  getComuneStateQuery,
-  recordDelegationDoneUpdate,
-  recordSignedFormUpdate,
-  recordTrackingFormUpdate,
-  type ComuneState,
-} from '../../contracts/comune';
+import type { ComuneState } from '../../contracts/comune';
 import { comuneWorkflowId, serviceWorkflowId } from '../../contracts/ids';
 import { searchAttributes as sa } from '../../contracts/search-attributes';
-import { correctCardUpdate, getServiceStateQuery } from '../../contracts/service';
 import { startActivityHarness, type ActivityHarness } from '../activities/harness';
-import { comuneInput } from '../support/fixtures';
+import { driveElevenServiceJourney, elevenServiceTrento } from '../support/eleven-service-journey';
 import { workflowBundle } from '../support/temporal-env';
 import { waitFor } from '../support/wait';
 import { connectToEngine, describeOnEngine, uniqueTaskQueue, type EngineEnv } from './engine-env';
 
 /**
- * The end-to-end journey of test/e2e/journey.test.ts (copied, not shared: that one runs on the dev server) on the
- * real engine: temporal-server with PostgreSQL persistence and PostgreSQL (SQL) visibility, as in production
+ * The end-to-end journey of test/e2e/journey.test.ts (test/support/eleven-service-journey.ts) on the real engine: temporal-server with PostgreSQL persistence and PostgreSQL (SQL) visibility, as in production
  * (docker-compose.yml). Start it with `npm run engine:setup`; `npm run test:engine` does both. Skipped unless
  * TEMPORAL_ENGINE_ADDRESS is set.
  *
@@ -31,13 +22,7 @@ describeOnEngine('a Comune journey end to end on temporal-server + PostgreSQL', 
   let env: EngineEnv;
   let harness: ActivityHarness;
   const taskQueue = uniqueTaskQueue('engine-journey');
-  const input = () =>
-    comuneInput({
-      ipaCode: 'c_l378',
-      services: 11,
-      logoRef: harness.logoRef,
-      settings: { adhesionCheck: 'automatic', reviewPollInitialMinutes: 0.01, reviewPollMaxHours: 0.0005 },
-    });
+  const input = () => elevenServiceTrento(harness);
   let completed: ComuneState | undefined;
 
   beforeAll(async () => {
@@ -74,114 +59,8 @@ describeOnEngine('a Comune journey end to end on temporal-server + PostgreSQL', 
       workflowBundle: workflowBundle(),
       activities: harness.activities,
     });
-    const journey = input();
-    const ipa = journey.comune.ipaCode;
-
     await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start('comuneWorkflow', {
-        taskQueue,
-        workflowId: comuneWorkflowId(ipa),
-        args: [journey],
-      });
-      const stateIs = (predicate: (s: ComuneState) => boolean) => async () => {
-        const s = await handle.query(getComuneStateQuery);
-        return predicate(s) ? s : undefined;
-      };
-
-      // Selfcare in the sandbox knows Trento as adherent: scenario B, decided automatically.
-      const delegation = await waitFor(
-        'delegation requested',
-        stateIs((s) => s.stage === 'delegation_requested'),
-        { timeoutMs: 60_000 },
-      );
-      expect(delegation.scenario).toBe('B');
-      await handle.executeUpdate(recordDelegationDoneUpdate, { args: [{ actor: 'staff:laura.conti' }] });
-      await handle.executeUpdate(recordTrackingFormUpdate, { args: [{ actor: 'staff:laura.conti' }] });
-      await waitFor(
-        'awaiting the signed form',
-        stateIs((s) => s.stage === 'awaiting_signed_form'),
-        { timeoutMs: 60_000 },
-      );
-      await handle.executeUpdate(recordSignedFormUpdate, {
-        args: [
-          {
-            actor: 'staff:laura.conti',
-            document: {
-              sha256: 'c'.repeat(64),
-              signerName: 'Franco Ianeselli',
-              signerFiscalCode: 'NSLFNC79A01L378X',
-            },
-          },
-        ],
-      });
-
-      // The reviewer rejects "Mensa scolastica" once: staff correct its card and it goes back for review.
-      const mensa = env.client.workflow.getHandle(serviceWorkflowId(ipa, 'mensa'));
-      const rejected = await waitFor(
-        'the Mensa service to be rejected',
-        async () => {
-          // Until this run's child starts, the id names an earlier run, closed, whose task queue has no worker: a
-          // query there waits for its timeout (~25 s). Query only once the latest run is ours.
-          const latest = await mensa.describe().catch(() => undefined);
-          if (latest?.taskQueue !== taskQueue) return undefined;
-          const s = await mensa.query(getServiceStateQuery).catch(() => undefined);
-          return s?.status === 'rejected' ? s : undefined;
-        },
-        { timeoutMs: 180_000, intervalMs: 250 },
-      );
-      expect(rejected.rounds[0]?.reason).toMatch(/dati incompleti o incorretti/);
-      await mensa.executeUpdate(correctCardUpdate, {
-        args: [
-          {
-            actor: 'staff:laura.conti',
-            card: {
-              ...rejected.card,
-              description:
-                'Iscrizioni, ricariche del borsellino elettronico, avvisi di pagamento e menù della refezione scolastica.',
-            },
-          },
-        ],
-      });
-
-      const result: ComuneState = await handle.result();
-      expect(result.stage).toBe('completed');
-      expect(result.servicesActive).toBe(11);
-      expect(result.services.find((s) => s.slug === 'mensa')?.rejections).toHaveLength(1);
-      expect(result.funding.securedEur).toBe(11 * 1_099);
-      completed = result;
-
-      // Exactly 11 services on IO for the Comune, each approved and published: no duplicate from retries.
-      const page = await harness.io.listServices({ limit: 100, offset: 0 });
-      const ours = page.value.filter((s) => s.organization.fiscal_code === journey.comune.fiscalCode);
-      expect(ours).toHaveLength(11);
-      for (const service of ours) {
-        expect(service.status.value).toBe('approved');
-        expect((await harness.io.getRelease(service.id))?.status).toBe('published');
-      }
-
-      // The e-mails that went out: scenario B instructions to the Comune, the rejection to staff.
-      const outbox = await harness.catcher.outbox.listOutbox({ limit: 100 });
-      expect(outbox.items.some((m) => /Amministratore/i.test(m.subject))).toBe(true);
-      expect(
-        outbox.items.some(
-          (m) => /Mensa scolastica/.test(m.subject) && m.to.includes(harness.deps.partner.staffEmails[0]!),
-        ),
-      ).toBe(true);
-
-      // No key value of any service appears in any history of the journey (histories read from PostgreSQL).
-      const keys: string[] = [];
-      for (const service of ours) {
-        const k = await harness.io.getKeys(service.id);
-        keys.push(k.primary_key, k.secondary_key);
-      }
-      const handles: WorkflowHandle[] = [
-        handle,
-        ...journey.services.map((s) => env.client.workflow.getHandle(serviceWorkflowId(ipa, s.slug))),
-      ];
-      for (const h of handles) {
-        const text = JSON.stringify(await h.fetchHistory());
-        for (const key of keys) expect(text.includes(key)).toBe(false);
-      }
+      completed = (await driveElevenServiceJourney(env.client, harness, taskQueue, input())).result;
     });
   }, 600_000);
 
