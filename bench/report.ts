@@ -24,6 +24,8 @@ export interface Machine {
 
 export interface RunResult {
   command: string;
+  /** Release and commit of the code measured (`0.3.0 @abc1234`, `+ changes` for a dirty work tree). */
+  code: string;
   startedAt: string;
   totalMs: number;
   machine: Machine;
@@ -155,6 +157,7 @@ export function summaryLine(r: RunResult) {
   return {
     at: r.startedAt,
     command: r.command,
+    code: r.code,
     comuni: r.comuni,
     drivenComuni: r.drivenComuni,
     servicesPerComune: r.servicesPerComune,
@@ -180,8 +183,9 @@ export function summaryLine(r: RunResult) {
 }
 
 type Summary = ReturnType<typeof summaryLine>;
-/** Lines written before `--drive` existed lack its figures. */
-type Line = Omit<Summary, 'drivenComuni' | 'settleS'> & Partial<Pick<Summary, 'drivenComuni' | 'settleS'>>;
+/** Lines written before `--drive` existed lack its figures; before the code was recorded, which code ran. */
+type Line = Omit<Summary, 'drivenComuni' | 'settleS' | 'code'> &
+  Partial<Pick<Summary, 'drivenComuni' | 'settleS' | 'code'>>;
 
 export function appendResults(file: string, r: RunResult): void {
   mkdirSync(path.dirname(file), { recursive: true });
@@ -446,6 +450,7 @@ export async function renderReport(r: RunResult, resultsFile: string, findings: 
     table(
       [
         'when (UTC)',
+        'code',
         'Comuni (driven) × services',
         'worker settings',
         'import (+ settle)',
@@ -461,6 +466,7 @@ export async function renderReport(r: RunResult, resultsFile: string, findings: 
       ],
       runs.map((l) => [
         l.at.slice(0, 16).replace('T', ' '),
+        l.code ?? '-',
         `${l.comuni}${l.drivenComuni !== undefined && l.drivenComuni !== l.comuni ? ` (${l.drivenComuni})` : ''} × ${l.servicesPerComune}${l.preseededServices ? ` (+${l.preseededServices} pre-seeded)` : ''}`,
         `${l.tuning.maxConcurrentActivityTaskExecutions} / ${l.tuning.maxConcurrentWorkflowTaskExecutions} / ` +
           `${l.tuning.maxConcurrentWorkflowTaskPolls} / ${l.tuning.maxConcurrentActivityTaskPolls} / ` +

@@ -299,6 +299,7 @@ async function main(): Promise<number> {
     };
     const result: RunResult = {
       command,
+      code: codeUnderTest(),
       startedAt,
       totalMs: performance.now() - runStarted,
       machine,
@@ -386,6 +387,21 @@ function apiErrorCauses(file: string, limit = 5): string[] {
     .sort((a, b) => b[1] - a[1])
     .slice(0, limit)
     .map(([message, n]) => `${n}× ${message}`);
+}
+
+/** Which code ran: the release, the commit, and whether the work tree had uncommitted changes. */
+function codeUnderTest(): string {
+  const { version } = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  try {
+    const git = (...args: string[]) =>
+      execFileSync('git', args, { cwd: path.join(__dirname, '..'), encoding: 'utf8' }).trim();
+    const dirty = git('status', '--porcelain', '--untracked-files=no') !== '';
+    return `${version} @${git('rev-parse', '--short', 'HEAD')}${dirty ? ' + changes' : ''}`;
+  } catch {
+    return version; // not a git checkout
+  }
 }
 
 function temporalVersion(): string {
