@@ -21,6 +21,9 @@ export interface ApiContext {
   temporalUiUrl: string;
   /** The partner's defaults that turn a Comune's registration into its journey's input. */
   registrationDefaults: RegistrationDefaults;
-  /** How long one read of the whole portfolio serves the list and summary endpoints (default 2,000 ms; 0 = never). */
+  /**
+   * How long one read of the whole portfolio serves the list and summary endpoints as fresh (default 2,000 ms;
+   * 0 = never). Up to 15 s it still answers at once while one read refreshes it (api/portfolio.ts).
+   */
   portfolioCacheMs?: number;
 }

@@ -103,37 +103,82 @@ export async function listComuni(client: Client, filters: ListFilters): Promise<
   return items.filter((i) => i.name.toLowerCase().includes(needle) || i.ipaCode.includes(needle));
 }
 
+/** One filter's reads: `at` is when a read started. */
+interface PortfolioEntry {
+  /** The last successful read. */
+  latest?: { at: number; items: ComuneListItem[] };
+  inFlight?: { at: number; items: Promise<ComuneListItem[]> };
+}
+
 /**
  * The portfolio read once and shared for a moment. Listing all 7,904 Comuni is eight visibility pages plus a sort:
  * done per request, eight managers refreshing their console kept the machine busy enough to slow every journey
  * (BENCHMARKS.md). Concurrent requests for the same filters share one read (single flight), and its result
  * serves for `maxAgeMs`: visibility itself lags the workflows by about as much under load, so nothing that was
- * accurate becomes stale. Bulk actions read visibility directly.
+ * accurate becomes stale. Past that, up to `maxStaleMs`, a request gets the last result at once while one read
+ * refreshes it in the background (stale while revalidate): under load a read takes seconds, and without this every
+ * request after each expiry waited for it (list p50 2 s with 1,000 Comuni). Older than `maxStaleMs`, a request
+ * waits for a new read. Bulk actions read visibility directly.
  */
 export class PortfolioReader {
-  private readonly reads = new Map<string, { at: number; items: Promise<ComuneListItem[]> }>();
+  private readonly entries = new Map<string, PortfolioEntry>();
+  private readonly maxAgeMs: number;
+  private readonly maxStaleMs: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly read: (filters: ListFilters) => Promise<ComuneListItem[]>,
-    private readonly maxAgeMs = 2_000,
-    private readonly now: () => number = () => Date.now(),
-  ) {}
+    options: { maxAgeMs?: number; maxStaleMs?: number; now?: () => number } = {},
+  ) {
+    this.maxAgeMs = options.maxAgeMs ?? 2_000;
+    this.maxStaleMs = Math.max(this.maxAgeMs, options.maxStaleMs ?? 15_000);
+    this.now = options.now ?? (() => Date.now());
+  }
 
   list(filters: ListFilters): Promise<ComuneListItem[]> {
     if (this.maxAgeMs <= 0) return this.read(filters);
     const key = `${visibilityQuery(filters)}\n${filters.q ?? ''}`;
     const now = this.now();
-    const cached = this.reads.get(key);
-    if (cached && now - cached.at <= this.maxAgeMs) return cached.items;
-    for (const [k, read] of this.reads) if (now - read.at > this.maxAgeMs) this.reads.delete(k);
-    const items = this.read(filters);
-    const entry = { at: now, items };
-    this.reads.set(key, entry);
-    // A failed read is not kept: the next request tries again.
-    items.catch(() => {
-      if (this.reads.get(key) === entry) this.reads.delete(key);
-    });
-    return items;
+    for (const [k, e] of this.entries) {
+      if (k !== key && !e.inFlight && (!e.latest || now - e.latest.at > this.maxStaleMs))
+        this.entries.delete(k);
+    }
+    let entry = this.entries.get(key);
+    if (!entry) this.entries.set(key, (entry = {}));
+    const { latest } = entry;
+    if (latest && now - latest.at <= this.maxAgeMs) return Promise.resolve(latest.items);
+    const refresh = entry.inFlight ?? this.startRead(key, entry, filters, now);
+    if (latest && now - latest.at <= this.maxStaleMs) return Promise.resolve(latest.items);
+    return refresh.items;
+  }
+
+  private startRead(
+    key: string,
+    entry: PortfolioEntry,
+    filters: ListFilters,
+    at: number,
+  ): { at: number; items: Promise<ComuneListItem[]> } {
+    const flight = {
+      at,
+      items: this.read(filters).then(
+        (items) => {
+          if (!entry.latest || entry.latest.at <= at) entry.latest = { at, items };
+          return items;
+        },
+        (err: unknown) => {
+          // A failed read is not kept: the next request tries again.
+          if (!entry.latest && this.entries.get(key) === entry) this.entries.delete(key);
+          throw err;
+        },
+      ),
+    };
+    entry.inFlight = flight;
+    void flight.items
+      .finally(() => {
+        if (entry.inFlight === flight) delete entry.inFlight;
+      })
+      .catch(() => undefined); // a background refresh's failure is the next request's to retry
+    return flight;
   }
 }
 
@@ -144,7 +189,7 @@ export function portfolioReader(ctx: { client: Client; portfolioCacheMs?: number
   let reader = readers.get(ctx);
   if (!reader) {
     const read = (filters: ListFilters) => listComuni(ctx.client, filters);
-    readers.set(ctx, (reader = new PortfolioReader(read, ctx.portfolioCacheMs ?? 2_000)));
+    readers.set(ctx, (reader = new PortfolioReader(read, { maxAgeMs: ctx.portfolioCacheMs ?? 2_000 })));
   }
   return reader;
 }

@@ -4,7 +4,7 @@ import { PortfolioReader, type ComuneListItem, type ListFilters } from '../../ap
 describe('PortfolioReader', () => {
   const item = (ipaCode: string) => ({ ipaCode }) as ComuneListItem;
 
-  function setup(maxAgeMs: number) {
+  function setup(maxAgeMs: number, maxStaleMs = 15_000) {
     let clock = 0;
     const calls: ListFilters[] = [];
     let fail = false;
@@ -16,8 +16,7 @@ describe('PortfolioReader', () => {
         if (fail) throw new Error('visibility unavailable');
         return [item(`c_${calls.length}`)];
       },
-      maxAgeMs,
-      () => clock,
+      { maxAgeMs, maxStaleMs, now: () => clock },
     );
     return {
       reader,
@@ -42,12 +41,57 @@ describe('PortfolioReader', () => {
     t.advance(2_000);
     expect(await t.reader.list({})).toEqual([item('c_1')]);
     expect(t.calls).toHaveLength(1);
+  });
 
-    t.advance(1);
-    const fresh = t.reader.list({});
+  it('past maxAgeMs answers at once with the last result while one read refreshes it', async () => {
+    const t = setup(2_000);
+    const first = t.reader.list({});
+    await t.finish();
+    await first;
+
+    t.advance(2_001);
+    // Stale: answered without waiting, and one refresh starts for all of them.
+    expect(await t.reader.list({})).toEqual([item('c_1')]);
+    expect(await t.reader.list({})).toEqual([item('c_1')]);
+    expect(t.calls).toHaveLength(2);
+    await t.finish();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await t.reader.list({})).toEqual([item('c_2')]);
+    expect(t.calls).toHaveLength(2);
+  });
+
+  it('past maxStaleMs waits for a new read instead of answering with an old result', async () => {
+    const t = setup(2_000, 10_000);
+    const first = t.reader.list({});
+    await t.finish();
+    await first;
+
+    t.advance(10_001);
+    let answered = false;
+    const fresh = t.reader.list({}).then((items) => ((answered = true), items));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(answered).toBe(false);
     await t.finish();
     expect(await fresh).toEqual([item('c_2')]);
-    expect(t.calls).toHaveLength(2);
+  });
+
+  it('keeps the last result when a background refresh fails, and tries again on the next request', async () => {
+    const t = setup(2_000);
+    const first = t.reader.list({});
+    await t.finish();
+    await first;
+
+    t.advance(3_000);
+    t.failNext();
+    expect(await t.reader.list({})).toEqual([item('c_1')]);
+    await t.finish();
+    await new Promise((resolve) => setImmediate(resolve));
+    t.recover();
+    expect(await t.reader.list({})).toEqual([item('c_1')]); // still stale: a new refresh starts
+    expect(t.calls).toHaveLength(3);
+    await t.finish();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await t.reader.list({})).toEqual([item('c_3')]);
   });
 
   it('keeps different filters apart', async () => {
