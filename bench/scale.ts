@@ -397,7 +397,9 @@ function codeUnderTest(): string {
   try {
     const git = (...args: string[]) =>
       execFileSync('git', args, { cwd: path.join(__dirname, '..'), encoding: 'utf8' }).trim();
-    const dirty = git('status', '--porcelain', '--untracked-files=no') !== '';
+    // The bench's own outputs do not count as changes to the code measured.
+    const outputs = [':!BENCHMARKS.md', ':!bench/results.jsonl', ':!bench/findings.md'];
+    const dirty = git('status', '--porcelain', '--untracked-files=no', '--', '.', ...outputs) !== '';
     return `${version} @${git('rev-parse', '--short', 'HEAD')}${dirty ? ' + changes' : ''}`;
   } catch {
     return version; // not a git checkout
