@@ -323,7 +323,13 @@ describe('no secret in clear in Temporal histories (dev server, codec on client,
       });
     }
     expect(histories.length).toBeGreaterThanOrEqual(1 + 11); // the Comune and its services
-    const tokens = Object.values(api.tokens).flatMap((t) => [t, t.split('_').pop()!]);
+    // A token is iob_<id>_<secret>, and the base64url secret may itself hold "_": cut after the id, not at the
+    // last "_" (a two-letter tail would turn up by chance in ciphertext).
+    const tokens = Object.values(api.tokens).flatMap((t) => {
+      const secret = /^iob_[a-z0-9]{12}_(.{43})$/.exec(t)?.[1];
+      if (!secret) throw new Error(`unexpected token format: ${t.slice(0, 17)}…`);
+      return [t, secret];
+    });
 
     let nameInSearchAttributes = 0;
     let encryptedPayloads = 0;
