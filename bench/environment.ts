@@ -61,6 +61,8 @@ export interface EnvironmentOptions {
   dbDir: string;
   /** Latency the sandbox adds to every request (its fault injection), 0 = none. */
   sandboxLatencyMs: number;
+  /** Runs the service workflows on their own task queue and worker (TEMPORAL_SERVICES_TASK_QUEUE). */
+  servicesTaskQueue?: string;
   log: (line: string) => void;
 }
 
@@ -333,6 +335,25 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Ben
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
     });
+    if (options.servicesTaskQueue) {
+      // The same settings as the Comuni's worker, as worker/main.ts does: its own slots, pollers and sticky queue.
+      const servicesWorker = await timed('services worker created', () =>
+        Worker.create({
+          connection: nativeConnection,
+          namespace: NAMESPACE,
+          taskQueue: options.servicesTaskQueue!,
+          workflowBundle: bundle,
+          activities,
+          ...options.tuning,
+          interceptors: { activity: [(ctx) => ({ inbound: new TimingInterceptor(ctx, timings) })] },
+        }),
+      );
+      const servicesRunning = servicesWorker.run();
+      closers.push(async () => {
+        if (servicesWorker.getState() === 'RUNNING') servicesWorker.shutdown();
+        await servicesRunning;
+      });
+    }
 
     const tokenStore = new FileTokenStore(path.join(dir, 'tokens.json'));
     const token = (role: 'staff' | 'manager') =>
@@ -349,7 +370,12 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Ben
       logoRef: logo.sha256,
       supportUrl: 'https://assistenza.partner.example',
       contractDurationDays: CONTRACT_DURATION_DAYS,
-      settings: { adhesionCheck: 'automatic', reviewPollInitialMinutes: 0.01, reviewPollMaxHours: 0.001 },
+      settings: {
+        adhesionCheck: 'automatic',
+        reviewPollInitialMinutes: 0.01,
+        reviewPollMaxHours: 0.001,
+        ...(options.servicesTaskQueue ? { servicesTaskQueue: options.servicesTaskQueue } : {}),
+      },
     };
     // The API's failed requests (5xx) with their error, for the report of a broken run.
     const apiErrorLog = path.join(dir, 'api-errors.log');

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { executionWindow, runBaseline } from './baseline';
-import { startEnvironment, type BenchEnvironment, type WorkerTuning } from './environment';
+import { TASK_QUEUE, startEnvironment, type BenchEnvironment, type WorkerTuning } from './environment';
 import { sampleHistories } from './histories';
 import { ApiCaller } from './http';
 import {
@@ -57,6 +57,8 @@ const USAGE = `Usage: npm run bench -- [options]
                            temporary folder: the disk is shared, its fsync latency is not the engine's)
   --report FILE            report to write (default BENCHMARKS.md; with --ci: none)
   --results FILE           JSON-lines log of runs (default bench/results.jsonl; with --ci: none)
+  --services-queue         service workflows on their own task queue and worker (TEMPORAL_SERVICES_TASK_QUEUE),
+                           both workers with the tuning above
   --ci                     CI mode: no report or results unless asked; exit 1 only on breakage`;
 
 const { values: flags } = parseArgs({
@@ -81,6 +83,7 @@ const { values: flags } = parseArgs({
     'db-dir': { type: 'string' },
     report: { type: 'string' },
     results: { type: 'string' },
+    'services-queue': { type: 'boolean', default: false },
     ci: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -160,6 +163,7 @@ async function main(): Promise<number> {
     institutions: selfcareSeeds(comuni),
     sandboxLatencyMs,
     dbDir,
+    ...(flags['services-queue'] ? { servicesTaskQueue: `${TASK_QUEUE}-services` } : {}),
     log,
   });
   running.env = env;

@@ -167,6 +167,16 @@ export const configSchema = z.object({
   MAX_PARALLEL_SERVICES: z.coerce.number().int().min(1).max(50).default(5),
   REVIEW_POLL_INITIAL_MINUTES: positive(60),
   REVIEW_POLL_MAX_HOURS: positive(12),
+  /**
+   * Task queue of the service workflows, polled by the worker beside TEMPORAL_TASK_QUEUE; unset, they share it.
+   * Applies to journeys started after it is set.
+   */
+  TEMPORAL_SERVICES_TASK_QUEUE: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'letters, digits and _.:- (at most 200)')
+      .optional(),
+  ),
 });
 
 export type Config = z.infer<typeof configSchema> & {

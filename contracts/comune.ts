@@ -62,6 +62,15 @@ export const journeySettingsSchema = z.object({
   reviewTracking: z.enum(['poll', 'manual']).default('poll'),
   reviewPollInitialMinutes: z.number().positive().default(60),
   reviewPollMaxHours: z.number().positive().default(12),
+  /**
+   * Task queue of the service workflows, when they run apart from the Comuni's (TEMPORAL_SERVICES_TASK_QUEUE):
+   * staff steps on a Comune then wait behind the Comuni's workflow tasks only, not behind thousands of services'.
+   * Unset: the services run on the Comune's own queue. Fixed for a journey at its start.
+   */
+  servicesTaskQueue: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'nome di coda: lettere, cifre e _.:-')
+    .optional(),
   /** History length past which the Comune workflow continues as new (bounded history for 50 services). */
   continueAsNewAfterEvents: z.number().int().min(100).max(40_000).default(5_000),
 });

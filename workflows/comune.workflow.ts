@@ -180,6 +180,8 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
           ],
           // Children outlive a continue-as-new of this run; withdrawal cancels them explicitly.
           parentClosePolicy: ParentClosePolicy.ABANDON,
+          // Absent from journeys started without it, so their start commands (and histories) are unchanged.
+          ...(settings.servicesTaskQueue ? { taskQueue: settings.servicesTaskQueue } : {}),
         });
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
