@@ -315,44 +315,33 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Ben
     const timings = new ActivityTimings();
     const nativeConnection = await NativeConnection.connect({ address: temporal.address });
     closers.push(() => nativeConnection.close());
-    const worker = await timed('worker created', () =>
-      Worker.create({
-        connection: nativeConnection,
-        namespace: NAMESPACE,
-        taskQueue: TASK_QUEUE,
-        workflowBundle: bundle,
-        activities: {
-          ...activities,
-          ...createBulkActivities({ client, taskQueue: TASK_QUEUE, documents }),
-          ...baseline,
-        },
-        ...options.tuning,
-        interceptors: { activity: [(ctx) => ({ inbound: new TimingInterceptor(ctx, timings) })] },
-      }),
-    );
-    const running = worker.run();
-    closers.push(async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-    });
-    if (options.servicesTaskQueue) {
-      // The same settings as the Comuni's worker, as worker/main.ts does: its own slots, pollers and sticky queue.
-      const servicesWorker = await timed('services worker created', () =>
+    /** A running worker with the bench's tuning and activity timings, shut down with the environment. */
+    const startWorker = async (label: string, taskQueue: string, workerActivities: object) => {
+      const worker = await timed(label, () =>
         Worker.create({
           connection: nativeConnection,
           namespace: NAMESPACE,
-          taskQueue: options.servicesTaskQueue!,
+          taskQueue,
           workflowBundle: bundle,
-          activities,
+          activities: workerActivities,
           ...options.tuning,
           interceptors: { activity: [(ctx) => ({ inbound: new TimingInterceptor(ctx, timings) })] },
         }),
       );
-      const servicesRunning = servicesWorker.run();
+      const running = worker.run();
       closers.push(async () => {
-        if (servicesWorker.getState() === 'RUNNING') servicesWorker.shutdown();
-        await servicesRunning;
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running;
       });
+    };
+    await startWorker('worker created', TASK_QUEUE, {
+      ...activities,
+      ...createBulkActivities({ client, taskQueue: TASK_QUEUE, documents }),
+      ...baseline,
+    });
+    if (options.servicesTaskQueue) {
+      // The same settings as the Comuni's worker, as worker/main.ts does: its own slots, pollers and sticky queue.
+      await startWorker('services worker created', options.servicesTaskQueue, activities);
     }
 
     const tokenStore = new FileTokenStore(path.join(dir, 'tokens.json'));
