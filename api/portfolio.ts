@@ -103,11 +103,11 @@ export async function listComuni(client: Client, filters: ListFilters): Promise<
   return items.filter((i) => i.name.toLowerCase().includes(needle) || i.ipaCode.includes(needle));
 }
 
-/** One filter's reads: `at` is when a read started. */
+/** One filter's reads. */
 interface PortfolioEntry {
-  /** The last successful read. */
+  /** The last successful read; `at` is when it started. */
   latest?: { at: number; items: ComuneListItem[] };
-  inFlight?: { at: number; items: Promise<ComuneListItem[]> };
+  inFlight?: Promise<ComuneListItem[]>;
 }
 
 /**
@@ -149,7 +149,7 @@ export class PortfolioReader {
     if (latest && now - latest.at <= this.maxAgeMs) return Promise.resolve(latest.items);
     const refresh = entry.inFlight ?? this.startRead(key, entry, filters, now);
     if (latest && now - latest.at <= this.maxStaleMs) return Promise.resolve(latest.items);
-    return refresh.items;
+    return refresh;
   }
 
   private startRead(
@@ -157,23 +157,20 @@ export class PortfolioReader {
     entry: PortfolioEntry,
     filters: ListFilters,
     at: number,
-  ): { at: number; items: Promise<ComuneListItem[]> } {
-    const flight = {
-      at,
-      items: this.read(filters).then(
-        (items) => {
-          if (!entry.latest || entry.latest.at <= at) entry.latest = { at, items };
-          return items;
-        },
-        (err: unknown) => {
-          // A failed read is not kept: the next request tries again.
-          if (!entry.latest && this.entries.get(key) === entry) this.entries.delete(key);
-          throw err;
-        },
-      ),
-    };
+  ): Promise<ComuneListItem[]> {
+    const flight = this.read(filters).then(
+      (items) => {
+        if (!entry.latest || entry.latest.at <= at) entry.latest = { at, items };
+        return items;
+      },
+      (err: unknown) => {
+        // A failed read is not kept: the next request tries again.
+        if (!entry.latest && this.entries.get(key) === entry) this.entries.delete(key);
+        throw err;
+      },
+    );
     entry.inFlight = flight;
-    void flight.items
+    void flight
       .finally(() => {
         if (entry.inFlight === flight) delete entry.inFlight;
       })

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { version } from '../package.json';
 import { executionWindow, runBaseline } from './baseline';
 import { TASK_QUEUE, startEnvironment, type BenchEnvironment, type WorkerTuning } from './environment';
 import { sampleHistories } from './histories';
@@ -395,9 +396,6 @@ function apiErrorCauses(file: string, limit = 5): string[] {
 
 /** Which code ran: the release, the commit, and whether the work tree had uncommitted changes. */
 function codeUnderTest(): string {
-  const { version } = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as {
-    version: string;
-  };
   try {
     const git = (...args: string[]) =>
       execFileSync('git', args, { cwd: path.join(__dirname, '..'), encoding: 'utf8' }).trim();

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { TASK_QUEUE_NAME } from '../contracts/ids';
 
 /** `Boolean("false")` is true: parse booleans explicitly and refuse anything else. */
 const envBoolean = (defaultValue: boolean) =>
@@ -172,10 +173,7 @@ export const configSchema = z.object({
    * Applies to journeys started after it is set.
    */
   TEMPORAL_SERVICES_TASK_QUEUE: optionalString.pipe(
-    z
-      .string()
-      .regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'letters, digits and _.:- (at most 200)')
-      .optional(),
+    z.string().regex(TASK_QUEUE_NAME, 'letters, digits and _.:- (at most 200)').optional(),
   ),
 });
 

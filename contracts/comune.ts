@@ -6,6 +6,7 @@ import { serviceCardSchema, type CardIssue } from '../domain/service-card';
 import { DEFAULT_ESCALATION_LADDER_DAYS } from '../domain/deadlines';
 import { validatePersonalFiscalCode, validateOrganizationFiscalCode } from '../domain/fiscal-code';
 import { serviceStatusSchema, type ServiceStatus } from './service';
+import { TASK_QUEUE_NAME } from './ids';
 
 /**
  * The Comune journey's contract: input, state and messages, shared by the workflow, the API and the tests.
@@ -67,10 +68,7 @@ export const journeySettingsSchema = z.object({
    * staff steps on a Comune then wait behind the Comuni's workflow tasks only, not behind thousands of services'.
    * Unset: the services run on the Comune's own queue. Fixed for a journey at its start.
    */
-  servicesTaskQueue: z
-    .string()
-    .regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'nome di coda: lettere, cifre e _.:-')
-    .optional(),
+  servicesTaskQueue: z.string().regex(TASK_QUEUE_NAME, 'nome di coda: lettere, cifre e _.:-').optional(),
   /** History length past which the Comune workflow continues as new (bounded history for 50 services). */
   continueAsNewAfterEvents: z.number().int().min(100).max(40_000).default(5_000),
 });

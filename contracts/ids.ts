@@ -15,6 +15,9 @@ export function serviceWorkflowId(ipaCode: string, serviceSlug: string): string 
   return `service:${normaliseIpaCode(ipaCode)}:${serviceSlug}`;
 }
 
+/** A task queue name as the project accepts it in configuration and in journey settings. */
+export const TASK_QUEUE_NAME = /^[A-Za-z0-9_.:-]{1,200}$/;
+
 /** A stable slug for a service name, unique within a Comune (the catalogue guarantees distinct names). */
 export function serviceSlug(name: string): string {
   return name

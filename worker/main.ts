@@ -18,13 +18,15 @@ async function main(): Promise<void> {
   // Bulk jobs start Comuni and send them updates: their activities need a client.
   const client = await connectClient(config);
   const deps = buildActivityDependencies(config, logger);
+  const activities = createActivities(deps);
+  const dataConverter = dataConverterFromConfig(config);
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    dataConverter: dataConverterFromConfig(config),
+    dataConverter,
     activities: {
-      ...createActivities(deps),
+      ...activities,
       ...createBulkActivities({ client, taskQueue: config.TEMPORAL_TASK_QUEUE, documents: deps.documents }),
     },
   });
@@ -34,8 +36,8 @@ async function main(): Promise<void> {
         connection,
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: config.TEMPORAL_SERVICES_TASK_QUEUE,
-        dataConverter: dataConverterFromConfig(config),
-        activities: createActivities(deps),
+        dataConverter,
+        activities,
       })
     : undefined;
   logger.info(

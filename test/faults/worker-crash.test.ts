@@ -95,14 +95,14 @@ describe('a worker process SIGKILLed in every stage of a journey', () => {
     // The Comune shows creation and configuration as one phase (0.3.0): ask the services themselves.
     await waitFor('a service configuring', async () => {
       const states = await Promise.all(
-        input.services.map(
-          (s) =>
-            cluster.client.connection
-              .withDeadline(Date.now() + 5_000, () =>
-                cluster.client.workflow.getHandle(serviceWorkflowId(ipa, s.slug)).query(getServiceStateQuery),
-              )
-              .catch(() => undefined), // not started yet
-        ),
+        journeyHandles(cluster, input)
+          .slice(1)
+          .map(
+            (service) =>
+              cluster.client.connection
+                .withDeadline(Date.now() + 5_000, () => service.query(getServiceStateQuery))
+                .catch(() => undefined), // not started yet
+          ),
       );
       return states.some((s) => s?.status === 'configuring') ? true : undefined;
     });
