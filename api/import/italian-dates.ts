@@ -1,6 +1,8 @@
+import { tz, tzOffset } from '@date-fns/tz';
+
 /**
  * Calendar dates as Italian contracts write them, and their instants in Italy's time zone. The offset (+01:00 in
- * winter, +02:00 in summer) comes from the runtime's time-zone database through Intl, never hard-coded.
+ * winter, +02:00 in summer) comes from the time-zone database through `@date-fns/tz`, never hard-coded.
  */
 export const ITALIAN_TIME_ZONE = 'Europe/Rome';
 
@@ -22,55 +24,35 @@ function dateParts(isoDate: string): [number, number, number] {
   return [Number(match[1]), Number(match[2]), Number(match[3])];
 }
 
-/** The calendar date `days` after `isoDate` (YYYY-MM-DD in, YYYY-MM-DD out). */
+/** The calendar date `days` after `isoDate` (YYYY-MM-DD in, YYYY-MM-DD out): calendar arithmetic, no time zone. */
 export function addDays(isoDate: string, days: number): string {
   const [year, month, day] = dateParts(isoDate);
   return new Date(Date.UTC(year, month - 1, day + days)).toISOString().slice(0, 10);
 }
 
-const romeClock = new Intl.DateTimeFormat('en-US', {
-  timeZone: ITALIAN_TIME_ZONE,
-  hourCycle: 'h23',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-});
+/** An instant seen in Italy: a `TZDate` whose offset and wall clock come from the time-zone database. */
+const inRome = tz(ITALIAN_TIME_ZONE);
 
 /** Milliseconds Italy's wall clock is ahead of UTC at the instant `utcMs`. */
-export function romeOffsetMs(utcMs: number): number {
-  const parts: Partial<Record<Intl.DateTimeFormatPartTypes, number>> = {};
-  for (const part of romeClock.formatToParts(new Date(utcMs))) parts[part.type] = Number(part.value);
-  const wallClockAsUtc = Date.UTC(
-    parts.year ?? 0,
-    (parts.month ?? 1) - 1,
-    parts.day ?? 1,
-    parts.hour ?? 0,
-    parts.minute ?? 0,
-    parts.second ?? 0,
-  );
-  return wallClockAsUtc - Math.floor(utcMs / 1000) * 1000;
-}
-
-function formatOffset(offsetMs: number): string {
-  const minutes = Math.round(Math.abs(offsetMs) / 60_000);
-  const sign = offsetMs < 0 ? '-' : '+';
-  return `${sign}${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
-}
+const romeOffsetMs = (utcMs: number): number =>
+  Math.round(tzOffset(ITALIAN_TIME_ZONE, new Date(utcMs)) * 60) * 1000;
 
 /**
  * The instant of a wall-clock time in Italy, as ISO 8601 with Italy's offset (e.g. `2025-12-31T23:59:59+01:00`).
  * Two passes: the offset at the first guess can differ from the offset at the answer only across a DST change.
+ * A time the spring change skips comes out an hour later in summer time (02:30 → 03:30+02:00, the same instant as
+ * 02:30+01:00); a time the autumn change repeats is the later of the two (+01:00). `TZDate`'s wall-clock
+ * constructor and setters are not used: they go through the host's time zone, and get DST edges wrong when the
+ * host's own clock changes (date-fns/tz#40); `tzOffset` and a `TZDate` made from a timestamp do not.
  */
 export function romeInstant(isoDate: string, time: { hour: number; minute: number; second: number }): string {
   const [year, month, day] = dateParts(isoDate);
   const wallClockAsUtc = Date.UTC(year, month - 1, day, time.hour, time.minute, time.second);
-  const firstGuess = wallClockAsUtc - romeOffsetMs(wallClockAsUtc);
-  const offset = romeOffsetMs(firstGuess);
-  const clock = [time.hour, time.minute, time.second].map((n) => String(n).padStart(2, '0')).join(':');
-  return `${isoDate}T${clock}${formatOffset(offset)}`;
+  const instant = wallClockAsUtc - romeOffsetMs(wallClockAsUtc - romeOffsetMs(wallClockAsUtc));
+  // TZDate's own ISO format, to the second.
+  return inRome(instant)
+    .toISOString()
+    .replace(/\.[0-9]{3}(?=[+-])/, '');
 }
 
 /** The last second of a calendar day in Italy: a deadline "by 31/12/2025" means 23:59:59 Italian time. */

@@ -1,9 +1,10 @@
-import { deflateSync, inflateSync } from 'node:zlib';
+import { crc32 as zlibCrc32, inflateSync } from 'node:zlib';
+import { PNG } from 'pngjs';
 
 /**
- * Just enough PNG to check an organisation's logo against PagoPA's rule (PNG, 300×300, white or transparent
- * background) and to build test images: signature + IHDR parsing, decoding of 8-bit non-palette images
- * (all five scanline filters), and a writer for solid-colour RGBA images.
+ * PagoPA's logo rule (PNG, 300×300, white or transparent background) and solid-colour test images, over `pngjs`:
+ * it decodes every colour type (palette and `tRNS` transparency included), bit depth, filter and interlacing.
+ * Only the IHDR header is read here, for the size and the kind of image.
  */
 
 export const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -23,45 +24,9 @@ export interface PngInfo {
 
 export type Rgba = [r: number, g: number, b: number, a: number];
 
-const CRC_TABLE: Uint32Array = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
 /** CRC-32 (ISO 3309, as used by PNG and zlib). */
 export function crc32(bytes: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (const byte of bytes) crc = CRC_TABLE[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
-}
-
-interface Chunk {
-  type: string;
-  data: Buffer;
-}
-
-/** The chunks after the signature; stops at IEND or at the first truncated/corrupt chunk. */
-function readChunks(bytes: Buffer): Chunk[] {
-  const chunks: Chunk[] = [];
-  let offset = PNG_SIGNATURE.length;
-  while (offset + 12 <= bytes.length) {
-    const length = bytes.readUInt32BE(offset);
-    const end = offset + 12 + length;
-    if (end > bytes.length) break;
-    const type = bytes.toString('latin1', offset + 4, offset + 8);
-    const data = bytes.subarray(offset + 8, offset + 8 + length);
-    if (bytes.readUInt32BE(offset + 8 + length) !== crc32(bytes.subarray(offset + 4, offset + 8 + length)))
-      break;
-    chunks.push({ type, data });
-    if (type === 'IEND') break;
-    offset = end;
-  }
-  return chunks;
+  return zlibCrc32(bytes);
 }
 
 /** Width, height, depth and colour type from the IHDR chunk; `undefined` when the bytes are not a PNG. */
@@ -82,16 +47,7 @@ export function readPngInfo(bytes: Buffer): PngInfo | undefined {
   };
 }
 
-function chunk(type: string, data: Buffer): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
-  return Buffer.concat([head, data, crc]);
-}
-
-/** A valid 8-bit RGBA PNG of one colour (IHDR, one IDAT of filter-0 scanlines, IEND). */
+/** A valid 8-bit RGBA PNG of one colour (IHDR, one IDAT, IEND). */
 export function createSolidPng(width: number, height: number, rgba: Rgba): Buffer {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new RangeError('width and height must be positive integers');
@@ -99,120 +55,92 @@ export function createSolidPng(width: number, height: number, rgba: Rgba): Buffe
   if (rgba.some((v) => !Number.isInteger(v) || v < 0 || v > 255)) {
     throw new RangeError('colour components must be integers in 0..255');
   }
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.writeUInt8(8, 8); // bit depth
-  ihdr.writeUInt8(COLOR_TYPE.rgba, 9);
-  // compression 0, filter method 0, no interlace: already zero.
-  const stride = 1 + width * 4;
-  const raw = Buffer.alloc(stride * height);
-  for (let y = 0; y < height; y++) {
-    const row = y * stride; // raw[row] = 0: filter type None
-    for (let x = 0; x < width; x++) raw.set(rgba, row + 1 + x * 4);
-  }
-  return Buffer.concat([
-    PNG_SIGNATURE,
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(raw)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
+  const png = new PNG({ width, height });
+  for (let i = 0; i < png.data.length; i += 4) png.data.set(rgba, i);
+  return PNG.sync.write(png, { colorType: COLOR_TYPE.rgba, bitDepth: 8 });
 }
+
+/**
+ * Images larger than this are not decoded: they already fail the 300×300 rule, and decoding them would only cost
+ * memory (an upload of a few megabytes can declare, and inflate to, gigabytes of pixels).
+ */
+const MAX_DECODED_PIXELS = 2048 * 2048;
 
 const CHANNELS: Partial<Record<number, number>> = {
   [COLOR_TYPE.gray]: 1,
   [COLOR_TYPE.rgb]: 3,
+  [COLOR_TYPE.palette]: 1,
   [COLOR_TYPE.grayAlpha]: 2,
   [COLOR_TYPE.rgba]: 4,
 };
 
-function paeth(a: number, b: number, c: number): number {
-  const p = a + b - c;
-  const pa = Math.abs(p - a);
-  const pb = Math.abs(p - b);
-  const pc = Math.abs(p - c);
-  if (pa <= pb && pa <= pc) return a;
-  return pb <= pc ? b : c;
+/** Adam7's seven passes: first column, first row, column step, row step. */
+const ADAM7: [number, number, number, number][] = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+];
+
+/** Bytes of the filtered scanlines (a filter byte per row) the IDAT stream must inflate to. */
+function scanlineBytes(info: PngInfo, interlaced: boolean): number {
+  const bitsPerPixel = (CHANNELS[info.colorType] ?? 0) * info.bitDepth;
+  const size = (width: number, rows: number) =>
+    width > 0 && rows > 0 ? rows * (1 + Math.ceil((width * bitsPerPixel) / 8)) : 0;
+  if (!interlaced) return size(info.width, info.height);
+  return ADAM7.reduce(
+    (total, [x0, y0, dx, dy]) =>
+      total + size(Math.ceil((info.width - x0) / dx), Math.ceil((info.height - y0) / dy)),
+    0,
+  );
+}
+
+/** The image's zlib stream: the IDAT payloads, in order (chunk CRCs and layout are left to `pngjs`). */
+function idatStream(bytes: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  for (let offset = PNG_SIGNATURE.length; offset + 8 <= bytes.length;) {
+    const length = bytes.readUInt32BE(offset);
+    const type = bytes.toString('latin1', offset + 4, offset + 8);
+    if (type === 'IDAT') parts.push(bytes.subarray(offset + 8, offset + 8 + length));
+    if (type === 'IEND') break;
+    offset += 12 + length;
+  }
+  return Buffer.concat(parts);
 }
 
 /**
- * The unfiltered pixel rows of an 8-bit, non-interlaced, non-palette image, or `undefined` when the image
- * is of another kind (palette, 1/2/4/16-bit, interlaced). Throws when the data is corrupt.
+ * Whether the image data is a sound zlib stream holding every scanline. `pngjs`'s synchronous reader cannot be
+ * trusted with this on current Node versions: it pads missing or undecodable data with zeros (transparent black)
+ * instead of failing, which would pass a broken logo off as a transparent one.
  */
-function decodePixels(bytes: Buffer, info: PngInfo): { pixels: Buffer; channels: number } | undefined {
-  const channels = CHANNELS[info.colorType];
-  const interlace = bytes.readUInt8(28);
-  if (info.bitDepth !== 8 || channels === undefined || interlace !== 0) return undefined;
-  const idat = readChunks(bytes)
-    .filter((c) => c.type === 'IDAT')
-    .map((c) => c.data);
-  if (idat.length === 0) throw new Error('no IDAT chunk');
-  const data = inflateSync(Buffer.concat(idat));
-  const rowBytes = info.width * channels;
-  const stride = rowBytes + 1;
-  if (data.length < stride * info.height) throw new Error('image data shorter than its size');
-  const pixels = Buffer.alloc(rowBytes * info.height);
-  for (let y = 0; y < info.height; y++) {
-    const filter = data[y * stride]!;
-    const src = y * stride + 1;
-    const out = y * rowBytes;
-    const prev = out - rowBytes;
-    for (let i = 0; i < rowBytes; i++) {
-      const x = data[src + i]!;
-      const a = i >= channels ? pixels[out + i - channels]! : 0;
-      const b = y > 0 ? pixels[prev + i]! : 0;
-      const c = i >= channels && y > 0 ? pixels[prev + i - channels]! : 0;
-      let value: number;
-      switch (filter) {
-        case 0:
-          value = x;
-          break;
-        case 1:
-          value = x + a;
-          break;
-        case 2:
-          value = x + b;
-          break;
-        case 3:
-          value = x + ((a + b) >>> 1);
-          break;
-        case 4:
-          value = x + paeth(a, b, c);
-          break;
-        default:
-          throw new Error(`unknown filter type ${filter}`);
-      }
-      pixels[out + i] = value & 0xff;
-    }
-  }
-  return { pixels, channels };
-}
-
-function pixelAt(pixels: Buffer, channels: number, width: number, x: number, y: number): Rgba {
-  const i = (y * width + x) * channels;
-  const v = (k: number) => pixels[i + k]!;
-  switch (channels) {
-    case 1:
-      return [v(0), v(0), v(0), 255];
-    case 2:
-      return [v(0), v(0), v(0), v(1)];
-    case 3:
-      return [v(0), v(1), v(2), 255];
-    default:
-      return [v(0), v(1), v(2), v(3)];
+function imageDataIsComplete(bytes: Buffer, info: PngInfo): boolean {
+  const expected = scanlineBytes(info, bytes.readUInt8(28) !== 0);
+  if (expected === 0) return false;
+  try {
+    return inflateSync(idatStream(bytes), { maxOutputLength: expected }).length === expected;
+  } catch (error) {
+    // More data than the scanlines need: tolerated, like libpng, since the image itself is all there.
+    return (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
   }
 }
 
 const WHITE_MIN = 245;
 const TRANSPARENT_MAX = 16;
 
-const isWhiteOrTransparent = ([r, g, b, a]: Rgba): boolean =>
-  a < TRANSPARENT_MAX || (r >= WHITE_MIN && g >= WHITE_MIN && b >= WHITE_MIN);
+/** `data` is `pngjs`'s decoded bitmap: 8-bit RGBA whatever the source's colour type and depth. */
+function isWhiteOrTransparent(data: Buffer, width: number, x: number, y: number): boolean {
+  const i = (y * width + x) * 4;
+  const [r, g, b, a] = [data[i]!, data[i + 1]!, data[i + 2]!, data[i + 3]!];
+  return a < TRANSPARENT_MAX || (r >= WHITE_MIN && g >= WHITE_MIN && b >= WHITE_MIN);
+}
 
 /**
  * PagoPA's logo rule, in Italian for staff: a PNG of 300×300 pixels whose background (the four corners) is
- * white or transparent. An empty list means the logo is acceptable. The background is not checked for
- * palette images or depths other than 8 bits.
+ * white or transparent. An empty list means the logo is acceptable. The background of an image of more than
+ * {@link MAX_DECODED_PIXELS} pixels is not checked: its size is already refused.
  */
 export function checkLogo(bytes: Buffer): string[] {
   const info = readPngInfo(bytes);
@@ -221,22 +149,22 @@ export function checkLogo(bytes: Buffer): string[] {
   if (info.width !== LOGO_SIZE || info.height !== LOGO_SIZE) {
     problems.push(`il logo deve essere 300×300 pixel (è ${info.width}×${info.height})`);
   }
-  let decoded: ReturnType<typeof decodePixels>;
+  if (info.width * info.height > MAX_DECODED_PIXELS) return problems;
+  let image: PNG;
   try {
-    decoded = decodePixels(bytes, info);
+    if (!imageDataIsComplete(bytes, info)) throw new Error('incomplete image data');
+    image = PNG.sync.read(bytes);
   } catch {
     return [...problems, 'il file PNG del logo è danneggiato'];
   }
-  if (!decoded) return problems;
-  const { pixels, channels } = decoded;
-  const { width, height } = info;
+  const { width, height, data } = image;
   const corners: [number, number][] = [
     [0, 0],
     [width - 1, 0],
     [0, height - 1],
     [width - 1, height - 1],
   ];
-  if (!corners.every(([x, y]) => isWhiteOrTransparent(pixelAt(pixels, channels, width, x, y)))) {
+  if (!corners.every(([x, y]) => isWhiteOrTransparent(data, width, x, y))) {
     problems.push('lo sfondo del logo deve essere bianco o trasparente');
   }
   return problems;

@@ -262,25 +262,87 @@ describe('checkLogo', () => {
     });
   });
 
-  it('skips the background check for palette images and other bit depths', () => {
-    const palette = encodePng({
-      width: 300,
-      height: 300,
-      colorType: COLOR_TYPE.palette,
-      filter: 0,
-      pixel: () => [0],
-      extraChunks: [chunk('PLTE', Buffer.from([255, 0, 0]))],
-    });
-    expect(readPngInfo(palette)).toMatchObject({ colorType: COLOR_TYPE.palette, hasAlpha: false });
-    expect(checkLogo(palette)).toEqual([]);
-    const sixteenBit = encodePng({
-      width: 300,
-      height: 300,
-      colorType: COLOR_TYPE.gray,
-      bitDepth: 16,
-      filter: 0,
-      pixel: () => [0, 0],
-    });
-    expect(checkLogo(sixteenBit)).toEqual([]);
+  // The hand-written decoder skipped the background check for palette images, `tRNS` transparency and depths
+  // other than 8 bits; `pngjs` decodes them all, so the rule now applies to them too.
+  it('checks the background of palette images, with or without tRNS transparency', () => {
+    const palette = (background: number[], trns?: number[]) =>
+      encodePng({
+        width: 300,
+        height: 300,
+        colorType: COLOR_TYPE.palette,
+        filter: 0,
+        pixel: (x) => [x > 100 && x < 200 ? 1 : 0],
+        extraChunks: [
+          chunk('PLTE', Buffer.from([...background, 20, 40, 200])),
+          ...(trns ? [chunk('tRNS', Buffer.from(trns))] : []),
+        ],
+      });
+    const red = palette([255, 0, 0]);
+    expect(readPngInfo(red)).toMatchObject({ colorType: COLOR_TYPE.palette, hasAlpha: false });
+    expect(checkLogo(red)).toEqual(['lo sfondo del logo deve essere bianco o trasparente']);
+    expect(checkLogo(palette([255, 255, 255]))).toEqual([]);
+    // Entry 0 fully transparent through tRNS: red, but invisible.
+    expect(checkLogo(palette([255, 0, 0], [0]))).toEqual([]);
+    expect(checkLogo(palette([255, 0, 0], [255]))).toHaveLength(1);
+  });
+
+  it('checks the background of gray images with a tRNS colour and of 16-bit images', () => {
+    const gray = (extraChunks: Buffer[]) =>
+      encodePng({
+        width: 300,
+        height: 300,
+        colorType: COLOR_TYPE.gray,
+        filter: 0,
+        pixel: () => [128],
+        extraChunks,
+      });
+    expect(checkLogo(gray([]))).toHaveLength(1);
+    expect(checkLogo(gray([chunk('tRNS', Buffer.from([0, 128]))]))).toEqual([]);
+    const sixteenBit = (value: number) =>
+      encodePng({
+        width: 300,
+        height: 300,
+        colorType: COLOR_TYPE.gray,
+        bitDepth: 16,
+        filter: 0,
+        pixel: () => [value, value],
+      });
+    expect(checkLogo(sixteenBit(0))).toEqual(['lo sfondo del logo deve essere bianco o trasparente']);
+    expect(checkLogo(sixteenBit(255))).toEqual([]);
+  });
+
+  it('refuses image data that is missing, too short or cut off, without crashing', () => {
+    const damaged = ['il file PNG del logo è danneggiato'];
+    const png = createSolidPng(300, 300, WHITE);
+    const ihdrEnd = 8 + 25;
+    const iend = chunk('IEND', Buffer.alloc(0));
+    // A sound zlib stream with only a few rows: the decoder must not fill the rest with transparent pixels.
+    const short = Buffer.concat([
+      png.subarray(0, ihdrEnd),
+      chunk('IDAT', deflateSync(Buffer.alloc(10 * (1 + 300 * 4)))),
+      iend,
+    ]);
+    expect(checkLogo(short)).toEqual(damaged);
+    expect(checkLogo(Buffer.concat([png.subarray(0, ihdrEnd), iend]))).toEqual(damaged);
+    expect(checkLogo(png.subarray(0, png.length - 30))).toEqual(damaged);
+    expect(checkLogo(png.subarray(0, ihdrEnd + 10))).toEqual(damaged);
+    const badCrc = Buffer.from(png);
+    badCrc[ihdrEnd + 20]! ^= 0xff;
+    expect(checkLogo(badCrc)).toEqual(damaged);
+  });
+
+  it('reports the size of a huge image without decoding it', () => {
+    const ihdr = Buffer.alloc(13);
+    ihdr.writeUInt32BE(60_000, 0);
+    ihdr.writeUInt32BE(60_000, 4);
+    ihdr.writeUInt8(8, 8);
+    ihdr.writeUInt8(COLOR_TYPE.rgba, 9);
+    const huge = Buffer.concat([
+      PNG_SIGNATURE,
+      chunk('IHDR', ihdr),
+      chunk('IDAT', deflateSync(Buffer.alloc(1000))),
+      chunk('IEND', Buffer.alloc(0)),
+    ]);
+    expect(checkLogo(huge)).toEqual(['il logo deve essere 300×300 pixel (è 60000×60000)']);
   });
 });
