@@ -1,5 +1,13 @@
 import { log } from '@temporalio/activity';
-import type { Mailer, Notification, NotificationData, NotificationKind } from '../integrations/mail';
+import {
+  type Audience,
+  type AudienceFor,
+  audienceMismatch,
+  type Mailer,
+  type Notification,
+  type NotificationData,
+  type NotificationKind,
+} from '../integrations/mail';
 
 export interface PartnerProfile {
   /** Signs every e-mail, e.g. "Consorzio dei Comuni Trentini". */
@@ -11,14 +19,13 @@ export interface PartnerProfile {
 }
 
 /** Who receives a notification: the Comune's people by address, the partner's teams by role. */
-export interface Audience {
-  to?: string[];
-  cc?: string[];
-  staff?: boolean;
-  managers?: boolean;
-}
+export type { Audience };
 
-/** What the workflow decides: the partner's signature and contacts are added here, from configuration. */
+/**
+ * What the workflow decides: the partner's signature and contacts are added here, from configuration. The
+ * activity honours any audience (histories recorded by earlier releases replay with theirs); workflows send a
+ * `NotifyRequest`, whose audience the registry's recipients check.
+ */
 export type NotifyInput<K extends NotificationKind = NotificationKind> = {
   [Kind in K]: {
     /** Deterministic, minted by the workflow: a retried activity never sends twice. */
@@ -30,6 +37,11 @@ export type NotifyInput<K extends NotificationKind = NotificationKind> = {
   };
 }[K];
 
+/** A `NotifyInput` whose audience is the one the registry gives its kind (`AudienceFor`). */
+export type NotifyRequest<K extends NotificationKind = NotificationKind> = {
+  [Kind in K]: Omit<NotifyInput<Kind>, 'audience'> & { audience: AudienceFor<Kind> };
+}[K];
+
 export function createNotificationActivities({
   mailer,
   partner,
@@ -39,6 +51,14 @@ export function createNotificationActivities({
 }) {
   return {
     async notify(input: NotifyInput): Promise<{ status: 'sent' | 'already_sent' | 'no_recipients' }> {
+      const mismatch = audienceMismatch(input.kind, input.audience);
+      if (mismatch) {
+        log.warn('notification audience differs from the registry’s recipients', {
+          kind: input.kind,
+          notificationId: input.id,
+          ...mismatch,
+        });
+      }
       const roleRecipients = [
         ...(input.audience.staff ? partner.staffEmails : []),
         ...(input.audience.managers ? partner.managerEmails : []),

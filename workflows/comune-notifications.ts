@@ -8,10 +8,12 @@ export type ComuneNotifications = ReturnType<typeof comuneNotifications>;
 
 /**
  * The e-mails of the Comune journey. Each id is deterministic (workflow id, kind and a counter kept in state), so a
- * retried or replayed send never reaches anyone twice.
+ * retried or replayed send never reaches anyone twice. Each audience is the one the notification registry gives
+ * the kind (integrations/mail/registry.ts, checked at compile time by `notifySafely`).
  */
 export function comuneNotifications(input: ComuneInput, state: ComuneState, workflowId: string) {
   const comune = { name: input.comune.name, ipaCode: input.comune.ipaCode };
+  /** The registry's `comune` recipients: To the Segretario comunale, Cc the Sindaco and the Comune's PEC. */
   const comunePeople = {
     to: [input.contacts.secretary.email],
     cc: [...new Set([input.contacts.mayor.email, input.comune.pec])],

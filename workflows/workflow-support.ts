@@ -1,6 +1,6 @@
 import { ActivityFailure, ApplicationFailure, isCancellation, log } from '@temporalio/workflow';
 import type { z } from 'zod';
-import type { NotifyInput } from '../activities';
+import type { NotifyRequest } from '../activities/notifications';
 import { mail } from './activity-proxies';
 import { nowIso } from './clock';
 
@@ -23,11 +23,12 @@ export function describeFailure(err: ActivityFailure): string {
 
 /**
  * Sends a notification. A notification that cannot be sent at all (a permanent SMTP refusal) must not stop the
- * journey: it is recorded in the timeline for staff to see.
+ * journey: it is recorded in the timeline for staff to see. Its audience must be the one the notification
+ * registry gives its kind (checked at compile time).
  */
 export async function notifySafely(
   state: { timeline: { at: string; step: string; actor: string; detail?: string }[] },
-  notification: NotifyInput,
+  notification: NotifyRequest,
 ): Promise<void> {
   try {
     await mail.notify(notification);

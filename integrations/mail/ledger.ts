@@ -2,15 +2,17 @@ import { createHash, randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { notificationKindSchema } from './registry';
 
 /**
- * Records which notification ids have been sent, so a retried activity does not send twice.
+ * Records which notification ids have been sent, so a retried activity does not send twice. A record's kind is
+ * one of the registry's.
  */
 
 export const sentRecordSchema = z.object({
   id: z.string().min(1),
   messageId: z.string().min(1),
-  kind: z.string().min(1),
+  kind: notificationKindSchema,
   comuneIpa: z.string().optional(),
   to: z.array(z.string()),
   cc: z.array(z.string()),
@@ -22,15 +24,22 @@ export const sentRecordSchema = z.object({
 });
 export type SentRecord = z.infer<typeof sentRecordSchema>;
 
+/**
+ * A record as read back. It may have been written by an earlier release, with a kind since retired from the
+ * registry: its id still counts as sent, so reading does not check the kind against the registry.
+ */
+const storedRecordSchema = sentRecordSchema.extend({ kind: z.string().min(1) });
+export type StoredSentRecord = z.infer<typeof storedRecordSchema>;
+
 export interface SentLedger {
-  get(id: string): Promise<SentRecord | undefined>;
+  get(id: string): Promise<StoredSentRecord | undefined>;
   record(entry: SentRecord): Promise<void>;
 }
 
 export class InMemorySentLedger implements SentLedger {
   private readonly entries = new Map<string, SentRecord>();
 
-  async get(id: string): Promise<SentRecord | undefined> {
+  async get(id: string): Promise<StoredSentRecord | undefined> {
     return this.entries.get(id);
   }
 
@@ -50,7 +59,7 @@ export class FileSentLedger implements SentLedger {
     return path.join(this.dir, `${createHash('sha256').update(id, 'utf8').digest('hex')}.json`);
   }
 
-  async get(id: string): Promise<SentRecord | undefined> {
+  async get(id: string): Promise<StoredSentRecord | undefined> {
     let raw: string;
     try {
       raw = await fs.readFile(this.fileFor(id), 'utf8');
@@ -58,7 +67,7 @@ export class FileSentLedger implements SentLedger {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
-    const entry = sentRecordSchema.parse(JSON.parse(raw));
+    const entry = storedRecordSchema.parse(JSON.parse(raw));
     // A hash collision is not a realistic concern, but a mismatch must not hide a different id.
     return entry.id === id ? entry : undefined;
   }

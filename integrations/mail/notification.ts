@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import type { RenderedEmail } from './document';
 import { emailSchema, ipaCodeSchema } from './schemas';
-import { notificationDataSchemas, renderTemplate } from './templates';
+import {
+  type NotificationKind,
+  type NotificationRegistry,
+  notificationKinds,
+  notificationRegistry,
+  renderTemplate,
+} from './registry';
 
 /**
  * A notification: what to send (kind + kind-specific data), to whom, and under which idempotency key.
@@ -26,62 +32,31 @@ const envelope = {
   comuneIpa: ipaCodeSchema.optional(),
 };
 
-export const notificationSchema = z.discriminatedUnion('kind', [
+/** One variant of the union: the envelope, the kind and the kind's data schema from the registry. */
+const variantOf = <K extends NotificationKind>(kind: K) =>
   z.object({
     ...envelope,
-    kind: z.literal('delegation_instructions_a'),
-    data: notificationDataSchemas.delegation_instructions_a,
-  }),
-  z.object({
-    ...envelope,
-    kind: z.literal('delegation_instructions_b'),
-    data: notificationDataSchemas.delegation_instructions_b,
-  }),
-  z.object({ ...envelope, kind: z.literal('reminder'), data: notificationDataSchemas.reminder }),
-  z.object({
-    ...envelope,
-    kind: z.literal('signed_form_link_expired'),
-    data: notificationDataSchemas.signed_form_link_expired,
-  }),
-  z.object({ ...envelope, kind: z.literal('staff_alert'), data: notificationDataSchemas.staff_alert }),
-  z.object({
-    ...envelope,
-    kind: z.literal('service_rejected'),
-    data: notificationDataSchemas.service_rejected,
-  }),
-  z.object({
-    ...envelope,
-    kind: z.literal('manager_escalation'),
-    data: notificationDataSchemas.manager_escalation,
-  }),
-  z.object({
-    ...envelope,
-    kind: z.literal('journey_completed'),
-    data: notificationDataSchemas.journey_completed,
-  }),
-]);
-export type Notification = z.infer<typeof notificationSchema>;
+    kind: z.literal(kind),
+    // Keeps `K` in the type: without it TypeScript widens the schema to every kind's.
+    data: notificationRegistry[kind].schema as NotificationRegistry[K]['schema'],
+  });
+type Variant = { [K in NotificationKind]: ReturnType<typeof variantOf<K>> }[NotificationKind];
 
+/**
+ * Every kind of the registry, discriminated by `kind`. `map` cannot keep each element's kind in its type: the
+ * cast restores it (the registry's test checks that the schema accepts exactly the registry's kinds).
+ */
+export const notificationSchema = z.discriminatedUnion(
+  'kind',
+  notificationKinds.map(variantOf) as unknown as [Variant, ...Variant[]],
+);
+export type Notification = z.infer<typeof notificationSchema>;
+/** The notification of one kind. */
+export type NotificationOf<K extends NotificationKind> = Extract<Notification, { kind: K }>;
+
+/** The kind's template from the registry; the schema has already correlated `kind` and `data`. */
 export function renderNotification(notification: Notification): RenderedEmail {
-  // The union narrows `data` per kind; TypeScript cannot correlate the two through a generic call.
-  switch (notification.kind) {
-    case 'delegation_instructions_a':
-      return renderTemplate(notification.kind, notification.data);
-    case 'delegation_instructions_b':
-      return renderTemplate(notification.kind, notification.data);
-    case 'reminder':
-      return renderTemplate(notification.kind, notification.data);
-    case 'signed_form_link_expired':
-      return renderTemplate(notification.kind, notification.data);
-    case 'staff_alert':
-      return renderTemplate(notification.kind, notification.data);
-    case 'service_rejected':
-      return renderTemplate(notification.kind, notification.data);
-    case 'manager_escalation':
-      return renderTemplate(notification.kind, notification.data);
-    case 'journey_completed':
-      return renderTemplate(notification.kind, notification.data);
-  }
+  return renderTemplate(notification.kind, notification.data);
 }
 
 /** The Comune a notification is about: the explicit `comuneIpa`, else the data's. */

@@ -3,12 +3,15 @@ import path from 'node:path';
 import { monotonicFactory } from 'ulid';
 import { z } from 'zod';
 import { writeFileAtomic } from './ledger';
+import { notificationKindLabel } from './registry';
 
 /**
  * The folder where the SMTP catcher keeps every message it received: one JSON file per message,
  * named by a ULID, so the names sort by arrival. Readable from any process (the API can list it).
+ * Each message is listed with its kind's Italian label, from the notification registry.
  */
 
+/** A message as stored in its file. */
 export const outboxMessageSchema = z.object({
   id: z.string(),
   messageId: z.string().nullable(),
@@ -26,8 +29,19 @@ export const outboxMessageSchema = z.object({
   notificationId: z.string().nullable(),
   receivedAt: z.iso.datetime(),
 });
-export type OutboxMessage = z.infer<typeof outboxMessageSchema>;
-export type NewOutboxMessage = Omit<OutboxMessage, 'id' | 'receivedAt'>;
+export type StoredOutboxMessage = z.infer<typeof outboxMessageSchema>;
+export type NewOutboxMessage = Omit<StoredOutboxMessage, 'id' | 'receivedAt'>;
+
+/**
+ * A message as listed: `kindLabel` is the kind in Italian ("Rifiuto di un servizio"), derived when read (so
+ * older messages have it too); null when the message has no kind or one the registry does not know.
+ */
+export type OutboxMessage = StoredOutboxMessage & { kindLabel: string | null };
+
+const withKindLabel = (message: StoredOutboxMessage): OutboxMessage => ({
+  ...message,
+  kindLabel: notificationKindLabel(message.kind),
+});
 
 export const outboxQuerySchema = z.object({
   limit: z.number().int().min(1).max(500).default(50),
@@ -68,15 +82,15 @@ export class FileOutbox {
     });
     await fs.mkdir(this.dir, { recursive: true });
     await writeFileAtomic(path.join(this.dir, `${stored.id}.json`), `${JSON.stringify(stored, null, 2)}\n`);
-    return stored;
+    return withKindLabel(stored);
   }
 
   async getMessage(id: string): Promise<OutboxMessage | undefined> {
     // Only ULIDs: an id never reaches the file system as a path.
     if (!ID.test(id)) return undefined;
     try {
-      return outboxMessageSchema.parse(
-        JSON.parse(await fs.readFile(path.join(this.dir, `${id}.json`), 'utf8')),
+      return withKindLabel(
+        outboxMessageSchema.parse(JSON.parse(await fs.readFile(path.join(this.dir, `${id}.json`), 'utf8'))),
       );
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;

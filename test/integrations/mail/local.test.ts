@@ -1,5 +1,5 @@
 import { startLocalMail } from '../../../integrations/mail/local';
-import { notificationKinds } from '../../../integrations/mail/templates';
+import { notificationKindLabel, notificationKinds } from '../../../integrations/mail/templates';
 import { sampleNotifications, silentLogger, tempDir } from './fixtures';
 
 test('local run: every notification lands in the outbox under the data folder', async () => {
@@ -10,6 +10,9 @@ test('local run: every notification lands in the outbox under the data folder', 
     const page = await local.catcher.outbox.listOutbox({ comuneIpa: 'c_l378', limit: 100 });
     expect(page.total).toBe(notificationKinds.length);
     expect(new Set(page.items.map((m) => m.kind)).size).toBe(notificationKinds.length);
+    // Every kind reaches a screen as its Italian label from the registry.
+    for (const m of page.items) expect(m.kindLabel).toBe(notificationKindLabel(m.kind));
+    expect(new Set(page.items.map((m) => m.kindLabel)).size).toBe(notificationKinds.length);
     const staffOnly = await local.catcher.outbox.listOutbox({ to: 'staff@comunitrentini.it' });
     expect(staffOnly.items.map((m) => m.kind).sort()).toEqual(
       [

@@ -1,4 +1,5 @@
-import { readdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import nodemailer from 'nodemailer';
 import { FileSentLedger, type SentRecord } from '../../../integrations/mail/ledger';
 import { FileOutbox, type NewOutboxMessage } from '../../../integrations/mail/outbox';
@@ -59,6 +60,24 @@ describe('FileOutbox', () => {
     expect(await outbox.getMessage(latest!.id)).toEqual(latest);
     expect(await outbox.getMessage('01ARZ3NDEKTSV4RRFFQ69G5FAV')).toBeUndefined();
     expect(await outbox.getMessage('../../etc/passwd')).toBeUndefined();
+  });
+
+  test('lists each message with its kind in Italian, from the registry, older files included', async () => {
+    const labelled = new FileOutbox(`${dir}/labels`);
+    const rejected = await labelled.store(message({ subject: 'rifiuto', kind: 'service_rejected' }));
+    expect(rejected.kindLabel).toBe('Rifiuto di un servizio');
+    await labelled.store(message({ subject: 'altro', kind: 'delegation_request' }));
+    await labelled.store(message({ subject: 'senza tipo', kind: null }));
+    const items = (await labelled.listOutbox()).items;
+    expect(items.map((m) => [m.subject, m.kind, m.kindLabel])).toEqual([
+      ['senza tipo', null, null],
+      ['altro', 'delegation_request', null],
+      ['rifiuto', 'service_rejected', 'Rifiuto di un servizio'],
+    ]);
+    expect(await labelled.getMessage(rejected.id)).toEqual(rejected);
+    // The label is derived when read, not stored.
+    const raw = JSON.parse(await readFile(`${dir}/labels/${rejected.id}.json`, 'utf8')) as object;
+    expect(raw).not.toHaveProperty('kindLabel');
   });
 
   test('an outbox folder that does not exist yet is empty', async () => {
@@ -131,6 +150,34 @@ describe('FileSentLedger', () => {
       const files = await readdir(`${dir}/sent`);
       expect(files).toHaveLength(1);
       expect(files[0]).toMatch(/^[0-9a-f]{64}\.json$/);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  test('records only the registry’s kinds; a record of a retired kind still counts as sent', async () => {
+    const { dir, cleanup } = await tempDir('ledger-kinds');
+    try {
+      const ledger = new FileSentLedger(`${dir}/sent`);
+      const entry: SentRecord = {
+        id: 'comune:c_l378:old',
+        messageId: '<comune=3Ac_l378=3Aold@comunitrentini.it>',
+        kind: 'reminder',
+        to: ['segreteria@comune.trento.it'],
+        cc: [],
+        accepted: ['segreteria@comune.trento.it'],
+        rejected: [],
+        sentAt: '2026-06-18T08:00:00.000Z',
+      };
+      await expect(
+        ledger.record({ ...entry, kind: 'delegation_request' as SentRecord['kind'] }),
+      ).rejects.toThrow();
+      // Written by an earlier release, with a kind the registry no longer has.
+      const retired = { ...entry, kind: 'delegation_request' };
+      await mkdir(`${dir}/sent`, { recursive: true });
+      const file = `${createHash('sha256').update(entry.id, 'utf8').digest('hex')}.json`;
+      await writeFile(`${dir}/sent/${file}`, JSON.stringify(retired));
+      expect(await ledger.get(entry.id)).toEqual(retired);
     } finally {
       await cleanup();
     }
