@@ -1,12 +1,5 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowIdConflictPolicy,
-  WorkflowIdReusePolicy,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-  type Client,
-} from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import {
   bulkChunkResultSchema,
@@ -16,6 +9,7 @@ import {
   type BulkItemError,
 } from '../contracts/bulk';
 import { comuneInputSchema, moveDeadlineUpdate, remindNowUpdate } from '../contracts/comune';
+import { ComuneJourneyExistsError, startComuneJourney } from '../contracts/comune-start';
 import { comuneWorkflowId } from '../contracts/ids';
 import type { DocumentStore } from '../integrations/documents/document-store';
 import { withFailureMapping } from './failures';
@@ -86,19 +80,14 @@ export function createBulkActivities({ client, taskQueue, documents }: BulkActiv
       const issues = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`);
       return failed(label, `dati del Comune non validi: ${issues.join('; ')}`);
     }
-    const input = parsed.data;
     try {
-      await client.workflow.start('comuneWorkflow', {
-        taskQueue,
-        workflowId: comuneWorkflowId(input.comune.ipaCode),
-        args: [input],
-        // Running or closed (completed, withdrawn): never a second journey for the same Comune.
-        workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      });
+      await startComuneJourney(client, parsed.data, { taskQueue });
       return { outcome: 'started' };
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) return { outcome: 'alreadyRunning' };
+      // Running or closed (completed, withdrawn): never a second journey; the row says which.
+      if (err instanceof ComuneJourneyExistsError) {
+        return { outcome: 'alreadyRunning', error: { item: label, message: err.message } };
+      }
       throw err;
     }
   }

@@ -6,7 +6,15 @@ import {
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { ComuneJourneyExistsError, type ExistingJourneyStatus } from '../contracts/comune-start';
 import { HttpProblem } from './problem';
+
+const existingJourneyTitles: Record<ExistingJourneyStatus, string> = {
+  running: 'Percorso già in corso',
+  completed: 'Percorso già completato',
+  withdrawn: 'Percorso ritirato',
+  closed: 'Percorso concluso',
+};
 
 /**
  * Temporal's answers in HTTP terms: a step the workflow refused is a 409 carrying the workflow's own sentence;
@@ -42,6 +50,10 @@ export function toHttpProblem(err: unknown, what = 'Comune'): unknown {
     );
   }
   if (err instanceof WorkflowNotFoundError) return new HttpProblem(404, `${what} non trovato`, err.message);
+  // A start the Comune's id policy refused (contracts/comune-start.ts), with the sentence that says why.
+  if (err instanceof ComuneJourneyExistsError) {
+    return new HttpProblem(409, existingJourneyTitles[err.journey.status], err.message);
+  }
   if (err instanceof WorkflowExecutionAlreadyStartedError) {
     return new HttpProblem(409, `${what} già avviato`, 'esiste già un percorso con questo codice');
   }

@@ -59,7 +59,7 @@ const count = z.number().int().nonnegative();
 export const bulkChunkResultSchema = z.object({
   /** Comune workflows started (import). */
   started: count,
-  /** Comune workflows that already existed (import): a re-import is harmless. */
+  /** Comune journeys that already existed (import), each in `errors` saying why: a re-import is harmless. */
   alreadyRunning: count,
   /** Updates the Comune accepted (remind, move_deadline). */
   applied: count,

@@ -6,8 +6,7 @@ import {
   type BulkJobKind,
   type BulkJobState,
 } from '../../contracts/bulk';
-import { comuneWorkflowId } from '../../contracts/ids';
-import { buildComuneInput, type RegistrationDefaults } from '../import/registration';
+import type { RegistrationDefaults } from '../import/registration';
 import { csvColumnOf, parseIpaCsv } from '../import/csv';
 import { buildRows, parseJsonImport, type ImportParse } from '../import/rows';
 import { endOfDayInRome } from '../import/italian-dates';
@@ -183,43 +182,6 @@ export function registerImportRoutes(api: ApiBuilder, ctx: ApiContext, defaults:
     response: jobSchema,
     errors: { 404: 'Job non trovato' },
     handler: async ({ params }) => readJob('import', params.jobId),
-  });
-
-  api.add({
-    method: 'post',
-    path: '/comuni',
-    summary: 'Avvia il percorso di un Comune (lo stesso Comune due volte non crea un secondo percorso)',
-    tags: ['Comuni'],
-    role: 'manager',
-    body: z.record(z.string(), z.unknown()).openapi('ComuneRegistration', {
-      description:
-        'Come una voce di /imports/json: ipaCode, istatCode, fiscalCode, pec, secretary, mayor, contractDate, …',
-    }),
-    successStatus: 201,
-    response: z.object({ ipaCode: z.string(), workflowId: z.string() }),
-    errors: { 409: 'Comune già avviato', 422: 'Dati del Comune non validi' },
-    handler: async ({ body, actor, res }) => {
-      const result = buildComuneInput(body as never, defaults);
-      if (!result.ok) {
-        throw new HttpProblem(
-          422,
-          'Dati del Comune non validi',
-          result.errors.map((e) => `${e.field}: ${e.message}`).join('; '),
-          result.errors.map((e) => ({ field: `body.${e.field}`, message: e.message })),
-        );
-      }
-      const workflowId = comuneWorkflowId(result.input.comune.ipaCode);
-      res.locals.workflowId = workflowId;
-      await temporalCall(() =>
-        ctx.client.workflow.start('comuneWorkflow', {
-          taskQueue: ctx.taskQueue,
-          workflowId,
-          args: [result.input],
-        }),
-      );
-      ctx.logger.info({ workflowId, actor: actorLabel(actor) }, 'Comune started');
-      return { ipaCode: result.input.comune.ipaCode, workflowId };
-    },
   });
 
   for (const bulk of [

@@ -9,6 +9,7 @@ import { createApp, type ApiContext } from '../../api/app';
 import type { Role } from '../../api/auth/roles';
 import { createLogger } from '../../common/logger';
 import { recordSignedFormUpdate, type ComuneState } from '../../contracts/comune';
+import { startComuneJourney } from '../../contracts/comune-start';
 import { comuneWorkflowId } from '../../contracts/ids';
 import { FileSystemDocumentStore } from '../../integrations/documents/document-store';
 import { testApiContext, type TestApiContext } from '../support/api-context';
@@ -101,11 +102,7 @@ export async function startApiHarness(options: HarnessOptions = {}): Promise<Api
     as,
     async startComune(fixture) {
       const input = comuneInput(fixture);
-      await env.client.workflow.start('comuneWorkflow', {
-        taskQueue: ctx.taskQueue,
-        workflowId: comuneWorkflowId(input.comune.ipaCode),
-        args: [input],
-      });
+      await startComuneJourney(env.client, input, { taskQueue: ctx.taskQueue });
       return input.comune.ipaCode;
     },
     comuneState,

@@ -199,7 +199,10 @@ describe('API: imports (dev server)', () => {
     const res = await manager.post('/comuni').send(body).expect(201);
     expect(res.body).toEqual({ ipaCode: body.ipaCode, workflowId: `comune:${body.ipaCode}` });
     const again = await manager.post('/comuni').send(body).expect(409);
-    expect(again.body.title).toBe('Comune già avviato');
+    expect(again.body).toMatchObject({
+      title: 'Percorso già in corso',
+      detail: expect.stringMatching(/^Il percorso di .+ è già in corso$/),
+    });
     const invalid = await manager
       .post('/comuni')
       .send({ ...body, fiscalCode: '12345678901', secretary: { name: 'X', email: 'no' } })

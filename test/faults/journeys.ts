@@ -10,6 +10,7 @@ import {
   type ComuneInput,
   type ComuneState,
 } from '../../contracts/comune';
+import { startComuneJourney } from '../../contracts/comune-start';
 import { comuneWorkflowId, serviceWorkflowId } from '../../contracts/ids';
 import type { ServicePage } from '../../integrations/io';
 import type { InstitutionSeed } from '../../sandbox';
@@ -59,11 +60,7 @@ export function journeyInput(
 }
 
 export function startJourney(cluster: Cluster, input: ComuneInput): Promise<WorkflowHandle> {
-  return cluster.client.workflow.start('comuneWorkflow', {
-    taskQueue: cluster.taskQueue,
-    workflowId: comuneWorkflowId(input.comune.ipaCode),
-    args: [input],
-  });
+  return startComuneJourney(cluster.client, input, { taskQueue: cluster.taskQueue });
 }
 
 /** Queries with a deadline: with no worker alive a query would wait for one. */

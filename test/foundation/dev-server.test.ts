@@ -1,6 +1,6 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { comuneWorkflowId } from '../../contracts/ids';
+import { startComuneJourney } from '../../contracts/comune-start';
 import { comuneInput } from '../support/fixtures';
 import { createDevServerEnv, workflowBundle } from '../support/temporal-env';
 import { waitFor } from '../support/wait';
@@ -28,11 +28,7 @@ describe('dev server (provisioned Temporal CLI) with custom search attributes', 
         comune: { ...comuneInput().comune, ipaCode: 'c_a952', name: 'Comune di Bolzano', province: 'BZ' },
       };
       for (const input of [trento, bolzano]) {
-        await env.client.workflow.start('comuneWorkflow', {
-          taskQueue,
-          workflowId: comuneWorkflowId(input.comune.ipaCode),
-          args: [input],
-        });
+        await startComuneJourney(env.client, input, { taskQueue });
       }
       const listTrento = async () => {
         const ids: string[] = [];

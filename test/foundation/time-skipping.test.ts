@@ -1,6 +1,6 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { comuneWorkflowId } from '../../contracts/ids';
+import { startComuneJourney } from '../../contracts/comune-start';
 import { getComuneStateQuery } from '../../contracts/comune';
 import { comuneInput } from '../support/fixtures';
 import { createTimeSkippingEnv, workflowBundle } from '../support/temporal-env';
@@ -25,11 +25,7 @@ describe('time-skipping test server (provisioned Java server)', () => {
     await worker.runUntil(async () => {
       const startedAt = new Date(await env.currentTimeMs());
       const input = comuneInput({ now: startedAt, deadlineInDays: 30 });
-      const handle = await env.client.workflow.start('comuneWorkflow', {
-        taskQueue: 'ts-foundation',
-        workflowId: comuneWorkflowId(input.comune.ipaCode),
-        args: [input],
-      });
+      const handle = await startComuneJourney(env.client, input, { taskQueue: 'ts-foundation' });
       expect((await handle.query(getComuneStateQuery)).late).toBe(false);
 
       const realStart = Date.now();

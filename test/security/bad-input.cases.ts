@@ -249,7 +249,7 @@ export function badRequestCases(c: CaseContext): BadRequestCase[] {
     },
     {
       ...start('Comune already started (its journey runs)', trento({ ipaCode: A }), [], 409),
-      detail: /esiste già/,
+      detail: /^Il percorso di .+ è già in corso$/,
     },
   ]);
 
@@ -374,6 +374,19 @@ export function badRequestCases(c: CaseContext): BadRequestCase[] {
     step(`/comuni/${A}/withdraw`, 'reason as a number', { reason: 123 }, 400, ['body.reason']),
     step(`/comuni/${A}/withdraw`, 'reason over 500 characters', { reason: long(501) }, 400, ['body.reason']),
     step(`/comuni/${UNKNOWN_IPA}/withdraw`, 'unknown Comune', { reason: 'recesso del Comune' }, 404),
+  ]);
+  const restartReason = { reason: 'il Comune ha revocato la rinuncia' };
+  add('post /comuni/{ipa}/restart', 'manager', [
+    step(`/comuni/${A}/restart`, 'reason missing', {}, 400, ['body.reason']),
+    step(`/comuni/${A}/restart`, 'blank reason', { reason: '     ' }, 400, ['body.reason']),
+    step(`/comuni/${A}/restart`, 'reason as a number', { reason: 123 }, 400, ['body.reason']),
+    step(`/comuni/${A}/restart`, 'reason over 500 characters', { reason: long(501) }, 400, ['body.reason']),
+    step(`/comuni/${A}/restart`, 'body as an array', [restartReason], 400, ['body']),
+    step('/comuni/C%20L378/restart', 'IPA code with a space', restartReason, 400, ['params.ipa']),
+    step(`/comuni/${UNKNOWN_IPA}/restart`, 'unknown Comune', restartReason, 404),
+    step(`/comuni/${A}/restart`, 'journey running (never withdrawn)', restartReason, 409, [], {
+      detail: /^Il percorso di .+ è già in corso$/,
+    }),
   ]);
   add('post /comuni/{ipa}/reminders', 'manager', [
     step(`/comuni/${A}/reminders`, 'body as an array', [], 400, ['body']),
@@ -563,9 +576,12 @@ export function badRequestCases(c: CaseContext): BadRequestCase[] {
   ]);
   add('get /inbox', 'staff', [
     query('/inbox?who=everyone', 'unknown recipient', 'who'),
-    query('/inbox?stage=Bad-Stage', 'stage with capitals and dashes', 'stage'),
+    query('/inbox?status=Bad-Stage', 'status with capitals and dashes', 'status'),
+    query('/inbox?status=archiviato', 'unknown status', 'status'),
+    query('/inbox?sort=chi', 'unknown sort key', 'sort'),
     query('/inbox?limit=0', 'limit below 1', 'limit'),
-    query('/inbox?limit=1001', 'limit above 1000', 'limit'),
+    query('/inbox?limit=501', 'limit above 500', 'limit'),
+    query('/inbox?offset=-1', 'negative offset', 'offset'),
   ]);
   add('get /outbox', 'staff', [
     query('/outbox?limit=0', 'limit below 1', 'limit'),

@@ -3,7 +3,7 @@ import request, { type Response } from 'supertest';
 import type { Express } from 'express';
 import { createApp } from '../../api/app';
 import type { Role } from '../../api/auth/roles';
-import { comuneWorkflowId } from '../../contracts/ids';
+import { startComuneJourney } from '../../contracts/comune-start';
 import { serviceCardIssues } from '../../domain/service-card';
 import { eventually, startApiHarness, type ApiHarness } from '../api/harness';
 import { comuneInput } from '../support/fixtures';
@@ -110,11 +110,7 @@ describe('malformed requests: 4xx Problem JSON on every endpoint, Temporal untou
     ops = await loadOperations(app);
 
     const start = (input: typeof awaitingInput) =>
-      h.env.client.workflow.start('comuneWorkflow', {
-        taskQueue: h.api.ctx.taskQueue,
-        workflowId: comuneWorkflowId(input.comune.ipaCode),
-        args: [input],
-      });
+      startComuneJourney(h.env.client, input, { taskQueue: h.api.ctx.taskQueue });
     await Promise.all([start(awaitingInput), start(servicesInput)]);
     const staff = h.as('staff');
     await staff.post(`/comuni/${AWAITING}/adhesion`).send({ adherent: false }).expect(200);

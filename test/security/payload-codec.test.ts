@@ -314,7 +314,8 @@ describe('no secret in clear in Temporal histories (dev server, codec on client,
 
     // Every history of the run, fetched raw by the client without the codec.
     const histories: { id: string; history: unknown; raw: temporal.api.history.v1.IHistory }[] = [];
-    for await (const wf of plainClient.workflow.list()) {
+    // Listed by the codec's client: the memo (the journey's read model) is encrypted like every payload.
+    for await (const wf of env.client.workflow.list()) {
       const raw = await plainClient.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
       histories.push({
         id: wf.workflowId,

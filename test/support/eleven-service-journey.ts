@@ -7,7 +7,8 @@ import {
   type ComuneInput,
   type ComuneState,
 } from '../../contracts/comune';
-import { comuneWorkflowId, serviceWorkflowId } from '../../contracts/ids';
+import { startComuneJourney } from '../../contracts/comune-start';
+import { serviceWorkflowId } from '../../contracts/ids';
 import { correctCardUpdate, getServiceStateQuery } from '../../contracts/service';
 import type { ActivityHarness } from '../activities/harness';
 import { comuneInput } from './fixtures';
@@ -48,11 +49,7 @@ export async function driveElevenServiceJourney(
   input: ComuneInput,
 ): Promise<DrivenJourney> {
   const ipa = input.comune.ipaCode;
-  const handle = await client.workflow.start('comuneWorkflow', {
-    taskQueue,
-    workflowId: comuneWorkflowId(ipa),
-    args: [input],
-  });
+  const handle = await startComuneJourney(client, input, { taskQueue });
   const stateIs = (predicate: (s: ComuneState) => boolean) => async () => {
     const s = await handle.query(getComuneStateQuery);
     return predicate(s) ? s : undefined;

@@ -11,7 +11,8 @@ import {
   type ComuneState,
   type Stage,
 } from '../../contracts/comune';
-import { comuneWorkflowId, serviceWorkflowId } from '../../contracts/ids';
+import { startComuneJourney } from '../../contracts/comune-start';
+import { serviceWorkflowId } from '../../contracts/ids';
 import { getServiceStateQuery, type ServiceState, type ServiceStatus } from '../../contracts/service';
 import type { NotifyInput } from '../../activities';
 import { comuneInput, type ComuneFixtureOptions } from '../support/fixtures';
@@ -69,11 +70,7 @@ export async function withComune(
     const startedAtMs = await env.currentTimeMs();
     const input = comuneInput({ ...options.fixture, ipaCode: options.ipaCode, now: new Date(startedAtMs) });
     options.adjust?.(input);
-    const handle = await env.client.workflow.start('comuneWorkflow', {
-      taskQueue,
-      workflowId: comuneWorkflowId(input.comune.ipaCode),
-      args: [input],
-    });
+    const handle = await startComuneJourney(env.client, input, { taskQueue });
     try {
       await body({ env, mocks, input, handle, startedAtMs, taskQueue });
       await recordHistoriesIfAsked('ts', [

@@ -2,6 +2,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { type ComuneState } from '../../contracts/comune';
+import { ComuneJourneyExistsError, startComuneJourney } from '../../contracts/comune-start';
 import { correctCardUpdate } from '../../contracts/service';
 import { createTimeSkippingEnv } from '../support/temporal-env';
 import { waitFor } from '../support/wait';
@@ -120,12 +121,10 @@ describe('Comune journey: bounded history and idempotent start', () => {
       env,
       { ipaCode: 'c_h002', fixture: { settings: { adhesionCheck: 'manual' } } },
       async ({ handle, input, taskQueue }) => {
-        const again = env.client.workflow.start('comuneWorkflow', {
-          taskQueue,
-          workflowId: handle.workflowId,
-          args: [input],
-        });
+        const again = startComuneJourney(env.client, input, { taskQueue });
         await expect(again).rejects.toBeInstanceOf(WorkflowExecutionAlreadyStartedError);
+        await expect(again).rejects.toBeInstanceOf(ComuneJourneyExistsError);
+        await expect(again).rejects.toThrow('Il percorso di Comune di Trento è già in corso');
         expect(handle.workflowId).toBe('comune:c_h002');
         const description = await handle.describe();
         expect(description.status.name).toBe('RUNNING');
