@@ -87,6 +87,17 @@ export default tseslint.config(
     },
   },
   {
+    // The browser console's declarations belong to its own project (tsconfig.console.json), not to tsconfig.json.
+    files: ['api/console/**/*.d.ts', 'api/docs/**/*.d.ts'],
+    languageOptions: {
+      parserOptions: {
+        projectService: false,
+        project: './tsconfig.console.json',
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+  },
+  {
     files: ['test/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts'],
     rules: { 'no-console': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
   },

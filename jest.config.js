@@ -12,8 +12,10 @@ module.exports = {
     // A few dependencies ship only ES modules, which Jest on Node 20 cannot load from CommonJS: compile them.
     '^.+\\.m?js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
   },
+  // openapi-typescript (test/api/console-types.test.ts) requires ES-only parse-json, change-case and supports-color,
+  // some of them in its own node_modules (hence its name in the list too).
   transformIgnorePatterns: [
-    '/node_modules/(?!(asn1js|pkijs|pvtsutils|pvutils|bytestreamjs|jose|@peculiar|@noble)/)',
+    '/node_modules/(?!(asn1js|pkijs|pvtsutils|pvutils|bytestreamjs|jose|@peculiar|@noble|openapi-typescript|parse-json|index-to-position|change-case|supports-color)/)',
   ],
   testTimeout: 120_000,
   // 2 cores: each test file starts its own Temporal server; two files at a time keeps the machine busy, not thrashing.

@@ -1,12 +1,9 @@
 import path from 'node:path';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import { stageLabels, stages } from '../contracts/comune';
-import { serviceStatusLabels, serviceStatuses } from '../contracts/service';
-import { topicIds } from '../domain/service-card';
-import { IPA_COLUMNS, OPTIONAL_COLUMNS, PARTNER_COLUMNS } from './import/csv';
 import { authenticate } from './auth/authenticate';
 import type { ApiContext } from './context';
+import { domainLabelsModule } from './domain-labels';
 import { ApiBuilder } from './endpoint';
 import { apiRateLimits, type HardeningOptions } from './hardening';
 import { checkHealth } from './health';
@@ -24,6 +21,28 @@ export type { ApiContext } from './context';
 
 /** Extra route groups (imports, bulk jobs) registered by their modules. */
 export type RouteModule = (api: ApiBuilder, ctx: ApiContext) => void;
+
+/** Every API route, on one builder: its router serves them, its registry documents them. */
+function buildApi(ctx: ApiContext, modules: RouteModule[]): ApiBuilder {
+  const api = new ApiBuilder();
+  registerComuniRoutes(api, ctx);
+  registerStepRoutes(api, ctx);
+  registerPortfolioRoutes(api, ctx);
+  registerLogoRoutes(api, ctx);
+  registerOutboxRoutes(api, ctx.outbox);
+  registerAdminRoutes(api, ctx);
+  registerImportRoutes(api, ctx, ctx.registrationDefaults);
+  for (const register of modules) register(api, ctx);
+  return api;
+}
+
+/**
+ * The document served as /api/v1/openapi.json, built without a server or Temporal: routes only read their context
+ * when a request arrives, so an empty one is enough (scripts/generate-console-types.ts).
+ */
+export function openApiDocument(modules: RouteModule[] = []): ReturnType<ApiBuilder['openApiDocument']> {
+  return buildApi({} as ApiContext, modules).openApiDocument();
+}
 
 export function createApp(
   ctx: ApiContext,
@@ -51,16 +70,7 @@ export function createApp(
     res.status(report.status === 'ok' ? 200 : 503).json(report);
   });
 
-  const api = new ApiBuilder();
-  registerComuniRoutes(api, ctx);
-  registerStepRoutes(api, ctx);
-  registerPortfolioRoutes(api, ctx);
-  registerLogoRoutes(api, ctx);
-  registerOutboxRoutes(api, ctx.outbox);
-  registerAdminRoutes(api, ctx);
-  registerImportRoutes(api, ctx, ctx.registrationDefaults);
-  for (const register of modules) register(api, ctx);
-
+  const api = buildApi(ctx, modules);
   const openApi = api.openApiDocument();
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.json(openApi);
@@ -74,17 +84,7 @@ export function createApp(
   app.use('/api/v1', express.json({ limit: '1mb' }), authenticate(ctx.tokens, ctx.oidc), api.router);
 
   // The domain's labels as an ES module generated from the contracts, so the console never copies them.
-  const domainLabels = Object.entries({
-    stages,
-    stageLabels,
-    serviceStatuses,
-    serviceStatusLabels,
-    topicIds,
-    importRequiredColumns: [...IPA_COLUMNS, ...PARTNER_COLUMNS],
-    importOptionalColumns: OPTIONAL_COLUMNS,
-  })
-    .map(([name, value]) => `export const ${name} = ${JSON.stringify(value)};`)
-    .join('\n');
+  const domainLabels = domainLabelsModule();
   app.get('/domain-labels.js', (_req, res) => {
     res.type('application/javascript').send(domainLabels);
   });

@@ -4,7 +4,8 @@
 #
 #   provision   Temporal CLI (Go) and Java test server (Maven), first run only (scripts/provision-temporal.sh)
 #   chromium    Debian's Chromium for the console's browser tests (scripts/install-chromium.sh)
-#   lint        eslint + prettier --check;  typecheck: tsc --noEmit;  compose: docker compose config
+#   lint        eslint + prettier --check;  typecheck: tsc --noEmit, and the console's JS (tsconfig.console.json)
+#               compose: docker compose config
 #   jest        the suite: domain, integrations, sandbox, activities, time-skipping workflows, e2e, replay, API,
 #               import, browser, security
 #   faults      real processes killed and restarted (test/faults, ~4 min)

@@ -1,4 +1,48 @@
+// @ts-check
 // Calls to the back office API: bearer token from sessionStorage, Idempotency-Key on writes, Problem JSON errors.
+
+// The API's types, generated from its OpenAPI document (npm run gen:console-types). A page names what it reads:
+//   /** @type {import('../api.js').ApiResponse<'/comuni'>} */ const data = await api('/comuni', …);
+//   /** @typedef {import('../api.js').Schemas['ComuneListItem']} ComuneListItem */
+/** @typedef {import('./api-types').paths} paths */
+/** @typedef {import('./api-types').components['schemas']} Schemas */
+/** @typedef {Schemas['ComuneListItem']} ComuneListItem */
+/**
+ * The JSON of a successful answer to `method` on `path`, the path written as in the OpenAPI document
+ * (`/comuni/{ipa}`).
+ * @template {keyof paths} P
+ * @template {HttpMethod & keyof paths[P]} [M='get']
+ * @typedef {SuccessJson<paths[P][M]>} ApiResponse
+ */
+/** @typedef {'get' | 'post' | 'put' | 'patch' | 'delete'} HttpMethod */
+/**
+ * @template Operation
+ * @typedef {Operation extends { responses: infer R }
+ *   ? { [S in keyof R]: S extends 200 | 201 | 202 ? JsonContent<R[S]> : never }[keyof R]
+ *   : never} SuccessJson
+ */
+/**
+ * @template Response
+ * @typedef {Response extends { content: { 'application/json': infer J } } ? J : never} JsonContent
+ */
+/**
+ * A Problem JSON (RFC 9457) as the API answers it; the console's own (network errors) carry fewer fields.
+ * @typedef {Partial<paths['/comuni']['get']['responses'][400]['content']['application/problem+json']>} Problem
+ */
+/**
+ * What a call to api() rejects with: an ApiError, or the AbortError of a cancelled call.
+ * @typedef {{ name?: string, status?: number, problem?: Problem }} Failure
+ */
+/**
+ * @typedef {object} ApiOptions
+ * @property {string} [method] `GET` unless given.
+ * @property {unknown} [body] Sent as JSON.
+ * @property {FormData} [form] Sent as multipart.
+ * @property {Record<string, string | number | boolean | null | undefined>} [query] Empty values are left out.
+ * @property {string} [token] The session's unless given (`''`: none).
+ * @property {AbortSignal} [signal]
+ * @property {string} [idempotencyKey] For writes; a new one unless given.
+ */
 
 const TOKEN_KEY = 'ioBackoffice.token';
 const BASE = '/api/v1';
@@ -17,6 +61,10 @@ export const session = {
 
 /** An error answered by the API (Problem JSON) or by the network. */
 export class ApiError extends Error {
+  /**
+   * @param {number} status HTTP status (0: no answer).
+   * @param {Problem} problem
+   */
   constructor(status, problem) {
     super(problem.detail || problem.title || `Errore ${status}`);
     this.status = status;
@@ -34,6 +82,7 @@ export function newIdempotencyKey() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+/** @param {ApiOptions['query']} query */
 function queryString(query) {
   if (!query) return '';
   const params = new URLSearchParams();
@@ -47,12 +96,19 @@ function queryString(query) {
 /**
  * One API call. `body` is sent as JSON, `form` (FormData) as multipart. Writes carry `idempotencyKey` (or a new one).
  * Resolves to the parsed JSON (or text for CSV); rejects with ApiError. A 401 also fires `auth:expired`.
+ * `T` is what the caller declares it reads (see ApiResponse), unchecked at run time.
+ * @template [T=unknown]
+ * @param {string} path Below /api/v1, e.g. `/comuni/c_l378`.
+ * @param {ApiOptions} [options]
+ * @returns {Promise<T>}
  */
 export async function api(path, options = {}) {
   const { method = 'GET', body, form, query, token = session.token, signal, idempotencyKey } = options;
+  /** @type {Record<string, string>} */
   const headers = { Accept: 'application/json, application/problem+json, text/csv' };
   if (token) headers.Authorization = `Bearer ${token}`;
   if (method !== 'GET') headers['Idempotency-Key'] = idempotencyKey || newIdempotencyKey();
+  /** @type {BodyInit | undefined} */
   let payload;
   if (form) payload = form;
   else if (body !== undefined) {
@@ -63,7 +119,7 @@ export async function api(path, options = {}) {
   try {
     response = await fetch(`${BASE}${path}${queryString(query)}`, { method, headers, body: payload, signal });
   } catch (err) {
-    if (err && err.name === 'AbortError') throw err;
+    if (err && /** @type {{ name?: unknown }} */ (err).name === 'AbortError') throw err;
     throw new ApiError(0, {
       title: 'Server non raggiungibile',
       detail: 'Controlla la connessione e riprova.',
@@ -71,6 +127,7 @@ export async function api(path, options = {}) {
   }
   const type = response.headers.get('content-type') || '';
   if (!response.ok) {
+    /** @type {Problem} */
     let problem = { title: `Errore ${response.status}` };
     if (type.includes('json')) {
       try {
@@ -84,13 +141,19 @@ export async function api(path, options = {}) {
     }
     throw new ApiError(response.status, problem);
   }
-  if (response.status === 204) return undefined;
+  if (response.status === 204) return /** @type {T} */ (undefined);
   if (type.includes('json')) return response.json();
-  return response.text();
+  return /** @type {Promise<T>} */ (/** @type {unknown} */ (response.text()));
 }
 
-/** Downloads an authenticated resource (the CSV export) as a file. */
+/**
+ * Downloads an authenticated resource (the CSV export) as a file.
+ * @param {string} path
+ * @param {string} filename
+ * @param {ApiOptions['query']} [query]
+ */
 export async function download(path, filename, query) {
+  /** @type {string} */
   const text = await api(path, { query });
   const blob = new Blob([text], { type: 'text/csv;charset=utf-8' });
   const url = URL.createObjectURL(blob);

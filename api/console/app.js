@@ -1,3 +1,4 @@
+// @ts-check
 // The console's shell: session, permissions read from the OpenAPI document, hash routing and navigation.
 
 import { api, session } from './api.js';
@@ -12,8 +13,36 @@ import dashboardPage from './pages/dashboard.js';
 import importPage from './pages/import.js';
 import outboxPage from './pages/outbox.js';
 
+/** @typedef {import('./api.js').ApiResponse<'/me'>} Me */
+/**
+ * What a page gets: where to render, its route's parameters and query, who is signed in and what they may call.
+ * @typedef {object} PageContext
+ * @property {HTMLElement} main
+ * @property {string[]} params The route's captured parts (`/comuni/{ipa}` → `[ipa]`).
+ * @property {URLSearchParams} query
+ * @property {Me | undefined} me
+ * @property {(method: string, path: string) => boolean} can Whether the role may call the endpoint.
+ * @property {(method: string, path: string) => boolean} has Whether the API has the endpoint.
+ * @property {(hash: string) => void} navigate
+ * @property {AbortSignal} signal Aborted when the person navigates away.
+ * @property {(token: string) => Promise<Me>} signIn
+ * @property {() => void} logout
+ * @property {(title: string) => void} setTitle
+ * @property {(values: Record<string, unknown>) => void} setQuery Empty values are left out.
+ */
+/**
+ * @typedef {object} Route
+ * @property {RegExp} path
+ * @property {(ctx: PageContext) => Promise<Node | Node[]>} page
+ * @property {string} title
+ * @property {boolean} [public]
+ * @property {string} [nav] The navigation item shown as current.
+ */
+
+/** @type {Readonly<Record<string, number>>} */
 const rank = { staff: 1, manager: 2, admin: 3 };
 
+/** @type {Route[]} */
 const routes = [
   { path: /^\/accesso$/, page: loginPage, title: 'Accesso', public: true },
   { path: /^\/attivita$/, page: inboxPage, title: 'Attività', nav: 'attivita' },
@@ -30,6 +59,7 @@ const routes = [
   { path: /^\/email(?:\/([A-Za-z0-9_-]{1,80}))?$/, page: outboxPage, title: 'E-mail', nav: 'email' },
 ];
 
+/** @type {{ id: string, href: string, text: string, needs: [string, string], showWhenMissing?: boolean }[]} */
 const navItems = [
   { id: 'attivita', href: '#/attivita', text: 'Attività', needs: ['get', '/inbox'] },
   { id: 'comuni', href: '#/comuni', text: 'Comuni', needs: ['get', '/comuni'] },
@@ -38,6 +68,14 @@ const navItems = [
   { id: 'email', href: '#/email', text: 'E-mail', needs: ['get', '/outbox'] },
 ];
 
+/**
+ * @type {{
+ *   me: Me | undefined,
+ *   endpoints: Map<string, string>,
+ *   controller: AbortController | undefined,
+ *   firstRender: boolean,
+ * }}
+ */
 const state = {
   me: undefined,
   /** `get /comuni/{ipa}` → least role, from `x-required-role` in /api/v1/openapi.json. */
@@ -48,6 +86,7 @@ const state = {
 
 async function loadEndpoints() {
   try {
+    /** @type {{ paths?: Record<string, Record<string, { 'x-required-role'?: string }>> }} */
     const doc = await api('/openapi.json', { token: '' });
     for (const [path, operations] of Object.entries(doc.paths || {})) {
       for (const [method, operation] of Object.entries(operations)) {
@@ -59,12 +98,20 @@ async function loadEndpoints() {
   }
 }
 
-/** Whether the API has the endpoint at all (`/comuni/{ipa}` style paths). */
+/**
+ * Whether the API has the endpoint at all (`/comuni/{ipa}` style paths).
+ * @param {string} method
+ * @param {string} path
+ */
 function has(method, path) {
   return state.endpoints.size === 0 || state.endpoints.has(`${method} ${path}`);
 }
 
-/** Whether the signed-in person's role may call the endpoint. */
+/**
+ * Whether the signed-in person's role may call the endpoint.
+ * @param {string} method
+ * @param {string} path
+ */
 function can(method, path) {
   if (!state.me) return false;
   const required = state.endpoints.get(`${method} ${path}`);
@@ -78,14 +125,16 @@ function parseHash() {
   return { path, query: new URLSearchParams(search) };
 }
 
+/** @param {string} hash */
 export function navigate(hash) {
   if (location.hash === hash) void render();
   else location.hash = hash;
 }
 
+/** @param {string | undefined} active */
 function renderHeader(active) {
-  const nav = document.getElementById('nav');
-  const who = document.getElementById('who');
+  const nav = /** @type {HTMLElement} */ (document.getElementById('nav'));
+  const who = /** @type {HTMLElement} */ (document.getElementById('who'));
   nav.replaceChildren();
   who.replaceChildren();
   if (!state.me) return;
@@ -117,7 +166,9 @@ function logout() {
   navigate('#/accesso');
 }
 
+/** @param {string} token */
 async function signIn(token) {
+  /** @type {Me} */
   const me = await api('/me', { token });
   session.token = token;
   state.me = me;
@@ -128,7 +179,7 @@ async function render() {
   state.controller?.abort();
   const controller = new AbortController();
   state.controller = controller;
-  const main = document.getElementById('contenuto');
+  const main = /** @type {HTMLElement} */ (document.getElementById('contenuto'));
   const { path, query } = parseHash();
   if (!path.startsWith('/')) return; // an in-page anchor
   const route = routes.find((r) => r.path.test(path));
@@ -140,11 +191,12 @@ async function render() {
     navigate(`#/accesso?dopo=${encodeURIComponent(`#${path}${query.toString() ? `?${query}` : ''}`)}`);
     return;
   }
-  const params = route.path.exec(path).slice(1);
+  const params = /** @type {RegExpExecArray} */ (route.path.exec(path)).slice(1);
   renderHeader(route.nav);
   document.title = `${route.title} · Back office App IO`;
   main.replaceChildren(loading());
   main.setAttribute('aria-busy', 'true');
+  /** @type {PageContext} */
   const ctx = {
     main,
     params,
@@ -163,7 +215,7 @@ async function render() {
     setQuery: (values) => {
       const next = new URLSearchParams();
       for (const [k, v] of Object.entries(values))
-        if (v !== undefined && v !== null && v !== '') next.set(k, v);
+        if (v !== undefined && v !== null && v !== '') next.set(k, String(v));
       const text = next.toString();
       navigate(`#${path}${text ? `?${text}` : ''}`);
     },
@@ -173,7 +225,7 @@ async function render() {
     if (controller.signal.aborted) return;
     main.replaceChildren(...[content].flat().filter(Boolean));
   } catch (error) {
-    if (controller.signal.aborted || error?.name === 'AbortError') return;
+    if (controller.signal.aborted || /** @type {Error | undefined} */ (error)?.name === 'AbortError') return;
     main.replaceChildren(h('h1', { tabindex: '-1' }, route.title), problemBox(error));
   } finally {
     if (!controller.signal.aborted) main.removeAttribute('aria-busy');
@@ -185,7 +237,7 @@ async function render() {
 async function start() {
   document.querySelector('.skip')?.addEventListener('click', (event) => {
     event.preventDefault();
-    document.getElementById('contenuto').focus();
+    /** @type {HTMLElement} */ (document.getElementById('contenuto')).focus();
   });
   window.addEventListener('hashchange', () => void render());
   window.addEventListener('auth:expired', () => {

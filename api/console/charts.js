@@ -1,7 +1,12 @@
+// @ts-check
 // Charts drawn as inline SVG (no library), each with a text alternative: a title, a description and a data table.
 
 import { stageLabels } from './labels.js';
 import { date, h, number, romeDay, s, uid } from './ui.js';
+
+/** @typedef {import('./api.js').Schemas['PortfolioSummary']} PortfolioSummary */
+/** @typedef {PortfolioSummary['deadlines'][number]} Deadline */
+/** @typedef {import('./ui.js').Child} Child */
 
 const FUNNEL_STAGES = [
   'adhesion_check',
@@ -11,7 +16,10 @@ const FUNNEL_STAGES = [
   'completed',
 ];
 
-/** A round step for an axis from 0 to `max` in about `count` ticks. */
+/**
+ * A round step for an axis from 0 to `max` in about `count` ticks.
+ * @param {number} max
+ */
 function niceStep(max, count = 5) {
   if (max <= 0) return 1;
   const raw = max / count;
@@ -20,6 +28,10 @@ function niceStep(max, count = 5) {
   return Math.max(1, step);
 }
 
+/**
+ * @param {{ width: number, height: number, title: string, desc: string }} options
+ * @param {...Child} children
+ */
 function accessibleSvg({ width, height, title, desc }, ...children) {
   const titleId = uid('chart-title');
   const descId = uid('chart-desc');
@@ -38,6 +50,11 @@ function accessibleSvg({ width, height, title, desc }, ...children) {
   );
 }
 
+/**
+ * @param {string} caption
+ * @param {readonly string[]} columns
+ * @param {ReadonlyArray<readonly Child[]>} rows The first cell of each is its heading.
+ */
 function dataTable(caption, columns, rows) {
   return h(
     'details',
@@ -78,6 +95,7 @@ function dataTable(caption, columns, rows) {
 /**
  * The funnel: for each stage, the Comuni that reached at least that stage (light bar) and those standing in it now
  * (dark bar). Withdrawn Comuni are counted apart.
+ * @param {PortfolioSummary['byStage']} byStage
  */
 export function funnelChart(byStage) {
   const counts = FUNNEL_STAGES.map((stage) => byStage[stage] ?? 0);
@@ -155,10 +173,15 @@ export function funnelChart(byStage) {
   );
 }
 
-/** Groups deadlines by month when there are too many dates for one bar each. */
+/**
+ * Groups deadlines by month when there are too many dates for one bar each.
+ * @param {readonly Deadline[]} deadlines
+ * @returns {(Deadline & { label: string })[]}
+ */
 function buckets(deadlines) {
   const sorted = [...deadlines].sort((a, b) => a.date.localeCompare(b.date));
   if (sorted.length <= 18) return sorted.map((d) => ({ ...d, label: date(d.date) }));
+  /** @type {Map<string, Deadline>} */
   const months = new Map();
   for (const d of sorted) {
     const key = d.date.slice(0, 7);
@@ -179,6 +202,7 @@ function buckets(deadlines) {
 /**
  * Services against the deadlines: by each deadline date, the services that must be active by then (cumulative)
  * and those already active among the same Comuni (cumulative).
+ * @param {readonly Deadline[]} deadlines
  */
 export function deadlinesChart(deadlines, today = romeDay(new Date().toISOString())) {
   if (!deadlines.length) return h('p', { class: 'muted' }, 'Nessuna scadenza: il portafoglio è vuoto.');
@@ -197,10 +221,10 @@ export function deadlinesChart(deadlines, today = romeDay(new Date().toISOString
   const plotH = height - m.top - m.bottom;
   const step = niceStep(Math.max(1, due));
   const yMax = Math.max(step, Math.ceil(due / step) * step);
-  const y = (v) => m.top + plotH - (v / yMax) * plotH;
+  const y = (/** @type {number} */ v) => m.top + plotH - (v / yMax) * plotH;
   const band = plotW / series.length;
   const barW = Math.min(44, band * 0.34);
-  const cx = (i) => m.left + band * i + band / 2;
+  const cx = (/** @type {number} */ i) => m.left + band * i + band / 2;
 
   const grid = [];
   for (let v = 0; v <= yMax + 1e-9; v += step) {

@@ -1,3 +1,4 @@
+// @ts-check
 // Italian labels for the console. The domain's own (stages, service statuses, topics) come from the contracts
 // through /domain-labels.js, which the API generates; the rest (tones, roles) belong to the console.
 
@@ -6,7 +7,14 @@ import { stages, stageLabels, serviceStatuses, serviceStatusLabels, topicIds } f
 
 export { stages, stageLabels, serviceStatuses, serviceStatusLabels, topicIds };
 
-/** Badge colour of each service status. */
+/** @typedef {(typeof stages)[number]} Stage */
+/** @typedef {(typeof serviceStatuses)[number]} ServiceStatus */
+/** @typedef {import('./ui.js').Tone} Tone */
+
+/**
+ * Badge colour of each service status.
+ * @type {Readonly<Record<ServiceStatus, Tone>>}
+ */
 export const serviceStatusTone = {
   pending: 'neutral',
   needs_correction: 'warning',
@@ -19,6 +27,7 @@ export const serviceStatusTone = {
   cancelled: 'neutral',
 };
 
+/** @type {Readonly<Record<Stage, Tone>>} */
 export const stageTone = {
   adhesion_check: 'info',
   delegation_requested: 'info',
@@ -28,23 +37,32 @@ export const stageTone = {
   withdrawn: 'neutral',
 };
 
+/** @type {Readonly<Record<string, string | undefined>>} */
 export const roleLabels = { staff: 'Personale', manager: 'Responsabile', admin: 'Amministratore' };
 
+/** @type {Readonly<Record<string, string | undefined>>} */
 export const whoLabels = { staff: 'Personale del partner', comune: 'Comune', manager: 'Responsabile' };
 
+/** @type {Readonly<Record<string, string>>} */
 export const scenarioLabels = {
   A: 'A · adesione completa',
   B: 'B · nuovo amministratore',
 };
 
-/** Turns the workflow's technical words in a timeline step ("Fase: services") into labels. */
+/**
+ * Turns the workflow's technical words in a timeline step ("Fase: services") into labels.
+ * @param {string} step
+ */
 export function timelineStepLabel(step) {
   const match = /^Fase: ([a-z_]+)$/.exec(step);
   if (match && stageLabels[match[1]]) return `Fase: ${stageLabels[match[1]]}`;
   return step;
 }
 
-/** "manager:Paolo Neri" → "Paolo Neri (Responsabile)"; "sistema" → "Sistema". */
+/**
+ * "manager:Paolo Neri" → "Paolo Neri (Responsabile)"; "sistema" → "Sistema".
+ * @param {string | undefined} actor
+ */
 export function actorLabel(actor) {
   const match = /^(staff|manager|admin):(.+)$/.exec(actor || '');
   if (match) return `${match[2]} (${roleLabels[match[1]]})`;
@@ -57,7 +75,10 @@ const instantFormat = new Intl.DateTimeFormat('it-IT', {
   timeStyle: 'short',
   timeZone: 'Europe/Rome',
 });
-/** ISO instants inside a timeline detail ("2027-07-21T21:59:59.000Z → …") written as Italian dates. */
+/**
+ * ISO instants inside a timeline detail ("2027-07-21T21:59:59.000Z → …") written as Italian dates.
+ * @param {unknown} detail
+ */
 export function timelineDetail(detail) {
   return String(detail).replace(
     /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})/g,

@@ -1,31 +1,71 @@
+// @ts-check
 // DOM helpers, Italian formatting and shared widgets (error boxes, forms, badges). No innerHTML: text is text.
 
 import { newIdempotencyKey } from './api.js';
 
+/** @typedef {import('./ui-types').Child} Child */
+/**
+ * Attributes of `h()`: `class` (a list drops empty entries), `dataset`, `style`, `on…` listeners, the properties
+ * `value`, `checked` and `selected`, and any other attribute (`true`: present; false, null, undefined: absent).
+ * @template {Element} [E=HTMLElement]
+ * @typedef {{
+ *   [name: string]: unknown,
+ *   class?: string | readonly (string | false | null | undefined)[],
+ *   dataset?: Record<string, string>,
+ *   style?: Partial<CSSStyleDeclaration>,
+ *   onclick?: (event: MouseEvent & { currentTarget: E }) => unknown,
+ *   onchange?: (event: Event & { currentTarget: E }) => unknown,
+ *   oninput?: (event: Event & { currentTarget: E }) => unknown,
+ * }} Attrs
+ */
+/** A badge's (and an alert's) colour. */
+/** @typedef {'neutral' | 'info' | 'success' | 'warning' | 'danger'} Tone */
+
 let nextId = 0;
 export const uid = (prefix = 'c') => `${prefix}-${++nextId}`;
 
+/**
+ * @param {HTMLElement} el
+ * @param {Attrs<any> | null | undefined} attrs
+ */
 function applyAttributes(el, attrs) {
   for (const [key, value] of Object.entries(attrs || {})) {
     if (value === undefined || value === null || value === false) continue;
     if (key === 'class')
-      el.setAttribute('class', Array.isArray(value) ? value.filter(Boolean).join(' ') : value);
+      el.setAttribute(
+        'class',
+        Array.isArray(value) ? value.filter(Boolean).join(' ') : /** @type {string} */ (value),
+      );
     else if (key === 'dataset') Object.assign(el.dataset, value);
     else if (key === 'style' && typeof value === 'object') Object.assign(el.style, value);
-    else if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
-    else if (key === 'value' || key === 'checked' || key === 'selected') el[key] = value;
+    else if (key.startsWith('on') && typeof value === 'function')
+      el.addEventListener(key.slice(2), /** @type {EventListener} */ (value));
+    else if (key === 'value' || key === 'checked' || key === 'selected')
+      /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (el))[key] = value;
     else el.setAttribute(key, value === true ? '' : String(value));
   }
 }
 
+/**
+ * @param {Element} el
+ * @param {readonly Child[]} children
+ */
 function append(el, children) {
-  for (const child of children.flat(Infinity)) {
+  // (As `unknown[]`: flattening the recursive Child type at any depth is too deep for the checker.)
+  for (const child of /** @type {readonly unknown[]} */ (children).flat(Infinity)) {
     if (child === undefined || child === null || child === false) continue;
     el.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
 }
 
-/** `h('a', { href: '#/' }, 'testo')`: an HTML element. */
+/**
+ * `h('a', { href: '#/' }, 'testo')`: an HTML element.
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Attrs<HTMLElementTagNameMap[K]> | null} [attrs]
+ * @param {...Child} children
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 export function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
   applyAttributes(el, attrs);
@@ -34,7 +74,14 @@ export function h(tag, attrs, ...children) {
 }
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
-/** `s('rect', { x: 0 })`: an SVG element. */
+/**
+ * `s('rect', { x: 0 })`: an SVG element.
+ * @template {keyof SVGElementTagNameMap} K
+ * @param {K} tag
+ * @param {Record<string, unknown> | null} [attrs]
+ * @param {...Child} children
+ * @returns {SVGElementTagNameMap[K]}
+ */
 export function s(tag, attrs, ...children) {
   const el = document.createElementNS(SVG_NS, tag);
   for (const [key, value] of Object.entries(attrs || {})) {
@@ -62,18 +109,25 @@ const dateTimeFormat = new Intl.DateTimeFormat('it-IT', {
 });
 const relativeFormat = new Intl.RelativeTimeFormat('it-IT', { numeric: 'auto' });
 
-export const euro = (value) => euroFormat.format(Number(value) || 0);
-export const number = (value) => numberFormat.format(Number(value) || 0);
+export const euro = (/** @type {unknown} */ value) => euroFormat.format(Number(value) || 0);
+export const number = (/** @type {unknown} */ value) => numberFormat.format(Number(value) || 0);
 
+/** @typedef {string | null | undefined} IsoDate An ISO date or instant, maybe missing. */
+
+/** @param {IsoDate} iso */
 function valid(iso) {
   if (!iso) return undefined;
   const date = new Date(iso.length === 10 ? `${iso}T12:00:00Z` : iso);
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
-export const date = (iso) => (valid(iso) ? dateFormat.format(valid(iso)) : '—');
-export const dateTime = (iso) => (valid(iso) ? dateTimeFormat.format(valid(iso)) : '—');
+export const date = (/** @type {IsoDate} */ iso) => (valid(iso) ? dateFormat.format(valid(iso)) : '—');
+export const dateTime = (/** @type {IsoDate} */ iso) =>
+  valid(iso) ? dateTimeFormat.format(valid(iso)) : '—';
 
-/** "3 giorni fa", "tra 2 mesi", "oggi". */
+/**
+ * "3 giorni fa", "tra 2 mesi", "oggi".
+ * @param {IsoDate} iso
+ */
 export function relative(iso, now = Date.now()) {
   const d = valid(iso);
   if (!d) return '';
@@ -88,15 +142,23 @@ export function relative(iso, now = Date.now()) {
 }
 
 /** A `<time>` with the full date as its title. */
-export const time = (iso, withTime = false) =>
+export const time = (/** @type {IsoDate} */ iso, withTime = false) =>
   h('time', { datetime: iso || '', title: iso ? dateTime(iso) : '' }, withTime ? dateTime(iso) : date(iso));
 
 // ---- Widgets ------------------------------------------------------------------------------------------------
 
+/**
+ * @param {Child} text
+ * @param {Tone} [tone]
+ * @param {string} [title]
+ */
 export const badge = (text, tone = 'neutral', title) =>
   h('span', { class: `badge badge-${tone}`, title }, text);
 
-/** Badges for a Comune that is late or whose funding is at risk. */
+/**
+ * Badges for a Comune that is late or whose funding is at risk.
+ * @param {{ late?: boolean, atRisk?: boolean }} item
+ */
 export function riskBadges(item) {
   return [
     item.late ? badge('In ritardo', 'danger', 'La scadenza contrattuale è superata') : null,
@@ -106,15 +168,26 @@ export function riskBadges(item) {
   ];
 }
 
-/** Where a field named by the API (`body.card.service_name`) is, in words. */
+/**
+ * Where a field named by the API (`body.card.service_name`) is, in words.
+ * @param {unknown} field
+ */
 function fieldName(field) {
   return String(field || '')
     .replace(/^(body|query|params|headers)\./, '')
     .replace(/^card\./, 'scheda · ');
 }
 
-/** Problem JSON shown as a person reads it: what happened, why, and which fields. */
-export function problemBox(error, { compact = false } = {}) {
+/**
+ * Problem JSON shown as a person reads it: what happened, why, and which fields.
+ * @param {unknown} thrown An ApiError, a `{ status, problem }` of the console's own, or anything thrown.
+ * @param {{ compact?: boolean }} [options]
+ */
+export function problemBox(thrown, { compact = false } = {}) {
+  const error = /** @type {{ problem?: Problem, status?: number, message?: unknown } | null | undefined} */ (
+    thrown
+  );
+  /** @type {Problem} */
   const problem = (error && error.problem) || {
     title: 'Errore inatteso',
     detail: String(error?.message || error),
@@ -145,13 +218,19 @@ export function problemBox(error, { compact = false } = {}) {
   );
 }
 
-export const successBox = (text) => h('div', { class: 'alert alert-success', role: 'status' }, text);
-export const infoBox = (text) => h('div', { class: 'alert alert-info' }, text);
+/** @typedef {import('./api.js').Problem} Problem */
+
+export const successBox = (/** @type {Child} */ text) =>
+  h('div', { class: 'alert alert-success', role: 'status' }, text);
+export const infoBox = (/** @type {Child} */ text) => h('div', { class: 'alert alert-info' }, text);
 
 /** A loading placeholder announced to screen readers. */
 export const loading = (text = 'Caricamento…') => h('p', { class: 'loading', role: 'status' }, text);
 
-/** Announces a message in the page's live region (and shows it briefly). */
+/**
+ * Announces a message in the page's live region (and shows it briefly).
+ * @param {string} message
+ */
 export function announce(message) {
   const toast = document.getElementById('toast');
   if (!toast) return;
@@ -160,10 +239,29 @@ export function announce(message) {
   clearTimeout(announce.timer);
   announce.timer = setTimeout(() => toast.classList.remove('visible'), 4000);
 }
+/** The pending hiding of the toast. */
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+announce.timer = undefined;
 
 // ---- Form fields --------------------------------------------------------------------------------------------
 
-/** A labelled input (or textarea/select via `control`), with an optional hint tied by aria-describedby. */
+/**
+ * @typedef {{
+ *   label: Child,
+ *   hint?: string,
+ *   control?: HTMLElement,
+ *   name?: string,
+ *   type?: string,
+ *   value?: unknown,
+ *   required?: boolean,
+ *   wide?: boolean,
+ *   id?: string,
+ * } & Attrs<HTMLInputElement>} FieldOptions The input's other attributes go to the input (not to `control`).
+ */
+/**
+ * A labelled input (or textarea/select via `control`), with an optional hint tied by aria-describedby.
+ * @param {FieldOptions} options
+ */
 export function field({ label, hint, control, name, type = 'text', value, required, wide, ...rest }) {
   const id = rest.id || uid(name || 'f');
   const hintId = hint ? `${id}-hint` : undefined;
@@ -196,6 +294,12 @@ export function field({ label, hint, control, name, type = 'text', value, requir
   );
 }
 
+/**
+ * @param {string} name
+ * @param {ReadonlyArray<readonly Child[]>} options `[value, text]` pairs.
+ * @param {unknown} value The selected one.
+ * @param {Attrs<HTMLSelectElement>} [attrs]
+ */
 export function select(name, options, value, attrs = {}) {
   return h(
     'select',
@@ -204,6 +308,11 @@ export function select(name, options, value, attrs = {}) {
   );
 }
 
+/**
+ * @param {string} name
+ * @param {string | null | undefined} value
+ * @param {Attrs<HTMLTextAreaElement>} [attrs]
+ */
 export function textarea(name, value, attrs = {}) {
   const el = h('textarea', { name, rows: 3, ...attrs });
   el.value = value ?? '';
@@ -213,6 +322,17 @@ export function textarea(name, value, attrs = {}) {
 /**
  * A form for one step: disables itself while sending, shows the API's Problem JSON inside the form, keeps the same
  * Idempotency-Key until the step succeeds (a retry after a lost answer is not applied twice).
+ * @param {object} options
+ * @param {Child} options.title
+ * @param {Child} [options.description]
+ * @param {Child} options.body
+ * @param {string} options.submitLabel
+ * @param {(data: FormData, key: string, form: HTMLFormElement) => Promise<string | undefined | void>} options.onSubmit
+ *   Sends the step with the Idempotency-Key `key`; resolves to the message shown on success (none: nothing shown),
+ *   rejects with the problem.
+ * @param {string} [options.tone] `danger` for a red button; also the form's `step-…` class.
+ * @param {string} [options.id]
+ * @param {'h2' | 'h3' | 'h4'} [options.headingLevel]
  */
 export function stepForm({ title, description, body, submitLabel, onSubmit, tone, id, headingLevel = 'h3' }) {
   const headingId = uid('step');
@@ -231,6 +351,7 @@ export function stepForm({ title, description, body, submitLabel, onSubmit, tone
     feedback,
     h('div', { class: 'form-actions' }, button),
   );
+  /** @type {string | undefined} */
   let key;
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -250,7 +371,7 @@ export function stepForm({ title, description, body, submitLabel, onSubmit, tone
       }
     } catch (error) {
       feedback.replaceChildren(problemBox(error));
-      const alert = feedback.querySelector('[role=alert]');
+      const alert = /** @type {HTMLElement | null} */ (feedback.querySelector('[role=alert]'));
       if (alert) alert.setAttribute('tabindex', '-1');
       alert?.focus();
     } finally {
@@ -262,7 +383,16 @@ export function stepForm({ title, description, body, submitLabel, onSubmit, tone
   return form;
 }
 
-/** A table inside a scrollable wrapper, with a caption. */
+/** @typedef {{ label: Child, class?: string }} Column */
+/**
+ * A table inside a scrollable wrapper, with a caption.
+ * @param {object} options
+ * @param {Child} [options.caption]
+ * @param {ReadonlyArray<Node | string | Column>} options.columns Headings: a `<th>` as it is, or its text.
+ * @param {readonly Child[]} options.rows
+ * @param {Child} [options.empty] Shown instead of the table when there are no rows.
+ * @param {boolean} [options.captionHidden]
+ */
 export function table({ caption, columns, rows, empty = 'Nessun elemento.', captionHidden = false }) {
   if (rows.length === 0) return h('p', { class: 'empty' }, empty);
   return h(
@@ -279,7 +409,11 @@ export function table({ caption, columns, rows, empty = 'Nessun elemento.', capt
           'tr',
           null,
           columns.map((c) =>
-            c instanceof Node ? c : h('th', { scope: 'col', class: c.class }, c.label ?? c),
+            c instanceof Node
+              ? c
+              : typeof c === 'string'
+                ? h('th', { scope: 'col' }, c)
+                : h('th', { scope: 'col', class: c.class }, c.label),
           ),
         ),
       ),
@@ -288,7 +422,10 @@ export function table({ caption, columns, rows, empty = 'Nessun elemento.', capt
   );
 }
 
-/** A `<dl>` of label/value pairs. */
+/**
+ * A `<dl>` of label/value pairs.
+ * @param {ReadonlyArray<readonly [Child, Child] | null | undefined | false>} pairs Empty entries are skipped.
+ */
 export function facts(pairs, cls = 'facts') {
   return h(
     'dl',
@@ -297,6 +434,7 @@ export function facts(pairs, cls = 'facts') {
   );
 }
 
+/** @param {ReadonlyArray<readonly [Child, string | null | undefined]>} items `[text, href]`, the last current. */
 export function breadcrumb(items) {
   return h(
     'nav',
@@ -315,6 +453,10 @@ export function breadcrumb(items) {
   );
 }
 
+/**
+ * @param {string} href
+ * @param {Child} text
+ */
 export function externalLink(href, text) {
   return h(
     'a',
@@ -325,8 +467,8 @@ export function externalLink(href, text) {
 }
 
 /** The page's heading, focusable so navigation can move the focus to it. */
-export const pageTitle = (...children) => h('h1', { tabindex: '-1' }, ...children);
+export const pageTitle = (/** @type {Child[]} */ ...children) => h('h1', { tabindex: '-1' }, ...children);
 
 const isoDayFormat = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Rome' });
 /** The calendar day (YYYY-MM-DD) of an instant in Italy. */
-export const romeDay = (iso) => (valid(iso) ? isoDayFormat.format(valid(iso)) : '');
+export const romeDay = (/** @type {IsoDate} */ iso) => (valid(iso) ? isoDayFormat.format(valid(iso)) : '');

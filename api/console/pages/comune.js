@@ -1,3 +1,4 @@
+// @ts-nocheck
 // Comune: where the journey stands, what is missing, its timeline and services, and the forms for the next step.
 
 import { api } from '../api.js';

@@ -1,3 +1,4 @@
+// @ts-check
 // Comuni: the portfolio with filters, sorting and pages.
 
 import { api, download } from '../api.js';
@@ -5,6 +6,7 @@ import { scenarioLabels, stageLabels, stageTone, stages } from '../labels.js';
 import { badge, euro, field, h, pageTitle, problemBox, riskBadges, select, table, time } from '../ui.js';
 
 const FILTERS = ['q', 'stage', 'province', 'scenario', 'atRisk', 'late', 'deadlineBefore'];
+/** @type {[string, string][]} */
 const SORTS = [
   ['name', 'Nome'],
   ['province', 'Provincia'],
@@ -13,12 +15,14 @@ const SORTS = [
   ['servicesActive', 'Servizi attivi'],
   ['fundingAtRiskEur', 'Fondi a rischio'],
 ];
+/** @type {[string, string][]} */
 const yesNo = [
   ['', 'Tutti'],
   ['true', 'Sì'],
   ['false', 'No'],
 ];
 
+/** @param {import('../app.js').PageContext} ctx */
 export default async function comuniPage(ctx) {
   const q = Object.fromEntries(FILTERS.map((k) => [k, ctx.query.get(k) || '']));
   const sort = ctx.query.get('sort') || 'name';
@@ -27,7 +31,8 @@ export default async function comuniPage(ctx) {
   const page = Math.max(1, Number(ctx.query.get('page')) || 1);
   const current = { ...q, sort, order, limit, page };
 
-  let data;
+  // Set unless the API refused a filter: then `error` is, and the page returns before reading `data`.
+  let data = /** @type {import('../api.js').ApiResponse<'/comuni'>} */ (/** @type {unknown} */ (undefined));
   let error;
   try {
     data = await api('/comuni', {
@@ -35,7 +40,8 @@ export default async function comuniPage(ctx) {
       signal: ctx.signal,
     });
   } catch (err) {
-    if (err.name === 'AbortError' || err.status !== 400) throw err;
+    const failure = /** @type {import('../api.js').Failure} */ (err);
+    if (failure.name === 'AbortError' || failure.status !== 400) throw err;
     error = err; // a filter the API refused: show it next to the filters
   }
 
@@ -130,7 +136,7 @@ export default async function comuniPage(ctx) {
   const head = h('div', { class: 'page-head' }, pageTitle('Comuni'), actions);
   if (error) return h('section', null, head, filters, problemBox(error));
 
-  const sortHeader = (key, label) => {
+  const sortHeader = (/** @type {string} */ key, /** @type {string} */ label) => {
     const active = sort === key;
     const nextOrder = active && order === 'asc' ? 'desc' : 'asc';
     return h(
@@ -218,7 +224,14 @@ export default async function comuniPage(ctx) {
         'limit',
         [25, 50, 100, 200].map((n) => [n, String(n)]),
         limit,
-        { onchange: (event) => ctx.setQuery({ ...current, limit: event.target.value, page: '' }) },
+        {
+          onchange: (event) =>
+            ctx.setQuery({
+              ...current,
+              limit: /** @type {HTMLSelectElement} */ (event.target).value,
+              page: '',
+            }),
+        },
       ),
     ),
   );

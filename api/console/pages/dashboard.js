@@ -1,3 +1,4 @@
+// @ts-check
 // Cruscotto: the portfolio at a glance, for managers.
 
 import { api, download } from '../api.js';
@@ -5,6 +6,12 @@ import { deadlinesChart, funnelChart } from '../charts.js';
 import { serviceStatusLabels, serviceStatusTone, serviceStatuses } from '../labels.js';
 import { dateTime, euro, h, number, pageTitle, problemBox } from '../ui.js';
 
+/**
+ * @param {string} label
+ * @param {string} value
+ * @param {string} [note]
+ * @param {import('../ui.js').Tone} [tone]
+ */
 function kpi(label, value, note, tone) {
   return h(
     'div',
@@ -19,7 +26,9 @@ function kpi(label, value, note, tone) {
   );
 }
 
+/** @param {import('../app.js').PageContext} ctx */
 export default async function dashboardPage(ctx) {
+  /** @type {import('../api.js').ApiResponse<'/portfolio/summary'>} */
   const summary = await api('/portfolio/summary', { signal: ctx.signal });
   const services = summary.services;
   const percent = services.total ? Math.round((services.active / services.total) * 100) : 0;

@@ -1,3 +1,4 @@
+// @ts-check
 // Importa: upload an IPA CSV, then follow the import job and read its row-level report.
 
 import { api } from '../api.js';
@@ -9,6 +10,9 @@ const POLL_MS = 1000;
 const REQUIRED = importRequiredColumns;
 const OPTIONAL = importOptionalColumns;
 
+/** @typedef {import('../api.js').Schemas['BulkJob']} BulkJob */
+
+/** @param {import('../app.js').PageContext} ctx */
 function uploadForm(ctx) {
   return stepForm({
     id: 'form-importa',
@@ -35,7 +39,8 @@ function uploadForm(ctx) {
     submitLabel: 'Importa',
     onSubmit: async (form, key) => {
       const body = new FormData();
-      body.append('file', form.get('file'));
+      body.append('file', /** @type {File} */ (form.get('file')));
+      /** @type {import('../api.js').ApiResponse<'/imports', 'post'>} */
       const { jobId } = await api('/imports', { method: 'POST', form: body, idempotencyKey: key });
       if (!jobId) throw { status: 422, problem: { title: 'Nessun Comune importabile' } };
       ctx.navigate(`#/importa/${encodeURIComponent(jobId)}`);
@@ -43,6 +48,7 @@ function uploadForm(ctx) {
   });
 }
 
+/** @param {BulkJob} job */
 function statusView(job) {
   const done = job.status === 'completed';
   const total = job.total ?? 0;
@@ -51,7 +57,8 @@ function statusView(job) {
   const rejected = job.rejected ?? [];
   const rejectedCount = Math.max(job.rejectedCount ?? 0, rejected.length);
   /** The row's IPA code: `ipaCode`, or the job's `key` unless it is only the line ("riga 12"). */
-  const ipaOf = (r) => r.ipaCode || (r.key && !/^riga /.test(r.key) ? r.key : '');
+  const ipaOf = (/** @type {BulkJob['rejected'][number] & { ipaCode?: string }} */ r) =>
+    r.ipaCode || (r.key && !/^riga /.test(r.key) ? r.key : '');
   const errors = job.errors ?? [];
   return [
     h(
@@ -173,6 +180,7 @@ function statusView(job) {
   ];
 }
 
+/** @param {import('../app.js').PageContext} ctx */
 export default async function importPage(ctx) {
   const [jobId] = ctx.params;
   const head = [
@@ -193,15 +201,18 @@ export default async function importPage(ctx) {
   const root = h('section', null, head, h('p', { class: 'muted' }, `Importazione ${jobId}`), body);
   const poll = async () => {
     try {
+      /** @type {BulkJob} */
       const job = await api(`/imports/${encodeURIComponent(jobId)}`, { signal: ctx.signal });
       if (ctx.signal.aborted) return;
       body.replaceChildren(...statusView(job).filter(Boolean));
       if (job.status !== 'completed') setTimeout(poll, POLL_MS);
     } catch (error) {
-      if (error.name === 'AbortError' || ctx.signal.aborted) return;
+      if (/** @type {import('../api.js').Failure} */ (error).name === 'AbortError' || ctx.signal.aborted)
+        return;
       body.replaceChildren(problemBox(error));
     }
   };
+  /** @type {BulkJob} */
   const first = await api(`/imports/${encodeURIComponent(jobId)}`, { signal: ctx.signal });
   body.replaceChildren(...statusView(first).filter(Boolean));
   if (first.status !== 'completed') setTimeout(poll, POLL_MS);

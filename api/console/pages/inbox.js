@@ -1,3 +1,4 @@
+// @ts-nocheck
 // Attività: who should act on what, since when and by when.
 
 import { api } from '../api.js';

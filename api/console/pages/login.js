@@ -1,8 +1,10 @@
+// @ts-check
 // Accesso: paste a token, see who you are, sign out.
 
 import { roleLabels } from '../labels.js';
 import { field, h, infoBox, pageTitle, problemBox } from '../ui.js';
 
+/** @param {import('../app.js').PageContext} ctx */
 export default async function loginPage(ctx) {
   const expired = ctx.query.get('scaduta') === '1';
   const after = ctx.query.get('dopo');
@@ -60,7 +62,7 @@ export default async function loginPage(ctx) {
   );
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const token = new FormData(form).get('token').toString().trim();
+    const token = /** @type {FormDataEntryValue} */ (new FormData(form).get('token')).toString().trim();
     if (!token) return;
     button.disabled = true;
     feedback.replaceChildren();
@@ -68,9 +70,13 @@ export default async function loginPage(ctx) {
       await ctx.signIn(token);
       ctx.navigate(next);
     } catch (error) {
+      const failure = /** @type {import('../api.js').Failure} */ (error);
       feedback.replaceChildren(
-        error.status === 401
-          ? problemBox({ status: 401, problem: { title: 'Token non valido', detail: error.problem?.detail } })
+        failure.status === 401
+          ? problemBox({
+              status: 401,
+              problem: { title: 'Token non valido', detail: failure.problem?.detail },
+            })
           : problemBox(error),
       );
     } finally {

@@ -1,3 +1,4 @@
+// @ts-check
 // E-mail: what the back office sent (caught by the local SMTP catcher), newest first.
 
 import { api } from '../api.js';
@@ -5,7 +6,19 @@ import { breadcrumb, dateTime, facts, field, h, pageTitle, table } from '../ui.j
 
 const PAGE = 50;
 
+/**
+ * One message. Besides the documented fields the outbox keeps the envelope (`from`) and what it was about
+ * (`comuneIpa`, `kind`).
+ * @typedef {import('../api.js').Schemas['OutboxMessage']
+ *   & { from?: string, comuneIpa?: string, kind?: string }} OutboxMessage
+ */
+
+/**
+ * @param {import('../app.js').PageContext} ctx
+ * @param {string} id
+ */
 async function message(ctx, id) {
+  /** @type {OutboxMessage} */
   const m = await api(`/outbox/${encodeURIComponent(id)}`, { signal: ctx.signal });
   ctx.setTitle(m.subject);
   return h(
@@ -38,12 +51,14 @@ async function message(ctx, id) {
   );
 }
 
+/** @param {import('../app.js').PageContext} ctx */
 export default async function outboxPage(ctx) {
   const [id] = ctx.params;
   if (id) return message(ctx, id);
   const to = ctx.query.get('to') || '';
   const comune = ctx.query.get('comune') || '';
   const page = Math.max(1, Number(ctx.query.get('page')) || 1);
+  /** @type {Omit<import('../api.js').ApiResponse<'/outbox'>, 'items'> & { items: OutboxMessage[] }} */
   const data = await api('/outbox', {
     query: { to, comune, limit: PAGE, offset: (page - 1) * PAGE },
     signal: ctx.signal,

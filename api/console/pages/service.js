@@ -1,3 +1,4 @@
+// @ts-nocheck
 // Servizio: its card, the problems found, the PagoPA review rounds, and the forms to correct it or record a review.
 
 import { api } from '../api.js';
