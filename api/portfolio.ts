@@ -2,6 +2,7 @@ import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { z } from './zod';
 import { stageSchema, stages, type Stage } from '../contracts/comune';
 import { searchAttributes as sa } from '../contracts/search-attributes';
+import { JOURNEY_MEMO_KEY, type JourneyReadModel, type JourneyTask } from '../domain/journey-tasks';
 
 /** One Comune as the portfolio sees it: read from search attributes, without querying its workflow. */
 export const comuneListItemSchema = z
@@ -20,11 +21,14 @@ export const comuneListItemSchema = z
     fundingAtRiskEur: z.number(),
     fundingSecuredEur: z.number(),
     fundingLostEur: z.number(),
+    /** The Comune's services by status (its read model); absent for journeys started before 0.4.0. */
+    serviceStatusCounts: z.record(z.string(), z.number()).optional(),
     workflowStatus: z.string(),
     workflowId: z.string(),
   })
   .openapi('ComuneListItem');
-export type ComuneListItem = z.infer<typeof comuneListItemSchema>;
+/** A list item, plus the open tasks of its read model (for the inbox; not part of the list's answer). */
+export type ComuneListItem = z.infer<typeof comuneListItemSchema> & { tasks?: JourneyTask[] };
 
 export const listFiltersSchema = z.object({
   stage: stageSchema.optional(),
@@ -86,9 +90,17 @@ function toItem(wf: WorkflowExecutionInfo): ComuneListItem | undefined {
     fundingAtRiskEur: get<number>(sa.fundingAtRiskEur) ?? 0,
     fundingSecuredEur: get<number>(sa.fundingSecuredEur) ?? 0,
     fundingLostEur: get<number>(sa.fundingLostEur) ?? 0,
+    ...readModelOf(wf),
     workflowStatus: wf.status.name,
     workflowId: wf.workflowId,
   };
+}
+
+/** The journey's read model from its memo, when it keeps one (journeys started since 0.4.0). */
+function readModelOf(wf: WorkflowExecutionInfo): Pick<ComuneListItem, 'serviceStatusCounts' | 'tasks'> {
+  const model = wf.memo?.[JOURNEY_MEMO_KEY] as JourneyReadModel | undefined;
+  if (!model || model.v !== 1) return {};
+  return { serviceStatusCounts: model.serviceStatusCounts as Record<string, number>, tasks: model.tasks };
 }
 
 /** Every Comune matching the filters (visibility pages of 1,000: about 8 calls for all 7,904 Comuni). */

@@ -7,32 +7,16 @@ import { DEFAULT_ESCALATION_LADDER_DAYS } from '../domain/deadlines';
 import { validatePersonalFiscalCode, validateOrganizationFiscalCode } from '../domain/fiscal-code';
 import { serviceStatusSchema, type ServiceStatus } from './service';
 import { TASK_QUEUE_NAME } from './ids';
+import { stages, type Stage } from '../domain/journey-model';
 
 /**
  * The Comune journey's contract: input, state and messages, shared by the workflow, the API and the tests.
  * Imports no workflow code, so the API can use it without bundling workflows.
  */
 
-export const stages = [
-  'adhesion_check',
-  'delegation_requested',
-  'awaiting_signed_form',
-  'services',
-  'completed',
-  'withdrawn',
-] as const;
+// The stages, their order and labels are the journey model's (domain/journey-model.ts).
+export { stages, stageLabels, type Stage } from '../domain/journey-model';
 export const stageSchema = z.enum(stages);
-export type Stage = z.infer<typeof stageSchema>;
-
-/** Labels people read in the console and e-mails. */
-export const stageLabels: Record<Stage, string> = {
-  adhesion_check: 'Verifica adesione',
-  delegation_requested: 'Delega richiesta',
-  awaiting_signed_form: 'In attesa del modulo firmato',
-  services: 'Servizi in lavorazione',
-  completed: 'Completato',
-  withdrawn: 'Ritirato',
-};
 
 export const scenarioSchema = z.enum(['A', 'B']);
 export type Scenario = z.infer<typeof scenarioSchema>;
@@ -80,6 +64,15 @@ export const serviceRequestSchema = z.object({
 });
 export type ServiceRequest = z.infer<typeof serviceRequestSchema>;
 
+/** A manager's restart of a withdrawn Comune, recorded in the new run's timeline. */
+export const journeyRestartSchema = z.object({
+  previousRunId: z.string().min(1).max(100),
+  by: z.string().trim().min(1).max(120),
+  reason: z.string().trim().min(3).max(500),
+  at: z.iso.datetime({ offset: true }),
+});
+export type JourneyRestart = z.infer<typeof journeyRestartSchema>;
+
 export const comuneInputSchema = z
   .object({
     comune: z.object({
@@ -117,6 +110,8 @@ export const comuneInputSchema = z
     deadline: z.iso.datetime({ offset: true }),
     services: z.array(serviceRequestSchema).min(1).max(MAX_FUNDED_SERVICES),
     settings: journeySettingsSchema.default(journeySettingsSchema.parse({})),
+    /** Set only on a withdrawn Comune's restart (contracts/comune-start.ts): who restarted it, why, and when. */
+    restartOf: journeyRestartSchema.optional(),
   })
   .superRefine((input, ctx) => {
     const minimum = populationBand(input.comune.population).minimumServices;
@@ -256,6 +251,11 @@ export const withdrawUpdate = defineUpdate<ComuneState, [Withdraw]>('withdraw');
 export const remindNowUpdate = defineUpdate<ComuneState, [RemindNow]>('remindNow');
 
 export const getComuneStateQuery = defineQuery<ComuneState>('getComuneState');
+/**
+ * A service as the Comune planned it (its card from the journey's input), for a service whose own workflow has not
+ * started yet: every service has a page from the day its Comune is imported. A query adds nothing to history.
+ */
+export const getPlannedServiceQuery = defineQuery<ServiceRequest | null, [string]>('getPlannedService');
 
 /** Sent by each service child to its Comune workflow on every status change. */
 export const serviceStatusChangedSchema = z.object({

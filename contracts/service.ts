@@ -1,34 +1,13 @@
 import { z } from 'zod';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { serviceCardSchema, type CardIssue, type ServiceCard } from '../domain/service-card';
+import { serviceStatuses, type ServiceStatus } from '../domain/journey-model';
 
 /** The service child workflow's contract: one App IO service of one Comune, from card to publication. */
 
-export const serviceStatuses = [
-  'pending', // not started yet (parallelism cap)
-  'needs_correction', // the card breaks PagoPA's rules: waits for staff
-  'creating',
-  'configuring',
-  'in_review',
-  'rejected', // "dati incompleti o incorretti": waits for a corrected card
-  'publishing',
-  'active', // approved and visible in the app: counts toward funding
-  'cancelled',
-] as const;
+// The statuses, their labels and classes are the journey model's (domain/journey-model.ts).
+export { serviceStatuses, serviceStatusLabels, type ServiceStatus } from '../domain/journey-model';
 export const serviceStatusSchema = z.enum(serviceStatuses);
-export type ServiceStatus = z.infer<typeof serviceStatusSchema>;
-
-export const serviceStatusLabels: Record<ServiceStatus, string> = {
-  pending: 'In coda',
-  needs_correction: 'Scheda da correggere',
-  creating: 'Creazione e configurazione su IO',
-  configuring: 'Configurazione',
-  in_review: 'In revisione PagoPA',
-  rejected: 'Dati incompleti o incorretti',
-  publishing: 'Pubblicazione',
-  active: 'Servizio attivo',
-  cancelled: 'Annullato',
-};
 
 export interface ServiceWorkflowInput {
   comune: { ipaCode: string; name: string; fiscalCode: string; portalTenant: string };

@@ -1,5 +1,5 @@
 import type { ComuneState } from '../contracts/comune';
-import { serviceStatusLabels } from '../contracts/service';
+import { isClosedStage, serviceStatusLabels } from './journey-model';
 import { fundingFigures } from './funding';
 import { DAY_MS } from './deadlines';
 
@@ -29,7 +29,7 @@ export function missingItems(state: ComuneState): string[] {
     default:
       break;
   }
-  if (!state.trackingForm && state.stage !== 'completed' && state.stage !== 'withdrawn') {
+  if (!state.trackingForm && !isClosedStage(state.stage)) {
     items.push('Modulo di tracciamento compilato dal Comune');
   }
   for (const service of state.services) {
@@ -73,7 +73,7 @@ export function refreshDerived(state: ComuneState, nowMs: number): void {
  * This is what managers filter on.
  */
 export function isAtRisk(state: ComuneState, nowMs: number, ladderDays: readonly number[]): boolean {
-  if (state.stage === 'completed' || state.stage === 'withdrawn') return false;
+  if (isClosedStage(state.stage)) return false;
   if (state.late) return true;
   const window = Math.max(0, ...ladderDays) * DAY_MS;
   return Date.parse(state.deadline) - nowMs <= window;

@@ -17,6 +17,8 @@ export async function runEscalations(ctx: {
   terminal: () => boolean;
   refresh: () => void;
   notify: ComuneNotifications;
+  /** Publishes the read model after the next step's date changed (no command unless it changed). */
+  publishReadModel: () => void;
 }): Promise<void> {
   const { state, signals, terminal } = ctx;
   const ladder = ctx.input.settings.escalationLadderDays;
@@ -46,6 +48,7 @@ export async function runEscalations(ctx: {
     state.escalationStepsHandled = [...handled];
     const next = nextStep(now, deadlineMs, ladder, handled);
     state.nextEscalationAt = next ? new Date(next.atMs).toISOString() : undefined;
+    ctx.publishReadModel();
     const version = signals.deadlineVersion;
     const changed = () => terminal() || signals.deadlineVersion !== version;
     if (next) await condition(changed, Math.max(1, next.atMs - now));

@@ -13,13 +13,13 @@ import {
   recordTrackingFormUpdate,
   remindNowSchema,
   remindNowUpdate,
-  stageLabels,
   withdrawSchema,
   withdrawUpdate,
   type ComuneInput,
   type ComuneState,
 } from '../contracts/comune';
 import { handledAfterDeadlineMove, nextStep } from '../domain/deadlines';
+import { comuneStepRefusal, comuneSteps, type ComuneStep } from '../domain/journey-model';
 import { nowIso } from './clock';
 import { refuse, zodMessage } from './workflow-support';
 
@@ -45,21 +45,11 @@ function parsed<S extends z.ZodType>(schema: S, value: unknown, what: string): z
   return result.data;
 }
 
-function requireStage(state: ComuneState, allowed: ComuneState['stage'][], step: string): void {
-  if (!allowed.includes(state.stage)) {
-    refuse(
-      `«${step}» non è possibile ora: il Comune è nella fase «${stageLabels[state.stage]}»` +
-        ` (ammessa in: ${allowed.map((s) => stageLabels[s]).join(', ')}).`,
-    );
-  }
+/** Refuses the step when the journey model does not allow it in the Comune's current state. */
+function requireAllowed(state: ComuneState, step: ComuneStep): void {
+  const refusal = comuneStepRefusal(step, state);
+  if (refusal) refuse(refusal);
 }
-
-const OPEN_STAGES: ComuneState['stage'][] = [
-  'adhesion_check',
-  'delegation_requested',
-  'awaiting_signed_form',
-  'services',
-];
 
 /**
  * Staff and manager steps as Updates. Each validator refuses a step that is malformed or out of order before it
@@ -80,11 +70,7 @@ export function registerComuneHandlers({ input, state, signals, refresh, nowMs }
     {
       validator: (u) => {
         parsed(recordAdhesionSchema, u, 'Esito della verifica non valido');
-        requireStage(state, ['adhesion_check'], 'Registrare l’adesione');
-        if (state.scenario) refuse(`L’adesione è già registrata (scenario ${state.scenario}).`);
-        if (state.adhesionCheck === 'automatic') {
-          refuse('La verifica è in corso automaticamente su Selfcare: attendere il risultato.');
-        }
+        requireAllowed(state, comuneSteps.recordAdhesion);
       },
     },
   );
@@ -101,8 +87,7 @@ export function registerComuneHandlers({ input, state, signals, refresh, nowMs }
     {
       validator: (u) => {
         parsed(recordDelegationDoneSchema, u, 'Richiesta non valida');
-        requireStage(state, ['delegation_requested'], 'Registrare la delega');
-        if (signals.delegationDone) refuse('La delega è già registrata.');
+        requireAllowed(state, comuneSteps.recordDelegationDone);
       },
     },
   );
@@ -122,8 +107,7 @@ export function registerComuneHandlers({ input, state, signals, refresh, nowMs }
     {
       validator: (u) => {
         const v = parsed(recordSignedFormSchema, u, 'Modulo non valido');
-        requireStage(state, ['awaiting_signed_form'], 'Registrare il modulo firmato');
-        if (state.signedForm.record) refuse('Il modulo firmato è già registrato.');
+        requireAllowed(state, comuneSteps.recordSignedForm);
         const mayor = input.contacts.mayor.fiscalCode;
         if (mayor && v.document.signerFiscalCode && v.document.signerFiscalCode.toUpperCase() !== mayor) {
           refuse(
@@ -145,12 +129,7 @@ export function registerComuneHandlers({ input, state, signals, refresh, nowMs }
     {
       validator: (u) => {
         parsed(recordTrackingFormSchema, u, 'Richiesta non valida');
-        requireStage(
-          state,
-          ['delegation_requested', 'awaiting_signed_form', 'services'],
-          'Registrare il modulo di tracciamento',
-        );
-        if (state.trackingForm) refuse('Il modulo di tracciamento è già registrato.');
+        requireAllowed(state, comuneSteps.recordTrackingForm);
       },
     },
   );
@@ -189,7 +168,7 @@ export function registerComuneHandlers({ input, state, signals, refresh, nowMs }
     {
       validator: (u) => {
         const v = parsed(moveDeadlineSchema, u, 'Scadenza non valida');
-        requireStage(state, OPEN_STAGES, 'Spostare la scadenza');
+        requireAllowed(state, comuneSteps.moveDeadline);
         if (Date.parse(v.deadline) === Date.parse(state.deadline))
           refuse('La nuova scadenza è uguale a quella attuale.');
       },
@@ -209,7 +188,7 @@ export function registerComuneHandlers({ input, state, signals, refresh, nowMs }
     {
       validator: (u) => {
         parsed(withdrawSchema, u, 'Richiesta non valida');
-        requireStage(state, OPEN_STAGES, 'Ritirare il Comune');
+        requireAllowed(state, comuneSteps.withdraw);
       },
     },
   );
@@ -224,10 +203,7 @@ export function registerComuneHandlers({ input, state, signals, refresh, nowMs }
     {
       validator: (u) => {
         parsed(remindNowSchema, u, 'Richiesta non valida');
-        requireStage(state, ['delegation_requested', 'awaiting_signed_form'], 'Inviare un sollecito');
-        if (state.stage === 'delegation_requested' && signals.delegationDone) {
-          refuse('La delega è già registrata: nessun sollecito da inviare.');
-        }
+        requireAllowed(state, comuneSteps.remindNow);
       },
     },
   );

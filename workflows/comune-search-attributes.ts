@@ -1,8 +1,10 @@
-import { upsertSearchAttributes } from '@temporalio/workflow';
+import { patched, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { ComuneState } from '../contracts/comune';
 import { searchAttributes as sa } from '../contracts/search-attributes';
 import { isAtRisk } from '../domain/journey';
+import { JOURNEY_MEMO_KEY, journeyReadModel } from '../domain/journey-tasks';
+import { workflowPatches } from './patches';
 
 /**
  * Keeps the Comune's search attributes current, upserting only what changed (each upsert is a history event, and
@@ -34,5 +36,22 @@ export function searchAttributePublisher() {
       return true;
     });
     if (changed.length > 0) upsertSearchAttributes(changed);
+  };
+}
+
+/**
+ * Keeps the Comune's read model current in its memo (`journey`: service counts by status and open tasks with their
+ * due dates), upserting only when it changed, so the inbox and the dashboard read it from visibility without
+ * querying the workflow. Since 0.4.0: journeys whose history predates the patch replay without it.
+ */
+export function readModelPublisher() {
+  let published = '';
+  return (state: ComuneState): void => {
+    if (!patched(workflowPatches.journeyReadModel)) return;
+    const model = journeyReadModel(state);
+    const value = JSON.stringify(model);
+    if (value === published) return;
+    published = value;
+    upsertMemo({ [JOURNEY_MEMO_KEY]: model });
   };
 }

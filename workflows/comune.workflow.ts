@@ -15,6 +15,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   WITHDRAWN_FAILURE_TYPE,
   getComuneStateQuery,
+  getPlannedServiceQuery,
   serviceStatusChangedSignal,
   type ComuneInput,
   type ComuneState,
@@ -23,20 +24,19 @@ import {
 import { serviceWorkflowId } from '../contracts/ids';
 
 import { refreshDerived } from '../domain/journey';
+import { holdsParallelSlot, isClosedStage } from '../domain/journey-model';
 import { populationBand } from '../domain/funding';
 import { adhesion } from './activity-proxies';
 import { nowIso, workflowNowMs } from './clock';
 import { registerComuneHandlers, type ComuneSignals } from './comune-handlers';
 import { runEscalations } from './comune-escalations';
 import { comuneNotifications } from './comune-notifications';
-import { searchAttributePublisher } from './comune-search-attributes';
+import { readModelPublisher, searchAttributePublisher } from './comune-search-attributes';
 import { serviceWorkflow } from './service.workflow';
 import { workflowPatches } from './patches';
 import { describeFailure } from './workflow-support';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-/** Statuses in which a service waits on people (PagoPA, staff), so it does not hold a parallelism slot. */
-const WAITING_ON_PEOPLE = new Set(['in_review', 'rejected', 'needs_correction', 'active', 'cancelled']);
 
 export interface ComuneCarried {
   state: ComuneState;
@@ -61,9 +61,11 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
   const notifications = comuneNotifications(input, state, workflowId);
 
   const publishSearchAttributes = searchAttributePublisher();
+  const publishReadModel = readModelPublisher();
   const refresh = () => {
     refreshDerived(state, workflowNowMs());
     publishSearchAttributes(state, workflowNowMs(), settings.escalationLadderDays);
+    publishReadModel(state);
   };
   const enter = (stage: Stage, actor: string, detail?: string) => {
     state.stage = stage;
@@ -78,9 +80,10 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
     };
     refresh();
   };
-  const terminal = () => state.stage === 'completed' || state.stage === 'withdrawn';
+  const terminal = () => isClosedStage(state.stage);
 
   setHandler(getComuneStateQuery, () => state);
+  setHandler(getPlannedServiceQuery, (slug) => input.services.find((s) => s.slug === slug) ?? null);
   registerComuneHandlers({ input, state, signals, refresh, nowMs: workflowNowMs });
   setHandler(serviceStatusChangedSignal, (change) => {
     const service = state.services.find((s) => s.slug === change.slug);
@@ -97,7 +100,15 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
 
   // Deadline escalations run beside the stages for the whole journey; awaited before the run closes, so the
   // final state (the result, the withdrawal failure's details) includes the ladder's own last changes.
-  const escalations = runEscalations({ input, state, signals, terminal, refresh, notify: notifications });
+  const escalations = runEscalations({
+    input,
+    state,
+    signals,
+    terminal,
+    refresh,
+    notify: notifications,
+    publishReadModel: () => publishReadModel(state),
+  });
 
   /** Waits on the Comune with reminders every N days; staff hear of it after the second. */
   async function waitOnComune(
@@ -111,6 +122,7 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
       const base = state.reminders.lastAt ? Date.parse(state.reminders.lastAt) : since;
       const nextReminderMs = base + intervalMs;
       state.reminders.nextAt = new Date(nextReminderMs).toISOString();
+      publishReadModel(state);
       const wakeAt = untilMs === undefined ? nextReminderMs : Math.min(nextReminderMs, untilMs);
       await condition(() => done() || terminal() || signals.remindNow, Math.max(1, wakeAt - workflowNowMs()));
       if (done() || terminal()) return 'done';
@@ -154,7 +166,7 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
 
   async function startServices(): Promise<void> {
     const inFlight = () =>
-      state.services.filter((s) => started.has(s.slug) && !WAITING_ON_PEOPLE.has(s.status)).length;
+      state.services.filter((s) => started.has(s.slug) && holdsParallelSlot(s.status)).length;
     for (const request of input.services) {
       if (started.has(request.slug)) continue;
       await condition(() => inFlight() < settings.maxParallelServices || terminal());
@@ -298,7 +310,20 @@ function initialState(input: ComuneInput): ComuneState {
     adhesionCheck: input.settings.adhesionCheck,
     deadline: input.deadline,
     late: false,
-    timeline: [{ at: nowIso(), step: 'Percorso avviato', actor: 'sistema' }],
+    timeline: [
+      { at: nowIso(), step: 'Percorso avviato', actor: 'sistema' },
+      // A withdrawn Comune restarted by a manager (state only: no command, so no patch).
+      ...(input.restartOf
+        ? [
+            {
+              at: nowIso(),
+              step: 'Percorso riavviato dopo il ritiro',
+              actor: input.restartOf.by,
+              detail: input.restartOf.reason,
+            },
+          ]
+        : []),
+    ],
     delegation: { requestCount: 0 },
     signedForm: { expiredCount: 0 },
     reminders: { sentInStage: 0, total: 0, staffAlerted: false },

@@ -7,4 +7,6 @@ export const workflowPatches = {
   journeyCompletedNotice: 'journey-completed-notice',
   /** 0.3.0: a service signals its Comune only on milestones (review, rejection, correction, active, cancelled). */
   serviceReportsMilestonesOnly: 'service-reports-milestones-only',
+  /** 0.4.0: the Comune keeps its open tasks and service counts in its memo, read by the inbox and the dashboard. */
+  journeyReadModel: 'journey-read-model',
 } as const;

@@ -20,13 +20,13 @@ import {
   getServiceStateQuery,
   recordReviewOutcomeSchema,
   recordReviewOutcomeUpdate,
-  serviceStatusLabels,
   type RecordReviewOutcome,
   type ServiceState,
   type ServiceStatus,
   type ServiceWorkflowInput,
 } from '../contracts/service';
 import { serviceCardIssues, type ServiceCard } from '../domain/service-card';
+import { isWorkingStatus, serviceStepRefusal, serviceSteps, type ServiceStep } from '../domain/journey-model';
 import type { ReviewDecision } from '../activities';
 import { io, reviewPoller } from './activity-proxies';
 import { nowIso, workflowNowMs } from './clock';
@@ -35,9 +35,6 @@ import { describeFailure, notifySafely, refuse, zodMessage } from './workflow-su
 
 /** History length past which a service continues as new between review rounds. */
 const CONTINUE_AS_NEW_AFTER_EVENTS = 2_000;
-
-/** Automatic, short-lived statuses: the Comune shows them as one "being prepared" phase. */
-const WORKING_STATUSES: ReadonlySet<ServiceStatus> = new Set(['creating', 'configuring', 'publishing']);
 
 /**
  * One App IO service of one Comune: card → IO service → logo → portal keys → test message → review rounds →
@@ -72,6 +69,11 @@ export async function serviceWorkflow(
   let reported: ServiceStatus = carried ? carried.status : 'creating';
 
   setHandler(getServiceStateQuery, () => state);
+  /** Refuses the step when the journey model does not allow it in the service's current status. */
+  const requireAllowed = (step: ServiceStep) => {
+    const refusal = serviceStepRefusal(step, state);
+    if (refusal) refuse(refusal);
+  };
   if (!carried) {
     // Lets the task inbox show the Comune of each service without querying it.
     upsertSearchAttributes([
@@ -93,11 +95,7 @@ export async function serviceWorkflow(
       validator: (update) => {
         const parsed = correctCardSchema.safeParse(update);
         if (!parsed.success) refuse(`Scheda non valida: ${zodMessage(parsed.error)}`);
-        if (state.status !== 'needs_correction' && state.status !== 'rejected') {
-          refuse(
-            `La scheda si corregge quando è da correggere o rifiutata; ora il servizio è «${serviceStatusLabels[state.status]}».`,
-          );
-        }
+        requireAllowed(serviceSteps.correctCard);
         const issues = serviceCardIssues(parsed.data.card, expected);
         if (issues.length > 0) {
           refuse(
@@ -117,11 +115,7 @@ export async function serviceWorkflow(
       validator: (update) => {
         const parsed = recordReviewOutcomeSchema.safeParse(update);
         if (!parsed.success) refuse(`Esito non valido: ${zodMessage(parsed.error)}`);
-        if (state.status !== 'in_review') {
-          refuse(
-            `Un esito si registra solo per un servizio in revisione; ora è «${serviceStatusLabels[state.status]}».`,
-          );
-        }
+        requireAllowed(serviceSteps.recordReviewOutcome);
       },
     },
   );
@@ -156,8 +150,8 @@ export async function serviceWorkflow(
    * one idempotent call before "active" or a correction, so it is never reported.
    */
   function mattersToComune(status: ServiceStatus): boolean {
-    if (!WORKING_STATUSES.has(status)) return true;
-    return status !== 'publishing' && !WORKING_STATUSES.has(reported);
+    if (!isWorkingStatus(status)) return true;
+    return status !== 'publishing' && !isWorkingStatus(reported);
   }
 
   /**

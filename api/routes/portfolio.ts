@@ -1,6 +1,17 @@
-import { stageLabels, stages, type Stage } from '../../contracts/comune';
-import { searchAttributes as sa } from '../../contracts/search-attributes';
-import { serviceStatusLabels, serviceStatuses } from '../../contracts/service';
+import {
+  isClosedStage,
+  parties,
+  serviceStatusClasses,
+  serviceStatusLabels,
+  serviceStatusModel,
+  serviceStatuses,
+  stageLabels,
+  stageModel,
+  stages,
+  type ServiceStatus,
+  type Stage,
+} from '../../domain/journey-model';
+import { dueKindLabels, dueKinds, taskAction, taskKinds, type JourneyTask } from '../../domain/journey-tasks';
 import type { ApiContext } from '../context';
 import type { ApiBuilder } from '../endpoint';
 import { listFiltersSchema, portfolioReader, sortItems, type ComuneListItem } from '../portfolio';
@@ -12,7 +23,16 @@ const summarySchema = z
     byStage: z.record(z.string(), z.number()),
     late: z.number(),
     atRisk: z.number(),
-    services: z.object({ active: z.number(), total: z.number(), byStatus: z.record(z.string(), z.number()) }),
+    services: z.object({
+      active: z.number(),
+      total: z.number(),
+      /** Every service by status: with `unclassified`, they add up to `total`. */
+      byStatus: z.record(z.string(), z.number()),
+      /** The same by the model's classes: queued, working, waiting on people, done. */
+      byClass: z.record(z.string(), z.number()),
+      /** Services of journeys started before 0.4.0, whose status by service is not in visibility. */
+      unclassified: z.number(),
+    }),
     funding: z.object({ securedEur: z.number(), atRiskEur: z.number(), lostEur: z.number() }),
     deadlines: z.array(
       z.object({
@@ -28,39 +48,74 @@ const summarySchema = z
 
 const inboxItemSchema = z
   .object({
-    kind: z.enum(['comune', 'service']),
+    /** Unique per task: `<ipa>:<kind>[:<service slug>]`. */
+    id: z.string(),
+    kind: z.enum(taskKinds),
     ipaCode: z.string(),
     comuneName: z.string(),
     serviceSlug: z.string().optional(),
-    stage: z.string(),
+    serviceName: z.string().optional(),
+    /** The Comune's stage, or the service's status for a service task. */
+    status: z.string(),
+    statusLabel: z.string(),
     action: z.string(),
-    /** Who should act: staff, the Comune (secretary or mayor), or a manager. */
-    who: z.enum(['staff', 'comune', 'manager']),
+    /** Who the task waits on: the Comune, staff, a manager or PagoPA. */
+    who: z.enum(parties),
     since: z.string().optional(),
-    due: z.string().optional(),
+    due: z.string(),
+    dueKind: z.enum(dueKinds),
+    dueLabel: z.string(),
+    /** The due date has passed. */
+    overdue: z.boolean(),
+    /** The Comune is past its contract deadline. */
     late: z.boolean(),
   })
   .openapi('InboxItem');
 type InboxItem = z.infer<typeof inboxItemSchema>;
 
-const comuneTasks: Partial<Record<Stage, { who: InboxItem['who']; action: string }[]>> = {
-  adhesion_check: [
-    { who: 'staff', action: 'Verificare su Selfcare l’adesione a App IO e registrarne l’esito' },
-  ],
-  delegation_requested: [
-    { who: 'comune', action: 'Il Segretario delega il partner come Amministratore su Selfcare' },
-    { who: 'staff', action: 'Registrare la delega appena completata' },
-  ],
-  awaiting_signed_form: [
-    { who: 'comune', action: 'Il Sindaco firma (CAdES) e carica il modulo ricevuto via PEC' },
-    { who: 'staff', action: 'Caricare il modulo firmato (.p7m) nel back office' },
-  ],
-};
+/** Tasks of a journey started before 0.4.0, which keeps no read model: its stage's task, due by the deadline. */
+function tasksWithoutReadModel(c: ComuneListItem): JourneyTask[] {
+  const tasks: JourneyTask[] = [];
+  const stage = stageModel[c.stage];
+  if (stage.task) {
+    tasks.push({
+      kind: 'stage',
+      party: stage.waitsOn,
+      status: c.stage,
+      ...(c.stageSince ? { since: c.stageSince } : {}),
+      due: c.deadline,
+      dueKind: 'deadline',
+    });
+  }
+  if (c.late && !isClosedStage(c.stage)) {
+    tasks.push({ kind: 'late', party: 'manager', status: c.stage, due: c.deadline, dueKind: 'deadline' });
+  }
+  return tasks;
+}
 
-const serviceTasks: Partial<Record<string, string>> = {
-  needs_correction: 'Correggere la scheda del servizio e reinviarla',
-  rejected: 'Correggere la scheda secondo il motivo del rifiuto PagoPA e reinviarla',
-};
+function inboxItem(c: ComuneListItem, task: JourneyTask, nowMs: number): InboxItem {
+  const service = task.kind === 'service';
+  return {
+    id: `${c.ipaCode}:${task.kind}${task.slug ? `:${task.slug}` : ''}`,
+    kind: task.kind,
+    ipaCode: c.ipaCode,
+    comuneName: c.name,
+    ...(task.slug ? { serviceSlug: task.slug } : {}),
+    ...(task.serviceName ? { serviceName: task.serviceName } : {}),
+    status: task.status,
+    statusLabel: service
+      ? serviceStatusLabels[task.status as ServiceStatus]
+      : stageLabels[task.status as Stage],
+    action: taskAction(task),
+    who: task.party,
+    ...(task.since ? { since: task.since } : {}),
+    due: task.due,
+    dueKind: task.dueKind,
+    dueLabel: dueKindLabels[task.dueKind],
+    overdue: Date.parse(task.due) < nowMs,
+    late: c.late,
+  };
+}
 
 function csvCell(value: unknown): string {
   const text = value === undefined || value === null ? '' : String(value);
@@ -78,17 +133,13 @@ export function registerPortfolioRoutes(api: ApiBuilder, ctx: ApiContext): void 
     role: 'manager',
     response: summarySchema,
     handler: async () => {
-      const [items, byStatus] = await Promise.all([
-        portfolioReader(ctx).list({}),
-        Promise.all(
-          serviceStatuses.map(async (status) => {
-            const { count } = await ctx.client.workflow.count(
-              `WorkflowType = 'serviceWorkflow' AND ${sa.serviceStatus.name} = '${status}'`,
-            );
-            return [status, count] as const;
-          }),
-        ),
-      ]);
+      const items = await portfolioReader(ctx).list({});
+      const byStatus = Object.fromEntries(serviceStatuses.map((st) => [st, 0])) as Record<
+        ServiceStatus,
+        number
+      >;
+      // Journeys started before 0.4.0 keep no read model: only their active services are known by status.
+      let unclassified = 0;
       const byStage = Object.fromEntries(stages.map((s) => [s, 0])) as Record<Stage, number>;
       const deadlines = new Map<string, { comuni: number; servicesTotal: number; servicesActive: number }>();
       let late = 0;
@@ -101,6 +152,12 @@ export function registerPortfolioRoutes(api: ApiBuilder, ctx: ApiContext): void 
         if (item.atRisk) atRisk += 1;
         services.active += item.servicesActive;
         services.total += item.servicesTotal;
+        if (item.serviceStatusCounts) {
+          for (const [st, n] of Object.entries(item.serviceStatusCounts)) byStatus[st as ServiceStatus] += n;
+        } else {
+          byStatus.active += item.servicesActive;
+          unclassified += item.servicesTotal - item.servicesActive;
+        }
         funding.securedEur += item.fundingSecuredEur;
         funding.atRiskEur += item.fundingAtRiskEur;
         funding.lostEur += item.fundingLostEur;
@@ -116,7 +173,19 @@ export function registerPortfolioRoutes(api: ApiBuilder, ctx: ApiContext): void 
         byStage,
         late,
         atRisk,
-        services: { ...services, byStatus: Object.fromEntries(byStatus) },
+        services: {
+          ...services,
+          byStatus,
+          byClass: Object.fromEntries(
+            serviceStatusClasses.map((c) => [
+              c,
+              serviceStatuses
+                .filter((st) => serviceStatusModel[st].class === c)
+                .reduce((sum, st) => sum + byStatus[st], 0),
+            ]),
+          ),
+          unclassified,
+        },
         funding,
         deadlines: [...deadlines.entries()]
           .sort(([a], [b]) => a.localeCompare(b))
@@ -177,69 +246,45 @@ export function registerPortfolioRoutes(api: ApiBuilder, ctx: ApiContext): void 
   api.add({
     method: 'get',
     path: '/inbox',
-    summary: 'Attività in attesa di una persona: chi deve agire, da quando, entro quando',
+    summary:
+      'Attività aperte di ogni percorso, chiunque debbano aspettare: da quando, entro quando (paginate, ordinabili)',
     tags: ['Portafoglio'],
     role: 'staff',
     query: z.object({
-      who: z.enum(['staff', 'comune', 'manager']).optional(),
-      stage: z
-        .string()
-        .regex(/^[a-z_]{3,30}$/)
-        .optional(),
-      limit: z.coerce.number().int().min(1).max(1000).default(200),
+      who: z.enum(parties).optional(),
+      /** A stage of the Comune or a status of a service. */
+      status: z.enum([...stages, ...serviceStatuses]).optional(),
+      q: z.string().trim().min(1).max(100).optional(),
+      sort: z.enum(['due', 'since', 'comune']).default('due'),
+      order: z.enum(['asc', 'desc']).default('asc'),
+      limit: z.coerce.number().int().min(1).max(500).default(50),
+      offset: z.coerce.number().int().min(0).default(0),
     }),
-    response: z.object({ total: z.number(), items: z.array(inboxItemSchema) }),
+    response: z.object({
+      total: z.number(),
+      limit: z.number(),
+      offset: z.number(),
+      items: z.array(inboxItemSchema),
+    }),
     handler: async ({ query }) => {
+      const nowMs = Date.now();
       const items: InboxItem[] = [];
-      for (const c of await portfolioReader(ctx).list({})) {
-        for (const task of comuneTasks[c.stage] ?? []) {
-          items.push({
-            kind: 'comune',
-            ipaCode: c.ipaCode,
-            comuneName: c.name,
-            stage: c.stage,
-            action: task.action,
-            who: task.who,
-            since: c.stageSince,
-            due: c.deadline,
-            late: c.late,
-          });
-        }
-        if (c.late && c.stage !== 'completed' && c.stage !== 'withdrawn') {
-          items.push({
-            kind: 'comune',
-            ipaCode: c.ipaCode,
-            comuneName: c.name,
-            stage: c.stage,
-            action: 'Scadenza superata: decidere se spostarla o ritirare il Comune',
-            who: 'manager',
-            since: c.deadline,
-            due: c.deadline,
-            late: true,
-          });
-        }
+      for (const c of await portfolioReader(ctx).list(query.q ? { q: query.q } : {})) {
+        if (isClosedStage(c.stage)) continue;
+        for (const task of c.tasks ?? tasksWithoutReadModel(c)) items.push(inboxItem(c, task, nowMs));
       }
-      const query_ = `WorkflowType = 'serviceWorkflow' AND ExecutionStatus = 'Running' AND ${sa.serviceStatus.name} IN ('needs_correction', 'rejected')`;
-      for await (const wf of ctx.client.workflow.list({ query: query_, pageSize: 1000 })) {
-        const status = wf.typedSearchAttributes.get(sa.serviceStatus) ?? '';
-        const [, ipa = '', slug = ''] = wf.workflowId.split(':');
-        items.push({
-          kind: 'service',
-          ipaCode: ipa,
-          comuneName: wf.typedSearchAttributes.get(sa.comuneName) ?? ipa,
-          serviceSlug: slug,
-          stage: status,
-          action: serviceTasks[status] ?? serviceStatusLabels.needs_correction,
-          who: 'staff',
-          since: wf.typedSearchAttributes.get(sa.stageSince)?.toISOString(),
-          due: wf.typedSearchAttributes.get(sa.deadline)?.toISOString(),
-          late: false,
-        });
-      }
+      const sign = query.order === 'asc' ? 1 : -1;
+      const key = (i: InboxItem) =>
+        query.sort === 'due' ? i.due : query.sort === 'since' ? (i.since ?? '') : i.comuneName;
       const filtered = items
-        .filter((i) => (!query.who || i.who === query.who) && (!query.stage || i.stage === query.stage))
-        .sort((a, b) => (a.since ?? '').localeCompare(b.since ?? ''));
-      return { total: filtered.length, items: filtered.slice(0, query.limit) };
+        .filter((i) => (!query.who || i.who === query.who) && (!query.status || i.status === query.status))
+        .sort((a, b) => sign * (key(a).localeCompare(key(b)) || a.id.localeCompare(b.id)));
+      return {
+        total: filtered.length,
+        limit: query.limit,
+        offset: query.offset,
+        items: filtered.slice(query.offset, query.offset + query.limit),
+      };
     },
   });
 }

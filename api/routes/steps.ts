@@ -24,6 +24,8 @@ import { temporalCall } from '../temporal-errors';
 import { z } from '../zod';
 import { ipaParam, serviceParams } from './params';
 import { endOfDayInRome } from '../import/italian-dates';
+import { comuneStepRefusal, comuneSteps } from '../../domain/journey-model';
+import { comuneView } from '../journey-view';
 
 export const MAX_SIGNED_FORM_BYTES = 10 * 1024 * 1024;
 
@@ -80,7 +82,7 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
         const state = await temporalCall(() =>
           spec.run(params.ipa, body, actorLabel(actor), updateId(req, `${spec.path}:${params.ipa}`)),
         );
-        return state as unknown as z.infer<typeof stateResponse>;
+        return comuneView(state, actor.role) as unknown as z.infer<typeof stateResponse>;
       },
     });
   }
@@ -182,13 +184,9 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
       }
       const handle = ctx.client.workflow.getHandle(workflowId);
       const state = await temporalCall(() => handle.query(getComuneStateQuery));
-      if (state.stage !== 'awaiting_signed_form' || state.signedForm.record) {
-        throw new HttpProblem(
-          409,
-          'Passo rifiutato',
-          `il Comune non attende il modulo firmato (fase: ${state.stage})`,
-        );
-      }
+      // Checked before verifying and storing the file; the workflow's validator decides again on the Update.
+      const refusal = comuneStepRefusal(comuneSteps.recordSignedForm, state);
+      if (refusal) throw new HttpProblem(409, 'Passo rifiutato', refusal);
       let verification;
       try {
         verification = await verifySignedForm(file.buffer, {
@@ -221,7 +219,7 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
           updateId: updateId(req, `signed-form:${params.ipa}`),
         }),
       );
-      return result as unknown as z.infer<typeof stateResponse>;
+      return comuneView(result, actor.role) as unknown as z.infer<typeof stateResponse>;
     },
   });
 

@@ -65,9 +65,50 @@ describe('API: one Comune and its staff steps (dev server)', () => {
     expect(unknown.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(unknown.body).toMatchObject({ status: 404, title: 'Comune non trovato' });
     expect(problemFields(await staff.get('/comuni/NON-VALIDO!').expect(400))).toEqual(['params.ipa']);
-    expect((await staff.get(`/comuni/${ipa}/services/tari`).expect(404)).body.title).toBe(
+    // Every service has a page from the day its Comune is imported: a queued one shows its card and its place.
+    const queued = (await staff.get(`/comuni/${ipa}/services/tari`).expect(200)).body;
+    expect(queued).toMatchObject({
+      slug: 'tari',
+      name: 'Tassa sui rifiuti (TARI)',
+      status: 'pending',
+      started: false,
+      card: expect.objectContaining({ service_name: 'Tassa sui rifiuti (TARI)' }),
+      rounds: [],
+      availableSteps: [],
+      place: {
+        comuneStage: 'adhesion_check',
+        comuneStageLabel: 'Verifica adesione',
+        waitsOn: 'staff',
+        waitingFor: expect.stringMatching(/quando il Comune arriva alla fase «Servizi in lavorazione»/),
+        queue: { position: 1, of: 5 },
+      },
+    });
+    expect((await staff.get(`/comuni/${ipa}/services/non-esiste`).expect(404)).body.title).toBe(
       'Servizio non trovato',
     );
+    expect((await staff.get(`/comuni/c_zzzz/services/tari`).expect(404)).body.title).toBe(
+      'Comune non trovato',
+    );
+  });
+
+  it('answers the steps the caller may take now, from the journey model', async () => {
+    const asStaff = (await staff.get(`/comuni/${ipa}`).expect(200)).body;
+    expect(asStaff.waitsOn).toBe('staff');
+    expect(asStaff.availableSteps).toEqual([
+      {
+        id: 'recordAdhesion',
+        label: 'Esito della verifica di adesione',
+        method: 'post',
+        path: `/comuni/${ipa}/adhesion`,
+      },
+    ]);
+    const asManager = (await h.as('manager').get(`/comuni/${ipa}`).expect(200)).body;
+    expect(asManager.availableSteps.map((s: { id: string }) => s.id)).toEqual([
+      'recordAdhesion',
+      'moveDeadline',
+      'withdraw',
+    ]);
+    expect(asManager.services[0].availableSteps).toEqual([]);
   });
 
   it('refuses steps out of order with 409 and the workflow’s sentence, recording nothing', async () => {
@@ -84,7 +125,9 @@ describe('API: one Comune and its staff steps (dev server)', () => {
     const remind = await h.as('manager').post(`/comuni/${ipa}/reminders`).send({}).expect(409);
     expect(remind.body.detail).toMatch(/«Inviare un sollecito» non è possibile ora/);
     const form = await uploadForm(validForm).expect(409);
-    expect(form.body.detail).toBe('il Comune non attende il modulo firmato (fase: adhesion_check)');
+    expect(form.body.detail).toMatch(
+      /^«Registrare il modulo firmato» non è possibile ora: il Comune è nella fase «Verifica adesione»/,
+    );
 
     expect(
       problemFields(await staff.post(`/comuni/${ipa}/adhesion`).send({ adherent: 'sì' }).expect(400)),
@@ -208,6 +251,8 @@ describe('API: one Comune and its staff steps (dev server)', () => {
       expect.arrayContaining(['Modulo firmato registrato', 'Fase: services']),
     );
     const again = await uploadForm(validForm).expect(409);
-    expect(again.body.detail).toBe('il Comune non attende il modulo firmato (fase: services)');
+    expect(again.body.detail).toMatch(
+      /«Registrare il modulo firmato» non è possibile ora: .*«Servizi in lavorazione»/,
+    );
   });
 });

@@ -66,6 +66,7 @@ describe('API: GET /comuni filters, sorting and pagination (dev server)', () => 
       fundingAtRiskEur: 5 * 1_099,
       fundingSecuredEur: 0,
       fundingLostEur: 0,
+      serviceStatusCounts: { pending: 5 },
       workflowStatus: 'RUNNING',
       workflowId: `comune:${ipa.arco}`,
     });

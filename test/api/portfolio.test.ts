@@ -73,7 +73,8 @@ describe('API: portfolio, inbox and outbox (dev server)', () => {
         s.late === 1 &&
         s.byStage.completed === 1 &&
         s.services.active === 5 &&
-        s.services.byStatus.active === 5,
+        s.services.byStatus.active === 5 &&
+        s.services.byStatus.pending === 15,
     );
     const items = (await manager.get('/comuni').expect(200)).body.items as {
       ipaCode: string;
@@ -96,8 +97,10 @@ describe('API: portfolio, inbox and outbox (dev server)', () => {
       services: {
         active: 5,
         total: 20,
+        // Every service counted, from the same model as the Comune pages: the 15 of the Comuni not yet at the
+        // services stage are queued, and the statuses add up to the total.
         byStatus: {
-          pending: 0,
+          pending: 15,
           needs_correction: 0,
           creating: 0,
           configuring: 0,
@@ -107,6 +110,8 @@ describe('API: portfolio, inbox and outbox (dev server)', () => {
           active: 5,
           cancelled: 0,
         },
+        byClass: { queued: 15, working: 0, waiting: 0, done: 5 },
+        unclassified: 0,
       },
       funding: { securedEur: 5 * EUR, atRiskEur: 10 * EUR, lostEur: 5 * EUR },
       deadlines: [
@@ -145,60 +150,70 @@ describe('API: portfolio, inbox and outbox (dev server)', () => {
     ]);
   });
 
-  it('lists the tasks waiting on someone, with who, since when and by when, filtered by who and stage', async () => {
-    const inbox = (await h.as('staff').get('/inbox').expect(200)).body;
-    expect(inbox.total).toBe(5);
-    const keys = inbox.items.map((i: { ipaCode: string; who: string }) => `${i.ipaCode}:${i.who}`);
+  it('lists every open task once, whoever it waits on, with its own due date, paged and sorted', async () => {
+    type Item = { id: string; ipaCode: string; who: string; kind: string; due: string; dueKind: string };
+    const inbox = await eventually(
+      'the five open tasks',
+      async () => (await h.as('staff').get('/inbox').expect(200)).body,
+      (page) => page.total === 5,
+    );
+    const keys = (inbox.items as Item[]).map((i) => `${i.ipaCode}:${i.kind}:${i.who}`);
     expect(keys.sort()).toEqual(
       [
-        `${ipa.ala}:staff`,
-        `${ipa.avio}:manager`,
-        `${ipa.avio}:staff`,
-        `${ipa.cembra}:comune`,
-        `${ipa.cembra}:staff`,
+        `${ipa.ala}:stage:staff`,
+        `${ipa.avio}:late:manager`,
+        `${ipa.avio}:stage:staff`,
+        `${ipa.cembra}:stage:comune`,
+        `${ipa.cembra}:tracking_form:comune`,
       ].sort(),
     );
-    const since = inbox.items.map((i: { since: string }) => i.since);
-    expect(since).toEqual([...since].sort());
+    // One row per task, each with its own id; sorted by due date by default.
+    expect(new Set((inbox.items as Item[]).map((i) => i.id)).size).toBe(5);
+    const dues = (inbox.items as Item[]).map((i) => i.due);
+    expect(dues).toEqual([...dues].sort());
+    // Each task's own due date: the next reminder while the Comune is asked for the delegation, the next escalation
+    // step for staff, the contract deadline only where nothing comes sooner (a late Comune).
+    const byKey = new Map((inbox.items as Item[]).map((i) => [`${i.ipaCode}:${i.kind}`, i]));
+    expect(byKey.get(`${ipa.cembra}:stage`)).toMatchObject({
+      who: 'comune',
+      status: 'delegation_requested',
+      statusLabel: 'Delega richiesta',
+      dueKind: 'reminder',
+      dueLabel: 'prossimo sollecito',
+      action: expect.stringMatching(/^Il Segretario delega il partner come Amministratore su Selfcare/),
+    });
+    expect(byKey.get(`${ipa.ala}:stage`)).toMatchObject({ who: 'staff', dueKind: 'escalation' });
+    expect(byKey.get(`${ipa.avio}:stage`)).toMatchObject({ dueKind: 'deadline', late: true });
+    expect(byKey.get(`${ipa.avio}:late`)).toMatchObject({
+      who: 'manager',
+      action: expect.stringMatching(/^Scadenza superata/),
+    });
 
     const comune = (await h.as('staff').get('/inbox?who=comune').expect(200)).body;
-    expect(comune).toEqual({
-      total: 1,
-      items: [
-        {
-          kind: 'comune',
-          ipaCode: ipa.cembra,
-          comuneName: 'Comune di Cembra',
-          stage: 'delegation_requested',
-          action: 'Il Segretario delega il partner come Amministratore su Selfcare',
-          who: 'comune',
-          since: expect.any(String),
-          due: expect.any(String),
-          late: false,
-        },
-      ],
-    });
-    const managerTasks = (await h.as('staff').get('/inbox?who=manager').expect(200)).body.items;
-    expect(managerTasks).toEqual([
-      expect.objectContaining({
-        ipaCode: ipa.avio,
-        late: true,
-        action: expect.stringMatching(/^Scadenza superata/),
-      }),
-    ]);
-    expect(managerTasks[0].since).toBe(managerTasks[0].due);
-    const delegation = (await h.as('staff').get('/inbox?stage=delegation_requested').expect(200)).body;
-    expect(delegation.items.map((i: { who: string }) => i.who).sort()).toEqual(['comune', 'staff']);
-    const staffAdhesion = (await h.as('staff').get('/inbox?who=staff&stage=adhesion_check').expect(200)).body;
+    expect(comune.total).toBe(2);
+    expect(comune.items.map((i: Item) => i.kind).sort()).toEqual(['stage', 'tracking_form']);
+    const delegation = (await h.as('staff').get('/inbox?status=delegation_requested').expect(200)).body;
+    expect(delegation.total).toBe(2);
+    const staffAdhesion = (await h.as('staff').get('/inbox?who=staff&status=adhesion_check').expect(200))
+      .body;
     expect(staffAdhesion.items.map((i: { ipaCode: string }) => i.ipaCode).sort()).toEqual([
       ipa.ala,
       ipa.avio,
     ]);
-    expect((await h.as('staff').get('/inbox?limit=2').expect(200)).body).toMatchObject({
-      total: 5,
-      items: [{}, {}],
-    });
+
+    // The total equals the rows one can page through, in the same order.
+    const paged: Item[] = [];
+    for (let offset = 0; offset < inbox.total; offset += 2) {
+      const page = (await h.as('staff').get(`/inbox?limit=2&offset=${offset}`).expect(200)).body;
+      expect(page).toMatchObject({ total: 5, limit: 2, offset });
+      paged.push(...page.items);
+    }
+    expect(paged.map((i) => i.id)).toEqual((inbox.items as Item[]).map((i) => i.id));
+    const latestFirst = (await h.as('staff').get('/inbox?sort=due&order=desc').expect(200)).body
+      .items as Item[];
+    expect(latestFirst.map((i) => i.id)).toEqual([...paged.map((i) => i.id)].reverse());
     expect(problemFields(await h.as('staff').get('/inbox?who=sindaco').expect(400))).toEqual(['query.who']);
+    expect(problemFields(await h.as('staff').get('/inbox?sort=chi').expect(400))).toEqual(['query.sort']);
   });
 
   it('answers 404 for the outbox when no SMTP catcher is configured', async () => {

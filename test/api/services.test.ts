@@ -86,7 +86,7 @@ describe('API: services of a Comune (dev server)', () => {
 
     const inbox = await eventually(
       'the rejected service in the inbox',
-      async () => (await staff.get('/inbox?stage=rejected').expect(200)).body,
+      async () => (await staff.get('/inbox?status=rejected').expect(200)).body,
       (body) => body.total === 1,
     );
     expect(inbox.items[0]).toMatchObject({

@@ -4,6 +4,8 @@ import { createSolidPng } from '../../integrations/documents/png';
 import { caller, problemFields, startApiHarness, type ApiHarness } from './harness';
 
 /** Every operation the API must document: a route added or removed shows up here. */
+import { comuneSteps, serviceSteps } from '../../domain/journey-model';
+
 const EXPECTED_OPERATIONS = [
   'get /comuni',
   'post /comuni',
@@ -15,6 +17,7 @@ const EXPECTED_OPERATIONS = [
   'post /comuni/{ipa}/deadline',
   'post /comuni/{ipa}/withdraw',
   'post /comuni/{ipa}/reminders',
+  'post /comuni/{ipa}/restart',
   'get /comuni/{ipa}/services/{slug}',
   'put /comuni/{ipa}/services/{slug}/card',
   'post /comuni/{ipa}/services/{slug}/review-outcome',
@@ -190,6 +193,14 @@ describe('API: tokens, logos and documentation (dev server)', () => {
         Object.entries(item).map(([method, op]) => ({ key: `${method} ${path}`, path, op })),
       );
       expect(operations.map((o) => o.key).sort()).toEqual(EXPECTED_OPERATIONS);
+      // Every step of the journey model names a real operation, with the role the API requires for it.
+      for (const step of [...Object.values(comuneSteps), ...Object.values(serviceSteps)]) {
+        const operation = operations.find((o) => o.key === `${step.api.method} ${step.api.path}`);
+        expect({ step: step.id, role: operation?.op['x-required-role'] }).toEqual({
+          step: step.id,
+          role: step.role,
+        });
+      }
 
       for (const { key, path, op } of operations) {
         const where = { key };

@@ -1,0 +1,503 @@
+/**
+ * The journey of a Comune onto App IO, declared once: its stages (order, label, who each waits on), the service
+ * statuses and their classes, and the staff and manager steps (who may take them, when, with which fields).
+ *
+ * Everyone reads this module and nobody copies it: the workflows' Update validators refuse a step with
+ * `stepRefusal`, the API answers `availableSteps` with `availableSteps`, the inbox derives its tasks from the stages
+ * and statuses, and the console receives the declarative part (`journeyModelForConsole`) as a generated module and
+ * draws its buttons and forms from it. Pure and deterministic: safe inside workflows.
+ */
+
+// ---------------------------------------------------------------------------------------------------------------
+// Who a stage, a status or a task waits on.
+
+export const parties = ['comune', 'staff', 'manager', 'pagopa', 'nobody'] as const;
+export type Party = (typeof parties)[number];
+export const partyLabels: Record<Party, string> = {
+  comune: 'Comune',
+  staff: 'Personale del partner',
+  manager: 'Responsabile',
+  pagopa: 'PagoPA',
+  nobody: 'Nessuno (automatico)',
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Stages of a Comune, in order.
+
+export const stages = [
+  'adhesion_check',
+  'delegation_requested',
+  'awaiting_signed_form',
+  'services',
+  'completed',
+  'withdrawn',
+] as const;
+export type Stage = (typeof stages)[number];
+
+export interface StageDefinition {
+  label: string;
+  /** Who the stage waits on when nothing else is known (an automatic adhesion check waits on PagoPA). */
+  waitsOn: Party;
+  /** Open: the journey is running; closed stages accept no step. */
+  open: boolean;
+  /** What must happen for the stage to end, in Italian: the task the inbox shows. */
+  task?: string;
+}
+
+export const stageModel: Record<Stage, StageDefinition> = {
+  adhesion_check: {
+    label: 'Verifica adesione',
+    waitsOn: 'staff',
+    open: true,
+    task: 'Verificare su Selfcare l’adesione a App IO e registrarne l’esito',
+  },
+  delegation_requested: {
+    label: 'Delega richiesta',
+    waitsOn: 'comune',
+    open: true,
+    task: 'Il Segretario delega il partner come Amministratore su Selfcare; il personale lo registra',
+  },
+  awaiting_signed_form: {
+    label: 'In attesa del modulo firmato',
+    waitsOn: 'comune',
+    open: true,
+    task: 'Il Sindaco firma (CAdES) il modulo ricevuto via PEC; il personale carica il .p7m',
+  },
+  services: { label: 'Servizi in lavorazione', waitsOn: 'pagopa', open: true },
+  completed: { label: 'Completato', waitsOn: 'nobody', open: false },
+  withdrawn: { label: 'Ritirato', waitsOn: 'nobody', open: false },
+};
+
+export const stageLabels = Object.fromEntries(stages.map((s) => [s, stageModel[s].label])) as Record<
+  Stage,
+  string
+>;
+export const openStages: readonly Stage[] = stages.filter((s) => stageModel[s].open);
+
+/** Whether the journey is over (completed or withdrawn): one answer for the workflow, the API and the console. */
+export function isClosedStage(stage: Stage): boolean {
+  return !stageModel[stage].open;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Service statuses and their classes.
+
+export const serviceStatuses = [
+  'pending',
+  'needs_correction',
+  'creating',
+  'configuring',
+  'in_review',
+  'rejected',
+  'publishing',
+  'active',
+  'cancelled',
+] as const;
+export type ServiceStatus = (typeof serviceStatuses)[number];
+
+export const serviceStatusClasses = ['queued', 'working', 'waiting', 'done'] as const;
+export type ServiceStatusClass = (typeof serviceStatusClasses)[number];
+export const serviceStatusClassLabels: Record<ServiceStatusClass, string> = {
+  queued: 'In coda',
+  working: 'In lavorazione automatica',
+  waiting: 'In attesa di persone',
+  done: 'Conclusi',
+};
+
+export interface ServiceStatusDefinition {
+  label: string;
+  class: ServiceStatusClass;
+  waitsOn: Party;
+  /** The task a person has while the service is in this status. */
+  task?: string;
+}
+
+export const serviceStatusModel: Record<ServiceStatus, ServiceStatusDefinition> = {
+  // Not started yet: waits for its Comune to reach the services stage, then for a free slot.
+  pending: { label: 'In coda', class: 'queued', waitsOn: 'nobody' },
+  needs_correction: {
+    label: 'Scheda da correggere',
+    class: 'waiting',
+    waitsOn: 'staff',
+    task: 'Correggere la scheda del servizio e reinviarla',
+  },
+  creating: { label: 'Creazione e configurazione su IO', class: 'working', waitsOn: 'nobody' },
+  configuring: { label: 'Configurazione', class: 'working', waitsOn: 'nobody' },
+  in_review: {
+    label: 'In revisione PagoPA',
+    class: 'waiting',
+    waitsOn: 'pagopa',
+    task: 'PagoPA esamina la richiesta di pubblicazione; l’esito si può registrare a mano',
+  },
+  rejected: {
+    label: 'Dati incompleti o incorretti',
+    class: 'waiting',
+    waitsOn: 'staff',
+    task: 'Correggere la scheda secondo il motivo del rifiuto PagoPA e reinviarla',
+  },
+  publishing: { label: 'Pubblicazione', class: 'working', waitsOn: 'nobody' },
+  active: { label: 'Servizio attivo', class: 'done', waitsOn: 'nobody' },
+  cancelled: { label: 'Annullato', class: 'done', waitsOn: 'nobody' },
+};
+
+export const serviceStatusLabels = Object.fromEntries(
+  serviceStatuses.map((s) => [s, serviceStatusModel[s].label]),
+) as Record<ServiceStatus, string>;
+
+/** Automatic, short-lived statuses: the Comune shows them as one "being prepared" phase. */
+export function isWorkingStatus(status: ServiceStatus): boolean {
+  return serviceStatusModel[status].class === 'working';
+}
+
+/** A started service in this status holds one of its Comune's parallel slots (queued or being worked on). */
+export function holdsParallelSlot(status: ServiceStatus): boolean {
+  const c = serviceStatusModel[status].class;
+  return c === 'queued' || c === 'working';
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Staff and manager steps.
+
+export const stepRoles = ['staff', 'manager', 'admin'] as const;
+export type StepRole = (typeof stepRoles)[number];
+const roleRank: Record<StepRole, number> = { staff: 1, manager: 2, admin: 3 };
+
+export interface StepField {
+  name: string;
+  label: string;
+  kind: 'choice' | 'textarea' | 'date' | 'file' | 'confirm' | 'card';
+  required?: boolean;
+  /** For a choice: value and its Italian description; `boolean` turns 'true'/'false' into a JSON boolean. */
+  options?: { value: string; label: string; detail?: string }[];
+  valueType?: 'boolean';
+  minLength?: number;
+  maxLength?: number;
+  accept?: string;
+  hint?: string;
+}
+
+/** What a Comune step's guard reads: the Comune's state as the workflow keeps it and the API answers it. */
+export interface ComuneStepView {
+  stage: Stage;
+  scenario?: 'A' | 'B';
+  adhesionCheck: 'automatic' | 'manual';
+  delegation: { requestedAt?: string; completedAt?: string };
+  signedForm: { record?: unknown };
+  trackingForm?: unknown;
+}
+
+/** What a service step's guard reads. */
+export interface ServiceStepView {
+  status: ServiceStatus;
+}
+
+interface StepCommon {
+  id: string;
+  /** The least role that may take it. */
+  role: Exclude<StepRole, 'admin'>;
+  /** The button and the form's title. */
+  label: string;
+  /** The step as an action, in refusals: «Registrare la delega» non è possibile ora … */
+  action: string;
+  help: string;
+  submitLabel: string;
+  success: string;
+  fields: StepField[];
+  /** The API call, as the OpenAPI document names it. */
+  api: { method: 'post' | 'put'; path: string; multipart?: boolean };
+  tone?: 'danger';
+  /** Asked before sending: the step cannot be taken back by its author. */
+  confirm?: string;
+}
+
+export interface ComuneStep extends StepCommon {
+  scope: 'comune';
+  allowedIn: readonly Stage[];
+  guard?: (state: ComuneStepView) => string | undefined;
+}
+
+export interface ServiceStep extends StepCommon {
+  scope: 'service';
+  allowedIn: readonly ServiceStatus[];
+  /** The refusal when the status does not allow it; `{status}` is the current status's label. */
+  notAllowed: string;
+}
+
+/** The delegation is recorded for the current request (a link that expired asks for it again). */
+export function delegationRecorded(state: ComuneStepView): boolean {
+  const { requestedAt, completedAt } = state.delegation;
+  return completedAt !== undefined && (requestedAt === undefined || completedAt >= requestedAt);
+}
+
+const note: StepField = { name: 'note', label: 'Nota (facoltativa)', kind: 'textarea', maxLength: 500 };
+const reason = (label: string): StepField => ({
+  name: 'reason',
+  label,
+  kind: 'textarea',
+  required: true,
+  minLength: 3,
+  maxLength: 500,
+});
+
+export const comuneSteps = {
+  recordAdhesion: {
+    id: 'recordAdhesion',
+    scope: 'comune',
+    role: 'staff',
+    label: 'Esito della verifica di adesione',
+    action: 'Registrare l’adesione',
+    help: 'Cerca il Comune su Selfcare (prodotto «App IO», prod-io) e registra se ha già aderito. Da qui parte la richiesta di delega.',
+    submitLabel: 'Registra l’esito',
+    success: 'Esito della verifica registrato.',
+    fields: [
+      {
+        name: 'adherent',
+        label: 'Il Comune ha già aderito ad App IO?',
+        kind: 'choice',
+        required: true,
+        valueType: 'boolean',
+        options: [
+          {
+            value: 'false',
+            label: 'No, non ha aderito',
+            detail: 'scenario A: adesione completa con il Sindaco',
+          },
+          { value: 'true', label: 'Sì, ha già aderito', detail: 'scenario B: solo il nuovo Amministratore' },
+        ],
+      },
+      note,
+    ],
+    api: { method: 'post', path: '/comuni/{ipa}/adhesion' },
+    allowedIn: ['adhesion_check'],
+    guard: (s) => {
+      if (s.scenario) return `L’adesione è già registrata (scenario ${s.scenario}).`;
+      if (s.adhesionCheck === 'automatic')
+        return 'La verifica è in corso automaticamente su Selfcare: attendere il risultato.';
+      return undefined;
+    },
+  },
+  recordDelegationDone: {
+    id: 'recordDelegationDone',
+    scope: 'comune',
+    role: 'staff',
+    label: 'Delega completata su Selfcare',
+    action: 'Registrare la delega',
+    help: 'Registrala quando il delegato del partner risulta Amministratore del Comune su Selfcare.',
+    submitLabel: 'Registra la delega',
+    success: 'Delega registrata.',
+    confirm: 'Confermi che il delegato del partner risulta Amministratore del Comune su Selfcare?',
+    fields: [note],
+    api: { method: 'post', path: '/comuni/{ipa}/delegation' },
+    allowedIn: ['delegation_requested'],
+    guard: (s) => (delegationRecorded(s) ? 'La delega è già registrata.' : undefined),
+  },
+  recordSignedForm: {
+    id: 'recordSignedForm',
+    scope: 'comune',
+    role: 'staff',
+    label: 'Modulo firmato dal Sindaco',
+    action: 'Registrare il modulo firmato',
+    help: 'Carica il file .p7m (firma CAdES del Sindaco) così come è stato scaricato da Selfcare, senza rinominarlo: la firma viene verificata prima di registrarlo.',
+    submitLabel: 'Carica e verifica',
+    success: 'Modulo firmato verificato e registrato.',
+    fields: [
+      {
+        name: 'file',
+        label: 'File firmato (.p7m)',
+        kind: 'file',
+        required: true,
+        accept: '.p7m,application/pkcs7-mime',
+        hint: 'Massimo 10 MB.',
+      },
+      note,
+    ],
+    api: { method: 'post', path: '/comuni/{ipa}/signed-form', multipart: true },
+    allowedIn: ['awaiting_signed_form'],
+    guard: (s) => (s.signedForm.record ? 'Il modulo firmato è già registrato.' : undefined),
+  },
+  recordTrackingForm: {
+    id: 'recordTrackingForm',
+    scope: 'comune',
+    role: 'staff',
+    label: 'Modulo di tracciamento',
+    action: 'Registrare il modulo di tracciamento',
+    help: 'Registra che il Comune ha compilato il modulo di tracciamento del partner.',
+    submitLabel: 'Registra il modulo di tracciamento',
+    success: 'Modulo di tracciamento registrato.',
+    fields: [note],
+    api: { method: 'post', path: '/comuni/{ipa}/tracking-form' },
+    allowedIn: ['delegation_requested', 'awaiting_signed_form', 'services'],
+    guard: (s) => (s.trackingForm ? 'Il modulo di tracciamento è già registrato.' : undefined),
+  },
+  remindNow: {
+    id: 'remindNow',
+    scope: 'comune',
+    role: 'manager',
+    label: 'Sollecita il Comune',
+    action: 'Inviare un sollecito',
+    help: 'Invia subito un promemoria al Comune.',
+    submitLabel: 'Invia un sollecito ora',
+    success: 'Sollecito richiesto.',
+    fields: [],
+    api: { method: 'post', path: '/comuni/{ipa}/reminders' },
+    allowedIn: ['delegation_requested', 'awaiting_signed_form'],
+    guard: (s) =>
+      s.stage === 'delegation_requested' && delegationRecorded(s)
+        ? 'La delega è già registrata: nessun sollecito da inviare.'
+        : undefined,
+  },
+  moveDeadline: {
+    id: 'moveDeadline',
+    scope: 'comune',
+    role: 'manager',
+    label: 'Sposta la scadenza',
+    action: 'Spostare la scadenza',
+    help: 'I promemoria e le escalation seguono la nuova data.',
+    submitLabel: 'Sposta la scadenza',
+    success: 'Scadenza spostata.',
+    fields: [{ name: 'deadline', label: 'Nuova scadenza', kind: 'date', required: true }, reason('Motivo')],
+    api: { method: 'post', path: '/comuni/{ipa}/deadline' },
+    allowedIn: openStages,
+  },
+  withdraw: {
+    id: 'withdraw',
+    scope: 'comune',
+    role: 'manager',
+    label: 'Ritira il Comune',
+    action: 'Ritirare il Comune',
+    help: 'Il percorso si chiude e i servizi in lavorazione vengono annullati. Non si può annullare.',
+    submitLabel: 'Ritira il Comune',
+    success: 'Comune ritirato.',
+    tone: 'danger',
+    fields: [
+      reason('Motivo del ritiro'),
+      { name: 'confirm', label: 'Confermo il ritiro del Comune', kind: 'confirm', required: true },
+    ],
+    api: { method: 'post', path: '/comuni/{ipa}/withdraw' },
+    allowedIn: openStages,
+  },
+} as const satisfies Record<string, ComuneStep>;
+
+export const serviceSteps = {
+  correctCard: {
+    id: 'correctCard',
+    scope: 'service',
+    role: 'staff',
+    label: 'Correggi la scheda',
+    action: 'Correggere la scheda',
+    help: 'I campi sono precompilati con la scheda attuale. Al salvataggio la scheda viene ricontrollata con le regole PagoPA; se è corretta il servizio riparte.',
+    submitLabel: 'Invia la scheda corretta',
+    success: 'Scheda corretta inviata: il servizio riparte.',
+    fields: [{ name: 'card', label: 'Scheda del servizio', kind: 'card', required: true }],
+    api: { method: 'put', path: '/comuni/{ipa}/services/{slug}/card' },
+    allowedIn: ['needs_correction', 'rejected'],
+    notAllowed: 'La scheda si corregge quando è da correggere o rifiutata; ora il servizio è «{status}».',
+  },
+  recordReviewOutcome: {
+    id: 'recordReviewOutcome',
+    scope: 'service',
+    role: 'staff',
+    label: 'Esito della revisione PagoPA',
+    action: 'Registrare l’esito della revisione',
+    help: 'Registra a mano l’esito letto sul back office IO, se non arriva da solo.',
+    submitLabel: 'Registra l’esito',
+    success: 'Esito della revisione registrato.',
+    confirm: 'Confermi l’esito della revisione? Un esito registrato avvia la pubblicazione o la correzione.',
+    fields: [
+      {
+        name: 'outcome',
+        label: 'Esito',
+        kind: 'choice',
+        required: true,
+        options: [
+          { value: 'approved', label: 'Approvato', detail: 'il servizio viene pubblicato' },
+          { value: 'rejected', label: 'Rifiutato', detail: '«dati incompleti o incorretti»' },
+        ],
+      },
+      {
+        name: 'reason',
+        label: 'Motivo (obbligatorio se rifiutato)',
+        kind: 'textarea',
+        minLength: 3,
+        maxLength: 1000,
+      },
+    ],
+    api: { method: 'post', path: '/comuni/{ipa}/services/{slug}/review-outcome' },
+    allowedIn: ['in_review'],
+    notAllowed: 'Un esito si registra solo per un servizio in revisione; ora è «{status}».',
+  },
+} as const satisfies Record<string, ServiceStep>;
+
+export type ComuneStepId = keyof typeof comuneSteps;
+export type ServiceStepId = keyof typeof serviceSteps;
+export type StepId = ComuneStepId | ServiceStepId;
+
+const allComuneSteps: readonly ComuneStep[] = Object.values(comuneSteps);
+const allServiceSteps: readonly ServiceStep[] = Object.values(serviceSteps);
+
+/** Why a Comune step is refused now, in a sentence a person understands; undefined when it is allowed. */
+export function comuneStepRefusal(step: ComuneStep, state: ComuneStepView): string | undefined {
+  if (!step.allowedIn.includes(state.stage)) {
+    return (
+      `«${step.action}» non è possibile ora: il Comune è nella fase «${stageLabels[state.stage]}»` +
+      ` (ammessa in: ${step.allowedIn.map((s) => stageLabels[s]).join(', ')}).`
+    );
+  }
+  return step.guard?.(state);
+}
+
+/** Why a service step is refused now; undefined when it is allowed. */
+export function serviceStepRefusal(step: ServiceStep, state: ServiceStepView): string | undefined {
+  if (step.allowedIn.includes(state.status)) return undefined;
+  return step.notAllowed.replace('{status}', serviceStatusLabels[state.status]);
+}
+
+function roleMay(role: StepRole, step: StepCommon): boolean {
+  return roleRank[role] >= roleRank[step.role];
+}
+
+/** A step the caller may take now, as the API answers it. */
+export interface AvailableStep {
+  id: StepId;
+  label: string;
+  method: 'post' | 'put';
+  path: string;
+}
+
+function available(step: StepCommon, path: string): AvailableStep {
+  return { id: step.id as StepId, label: step.label, method: step.api.method, path };
+}
+
+/** The Comune steps the role may take now, with their concrete paths. */
+export function availableComuneSteps(
+  state: ComuneStepView & { ipaCode: string },
+  role: StepRole,
+): AvailableStep[] {
+  return allComuneSteps
+    .filter((step) => roleMay(role, step) && comuneStepRefusal(step, state) === undefined)
+    .map((step) => available(step, step.api.path.replace('{ipa}', state.ipaCode)));
+}
+
+/** The service steps the role may take now. */
+export function availableServiceSteps(
+  service: ServiceStepView & { slug: string },
+  ipaCode: string,
+  role: StepRole,
+): AvailableStep[] {
+  return allServiceSteps
+    .filter((step) => roleMay(role, step) && serviceStepRefusal(step, service) === undefined)
+    .map((step) => available(step, step.api.path.replace('{ipa}', ipaCode).replace('{slug}', service.slug)));
+}
+
+/** The declarative part of the model, as the console receives it (no functions: JSON). */
+export function journeyModelForConsole() {
+  const strip = ({ guard: _guard, ...rest }: ComuneStep) => rest;
+  return {
+    parties: partyLabels,
+    stages: stages.map((id) => ({ id, ...stageModel[id] })),
+    serviceStatuses: serviceStatuses.map((id) => ({ id, ...serviceStatusModel[id] })),
+    serviceStatusClasses: serviceStatusClasses.map((id) => ({ id, label: serviceStatusClassLabels[id] })),
+    comuneSteps: allComuneSteps.map(strip),
+    serviceSteps: allServiceSteps,
+  };
+}
