@@ -1,6 +1,8 @@
 import { stageLabels, stages } from '../contracts/comune';
 import { serviceStatusLabels, serviceStatuses } from '../contracts/service';
-import { topicIds } from '../domain/service-card';
+import { journeyModelForConsole } from '../domain/journey-model';
+import { dueKindLabels } from '../domain/journey-tasks';
+import { cardFields, topicIds } from '../domain/service-card';
 import { IPA_COLUMNS, OPTIONAL_COLUMNS, PARTNER_COLUMNS } from './import/csv';
 
 /**
@@ -14,6 +16,10 @@ export const domainLabels = {
   serviceStatuses,
   serviceStatusLabels,
   topicIds,
+  /** The journey model's declarative part: stages, statuses and their classes, steps with roles and fields. */
+  journeyModel: journeyModelForConsole(),
+  dueKindLabels,
+  cardFields,
   importRequiredColumns: [...IPA_COLUMNS, ...PARTNER_COLUMNS],
   importOptionalColumns: OPTIONAL_COLUMNS,
 };

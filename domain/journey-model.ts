@@ -490,6 +490,7 @@ export function availableServiceSteps(
 }
 
 /** The declarative part of the model, as the console receives it (no functions: JSON). */
+export type ConsoleJourneyModel = ReturnType<typeof journeyModelForConsole>;
 export function journeyModelForConsole() {
   const strip = ({ guard: _guard, ...rest }: ComuneStep) => rest;
   return {

@@ -59,6 +59,8 @@ export const serviceCardSchema = z.object({
 export type ServiceCard = z.infer<typeof serviceCardSchema>;
 export type ServiceCardInput = z.input<typeof serviceCardSchema>;
 
+export { cardFields, type CardFieldDefinition } from './card-fields';
+
 export interface CardIssue {
   field: string;
   message: string;

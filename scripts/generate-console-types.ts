@@ -24,11 +24,19 @@ export async function apiTypes(): Promise<string> {
   return header('the OpenAPI document (/api/v1/openapi.json)') + astToString(ast);
 }
 
+/** Structured exports: declared by the domain's own types (pure modules without imports). */
+const declaredTypes: Record<string, string> = {
+  journeyModel: "import('../../domain/journey-model').ConsoleJourneyModel",
+  cardFields: "readonly import('../../domain/card-fields').CardFieldDefinition[]",
+};
+
 /**
  * The TypeScript type of one exported value: a list as the tuple of its words; a map of labels with its keys, and
  * `string | undefined` for any other key (the console looks up words it got from the API).
  */
-function declaredType(value: unknown): string {
+function declaredType(name: string, value: unknown): string {
+  const declared = declaredTypes[name];
+  if (declared) return declared;
   if (Array.isArray(value) && value.every((v) => typeof v === 'string'))
     return `readonly [${value.map((v) => JSON.stringify(v)).join(', ')}]`;
   if (value && typeof value === 'object' && Object.values(value).every((v) => typeof v === 'string')) {
@@ -41,7 +49,7 @@ function declaredType(value: unknown): string {
 /** api/console/domain-labels.d.ts: one `export const` per export of /domain-labels.js (api/domain-labels.ts). */
 export function domainLabelTypes(): string {
   const exports = Object.entries(domainLabels).map(
-    ([name, value]) => `export declare const ${name}: ${declaredType(value)};\n`,
+    ([name, value]) => `export declare const ${name}: ${declaredType(name, value)};\n`,
   );
   return header('api/domain-labels.ts (served as /domain-labels.js)') + exports.join('');
 }

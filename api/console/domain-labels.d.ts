@@ -24,5 +24,15 @@ export declare const serviceStatusLabels: {
     readonly "cancelled": string;
 };
 export declare const topicIds: readonly ["Altro", "Ambiente e animali", "Attività produttive e commercio", "Benessere sociale", "Casa e utenze", "Cultura tempo libero e sport", "Educazione e formazione", "Giustizia e legge", "Lavori edilizi catasto e urbanistica", "Mobilità e trasporti", "Redditi patrimoni e fisco", "Servizi anagrafici e civici", "Servizi elettorali", "Sicurezza e Protezione Civile", "Suolo spazi e beni pubblici", "Viaggi e turismo", "Vita lavorativa", "Salute"];
+export declare const journeyModel: import('../../domain/journey-model').ConsoleJourneyModel;
+export declare const dueKindLabels: {
+    readonly [key: string]: string | undefined;
+    readonly "reminder": string;
+    readonly "link_expiry": string;
+    readonly "escalation": string;
+    readonly "review": string;
+    readonly "deadline": string;
+};
+export declare const cardFields: readonly import('../../domain/card-fields').CardFieldDefinition[];
 export declare const importRequiredColumns: readonly ["Codice_IPA", "Denominazione_ente", "Codice_fiscale_ente", "Codice_Categoria", "Codice_comune_ISTAT", "Codice_catastale_comune", "Mail1", "Tipo_Mail1", "Sito_istituzionale", "Nome_responsabile", "Cognome_responsabile", "Data_contratto", "Segretario_nome", "Segretario_email", "Sindaco_nome", "Sindaco_email"];
 export declare const importOptionalColumns: readonly ["Scadenza", "Pacchetto_servizi", "Sindaco_codice_fiscale", "Portale_tenant"];
