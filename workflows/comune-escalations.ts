@@ -1,5 +1,11 @@
 import { condition } from '@temporalio/workflow';
 import type { ComuneInput, ComuneState } from '../contracts/comune';
+import {
+  markEscalationStepsHandled,
+  markLate,
+  recordEscalation,
+  scheduleEscalation,
+} from '../domain/comune-state';
 import { dueSteps, nextStep } from '../domain/deadlines';
 import { nowIso, workflowNowMs } from './clock';
 import type { ComuneSignals } from './comune-handlers';
@@ -30,29 +36,21 @@ export async function runEscalations(ctx: {
     for (const step of skip) handled.add(step.daysBefore);
     if (send) {
       handled.add(send.daysBefore);
-      state.escalationStepsHandled = [...handled];
-      if (send.daysBefore === 0 && !state.late) {
-        state.late = true;
-        state.lateSince = nowIso();
-        state.timeline.push({
-          at: state.lateSince,
-          step: 'Scadenza superata: Comune in ritardo',
-          actor: 'sistema',
-        });
-      }
+      markEscalationStepsHandled(state, handled);
+      if (send.daysBefore === 0) markLate(state, nowIso());
       ctx.refresh();
-      state.escalations.push({ at: nowIso(), daysBefore: send.daysBefore, missing: [...state.missing] });
+      recordEscalation(state, nowIso(), send.daysBefore);
       await ctx.notify.escalation(send.daysBefore, signals.deadlineVersion);
       continue;
     }
-    state.escalationStepsHandled = [...handled];
+    markEscalationStepsHandled(state, handled);
     const next = nextStep(now, deadlineMs, ladder, handled);
-    state.nextEscalationAt = next ? new Date(next.atMs).toISOString() : undefined;
+    scheduleEscalation(state, next?.atMs);
     ctx.publishReadModel();
     const version = signals.deadlineVersion;
     const changed = () => terminal() || signals.deadlineVersion !== version;
     if (next) await condition(changed, Math.max(1, next.atMs - now));
     else await condition(changed);
   }
-  state.nextEscalationAt = undefined;
+  scheduleEscalation(state, undefined);
 }

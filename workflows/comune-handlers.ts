@@ -18,7 +18,15 @@ import {
   type ComuneInput,
   type ComuneState,
 } from '../contracts/comune';
-import { handledAfterDeadlineMove, nextStep } from '../domain/deadlines';
+import {
+  moveDeadline,
+  recordAdhesion,
+  recordDelegationDone,
+  recordOnTimeline,
+  recordSignedForm,
+  recordTrackingForm,
+  withdraw,
+} from '../domain/comune-state';
 import { comuneStepRefusal, comuneSteps, type ComuneStep } from '../domain/journey-model';
 import { nowIso } from './clock';
 import { refuse, zodMessage } from './workflow-support';
@@ -56,14 +64,10 @@ function requireAllowed(state: ComuneState, step: ComuneStep): void {
  * reaches history, with a sentence a person understands; each accepted step is recorded with its actor and time.
  */
 export function registerComuneHandlers({ input, state, signals, refresh, nowMs }: HandlerContext): void {
-  const record = (step: string, actor: string, detail?: string) =>
-    state.timeline.push({ at: nowIso(), step, actor, ...(detail ? { detail } : {}) });
-
   setHandler(
     recordAdhesionUpdate,
     (u) => {
-      state.scenario = u.adherent ? 'B' : 'A';
-      record(`Adesione registrata: scenario ${state.scenario}`, u.actor, u.note);
+      recordAdhesion(state, u, nowIso());
       refresh();
       return state;
     },
@@ -79,8 +83,7 @@ export function registerComuneHandlers({ input, state, signals, refresh, nowMs }
     recordDelegationDoneUpdate,
     (u) => {
       signals.delegationDone = true;
-      state.delegation.completedAt = nowIso();
-      record('Delega completata su Selfcare', u.actor, u.note);
+      recordDelegationDone(state, u, nowIso());
       refresh();
       return state;
     },
@@ -95,12 +98,7 @@ export function registerComuneHandlers({ input, state, signals, refresh, nowMs }
   setHandler(
     recordSignedFormUpdate,
     (u) => {
-      state.signedForm.record = { ...u.document, recordedAt: nowIso(), recordedBy: u.actor };
-      record(
-        'Modulo firmato registrato',
-        u.actor,
-        `${u.document.signerName} · ${u.document.sha256.slice(0, 12)}…`,
-      );
+      recordSignedForm(state, u, nowIso());
       refresh();
       return state;
     },
@@ -121,8 +119,7 @@ export function registerComuneHandlers({ input, state, signals, refresh, nowMs }
   setHandler(
     recordTrackingFormUpdate,
     (u) => {
-      state.trackingForm = { recordedAt: nowIso(), recordedBy: u.actor };
-      record('Modulo di tracciamento registrato', u.actor, u.note);
+      recordTrackingForm(state, u, nowIso());
       refresh();
       return state;
     },
@@ -137,31 +134,8 @@ export function registerComuneHandlers({ input, state, signals, refresh, nowMs }
   setHandler(
     moveDeadlineUpdate,
     (u) => {
-      const previous = state.deadline;
-      state.deadline = u.deadline;
       signals.deadlineVersion += 1;
-      state.escalationStepsHandled = [
-        ...handledAfterDeadlineMove(
-          nowMs(),
-          Date.parse(u.deadline),
-          input.settings.escalationLadderDays,
-          new Set(state.escalationStepsHandled),
-        ),
-      ];
-      if (state.late && Date.parse(u.deadline) > nowMs()) {
-        state.late = false;
-        state.lateSince = undefined;
-        state.escalationStepsHandled = state.escalationStepsHandled.filter((d) => d !== 0);
-      }
-      // What the ladder will arm next against the new date (the ladder itself re-arms after this handler).
-      const next = nextStep(
-        nowMs(),
-        Date.parse(u.deadline),
-        input.settings.escalationLadderDays,
-        new Set(state.escalationStepsHandled),
-      );
-      state.nextEscalationAt = next ? new Date(next.atMs).toISOString() : undefined;
-      record('Scadenza spostata', u.actor, `${previous} → ${u.deadline}: ${u.reason}`);
+      moveDeadline(state, u, nowMs(), input.settings.escalationLadderDays);
       refresh();
       return state;
     },
@@ -178,10 +152,7 @@ export function registerComuneHandlers({ input, state, signals, refresh, nowMs }
   setHandler(
     withdrawUpdate,
     (u) => {
-      state.stage = 'withdrawn';
-      state.stageSince = nowIso();
-      state.withdrawn = { at: nowIso(), by: u.actor, reason: u.reason };
-      record('Comune ritirato', u.actor, u.reason);
+      withdraw(state, u, nowIso());
       refresh();
       return state;
     },
@@ -197,7 +168,7 @@ export function registerComuneHandlers({ input, state, signals, refresh, nowMs }
     remindNowUpdate,
     (u) => {
       signals.remindNow = true;
-      record('Sollecito richiesto', u.actor);
+      recordOnTimeline(state, nowIso(), 'Sollecito richiesto', u.actor);
       return state;
     },
     {

@@ -23,9 +23,25 @@ import {
 } from '../contracts/comune';
 import { serviceWorkflowId } from '../contracts/ids';
 
+import {
+  applyServiceStatus,
+  cancelOpenServices,
+  complete,
+  enterStage,
+  everyServiceActive,
+  expireSignedFormLink,
+  fallBackToManualAdhesion,
+  initialComuneState,
+  markServiceStarted,
+  recordAutomaticAdhesion,
+  recordReminder,
+  requestDelegation,
+  scheduleReminder,
+  sendSignedFormLink,
+} from '../domain/comune-state';
+import { DAY_MS } from '../domain/deadlines';
 import { refreshDerived } from '../domain/journey';
 import { holdsParallelSlot, isClosedStage } from '../domain/journey-model';
-import { populationBand } from '../domain/funding';
 import { adhesion } from './activity-proxies';
 import { nowIso, workflowNowMs } from './clock';
 import { registerComuneHandlers, type ComuneSignals } from './comune-handlers';
@@ -36,8 +52,6 @@ import { serviceWorkflow } from './service.workflow';
 import { workflowPatches } from './patches';
 import { describeFailure } from './workflow-support';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
-
 export interface ComuneCarried {
   state: ComuneState;
   started: string[];
@@ -47,11 +61,15 @@ export interface ComuneCarried {
 /**
  * One Comune's onboarding onto App IO, from the adhesion check to the last published service. Lives for months;
  * continues as new when its history grows (children report through signals, which reach the newest run).
+ *
+ * The process reads top to bottom: the journey runs stage by stage until it is closed; each stage is one named step
+ * below. Every change to the state is a pure function of domain/comune-state.ts; which step staff may take when is
+ * the journey model's (domain/journey-model.ts).
  */
 export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried): Promise<ComuneState> {
   const workflowId = workflowInfo().workflowId;
   const { settings } = input;
-  const state: ComuneState = carried?.state ?? initialState(input);
+  const state: ComuneState = carried?.state ?? initialComuneState(input, nowIso());
   const started = new Set(carried?.started ?? []);
   const signals: ComuneSignals = carried?.signals ?? {
     delegationDone: false,
@@ -59,42 +77,15 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
     deadlineVersion: 0,
   };
   const notifications = comuneNotifications(input, state, workflowId);
-
   const publishSearchAttributes = searchAttributePublisher();
   const publishReadModel = readModelPublisher();
-  const refresh = () => {
-    refreshDerived(state, workflowNowMs());
-    publishSearchAttributes(state, workflowNowMs(), settings.escalationLadderDays);
-    publishReadModel(state);
-  };
-  const enter = (stage: Stage, actor: string, detail?: string) => {
-    state.stage = stage;
-    state.stageSince = nowIso();
-    state.timeline.push({ at: nowIso(), step: `Fase: ${stage}`, actor, ...(detail ? { detail } : {}) });
-    state.reminders = {
-      ...state.reminders,
-      sentInStage: 0,
-      staffAlerted: false,
-      lastAt: undefined,
-      nextAt: undefined,
-    };
-    refresh();
-  };
   const terminal = () => isClosedStage(state.stage);
 
   setHandler(getComuneStateQuery, () => state);
   setHandler(getPlannedServiceQuery, (slug) => input.services.find((s) => s.slug === slug) ?? null);
   registerComuneHandlers({ input, state, signals, refresh, nowMs: workflowNowMs });
   setHandler(serviceStatusChangedSignal, (change) => {
-    const service = state.services.find((s) => s.slug === change.slug);
-    if (!service) return;
-    service.status = change.status;
-    if (change.name) service.name = change.name;
-    service.updatedAt = nowIso();
-    if (change.ioServiceId) service.ioServiceId = change.ioServiceId;
-    if (change.rejection) service.rejections.push(change.rejection);
-    service.issues = change.issues;
-    refresh();
+    if (applyServiceStatus(state, change, nowIso())) refresh();
   });
   refresh();
 
@@ -110,6 +101,113 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
     publishReadModel: () => publishReadModel(state),
   });
 
+  while (!terminal()) {
+    switch (state.stage) {
+      case 'adhesion_check':
+        await verifyAdhesion();
+        break;
+      case 'delegation_requested':
+        await awaitDelegation();
+        break;
+      case 'awaiting_signed_form':
+        await awaitSignedForm();
+        break;
+      case 'services':
+        await runServices();
+        break;
+      default:
+        break;
+    }
+  }
+
+  await escalations;
+  if (state.stage === 'withdrawn') {
+    await withdrawChildren();
+    await condition(allHandlersFinished);
+    throw ApplicationFailure.nonRetryable(
+      `Comune ritirato da ${state.withdrawn?.by ?? 'un responsabile'}: ${state.withdrawn?.reason ?? ''}`,
+      WITHDRAWN_FAILURE_TYPE,
+      state,
+    );
+  }
+  await condition(allHandlersFinished);
+  return state;
+
+  // ------------------------------------------------------------------------------------------------- the stages
+
+  /** 1. Is the Comune adherent on Selfcare? Scenario B if so, A otherwise; then the delegation is asked for. */
+  async function verifyAdhesion(): Promise<void> {
+    await checkAdhesion();
+    if (!terminal()) enter('delegation_requested', 'sistema', `scenario ${state.scenario}`);
+  }
+
+  /** 2. The secretary delegates the partner's person on Selfcare; then Selfcare sends the signed-form link. */
+  async function awaitDelegation(): Promise<void> {
+    if (!signals.delegationDone) {
+      requestDelegation(state, nowIso());
+      await notifications.delegationInstructions();
+      await waitOnComune(state.delegation.requestedAt!, () => signals.delegationDone);
+    }
+    if (terminal()) return;
+    signals.delegationDone = false;
+    enter('awaiting_signed_form', 'sistema');
+    sendSignedFormLink(state, workflowNowMs(), settings.signedFormLinkValidityDays);
+  }
+
+  /** 3. The Mayor signs the form and staff record it; a link that expires sends the Comune back to step 2. */
+  async function awaitSignedForm(): Promise<void> {
+    const outcome = await waitOnComune(
+      state.signedForm.linkSentAt ?? nowIso(),
+      () => state.signedForm.record !== undefined,
+      Date.parse(state.signedForm.linkExpiresAt ?? nowIso()),
+    );
+    if (terminal()) return;
+    if (outcome === 'expired') {
+      expireSignedFormLink(state);
+      await notifications.linkExpired();
+      enter('delegation_requested', 'sistema', 'link Selfcare scaduto: richiesta da ripetere');
+    } else {
+      enter('services', 'sistema');
+    }
+  }
+
+  /** 4. Every service is created, reviewed and published; the journey completes when all are active. */
+  async function runServices(): Promise<void> {
+    await startServices();
+    await condition(() => terminal() || everyServiceActive(state) || historyTooLong());
+    if (everyServiceActive(state) && !terminal()) {
+      complete(state, nowIso());
+      refresh();
+      // Since 0.2.0 the Comune hears that it is done. Journeys that completed under 0.1.0 have no marker and
+      // replay without the e-mail (test/replay keeps their histories).
+      if (patched(workflowPatches.journeyCompletedNotice)) await notifications.journeyCompleted();
+    } else if (!terminal() && historyTooLong()) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof comuneWorkflow>(input, { state, started: [...started], signals });
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------ the helpers
+
+  /** Recomputes what is derived (counts, funding, what is missing) and publishes it to visibility. */
+  function refresh(): void {
+    refreshDerived(state, workflowNowMs());
+    publishSearchAttributes(state, workflowNowMs(), settings.escalationLadderDays);
+    publishReadModel(state);
+  }
+
+  function enter(stage: Stage, actor: string, detail?: string): void {
+    enterStage(state, stage, nowIso(), actor, detail);
+    refresh();
+  }
+
+  function historyTooLong(): boolean {
+    return (
+      workflowInfo().continueAsNewSuggested ||
+      workflowInfo().historyLength > settings.continueAsNewAfterEvents
+    );
+  }
+
   /** Waits on the Comune with reminders every N days; staff hear of it after the second. */
   async function waitOnComune(
     sinceIso: string,
@@ -121,21 +219,16 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
     for (;;) {
       const base = state.reminders.lastAt ? Date.parse(state.reminders.lastAt) : since;
       const nextReminderMs = base + intervalMs;
-      state.reminders.nextAt = new Date(nextReminderMs).toISOString();
+      scheduleReminder(state, nextReminderMs);
       publishReadModel(state);
       const wakeAt = untilMs === undefined ? nextReminderMs : Math.min(nextReminderMs, untilMs);
       await condition(() => done() || terminal() || signals.remindNow, Math.max(1, wakeAt - workflowNowMs()));
       if (done() || terminal()) return 'done';
       if (untilMs !== undefined && workflowNowMs() >= untilMs) return 'expired';
       signals.remindNow = false;
-      state.reminders.sentInStage += 1;
-      state.reminders.total += 1;
-      state.reminders.lastAt = nowIso();
+      const alertStaff = recordReminder(state, nowIso());
       await notifications.reminder(sinceIso);
-      if (state.reminders.sentInStage === 2 && !state.reminders.staffAlerted) {
-        state.reminders.staffAlerted = true;
-        await notifications.staffNoResponse(sinceIso);
-      }
+      if (alertStaff) await notifications.staffNoResponse(sinceIso);
     }
   }
 
@@ -144,20 +237,12 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
     if (state.adhesionCheck === 'automatic') {
       try {
         const result = await adhesion.checkAdhesion({ fiscalCode: input.comune.fiscalCode });
-        state.scenario = result.adherent ? 'B' : 'A';
-        state.timeline.push({
-          at: nowIso(),
-          step: `Adesione verificata su Selfcare: scenario ${state.scenario}`,
-          actor: 'sistema',
-          detail:
-            result.status ?? (result.found ? 'nessuna adesione a prod-io' : 'ente non presente su Selfcare'),
-        });
+        recordAutomaticAdhesion(state, result, nowIso());
         return;
       } catch (err) {
         if (!(err instanceof ActivityFailure)) throw err;
-        state.adhesionCheck = 'manual';
-        state.adhesionCheckFallback = describeFailure(err);
-        await notifications.adhesionNeedsStaff(state.adhesionCheckFallback);
+        fallBackToManualAdhesion(state, describeFailure(err));
+        await notifications.adhesionNeedsStaff(state.adhesionCheckFallback!);
       }
     }
     refresh();
@@ -199,8 +284,7 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       }
       started.add(request.slug);
-      const service = state.services.find((s) => s.slug === request.slug);
-      if (service && service.status === 'pending') service.status = 'creating';
+      markServiceStarted(state, request.slug);
       refresh();
     }
   }
@@ -219,131 +303,7 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
     );
     // Give the children a moment to report; their own state is authoritative either way.
     await condition(() => open.every((s) => s.status === 'cancelled' || s.status === 'active'), '1 minute');
-    for (const s of state.services) if (s.status !== 'active') s.status = 'cancelled';
+    cancelOpenServices(state);
     refresh();
   }
-
-  const historyTooLong = () =>
-    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > settings.continueAsNewAfterEvents;
-
-  while (!terminal()) {
-    switch (state.stage) {
-      case 'adhesion_check':
-        await checkAdhesion();
-        if (!terminal()) enter('delegation_requested', 'sistema', `scenario ${state.scenario}`);
-        break;
-      case 'delegation_requested':
-        if (!signals.delegationDone) {
-          state.delegation.requestCount += 1;
-          state.delegation.requestedAt = nowIso();
-          await notifications.delegationInstructions();
-          await waitOnComune(state.delegation.requestedAt, () => signals.delegationDone);
-        }
-        if (terminal()) break;
-        signals.delegationDone = false;
-        enter('awaiting_signed_form', 'sistema');
-        state.signedForm.linkSentAt = nowIso();
-        state.signedForm.linkExpiresAt = new Date(
-          workflowNowMs() + settings.signedFormLinkValidityDays * DAY_MS,
-        ).toISOString();
-        break;
-      case 'awaiting_signed_form': {
-        const outcome = await waitOnComune(
-          state.signedForm.linkSentAt ?? nowIso(),
-          () => state.signedForm.record !== undefined,
-          Date.parse(state.signedForm.linkExpiresAt ?? nowIso()),
-        );
-        if (terminal()) break;
-        if (outcome === 'expired') {
-          state.signedForm.expiredCount += 1;
-          await notifications.linkExpired();
-          enter('delegation_requested', 'sistema', 'link Selfcare scaduto: richiesta da ripetere');
-        } else {
-          enter('services', 'sistema');
-        }
-        break;
-      }
-      case 'services':
-        await startServices();
-        await condition(
-          () => terminal() || state.services.every((s) => s.status === 'active') || historyTooLong(),
-        );
-        if (state.services.every((s) => s.status === 'active') && !terminal()) {
-          state.completedAt = nowIso();
-          enter('completed', 'sistema', `${state.servicesActive} servizi attivi`);
-          // Since 0.2.0 the Comune hears that it is done. Journeys that completed under 0.1.0 have no marker and
-          // replay without the e-mail (test/replay keeps their histories).
-          if (patched(workflowPatches.journeyCompletedNotice)) await notifications.journeyCompleted();
-        } else if (!terminal() && historyTooLong()) {
-          await condition(allHandlersFinished);
-          await continueAsNew<typeof comuneWorkflow>(input, { state, started: [...started], signals });
-        }
-        break;
-      default:
-        break;
-    }
-  }
-
-  await escalations;
-  if (state.stage === 'withdrawn') {
-    await withdrawChildren();
-    await condition(allHandlersFinished);
-    throw ApplicationFailure.nonRetryable(
-      `Comune ritirato da ${state.withdrawn?.by ?? 'un responsabile'}: ${state.withdrawn?.reason ?? ''}`,
-      WITHDRAWN_FAILURE_TYPE,
-      state,
-    );
-  }
-  await condition(allHandlersFinished);
-  return state;
-}
-
-function initialState(input: ComuneInput): ComuneState {
-  return {
-    ipaCode: input.comune.ipaCode,
-    ...(input.contacts.mayor.fiscalCode ? { mayorFiscalCode: input.contacts.mayor.fiscalCode } : {}),
-    stageSince: nowIso(),
-    name: input.comune.name,
-    province: input.comune.province,
-    population: input.comune.population,
-    stage: 'adhesion_check',
-    adhesionCheck: input.settings.adhesionCheck,
-    deadline: input.deadline,
-    late: false,
-    timeline: [
-      { at: nowIso(), step: 'Percorso avviato', actor: 'sistema' },
-      // A withdrawn Comune restarted by a manager (state only: no command, so no patch).
-      ...(input.restartOf
-        ? [
-            {
-              at: nowIso(),
-              step: 'Percorso riavviato dopo il ritiro',
-              actor: input.restartOf.by,
-              detail: input.restartOf.reason,
-            },
-          ]
-        : []),
-    ],
-    delegation: { requestCount: 0 },
-    signedForm: { expiredCount: 0 },
-    reminders: { sentInStage: 0, total: 0, staffAlerted: false },
-    escalations: [],
-    escalationStepsHandled: [],
-    services: input.services.map((s) => ({
-      slug: s.slug,
-      name: s.card.service_name,
-      status: 'pending',
-      rejections: [],
-      updatedAt: nowIso(),
-    })),
-    servicesActive: 0,
-    servicesTotal: input.services.length,
-    funding: {
-      eurPerService: populationBand(input.comune.population).eurPerService,
-      securedEur: 0,
-      atRiskEur: 0,
-      lostEur: 0,
-    },
-    missing: [],
-  };
 }

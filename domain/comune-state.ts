@@ -1,0 +1,268 @@
+import type {
+  ComuneInput,
+  ComuneState,
+  MoveDeadline,
+  RecordAdhesion,
+  RecordDelegationDone,
+  RecordSignedForm,
+  RecordTrackingForm,
+  ServiceStatusChanged,
+  Withdraw,
+} from '../contracts/comune';
+import { DAY_MS, handledAfterDeadlineMove, nextStep } from './deadlines';
+import { populationBand } from './funding';
+import type { Stage } from './journey-model';
+
+/**
+ * Every change to a Comune's state, in one place: pure functions the workflow, its Update handlers and its
+ * escalation ladder call with the workflow's time. Nothing here does IO or reads a clock, so each change is unit
+ * testable and the workflow reads as the process it runs.
+ */
+
+export function initialComuneState(input: ComuneInput, at: string): ComuneState {
+  return {
+    ipaCode: input.comune.ipaCode,
+    ...(input.contacts.mayor.fiscalCode ? { mayorFiscalCode: input.contacts.mayor.fiscalCode } : {}),
+    stageSince: at,
+    name: input.comune.name,
+    province: input.comune.province,
+    population: input.comune.population,
+    stage: 'adhesion_check',
+    adhesionCheck: input.settings.adhesionCheck,
+    deadline: input.deadline,
+    late: false,
+    timeline: [
+      { at, step: 'Percorso avviato', actor: 'sistema' },
+      // A withdrawn Comune restarted by a manager.
+      ...(input.restartOf
+        ? [
+            {
+              at,
+              step: 'Percorso riavviato dopo il ritiro',
+              actor: input.restartOf.by,
+              detail: input.restartOf.reason,
+            },
+          ]
+        : []),
+    ],
+    delegation: { requestCount: 0 },
+    signedForm: { expiredCount: 0 },
+    reminders: { sentInStage: 0, total: 0, staffAlerted: false },
+    escalations: [],
+    escalationStepsHandled: [],
+    services: input.services.map((s) => ({
+      slug: s.slug,
+      name: s.card.service_name,
+      status: 'pending',
+      rejections: [],
+      updatedAt: at,
+    })),
+    servicesActive: 0,
+    servicesTotal: input.services.length,
+    funding: {
+      eurPerService: populationBand(input.comune.population).eurPerService,
+      securedEur: 0,
+      atRiskEur: 0,
+      lostEur: 0,
+    },
+    missing: [],
+  };
+}
+
+export function recordOnTimeline(
+  state: ComuneState,
+  at: string,
+  step: string,
+  actor: string,
+  detail?: string,
+): void {
+  state.timeline.push({ at, step, actor, ...(detail ? { detail } : {}) });
+}
+
+/** The Comune enters a stage: the reminders start again from zero. */
+export function enterStage(
+  state: ComuneState,
+  stage: Stage,
+  at: string,
+  actor: string,
+  detail?: string,
+): void {
+  state.stage = stage;
+  state.stageSince = at;
+  recordOnTimeline(state, at, `Fase: ${stage}`, actor, detail);
+  state.reminders = {
+    ...state.reminders,
+    sentInStage: 0,
+    staffAlerted: false,
+    lastAt: undefined,
+    nextAt: undefined,
+  };
+}
+
+export function recordAdhesion(state: ComuneState, u: RecordAdhesion, at: string): void {
+  state.scenario = u.adherent ? 'B' : 'A';
+  recordOnTimeline(state, at, `Adesione registrata: scenario ${state.scenario}`, u.actor, u.note);
+}
+
+export function recordAutomaticAdhesion(
+  state: ComuneState,
+  result: { adherent: boolean; found: boolean; status?: string },
+  at: string,
+): void {
+  state.scenario = result.adherent ? 'B' : 'A';
+  recordOnTimeline(
+    state,
+    at,
+    `Adesione verificata su Selfcare: scenario ${state.scenario}`,
+    'sistema',
+    result.status ?? (result.found ? 'nessuna adesione a prod-io' : 'ente non presente su Selfcare'),
+  );
+}
+
+/** The automatic check failed: staff record the adhesion instead, and are told why. */
+export function fallBackToManualAdhesion(state: ComuneState, why: string): void {
+  state.adhesionCheck = 'manual';
+  state.adhesionCheckFallback = why;
+}
+
+export function requestDelegation(state: ComuneState, at: string): void {
+  state.delegation.requestCount += 1;
+  state.delegation.requestedAt = at;
+}
+
+export function recordDelegationDone(state: ComuneState, u: RecordDelegationDone, at: string): void {
+  state.delegation.completedAt = at;
+  recordOnTimeline(state, at, 'Delega completata su Selfcare', u.actor, u.note);
+}
+
+/** Selfcare has sent the PEC with the signed-form link: it expires after `validityDays`. */
+export function sendSignedFormLink(state: ComuneState, nowMs: number, validityDays: number): void {
+  state.signedForm.linkSentAt = new Date(nowMs).toISOString();
+  state.signedForm.linkExpiresAt = new Date(nowMs + validityDays * DAY_MS).toISOString();
+}
+
+export function expireSignedFormLink(state: ComuneState): void {
+  state.signedForm.expiredCount += 1;
+}
+
+export function recordSignedForm(state: ComuneState, u: RecordSignedForm, at: string): void {
+  state.signedForm.record = { ...u.document, recordedAt: at, recordedBy: u.actor };
+  recordOnTimeline(
+    state,
+    at,
+    'Modulo firmato registrato',
+    u.actor,
+    `${u.document.signerName} · ${u.document.sha256.slice(0, 12)}…`,
+  );
+}
+
+export function recordTrackingForm(state: ComuneState, u: RecordTrackingForm, at: string): void {
+  state.trackingForm = { recordedAt: at, recordedBy: u.actor };
+  recordOnTimeline(state, at, 'Modulo di tracciamento registrato', u.actor, u.note);
+}
+
+/** When the next reminder is due while the Comune is waited on. */
+export function scheduleReminder(state: ComuneState, atMs: number): void {
+  state.reminders.nextAt = new Date(atMs).toISOString();
+}
+
+/** A reminder went out; returns whether staff must now hear that the Comune does not answer (after the second). */
+export function recordReminder(state: ComuneState, at: string): boolean {
+  state.reminders.sentInStage += 1;
+  state.reminders.total += 1;
+  state.reminders.lastAt = at;
+  if (state.reminders.sentInStage === 2 && !state.reminders.staffAlerted) {
+    state.reminders.staffAlerted = true;
+    return true;
+  }
+  return false;
+}
+
+/** A manager moved the deadline: the ladder is recomputed against the new date, and a late Comune may not be. */
+export function moveDeadline(
+  state: ComuneState,
+  u: MoveDeadline,
+  nowMs: number,
+  ladder: readonly number[],
+): void {
+  const previous = state.deadline;
+  const deadlineMs = Date.parse(u.deadline);
+  state.deadline = u.deadline;
+  state.escalationStepsHandled = [
+    ...handledAfterDeadlineMove(nowMs, deadlineMs, ladder, new Set(state.escalationStepsHandled)),
+  ];
+  if (state.late && deadlineMs > nowMs) {
+    state.late = false;
+    state.lateSince = undefined;
+    state.escalationStepsHandled = state.escalationStepsHandled.filter((d) => d !== 0);
+  }
+  // What the ladder will arm next against the new date (the ladder itself re-arms after this).
+  const next = nextStep(nowMs, deadlineMs, ladder, new Set(state.escalationStepsHandled));
+  state.nextEscalationAt = next ? new Date(next.atMs).toISOString() : undefined;
+  recordOnTimeline(
+    state,
+    new Date(nowMs).toISOString(),
+    'Scadenza spostata',
+    u.actor,
+    `${previous} → ${u.deadline}: ${u.reason}`,
+  );
+}
+
+export function withdraw(state: ComuneState, u: Withdraw, at: string): void {
+  state.stage = 'withdrawn';
+  state.stageSince = at;
+  state.withdrawn = { at, by: u.actor, reason: u.reason };
+  recordOnTimeline(state, at, 'Comune ritirato', u.actor, u.reason);
+}
+
+/** After a withdrawal: every service not active is cancelled. */
+export function cancelOpenServices(state: ComuneState): void {
+  for (const s of state.services) if (s.status !== 'active') s.status = 'cancelled';
+}
+
+/** The escalation steps handled so far (sent or skipped). */
+export function markEscalationStepsHandled(state: ComuneState, handled: Iterable<number>): void {
+  state.escalationStepsHandled = [...handled];
+}
+
+export function markLate(state: ComuneState, at: string): void {
+  if (state.late) return;
+  state.late = true;
+  state.lateSince = at;
+  recordOnTimeline(state, at, 'Scadenza superata: Comune in ritardo', 'sistema');
+}
+
+export function recordEscalation(state: ComuneState, at: string, daysBefore: number): void {
+  state.escalations.push({ at, daysBefore, missing: [...state.missing] });
+}
+
+export function scheduleEscalation(state: ComuneState, atMs: number | undefined): void {
+  state.nextEscalationAt = atMs === undefined ? undefined : new Date(atMs).toISOString();
+}
+
+/** A service reported a status change; false when the Comune has no such service. */
+export function applyServiceStatus(state: ComuneState, change: ServiceStatusChanged, at: string): boolean {
+  const service = state.services.find((s) => s.slug === change.slug);
+  if (!service) return false;
+  service.status = change.status;
+  if (change.name) service.name = change.name;
+  service.updatedAt = at;
+  if (change.ioServiceId) service.ioServiceId = change.ioServiceId;
+  if (change.rejection) service.rejections.push(change.rejection);
+  service.issues = change.issues;
+  return true;
+}
+
+/** The Comune started a service's workflow: it is being created. */
+export function markServiceStarted(state: ComuneState, slug: string): void {
+  const service = state.services.find((s) => s.slug === slug);
+  if (service && service.status === 'pending') service.status = 'creating';
+}
+
+export const everyServiceActive = (state: ComuneState): boolean =>
+  state.services.every((s) => s.status === 'active');
+
+export function complete(state: ComuneState, at: string): void {
+  state.completedAt = at;
+  enterStage(state, 'completed', at, 'sistema', `${state.servicesActive} servizi attivi`);
+}
