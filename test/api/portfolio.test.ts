@@ -122,6 +122,27 @@ describe('API: portfolio, inbox and outbox (dev server)', () => {
     });
   });
 
+  it('answers every service link of every Comune, whatever its stage, and counts every service once', async () => {
+    const comuni = (await manager.get('/comuni').expect(200)).body.items as {
+      ipaCode: string;
+      servicesTotal: number;
+      serviceStatusCounts: Record<string, number>;
+    }[];
+    let links = 0;
+    for (const c of comuni) {
+      const state = (await manager.get(`/comuni/${c.ipaCode}`).expect(200)).body;
+      const counted = Object.values(c.serviceStatusCounts).reduce((a, b) => a + b, 0);
+      expect(counted).toBe(c.servicesTotal);
+      for (const service of state.services as { slug: string; status: string }[]) {
+        const page = (await manager.get(`/comuni/${c.ipaCode}/services/${service.slug}`).expect(200)).body;
+        expect(page).toMatchObject({ slug: service.slug, status: service.status });
+        expect(page.place.waitingFor).toEqual(expect.any(String));
+        links += 1;
+      }
+    }
+    expect(links).toBe(20);
+  });
+
   it('exports the portfolio as CSV, one row per Comune, with the list’s filters', async () => {
     const res = await manager.get('/portfolio/export.csv').expect(200);
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');

@@ -72,6 +72,26 @@ describe('replay of stored histories', () => {
     expect(patchIds('v0.3.0-e2e-comune_c_l378.json')).toEqual([workflowPatches.journeyCompletedNotice]);
   });
 
+  it('records the 0.4.0 change (the journey keeps its read model in its memo) behind patched(), in Comune histories', () => {
+    for (const release of ['v0.1.0', 'v0.2.0', 'v0.3.0']) {
+      expect(patchIds(`${release}-e2e-comune_c_l378.json`)).not.toContain(workflowPatches.journeyReadModel);
+    }
+    // The read model is published from the first refresh, before the completion notice's marker.
+    expect(patchIds('v0.4.0-e2e-comune_c_l378.json')).toEqual([
+      workflowPatches.journeyReadModel,
+      workflowPatches.journeyCompletedNotice,
+    ]);
+    expect(patchIds('v0.4.0-e2e-service_c_l378_mensa.json')).toEqual([
+      workflowPatches.serviceReportsMilestonesOnly,
+    ]);
+    const memoUpserts = (file: string) =>
+      (
+        JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as { events: { eventType: string }[] }
+      ).events.filter((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED').length;
+    expect(memoUpserts('v0.3.0-e2e-comune_c_l378.json')).toBe(0);
+    expect(memoUpserts('v0.4.0-e2e-comune_c_l378.json')).toBeGreaterThan(0);
+  });
+
   it.each(files)('%s replays deterministically against the current code', async (file) => {
     const history = temporal.api.history.v1.History.fromObject(
       JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Record<string, unknown>,
