@@ -4001,6 +4001,10 @@ export interface components {
             cc?: string[];
             receivedAt: string;
             text?: string;
+            from?: string;
+            comuneIpa?: string;
+            kind?: string;
+            kindLabel?: string | null;
         } & {
             [key: string]: unknown;
         };

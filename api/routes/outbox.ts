@@ -11,6 +11,12 @@ const messageSchema = z
     cc: z.array(z.string()).optional(),
     receivedAt: z.string(),
     text: z.string().optional(),
+    from: z.string().optional(),
+    /** The Comune the e-mail is about (IPA code), when it is about one. */
+    comuneIpa: z.string().optional(),
+    /** The notification's kind, and its Italian label from the notification registry. */
+    kind: z.string().optional(),
+    kindLabel: z.string().nullable().optional(),
   })
   .loose()
   .openapi('OutboxMessage');

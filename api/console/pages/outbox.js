@@ -6,12 +6,7 @@ import { breadcrumb, dateTime, facts, field, h, pageTitle, table } from '../ui.j
 
 const PAGE = 50;
 
-/**
- * One message. Besides the documented fields the outbox keeps the envelope (`from`) and what it was about
- * (`comuneIpa`, `kind`).
- * @typedef {import('../api.js').Schemas['OutboxMessage']
- *   & { from?: string, comuneIpa?: string, kind?: string }} OutboxMessage
- */
+/** @typedef {import('../api.js').Schemas['OutboxMessage']} OutboxMessage */
 
 /**
  * @param {import('../app.js').PageContext} ctx
@@ -38,7 +33,7 @@ async function message(ctx, id) {
         m.comuneIpa
           ? ['Comune', h('a', { href: `#/comuni/${encodeURIComponent(m.comuneIpa)}` }, m.comuneIpa)]
           : null,
-        m.kind ? ['Tipo', m.kind] : null,
+        m.kindLabel ? ['Tipo', m.kindLabel] : null,
       ],
       'facts facts-grid',
     ),
