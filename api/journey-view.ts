@@ -1,7 +1,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { getComuneStateQuery, getPlannedServiceQuery, type ComuneState } from '../contracts/comune';
 import { comuneWorkflowId, serviceWorkflowId } from '../contracts/ids';
-import { getServiceStateQuery, type ServiceState } from '../contracts/service';
+import { getServiceStateQuery, initialServiceState, type ServiceState } from '../contracts/service';
 import {
   availableComuneSteps,
   availableServiceSteps,
@@ -140,16 +140,9 @@ export async function readServiceView(
     );
   }
   return {
-    slug,
+    ...initialServiceState(slug, planned.card),
     name: summary.name,
     status: summary.status,
-    card: planned.card,
-    issues: [],
-    logoUploaded: false,
-    portalConfigured: false,
-    testMessageSent: false,
-    rounds: [],
-    timeline: [],
     started: false,
     availableSteps: [],
     place: placeOf(comune, slug, summary.status),

@@ -42,6 +42,22 @@ export interface ServiceState {
   timeline: { at: string; step: string; actor: string; detail?: string }[];
 }
 
+/** A service before anything was done on IO: how its workflow starts, and how a queued service is shown. */
+export function initialServiceState(slug: string, card: ServiceCard): ServiceState {
+  return {
+    slug,
+    name: card.service_name,
+    status: 'pending',
+    card,
+    issues: [],
+    logoUploaded: false,
+    portalConfigured: false,
+    testMessageSent: false,
+    rounds: [],
+    timeline: [],
+  };
+}
+
 export const correctCardSchema = z.object({
   actor: z.string().trim().min(1).max(120),
   card: serviceCardSchema,

@@ -18,6 +18,7 @@ import {
   correctCardSchema,
   correctCardUpdate,
   getServiceStateQuery,
+  initialServiceState,
   recordReviewOutcomeSchema,
   recordReviewOutcomeUpdate,
   type RecordReviewOutcome,
@@ -45,18 +46,7 @@ export async function serviceWorkflow(
   carried?: ServiceState,
 ): Promise<ServiceState> {
   const workflowId = workflowInfo().workflowId;
-  const state: ServiceState = carried ?? {
-    slug: input.slug,
-    name: input.card.service_name,
-    status: 'pending',
-    card: input.card,
-    issues: [],
-    logoUploaded: false,
-    portalConfigured: false,
-    testMessageSent: false,
-    rounds: [],
-    timeline: [],
-  };
+  const state: ServiceState = carried ?? initialServiceState(input.slug, input.card);
   let correction: ServiceCard | undefined;
   let manualOutcome: RecordReviewOutcome | undefined;
   const expected = { organizationFiscalCode: input.comune.fiscalCode };
