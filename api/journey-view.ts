@@ -5,6 +5,7 @@ import { getServiceStateQuery, initialServiceState, type ServiceState } from '..
 import {
   availableComuneSteps,
   availableServiceSteps,
+  comuneWaitsOn,
   isClosedStage,
   serviceStatusModel,
   stageLabels,
@@ -37,7 +38,7 @@ export async function readComune(client: Client, ipa: string): Promise<ComuneSta
 export function comuneView(state: ComuneState, role: StepRole): ComuneView {
   return {
     ...state,
-    waitsOn: stageModel[state.stage].waitsOn,
+    waitsOn: comuneWaitsOn(state),
     availableSteps: availableComuneSteps(state, role),
     services: state.services.map((s) => ({
       ...s,

@@ -489,6 +489,26 @@ export function availableServiceSteps(
     .map((step) => available(step, step.api.path.replace('{ipa}', ipaCode).replace('{slug}', service.slug)));
 }
 
+/**
+ * Who the Comune waits on now: the stage's party, refined by what the state says (an automatic adhesion check waits
+ * on PagoPA's Selfcare; at the services stage, staff while a service waits on them, PagoPA while one is in review,
+ * nobody while the rest is automatic).
+ */
+export function comuneWaitsOn(
+  state: ComuneStepView & { services: readonly { status: ServiceStatus }[] },
+): Party {
+  if (state.stage === 'adhesion_check' && !state.scenario && state.adhesionCheck === 'automatic')
+    return 'pagopa';
+  if (state.stage === 'delegation_requested' && delegationRecorded(state)) return 'nobody';
+  if (state.stage === 'services') {
+    const parties = state.services.map((s) => serviceStatusModel[s.status].waitsOn);
+    if (parties.includes('staff')) return 'staff';
+    if (parties.includes('pagopa')) return 'pagopa';
+    return 'nobody';
+  }
+  return stageModel[state.stage].waitsOn;
+}
+
 /** The declarative part of the model, as the console receives it (no functions: JSON). */
 export type ConsoleJourneyModel = ReturnType<typeof journeyModelForConsole>;
 export function journeyModelForConsole() {

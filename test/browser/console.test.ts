@@ -9,7 +9,6 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { createBulkActivities } from '../../activities/bulk';
 import { createApp } from '../../api/app';
 import { stageLabels } from '../../contracts/comune';
-import { comuneWorkflowId } from '../../contracts/ids';
 import { serviceStatusLabels } from '../../contracts/service';
 import { topicIds } from '../../domain/service-card';
 import { FileOutbox } from '../../integrations/mail';
@@ -25,7 +24,9 @@ import { waitFor } from '../support/wait';
 /**
  * The console in a real browser (Debian's Chromium, driven by playwright-core), against the real API, a Temporal
  * dev server and the real workflows with mock activities: a manager signs in, imports three Comuni, finds one,
- * records its steps through the forms and reads the dashboard. Screenshots go to test-artifacts/.
+ * records its steps through the forms the API offers (availableSteps), corrects a card PagoPA rejected, pages the
+ * inbox, opens a service still in the queue and reads the dashboard; a clerk sees only the clerks' steps.
+ * Screenshots at 1440 and 390 px go to test-artifacts/ (not committed).
  */
 
 process.env.TEST_LOG_LEVEL ??= 'ERROR';
@@ -34,6 +35,10 @@ const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts');
 const TASK_QUEUE = 'browser-console';
 const STEP_TIMEOUT = 20_000;
+const WIDE = { width: 1440, height: 900 };
+const PHONE = { width: 390, height: 844 };
+/** PagoPA rejects TARI's first review: a service task for staff, and a card to correct through the console. */
+const REJECTION = 'Descrizione non chiara: indicare a chi si rivolge il servizio';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Days left before each Comune's deadline: two open, one already late (contracts last 240 days). */
@@ -103,7 +108,12 @@ describe('console (browser)', () => {
       taskQueue: TASK_QUEUE,
       workflowBundle: workflowBundle(),
       activities: {
-        ...mockActivities().activities,
+        ...mockActivities({
+          review: (name, round) =>
+            name.includes('TARI') && round === 1
+              ? { outcome: 'rejected', reason: REJECTION }
+              : { outcome: 'approved' },
+        }).activities,
         ...createBulkActivities({ client: env.client, taskQueue: TASK_QUEUE, documents: api.ctx.documents }),
       },
     });
@@ -123,7 +133,7 @@ describe('console (browser)', () => {
       ],
     });
     const context = await browser.newContext({
-      viewport: { width: 1360, height: 900 },
+      viewport: WIDE,
       locale: 'it-IT',
       timezoneId: 'Europe/Rome',
     });
@@ -169,6 +179,19 @@ describe('console (browser)', () => {
     api?.cleanup();
     fs.rmSync(tmp, { recursive: true, force: true });
   });
+
+  /** Screenshots of the page as it is, wide and on a phone (the page is loaded again at each width). */
+  const screenshots = async (name: string, ready: () => Promise<unknown>) => {
+    await ready();
+    await page.screenshot({ path: path.join(ARTIFACTS, `${name}-1440.png`), fullPage: true });
+    await page.setViewportSize(PHONE);
+    await page.reload();
+    await ready();
+    await page.screenshot({ path: path.join(ARTIFACTS, `${name}-390.png`), fullPage: true });
+    await page.setViewportSize(WIDE);
+    await page.reload();
+    await ready();
+  };
 
   /** The stage badge of the Comune page, once it shows `label` (the page refreshes itself after a step). */
   const expectStage = async (label: string) => {
@@ -251,13 +274,24 @@ describe('console (browser)', () => {
     await page.getByRole('link', { name: first.Denominazione_ente, exact: true }).click();
     await page.getByRole('heading', { name: first.Denominazione_ente, level: 1 }).waitFor();
     await expectStage('Verifica adesione');
-    const temporalLink = await page.getByRole('link', { name: /Apri in Temporal/ }).getAttribute('href');
-    expect(temporalLink).toBe(
-      `http://localhost:8233/namespaces/default/workflows/${encodeURIComponent(comuneWorkflowId(first.Codice_IPA))}`,
+    // The link to Temporal's own view is an admin's tool: a manager does not see it.
+    await expect(page.getByRole('link', { name: /Apri in Temporal/ }).count()).resolves.toBe(0);
+    // The page draws the forms of the steps the API offers a manager at the adhesion check, and only those.
+    await page.locator('[data-testid=waits-on]', { hasText: 'Personale del partner' }).waitFor();
+    const offered = await apiGet<{ availableSteps: { id: string }[] }>(`/comuni/${first.Codice_IPA}`);
+    expect(offered.availableSteps.map((s) => s.id).sort()).toEqual(
+      ['moveDeadline', 'recordAdhesion', 'withdraw'].sort(),
+    );
+    const stepForms = async () =>
+      (await page.locator('form.step-form').evaluateAll((forms) => forms.map((f) => f.id))).sort();
+    await expect(stepForms()).resolves.toEqual(['step-moveDeadline', 'step-recordAdhesion', 'step-withdraw']);
+    const decisions = page.locator('section[aria-labelledby=h-responsabili]');
+    await expect(decisions.locator('form.step-form').evaluateAll((f) => f.map((x) => x.id))).resolves.toEqual(
+      ['step-moveDeadline', 'step-withdraw'],
     );
     await page.getByLabel(/No, non ha aderito/).check();
     await page
-      .locator('#form-adesione')
+      .locator('#step-recordAdhesion')
       .getByLabel('Nota (facoltativa)')
       .fill('Verificato su Selfcare: nessuna adesione');
     await page.getByRole('button', { name: 'Registra l’esito' }).click();
@@ -265,8 +299,18 @@ describe('console (browser)', () => {
     await page.locator('.timeline').getByText('test-manager (Responsabile)').first().waitFor();
     await expectStage('Delega richiesta');
 
-    // Delegation done.
+    // Delegation done: the step asks for confirmation inside its form before it is sent.
     await page.getByRole('button', { name: 'Registra la delega' }).click();
+    const question = page.locator('#step-recordDelegationDone .step-confirm');
+    await question.getByText('Confermi che il delegato del partner risulta Amministratore').waitFor();
+    await question.getByRole('button', { name: 'Annulla' }).click();
+    await expect(question.isHidden()).resolves.toBe(true);
+    await page.getByRole('button', { name: 'Registra la delega' }).click();
+    await expect(page.evaluate('document.activeElement.textContent')).resolves.toBe('Conferma');
+    await page
+      .locator('#step-recordDelegationDone')
+      .screenshot({ path: path.join(ARTIFACTS, 'conferma-delega.png') });
+    await question.getByRole('button', { name: 'Conferma' }).click();
     await page.locator('.timeline').getByText('Delega completata su Selfcare').waitFor();
     await expectStage('In attesa del modulo firmato');
 
@@ -276,7 +320,7 @@ describe('console (browser)', () => {
     await page.getByLabel('File firmato (.p7m)').setInputFiles(badPath);
     await page.getByRole('button', { name: 'Carica e verifica' }).click();
     await page
-      .locator('#form-modulo-firmato [role=alert]', { hasText: 'Modulo firmato non valido' })
+      .locator('#step-recordSignedForm [role=alert]', { hasText: 'Modulo firmato non valido' })
       .waitFor();
 
     // The signed form (CAdES, signed by the Mayor): verified, recorded, and the Comune moves on to its services.
@@ -290,60 +334,177 @@ describe('console (browser)', () => {
     await expectStage('Servizi in lavorazione');
 
     // A manager moves the deadline; the same date again is refused by the workflow (409, its own sentence).
-    const deadlineForm = page.locator('#form-scadenza');
+    const deadlineForm = page.locator('#step-moveDeadline');
     const newDeadline = new Date(Date.now() + (DAYS_LEFT[0]! + 30) * DAY_MS).toISOString().slice(0, 10);
     await deadlineForm.getByLabel('Nuova scadenza').fill(newDeadline);
     await deadlineForm.getByLabel('Motivo').fill('Proroga concordata con il Comune');
     await deadlineForm.getByRole('button', { name: 'Sposta la scadenza' }).click();
     await page.locator('.timeline').getByText('Scadenza spostata').waitFor();
-    await page.locator('#form-scadenza').getByLabel('Motivo').fill('Stessa data per errore');
-    await page.locator('#form-scadenza').getByRole('button', { name: 'Sposta la scadenza' }).click();
-    const refusal = page.locator('#form-scadenza [role=alert]');
+    await page.locator('#step-moveDeadline').getByLabel('Motivo').fill('Stessa data per errore');
+    await page.locator('#step-moveDeadline').getByRole('button', { name: 'Sposta la scadenza' }).click();
+    const refusal = page.locator('#step-moveDeadline [role=alert]');
     await refusal.waitFor();
     await expect(refusal.innerText()).resolves.toContain('La nuova scadenza è uguale a quella attuale.');
 
-    // Services appear with their Italian status labels.
+    // Services appear with their Italian status labels. PagoPA rejects TARI; every other service goes live.
     await page.getByRole('link', { name: 'TARI' }).first().waitFor({ timeout: 30_000 });
     await page.locator('.comune tbody tr').nth(2).waitFor();
+    const settled = await waitFor(
+      'TARI rejected, every other service active',
+      async () => {
+        const state = await apiGet<{ services: { slug: string; name: string; status: string }[] }>(
+          `/comuni/${first.Codice_IPA}`,
+        );
+        const ok = state.services.every((s) => s.status === (s.slug === 'tari' ? 'rejected' : 'active'));
+        return ok ? state : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
+    const tari = settled.services.find((s) => s.slug === 'tari')!;
+    // The Comune lists the services waiting for staff from their own availableSteps, each linked by its name.
+    await page.getByRole('button', { name: 'Aggiorna' }).click();
+    await page.getByRole('link', { name: `Correggi la scheda: ${tari.name}` }).waitFor();
+    await expect(page.locator('.comune tbody tr td:first-child a').count()).resolves.toBe(
+      settled.services.length,
+    );
     await page.evaluate('window.scrollTo(0, 0)');
-    await page.screenshot({ path: path.join(ARTIFACTS, 'comune.png'), fullPage: true });
+    await screenshots('comune', () =>
+      page.getByRole('link', { name: `Correggi la scheda: ${tari.name}` }).waitFor(),
+    );
 
-    // A service's own page: card, review rounds, timeline.
-    await page.locator('.comune tbody tr td:first-child a').first().click();
-    await page.getByRole('heading', { name: 'Revisioni PagoPA' }).waitFor();
-    await page.getByRole('link', { name: first.Denominazione_ente }).first().waitFor();
-    await page.screenshot({ path: path.join(ARTIFACTS, 'servizio.png'), fullPage: true });
+    // A service still in the queue has its page: where it waits, its place in the queue, its planned card.
+    const queued = await apiGet<{ services: { slug: string; name: string; status: string }[] }>(
+      `/comuni/${second.Codice_IPA}`,
+    );
+    const waiting = queued.services[2]!;
+    expect(waiting.status).toBe('pending');
+    await page.goto(`${base}/#/comuni/${second.Codice_IPA}/servizi/${waiting.slug}`);
+    const place = page.locator('[data-testid=place]');
+    await screenshots('servizio-in-coda', () =>
+      page.getByRole('heading', { name: waiting.name, level: 1 }).waitFor(),
+    );
+    await expect(page.getByText('non trovato').count()).resolves.toBe(0);
+    await expect(place.innerText()).resolves.toContain(
+      `quando il Comune arriva alla fase «${stageLabels.services}»`,
+    );
+    await expect(place.innerText()).resolves.toContain(`3º di ${queued.services.length} in coda`);
+    await expect(place.innerText()).resolves.toContain(stageLabels.adhesion_check);
+    await expect(page.locator('[data-testid=service-status]').innerText()).resolves.toBe(
+      serviceStatusLabels.pending,
+    );
+    await page.getByRole('heading', { name: 'Scheda prevista del servizio' }).waitFor();
+    await expect(page.getByText('Servizio su IO').count()).resolves.toBe(0);
+    await expect(page.getByRole('link', { name: /Apri in Temporal/ }).count()).resolves.toBe(0);
 
-    // Attività: the two other Comuni wait for staff to check their adhesion.
+    // Attività: every open task, one row each, paged two at a time; the count is the total and paging shows all.
     await page.getByRole('link', { name: 'Attività', exact: true }).click();
     await page.getByLabel('Chi deve agire').selectOption('staff');
     await page.getByRole('cell', { name: second.Denominazione_ente }).waitFor();
     await expect(
       page.getByText('Verificare su Selfcare l’adesione a App IO e registrarne l’esito').count(),
     ).resolves.toBe(2);
+    // The service task shows the service's name, linked to its page, never its identifier.
+    const serviceRow = page.locator('.inbox-table tbody tr', { hasText: tari.name });
+    await serviceRow.getByRole('link', { name: tari.name }).waitFor();
+    await expect(serviceRow.innerText()).resolves.toContain(serviceStatusLabels.rejected);
     await page.getByLabel('Chi deve agire').selectOption('');
     await page.getByText('Scadenza superata: decidere se spostarla o ritirare il Comune').waitFor();
-    await page.screenshot({ path: path.join(ARTIFACTS, 'attivita.png'), fullPage: true });
+    await page.locator('.inbox-table .badge-danger', { hasText: 'scaduto' }).first().waitFor();
+    const inbox = await apiGet<{ total: number }>('/inbox');
+    await expect(page.locator('[data-testid=inbox-count]').innerText()).resolves.toBe(
+      `1–${inbox.total} di ${inbox.total} attività`,
+    );
+    await screenshots('attivita', () => page.locator('.inbox-table tbody tr').first().waitFor());
+    await page.goto(`${base}/#/attivita?limit=2`);
+    const seen: string[] = [];
+    for (let pageNo = 1; ; pageNo += 1) {
+      const from = (pageNo - 1) * 2 + 1;
+      const to = Math.min(inbox.total, pageNo * 2);
+      await page
+        .locator('[data-testid=inbox-count]', { hasText: `${from}–${to} di ${inbox.total} attività` })
+        .waitFor();
+      for (const text of await page.locator('.inbox-table tbody tr').allInnerTexts()) seen.push(text);
+      const next = page.getByRole('button', { name: 'Successiva →' });
+      if (await next.isDisabled()) break;
+      await next.click();
+    }
+    expect(seen).toHaveLength(inbox.total);
+    expect(new Set(seen).size).toBe(inbox.total);
+    await page.getByRole('button', { name: '← Precedente' }).click();
+    await page.locator('[data-testid=inbox-count]', { hasText: `3–4 di ${inbox.total} attività` }).waitFor();
+
+    // The rejected service: its card editor from the card's fields, the rejection beside it; corrected, it goes live.
+    // Problems found in a card are shown beside their fields: two are added to the answer as the workflow reports
+    // them ('contacts', at least one contact, belongs to the phone).
+    const tariAnswer = `**/api/v1/comuni/${first.Codice_IPA}/services/tari`;
+    await page.route(tariAnswer, async (route) => {
+      const response = await route.fetch();
+      const json = (await response.json()) as Record<string, unknown>;
+      await route.fulfill({
+        response,
+        json: {
+          ...json,
+          issues: [
+            { field: 'description', message: 'la descrizione non dice a chi si rivolge il servizio' },
+            { field: 'contacts', message: 'almeno un contatto tra telefono, email, PEC e URL di supporto' },
+          ],
+        },
+      });
+    });
+    await page.goto(`${base}/#/comuni/${first.Codice_IPA}/servizi/tari`);
+    const cardForm = page.locator('#step-correctCard');
+    await cardForm.getByText(`Motivo del rifiuto PagoPA: «${REJECTION}»`).waitFor();
+    await page
+      .getByText('La scheda non rispetta le regole PagoPA: 2 problemi, indicati accanto ai campi.')
+      .waitFor();
+    const invalid = await cardForm.locator('.field-invalid').allInnerTexts();
+    expect(invalid).toHaveLength(2);
+    expect(invalid[0]).toMatch(/^Descrizione[\s\S]*Da correggere: la descrizione non dice a chi si rivolge/);
+    expect(invalid[1]).toMatch(/^Telefono[\s\S]*Da correggere: almeno un contatto/);
+    await expect(page.getByRole('link', { name: /Apri in Temporal/ }).count()).resolves.toBe(0);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'servizio.png'), fullPage: true });
+    await page.unroute(tariAnswer);
+    const description = cardForm.getByLabel('Descrizione');
+    await description.fill(
+      `${await description.inputValue()} Il servizio si rivolge a chi ha un’utenza nel Comune.`,
+    );
+    await cardForm.getByRole('button', { name: 'Invia la scheda corretta' }).click();
+    await page.getByText('Scheda corretta inviata: il servizio riparte.').first().waitFor();
+    await page
+      .locator('[data-testid=service-status]', { hasText: serviceStatusLabels.active })
+      .waitFor({ timeout: 30_000 });
 
     // E-mail: the list and one message.
     await page.getByRole('link', { name: 'E-mail', exact: true }).click();
     await page.getByRole('link', { name: 'ADESIONE IO - Richiesta di delega' }).click();
     await page.getByText('la preghiamo di delegare il partner').waitFor();
 
-    // Cruscotto: totals, the funnel and the deadlines chart.
+    // Cruscotto: totals, the funnel and the deadlines chart; the services by status add up to the total.
     await page.getByRole('link', { name: 'Cruscotto' }).click();
     await page.getByRole('heading', { name: 'Comuni per fase' }).waitFor();
     await page.locator('svg[role=img]').nth(1).waitFor();
     await expect(
       page.locator('.kpi', { hasText: 'Comuni' }).first().locator('.kpi-value').innerText(),
     ).resolves.toBe('3');
-    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+    const summary = await apiGet<{
+      services: { total: number; byStatus: Record<string, number>; unclassified: number };
+    }>('/portfolio/summary');
+    const classes = await page.locator('.hbar-class .hbar-value').allInnerTexts();
+    expect(classes.reduce((sum, n) => sum + Number(n.replace(/\D/g, '')), 0)).toBe(summary.services.total);
+    await expect(page.locator('[data-testid=services-total]').innerText()).resolves.toBe(
+      `${summary.services.total} su ${summary.services.total} servizi`,
+    );
+    expect(
+      Object.values(summary.services.byStatus).reduce((a, b) => a + b, 0) + summary.services.unclassified,
+    ).toBe(summary.services.total);
+    await screenshots('dashboard', () => page.locator('svg[role=img]').nth(1).waitFor());
 
     // The Comune page on a phone.
-    await page.setViewportSize({ width: 390, height: 844 });
+    await page.setViewportSize(PHONE);
     await page.goto(`${base}/#/comuni/${first.Codice_IPA}`);
     await page.getByRole('heading', { name: first.Denominazione_ente, level: 1 }).waitFor();
     await page.screenshot({ path: path.join(ARTIFACTS, 'comune-mobile.png'), fullPage: true });
+    await page.setViewportSize(WIDE);
 
     // Esci.
     await page.getByRole('button', { name: 'Esci' }).click();
@@ -356,8 +517,11 @@ describe('console (browser)', () => {
     await page.getByRole('heading', { name: 'Attività in attesa' }).waitFor();
     await expect(page.locator('#nav').innerText()).resolves.not.toMatch(/Cruscotto|Importa/);
     await page.goto(`${base}/#/comuni/${second.Codice_IPA}`);
-    await page.locator('#form-adesione').waitFor();
+    await page.locator('#step-recordAdhesion').waitFor();
+    await expect(stepForms()).resolves.toEqual(['step-recordAdhesion']);
+    await expect(page.locator('#step-moveDeadline').count()).resolves.toBe(0);
     await expect(page.getByRole('heading', { name: 'Decisioni dei responsabili' }).count()).resolves.toBe(0);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'comune-personale.png'), fullPage: true });
 
     // Each write carried its own Idempotency-Key (a retried submission reuses it; a new one gets a new key).
     expect(writes.map((w) => `${w.method} ${w.path}`)).toEqual([
@@ -368,6 +532,7 @@ describe('console (browser)', () => {
       `POST /api/v1/comuni/${first.Codice_IPA}/signed-form`,
       `POST /api/v1/comuni/${first.Codice_IPA}/deadline`,
       `POST /api/v1/comuni/${first.Codice_IPA}/deadline`,
+      `PUT /api/v1/comuni/${first.Codice_IPA}/services/tari/card`,
     ]);
     for (const w of writes) expect(w.key).toMatch(/^[0-9a-f-]{36}$/);
     expect(writes[4]!.key).toBe(writes[3]!.key); // the refused upload was retried with the same key

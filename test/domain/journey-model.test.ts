@@ -3,6 +3,7 @@ import {
   availableComuneSteps,
   availableServiceSteps,
   comuneSteps,
+  comuneWaitsOn,
   holdsParallelSlot,
   isClosedStage,
   isWorkingStatus,
@@ -115,6 +116,30 @@ describe('the journey model', () => {
       'awaiting_signed_form',
       'services',
     ]);
+  });
+});
+
+describe('who a Comune waits on', () => {
+  it('refines the stage’s party with what the state says', () => {
+    expect(comuneWaitsOn(state())).toBe('comune');
+    expect(
+      comuneWaitsOn(state({ stage: 'adhesion_check', scenario: undefined, adhesionCheck: 'automatic' })),
+    ).toBe('pagopa');
+    expect(comuneWaitsOn(state({ stage: 'adhesion_check', scenario: undefined }))).toBe('staff');
+    const service = (status: ComuneState['services'][number]['status']) => ({
+      slug: status,
+      name: status,
+      status,
+      rejections: [],
+      updatedAt: '',
+    });
+    expect(
+      comuneWaitsOn(state({ stage: 'services', services: [service('in_review'), service('rejected')] })),
+    ).toBe('staff');
+    expect(
+      comuneWaitsOn(state({ stage: 'services', services: [service('in_review'), service('active')] })),
+    ).toBe('pagopa');
+    expect(comuneWaitsOn(state({ stage: 'services', services: [service('creating')] }))).toBe('nobody');
   });
 });
 

@@ -1,50 +1,120 @@
-// @ts-nocheck
-// Comune: where the journey stands, what is missing, its timeline and services, and the forms for the next step.
+// @ts-check
+// Comune: where the journey stands and who it waits on, what is missing, its timeline and services, and the forms of
+// the steps the API offers (`availableSteps`, from the journey model) to the signed-in role.
 
 import { api } from '../api.js';
 import {
   actorLabel,
+  journeyModel,
+  partyLabels,
   scenarioLabels,
   serviceStatusLabels,
   serviceStatusTone,
   stageLabels,
   stageTone,
-  stages,
   timelineDetail,
   timelineStepLabel,
 } from '../labels.js';
+import { modelStepForm, stepsOfRole } from '../steps.js';
 import {
   badge,
   breadcrumb,
+  date,
   dateTime,
   euro,
   externalLink,
   facts,
-  field,
   h,
   number,
   pageTitle,
   problemBox,
   relative,
   romeDay,
-  stepForm,
   successBox,
   table,
-  textarea,
   time,
 } from '../ui.js';
 
-const OPEN = ['adhesion_check', 'delegation_requested', 'awaiting_signed_form', 'services'];
+/** @typedef {import('../labels.js').Stage} Stage */
+/** @typedef {import('../labels.js').ServiceStatus} ServiceStatus */
+/** @typedef {import('../api.js').Schemas['AvailableStep']} AvailableStep */
+/** @typedef {import('../api.js').ApiResponse<'/comuni/{ipa}'>} ComuneAnswer */
+/**
+ * A service as the Comune lists it: the fields the OpenAPI schema leaves open.
+ * @typedef {{
+ *   slug: string,
+ *   name: string,
+ *   status: ServiceStatus,
+ *   availableSteps: AvailableStep[],
+ *   rejections?: { at: string, reason: string }[],
+ *   issues?: { field: string, message: string }[],
+ *   updatedAt?: string,
+ * }} ServiceRow
+ */
+/**
+ * The Comune's state: the answer, with the fields the page reads that the OpenAPI schema leaves open.
+ * @typedef {ComuneAnswer & {
+ *   stage: Stage,
+ *   province: string,
+ *   population: number,
+ *   adhesionCheck: 'automatic' | 'manual',
+ *   withdrawn?: { at: string, by: string, reason: string },
+ *   delegation: { requestedAt?: string, completedAt?: string },
+ *   signedForm: { linkExpiresAt?: string, record?: { signerName: string, recordedAt: string } },
+ *   trackingForm?: { recordedAt: string },
+ *   reminders: { total: number, nextAt?: string },
+ *   servicesActive: number,
+ *   servicesTotal: number,
+ * }} ComuneState
+ */
+
 const REFRESH_AFTER_STEP_MS = [800, 2000, 4000, 8000];
 
-const noteField = (label = 'Nota (facoltativa)') =>
-  field({ label, name: 'note', control: textarea('note', '', { maxlength: 500, rows: 2 }) });
+/**
+ * The Comune's services with the fields the page reads.
+ * @param {ComuneState} state
+ */
+const servicesOf = (state) => /** @type {ServiceRow[]} */ (state.services);
 
-const noteOf = (form) => {
-  const note = String(form.get('note') || '').trim();
-  return note ? { note } : {};
-};
+/**
+ * What the page adds to a step's help: the dates and counts that step is about (presentation only).
+ * @param {ComuneState} state
+ * @param {string} stepId
+ */
+function stepContext(state, stepId) {
+  switch (stepId) {
+    case 'recordDelegationDone':
+      return state.delegation.requestedAt
+        ? `Delega chiesta al Comune il ${dateTime(state.delegation.requestedAt)}.`
+        : undefined;
+    case 'recordSignedForm': {
+      const expires = state.signedForm.linkExpiresAt;
+      return expires
+        ? `Il link inviato via PEC scade il ${dateTime(expires)} (${relative(expires)}).`
+        : undefined;
+    }
+    case 'moveDeadline':
+      return `Scadenza attuale: ${date(state.deadline)} (${relative(state.deadline)}).`;
+    case 'remindNow':
+      return `Solleciti inviati: ${state.reminders.total}${
+        state.reminders.nextAt ? `; il prossimo è previsto il ${dateTime(state.reminders.nextAt)}` : ''
+      }.`;
+    default:
+      return undefined;
+  }
+}
 
+/**
+ * Initial values of a step's fields.
+ * @param {ComuneState} state
+ * @param {string} stepId
+ * @returns {Record<string, unknown>}
+ */
+function stepValues(state, stepId) {
+  return stepId === 'moveDeadline' ? { deadline: romeDay(state.deadline) } : {};
+}
+
+/** @param {import('../app.js').PageContext} ctx */
 export default async function comunePage(ctx) {
   const [ipa] = ctx.params;
   const base = `/comuni/${encodeURIComponent(ipa)}`;
@@ -57,17 +127,27 @@ export default async function comunePage(ctx) {
     dirty = true;
   });
 
+  /** @returns {Promise<ComuneState>} */
   const load = () => api(base, { signal: ctx.signal });
-  const fingerprint = (s) =>
-    JSON.stringify([s.stage, s.timeline.length, s.services.map((x) => x.status), s.deadline]);
-  const draw = (state) => {
+  const fingerprint = (/** @type {ComuneState} */ s) =>
+    JSON.stringify([
+      s.stage,
+      s.timeline.length,
+      s.services.map((x) => x.status),
+      s.deadline,
+      s.availableSteps.map((a) => a.id),
+    ]);
+  const draw = (/** @type {ComuneState} */ state) => {
     shown = fingerprint(state);
     dirty = false;
     content.replaceChildren(...view(state).filter(Boolean));
     ctx.setTitle(state.name);
   };
 
-  /** After a step: show the new state now, then a few more times while the workflow moves on by itself. */
+  /**
+   * After a step: show the new state now, then a few more times while the workflow moves on by itself.
+   * @param {string} message
+   */
   const afterStep = async (message) => {
     flash.replaceChildren(successBox(message));
     draw(await load());
@@ -78,253 +158,86 @@ export default async function comunePage(ctx) {
       if (fingerprint(state) !== shown && !dirty) draw(state);
     }
   };
-  const run = (message, call) => async (form, key) => {
-    flash.replaceChildren();
-    await call(form, key);
+  /** @param {string} message */
+  const onDone = (message) => {
     // A failure while refreshing is shown, never swallowed: the step itself was recorded.
     void afterStep(message).catch((err) => flash.append(problemBox(err, { compact: true })));
   };
 
-  const post = (path, body, key) => api(`${base}${path}`, { method: 'POST', body, idempotencyKey: key });
+  /**
+   * The forms of the offered steps of one role of the model.
+   * @param {ComuneState} state
+   * @param {'staff' | 'manager'} role
+   */
+  const forms = (state, role) =>
+    stepsOfRole(state.availableSteps, role)
+      .map((available) =>
+        modelStepForm({
+          available,
+          context: stepContext(state, available.id),
+          values: stepValues(state, available.id),
+          onDone: (message) => {
+            flash.replaceChildren();
+            onDone(message);
+          },
+        }),
+      )
+      .filter(Boolean);
 
-  function staffSteps(state) {
-    const forms = [];
-    const stage = state.stage;
-    if (stage === 'adhesion_check' && !state.scenario) {
-      if (state.adhesionCheck === 'manual') {
-        forms.push(
-          stepForm({
-            id: 'form-adesione',
-            title: 'Esito della verifica di adesione',
-            description:
-              'Cerca il Comune su Selfcare (prodotto «App IO», prod-io) e registra se ha già aderito. Da qui parte la richiesta di delega.',
-            body: [
-              h(
-                'fieldset',
-                { class: 'choices' },
-                h('legend', null, 'Il Comune ha già aderito ad App IO?'),
-                h(
-                  'label',
-                  { class: 'choice' },
-                  h('input', { type: 'radio', name: 'adherent', value: 'false', required: true }),
-                  h(
-                    'span',
-                    null,
-                    h('strong', null, 'No, non ha aderito'),
-                    ' — scenario A: adesione completa con il Sindaco',
-                  ),
-                ),
-                h(
-                  'label',
-                  { class: 'choice' },
-                  h('input', { type: 'radio', name: 'adherent', value: 'true', required: true }),
-                  h(
-                    'span',
-                    null,
-                    h('strong', null, 'Sì, ha già aderito'),
-                    ' — scenario B: solo il nuovo Amministratore',
-                  ),
-                ),
-              ),
-              noteField(),
-            ],
-            submitLabel: 'Registra l’esito',
-            onSubmit: run('Esito della verifica registrato.', (form, key) =>
-              post('/adhesion', { adherent: form.get('adherent') === 'true', ...noteOf(form) }, key),
-            ),
-          }),
-        );
-      } else {
-        forms.push(
-          h(
-            'p',
-            { class: 'muted' },
-            'La verifica dell’adesione è automatica su Selfcare: il risultato arriverà da solo.',
-          ),
-        );
-      }
-    }
-    if (stage === 'delegation_requested' && !state.delegation?.completedAt) {
-      forms.push(
-        stepForm({
-          id: 'form-delega',
-          title: 'Delega completata su Selfcare',
-          description: state.delegation?.requestedAt
-            ? `Delega chiesta al Comune il ${dateTime(state.delegation.requestedAt)}. Registrala quando il partner risulta Amministratore su Selfcare.`
-            : 'Registrala quando il partner risulta Amministratore su Selfcare.',
-          body: [noteField()],
-          submitLabel: 'Registra la delega',
-          onSubmit: run('Delega registrata.', (form, key) => post('/delegation', noteOf(form), key)),
-        }),
-      );
-    }
-    if (stage === 'awaiting_signed_form' && !state.signedForm?.record) {
-      const expires = state.signedForm?.linkExpiresAt;
-      forms.push(
-        stepForm({
-          id: 'form-modulo-firmato',
-          title: 'Modulo firmato dal Sindaco',
-          description: [
-            'Carica il file .p7m (firma CAdES del Sindaco) così come è stato scaricato da Selfcare, senza rinominarlo: viene verificata la firma prima di registrarlo.',
-            expires ? ` Il link inviato via PEC scade il ${dateTime(expires)} (${relative(expires)}).` : '',
-          ].join(''),
-          body: [
-            field({
-              label: 'File firmato (.p7m)',
-              name: 'file',
-              type: 'file',
-              accept: '.p7m,application/pkcs7-mime',
-              required: true,
-              hint: 'Massimo 10 MB.',
-            }),
-            noteField(),
-          ],
-          submitLabel: 'Carica e verifica',
-          onSubmit: run('Modulo firmato verificato e registrato.', (form, key) => {
-            const body = new FormData();
-            body.append('file', form.get('file'));
-            const note = String(form.get('note') || '').trim();
-            if (note) body.append('note', note);
-            return api(`${base}/signed-form`, { method: 'POST', form: body, idempotencyKey: key });
-          }),
-        }),
-      );
-    }
-    if (['delegation_requested', 'awaiting_signed_form', 'services'].includes(stage) && !state.trackingForm) {
-      forms.push(
-        stepForm({
-          id: 'form-tracciamento',
-          title: 'Modulo di tracciamento',
-          description: 'Registra che il Comune ha compilato il modulo di tracciamento del partner.',
-          body: [noteField()],
-          submitLabel: 'Registra il modulo di tracciamento',
-          onSubmit: run('Modulo di tracciamento registrato.', (form, key) =>
-            post('/tracking-form', noteOf(form), key),
-          ),
-        }),
-      );
-    }
-    const waiting = state.services.filter((s) =>
-      ['needs_correction', 'rejected', 'in_review'].includes(s.status),
-    );
-    if (waiting.length > 0 && stage === 'services') {
-      forms.push(
-        h(
-          'div',
-          { class: 'step-form' },
-          h('h3', null, 'Servizi che aspettano il personale'),
-          h(
-            'ul',
-            { class: 'link-list' },
-            waiting.map((s) =>
-              h(
-                'li',
-                null,
-                h(
-                  'a',
-                  { href: `#${base}/servizi/${encodeURIComponent(s.slug)}` },
-                  s.status === 'in_review'
-                    ? `Registra l’esito della revisione: ${s.name}`
-                    : `Correggi la scheda: ${s.name}`,
-                ),
-                ' ',
-                badge(serviceStatusLabels[s.status], serviceStatusTone[s.status]),
-              ),
+  /** @param {ComuneState} state */
+  function servicesWaiting(state) {
+    const waiting = servicesOf(state).filter((s) => s.availableSteps.length > 0);
+    if (waiting.length === 0) return null;
+    return h(
+      'div',
+      { class: 'step-form' },
+      h('h3', null, 'Servizi che aspettano il personale'),
+      h(
+        'ul',
+        { class: 'link-list' },
+        waiting.flatMap((s) =>
+          s.availableSteps.map((a) =>
+            h(
+              'li',
+              null,
+              h('a', { href: `#${base}/servizi/${encodeURIComponent(s.slug)}` }, `${a.label}: ${s.name}`),
+              ' ',
+              badge(serviceStatusLabels[s.status] || s.status, serviceStatusTone[s.status]),
             ),
           ),
         ),
-      );
-    }
-    return forms;
+      ),
+    );
   }
 
-  function managerSteps(state) {
-    if (!OPEN.includes(state.stage)) return [];
-    const forms = [];
-    if (ctx.can('post', '/comuni/{ipa}/deadline')) {
-      forms.push(
-        stepForm({
-          id: 'form-scadenza',
-          title: 'Sposta la scadenza',
-          description: `Scadenza attuale: ${dateTime(state.deadline)}. I promemoria e le escalation seguono la nuova data.`,
-          body: [
-            field({
-              label: 'Nuova scadenza',
-              name: 'deadline',
-              type: 'date',
-              required: true,
-              value: romeDay(state.deadline),
-            }),
-            field({
-              label: 'Motivo',
-              name: 'reason',
-              required: true,
-              control: textarea('reason', '', { required: true, minlength: 3, maxlength: 500, rows: 2 }),
-            }),
-          ],
-          submitLabel: 'Sposta la scadenza',
-          onSubmit: run('Scadenza spostata.', (form, key) =>
-            post(
-              '/deadline',
-              { deadline: form.get('deadline'), reason: String(form.get('reason')).trim() },
-              key,
-            ),
-          ),
-        }),
-      );
-    }
-    const canRemind =
-      (state.stage === 'delegation_requested' && !state.delegation?.completedAt) ||
-      state.stage === 'awaiting_signed_form';
-    if (canRemind && ctx.can('post', '/comuni/{ipa}/reminders')) {
-      forms.push(
-        stepForm({
-          id: 'form-sollecito',
-          title: 'Sollecita il Comune',
-          description: `Invia subito un promemoria al Comune. Solleciti inviati: ${state.reminders?.total ?? 0}${
-            state.reminders?.nextAt ? `; il prossimo è previsto il ${dateTime(state.reminders.nextAt)}` : ''
-          }.`,
-          body: [],
-          submitLabel: 'Invia un sollecito ora',
-          onSubmit: run('Sollecito richiesto.', (_form, key) => post('/reminders', {}, key)),
-        }),
-      );
-    }
-    if (ctx.can('post', '/comuni/{ipa}/withdraw')) {
-      forms.push(
-        stepForm({
-          id: 'form-ritiro',
-          tone: 'danger',
-          title: 'Ritira il Comune',
-          description:
-            'Il percorso si chiude e i servizi in lavorazione vengono annullati. Non si può annullare.',
-          body: [
-            field({
-              label: 'Motivo del ritiro',
-              name: 'reason',
-              required: true,
-              control: textarea('reason', '', { required: true, minlength: 3, maxlength: 500, rows: 2 }),
-            }),
-            h(
-              'label',
-              { class: 'choice' },
-              h('input', { type: 'checkbox', name: 'confirm', value: 'yes', required: true }),
-              h('span', null, 'Confermo il ritiro del Comune'),
-            ),
-          ],
-          submitLabel: 'Ritira il Comune',
-          onSubmit: run('Comune ritirato.', (form, key) =>
-            post('/withdraw', { reason: String(form.get('reason')).trim() }, key),
-          ),
-        }),
-      );
-    }
-    return forms;
+  /** @param {ComuneState} state */
+  function staffSteps(state) {
+    const list = [...forms(state, 'staff'), servicesWaiting(state)].filter(Boolean);
+    if (list.length > 0) return list;
+    const automatic =
+      state.stage === 'adhesion_check' && state.adhesionCheck === 'automatic' && !state.scenario;
+    return [
+      h(
+        'p',
+        { class: 'muted' },
+        automatic
+          ? 'La verifica dell’adesione è automatica su Selfcare: il risultato arriverà da solo.'
+          : 'Nessun passo da registrare in questa fase.',
+      ),
+    ];
   }
 
+  /** @param {ComuneState} state */
+  function waitsOnLabel(state) {
+    return partyLabels[state.waitsOn] || state.waitsOn;
+  }
+
+  /** @param {ComuneState} state */
   function stepper(state) {
-    const path = stages.filter((s) => s !== 'withdrawn');
-    const index = path.indexOf(state.stage);
+    // The journey's path: its open stages, then its happy end (a withdrawal is shown apart).
+    const path = journeyModel.stages.filter((s) => s.open || s.id === 'completed');
+    const index = path.findIndex((s) => s.id === state.stage);
+    const current = path[index];
     return h(
       'ol',
       { class: 'stepper', 'aria-label': 'Fasi del percorso' },
@@ -336,21 +249,32 @@ export default async function comunePage(ctx) {
             'aria-current': i === index ? 'step' : undefined,
           },
           h('span', { class: 'step-dot', 'aria-hidden': 'true' }, String(i + 1)),
-          h('span', { class: 'step-label' }, stageLabels[s]),
+          h('span', { class: 'step-label' }, s.label),
           i < index ? h('span', { class: 'visually-hidden' }, ' (fatta)') : null,
+          i === index && current?.open
+            ? h(
+                'span',
+                { class: 'step-waits', 'data-testid': 'waits-on' },
+                'Chi deve agire: ',
+                waitsOnLabel(state),
+              )
+            : null,
         ),
       ),
     );
   }
 
+  /** @param {ComuneState} state */
   function servicesTable(state) {
     return table({
       caption: 'Servizi del Comune',
       captionHidden: true,
       columns: ['Servizio', 'Stato', 'Motivi del rifiuto e problemi', 'Aggiornato'],
       empty: 'Nessun servizio.',
-      rows: state.services.map((s) => {
-        const last = s.rejections?.[s.rejections.length - 1];
+      rows: servicesOf(state).map((s) => {
+        const rejections = s.rejections ?? [];
+        const last = rejections[rejections.length - 1];
+        const issues = s.issues ?? [];
         return h(
           'tr',
           null,
@@ -366,21 +290,21 @@ export default async function comunePage(ctx) {
                   h(
                     'strong',
                     null,
-                    s.rejections.length > 1 ? `Rifiuto n. ${s.rejections.length}: ` : 'Rifiuto PagoPA: ',
+                    rejections.length > 1 ? `Rifiuto n. ${rejections.length}: ` : 'Rifiuto PagoPA: ',
                   ),
                   last.reason,
                   ' ',
                   h('span', { class: 'muted' }, `(${dateTime(last.at)})`),
                 )
               : null,
-            s.issues?.length
+            issues.length
               ? h(
                   'ul',
                   { class: 'issues' },
-                  s.issues.map((issue) => h('li', null, issue.message)),
+                  issues.map((issue) => h('li', null, issue.message)),
                 )
               : null,
-            !last && !s.issues?.length ? h('span', { class: 'muted' }, '—') : null,
+            !last && !issues.length ? h('span', { class: 'muted' }, '—') : null,
           ),
           h('td', null, s.updatedAt ? time(s.updatedAt, true) : '—'),
         );
@@ -388,6 +312,7 @@ export default async function comunePage(ctx) {
     });
   }
 
+  /** @param {ComuneState} state */
   function timeline(state) {
     const entries = [...state.timeline].reverse();
     return h(
@@ -410,10 +335,11 @@ export default async function comunePage(ctx) {
     );
   }
 
+  /** @param {ComuneState} state */
   function view(state) {
     const staff = staffSteps(state);
-    const managers = managerSteps(state);
-    const f = state.funding || {};
+    const managers = forms(state, 'manager');
+    const f = state.funding;
     return [
       breadcrumb([
         ['Comuni', '#/comuni'],
@@ -435,7 +361,8 @@ export default async function comunePage(ctx) {
         h(
           'div',
           { class: 'head-actions' },
-          externalLink(state.temporalUiUrl, 'Apri in Temporal'),
+          // The workflow's technical view: for admins only, never a clerk's tool.
+          ctx.me?.role === 'admin' ? externalLink(state.temporalUiUrl, 'Apri in Temporal') : null,
           h(
             'button',
             {
@@ -497,7 +424,7 @@ export default async function comunePage(ctx) {
             'section',
             { class: 'panel', 'aria-labelledby': 'h-passi' },
             h('h2', { id: 'h-passi' }, 'Passi da registrare'),
-            staff.length ? staff : h('p', { class: 'muted' }, 'Nessun passo da registrare in questa fase.'),
+            staff,
           ),
           h(
             'section',
@@ -529,20 +456,20 @@ export default async function comunePage(ctx) {
                   state.stage === 'completed' ? 'Niente: percorso completato.' : 'Niente.',
                 ),
             facts([
-              state.delegation?.requestedAt
+              state.delegation.requestedAt
                 ? ['Delega richiesta', dateTime(state.delegation.requestedAt)]
                 : null,
-              state.delegation?.completedAt
+              state.delegation.completedAt
                 ? ['Delega completata', dateTime(state.delegation.completedAt)]
                 : null,
-              state.signedForm?.record
+              state.signedForm.record
                 ? [
                     'Modulo firmato',
                     `${state.signedForm.record.signerName}, ${dateTime(state.signedForm.record.recordedAt)}`,
                   ]
                 : null,
               state.trackingForm ? ['Modulo di tracciamento', dateTime(state.trackingForm.recordedAt)] : null,
-              state.reminders?.total ? ['Solleciti inviati', String(state.reminders.total)] : null,
+              state.reminders.total ? ['Solleciti inviati', String(state.reminders.total)] : null,
             ]),
           ),
           managers.length

@@ -3,8 +3,8 @@
 
 import { api, download } from '../api.js';
 import { deadlinesChart, funnelChart } from '../charts.js';
-import { serviceStatusLabels, serviceStatusTone, serviceStatuses } from '../labels.js';
-import { dateTime, euro, h, number, pageTitle, problemBox } from '../ui.js';
+import { journeyModel, serviceStatusClassTone, serviceStatusTone } from '../labels.js';
+import { badge, dateTime, euro, h, number, pageTitle, problemBox } from '../ui.js';
 
 /**
  * @param {string} label
@@ -26,13 +26,89 @@ function kpi(label, value, note, tone) {
   );
 }
 
+/**
+ * One bar of "Servizi per stato".
+ * @param {string} label
+ * @param {number} count
+ * @param {number} max
+ * @param {import('../ui.js').Tone} tone
+ * @param {string} [cls]
+ */
+function hbar(label, count, max, tone, cls) {
+  return h(
+    'li',
+    { class: cls },
+    h('span', { class: 'hbar-label' }, label),
+    h(
+      'span',
+      { class: 'hbar-track', 'aria-hidden': 'true' },
+      h('span', { class: `hbar hbar-${tone}`, style: { width: `${(count / max) * 100}%` } }),
+    ),
+    h('span', { class: 'hbar-value' }, number(count)),
+  );
+}
+
+/**
+ * The services by class of status (queued, worked on, waiting on people, concluded) and by status within each
+ * class, plus those of journeys that keep no status (started before 0.4.0); the figures add up to the total.
+ * @param {import('../api.js').Schemas['PortfolioSummary']['services']} services
+ */
+function servicesByStatus(services) {
+  const classes = journeyModel.serviceStatusClasses.map((c) => ({
+    ...c,
+    count: services.byClass[c.id] ?? 0,
+    statuses: journeyModel.serviceStatuses.filter((st) => st.class === c.id),
+  }));
+  const max = Math.max(1, ...classes.map((c) => c.count), services.unclassified);
+  const counted =
+    journeyModel.serviceStatuses.reduce((sum, st) => sum + (services.byStatus[st.id] ?? 0), 0) +
+    services.unclassified;
+  return [
+    h(
+      'ul',
+      { class: 'hbars hbars-grouped' },
+      classes.map((c) =>
+        h(
+          'li',
+          { class: 'hbar-group' },
+          h('ul', { class: 'hbars' }, [
+            hbar(c.label, c.count, max, serviceStatusClassTone[c.id], 'hbar-class'),
+            // A class of a single status of the same name (the queue) needs no second line.
+            c.statuses.length === 1 && c.statuses[0].label === c.label
+              ? null
+              : c.statuses.map((st) =>
+                  hbar(st.label, services.byStatus[st.id] ?? 0, max, serviceStatusTone[st.id], 'hbar-status'),
+                ),
+          ]),
+        ),
+      ),
+      services.unclassified > 0
+        ? hbar(
+            'Stato non disponibile (percorsi avviati prima dell’aggiornamento)',
+            services.unclassified,
+            max,
+            'neutral',
+            'hbar-class',
+          )
+        : null,
+    ),
+    h(
+      'p',
+      { class: 'hbars-total', 'data-testid': 'services-total' },
+      `${number(counted)} su ${number(services.total)} servizi`,
+      counted === services.total
+        ? null
+        : [' ', badge('i conteggi non tornano', 'warning', 'La somma degli stati differisce dal totale')],
+    ),
+  ];
+}
+
 /** @param {import('../app.js').PageContext} ctx */
 export default async function dashboardPage(ctx) {
   /** @type {import('../api.js').ApiResponse<'/portfolio/summary'>} */
   const summary = await api('/portfolio/summary', { signal: ctx.signal });
   const services = summary.services;
   const percent = services.total ? Math.round((services.active / services.total) * 100) : 0;
-  const byStatusMax = Math.max(1, ...serviceStatuses.map((st) => services.byStatus[st] ?? 0));
 
   const exportButton = h(
     'button',
@@ -108,27 +184,7 @@ export default async function dashboardPage(ctx) {
         'section',
         { class: 'panel', 'aria-labelledby': 'h-stati' },
         h('h2', { id: 'h-stati' }, 'Servizi per stato'),
-        h(
-          'ul',
-          { class: 'hbars' },
-          serviceStatuses.map((st) => {
-            const count = services.byStatus[st] ?? 0;
-            return h(
-              'li',
-              null,
-              h('span', { class: 'hbar-label' }, serviceStatusLabels[st]),
-              h(
-                'span',
-                { class: 'hbar-track', 'aria-hidden': 'true' },
-                h('span', {
-                  class: `hbar hbar-${serviceStatusTone[st]}`,
-                  style: { width: `${(count / byStatusMax) * 100}%` },
-                }),
-              ),
-              h('span', { class: 'hbar-value' }, number(count)),
-            );
-          }),
-        ),
+        servicesByStatus(services),
       ),
     ),
     h(

@@ -1,8 +1,19 @@
-// @ts-nocheck
-// Servizio: its card, the problems found, the PagoPA review rounds, and the forms to correct it or record a review.
+// @ts-check
+// Servizio: where it stands, its card (each problem beside its field), the PagoPA review rounds, and the forms of the
+// steps the API offers (correct the card, record a review), drawn from the journey model. A service still in the
+// queue has its page too: its planned card and what it waits for.
 
 import { api } from '../api.js';
-import { actorLabel, serviceStatusLabels, serviceStatusTone, timelineDetail, topicIds } from '../labels.js';
+import {
+  actorLabel,
+  cardFields,
+  partyLabels,
+  serviceStatusLabels,
+  serviceStatusTone,
+  timelineDetail,
+  topicIds,
+} from '../labels.js';
+import { modelStepForm } from '../steps.js';
 import {
   badge,
   breadcrumb,
@@ -12,145 +23,257 @@ import {
   field,
   h,
   pageTitle,
+  problemBox,
   select,
-  stepForm,
   successBox,
   table,
   textarea,
-  problemBox,
+  uid,
 } from '../ui.js';
 
-/** The card's fields as staff read them, in the order of PagoPA's back office. */
-const CARD_FIELDS = [
-  {
-    name: 'service_name',
-    label: 'Nome del servizio',
-    required: true,
-    maxlength: 100,
-    hint: 'Un sostantivo, non un verbo: «Prenotazione sale comunali».',
-  },
-  {
-    name: 'organization_name',
-    label: 'Nome dell’ente',
-    required: true,
-    hint: 'Il nome completo: «Comune di Varese», non «Varese».',
-  },
-  {
-    name: 'organization_fiscal_code',
-    label: 'Codice fiscale dell’ente',
-    required: true,
-    pattern: '[0-9]{11}',
-    inputmode: 'numeric',
-  },
-  {
-    name: 'description',
-    label: 'Descrizione',
-    required: true,
-    multiline: true,
-    maxlength: 1000,
-    hint: 'Da 20 a 1000 caratteri, markdown ammesso. Niente maiuscolo, solo iniziali e sigle.',
-  },
-  { name: 'topic_id', label: 'Argomento', required: true, topic: true },
-  { name: 'service_scope', label: 'Ambito', required: true, scope: true },
-  { name: 'privacy_url', label: 'Informativa privacy (URL)', required: true, type: 'url' },
-  {
-    name: 'authorized_cidrs',
-    label: 'IP autorizzati (CIDR separati da ;)',
-    required: true,
-    hint: 'es. 203.0.113.10/32; 198.51.100.0/24',
-  },
-  { name: 'logo_ref', label: 'Riferimento al logo (sha256)', required: true, pattern: '[0-9a-f]{64}' },
-  { name: 'phone', label: 'Telefono', type: 'tel' },
-  { name: 'email', label: 'E-mail', type: 'email' },
-  { name: 'pec', label: 'PEC', type: 'email' },
-  { name: 'support_url', label: 'Assistenza (URL)', type: 'url' },
-  { name: 'tos_url', label: 'Termini di servizio (URL)', type: 'url' },
-  { name: 'web_url', label: 'Sito web (URL)', type: 'url' },
-  { name: 'app_ios', label: 'App iOS (URL)', type: 'url' },
-  { name: 'app_android', label: 'App Android (URL)', type: 'url' },
-  { name: 'address', label: 'Indirizzo', maxlength: 100 },
-];
+/** @typedef {import('../labels.js').ServiceStatus} ServiceStatus */
+/** @typedef {import('../api.js').ApiResponse<'/comuni/{ipa}/services/{slug}'>} ServiceAnswer */
+/** @typedef {import('../api.js').ApiResponse<'/comuni/{ipa}'>} ComuneAnswer */
+/** @typedef {(typeof cardFields)[number]} CardField */
+/** @typedef {{ field: string, message: string }} Issue */
+/**
+ * @typedef {{
+ *   round: number,
+ *   submittedAt: string,
+ *   outcome?: 'approved' | 'rejected',
+ *   decidedAt?: string,
+ *   decidedBy?: string,
+ *   reason?: string,
+ * }} ReviewRound
+ */
+/**
+ * The service's state: the answer, with the fields the page reads that the OpenAPI schema leaves open.
+ * @typedef {ServiceAnswer & {
+ *   status: ServiceStatus,
+ *   ioServiceId?: string,
+ *   logoUploaded: boolean,
+ *   portalConfigured: boolean,
+ *   testMessageSent: boolean,
+ *   timeline: { at: string, step: string, actor: string, detail?: string }[],
+ * }} ServiceState
+ */
 
+const scopeLabels = /** @type {Readonly<Record<string, string>>} */ ({
+  local: 'Locale',
+  national: 'Nazionale',
+});
+
+/**
+ * The problems of the card that concern a field ('contacts', at least one contact, belongs to the phone: the first).
+ * @param {readonly Issue[]} issues
+ * @param {CardField} f
+ */
+const issuesOf = (issues, f) =>
+  issues.filter((i) => i.field === f.name || (f.name === 'phone' && i.field === 'contacts'));
+
+/** @param {readonly Issue[]} issues */
+const orphanIssues = (issues) => issues.filter((i) => !cardFields.some((f) => issuesOf([i], f).length > 0));
+
+/**
+ * A card field's value as staff read it.
+ * @param {Record<string, unknown>} card
+ * @param {CardField} f
+ */
 function cardValue(card, f) {
   const value = card[f.name];
   if (value === undefined || value === null || value === '') return h('span', { class: 'muted' }, '—');
-  if (f.topic) return topicIds[value] ?? String(value);
-  if (f.scope) return value === 'local' ? 'Locale' : 'Nazionale';
-  if (f.type === 'url') return externalLink(value, value);
-  return String(value);
+  const text = String(value);
+  switch (f.kind) {
+    case 'topic':
+      return topicIds[Number(value)] ?? text;
+    case 'scope':
+      return scopeLabels[text] ?? text;
+    case 'url':
+      return externalLink(text, text);
+    case 'logo':
+      return 'Presente';
+    default:
+      return text;
+  }
 }
 
+/**
+ * The problems beside a field.
+ * @param {readonly Issue[]} own
+ * @param {string} [id]
+ */
+const issueNote = (own, id) =>
+  own.length
+    ? h(
+        'p',
+        { class: 'field-issue', id },
+        own.map((i, n) => [n > 0 ? h('br') : null, h('strong', null, 'Da correggere: '), i.message]),
+      )
+    : null;
+
+/**
+ * One input of the card editor, with its hint and its problems.
+ * @param {Record<string, unknown>} card
+ * @param {CardField} f
+ * @param {readonly Issue[]} issues
+ */
 function cardInput(card, f, issues) {
-  const own = issues.filter((i) => i.field === f.name || (f.name === 'phone' && i.field === 'contacts'));
-  const hint = [f.hint, ...own.map((i) => `Problema: ${i.message}`)].filter(Boolean).join(' ');
-  const common = {
-    label: f.label,
-    name: f.name,
-    required: f.required,
-    hint: hint || undefined,
-    wide: f.multiline,
-  };
+  const own = issuesOf(issues, f);
+  const value = card[f.name];
+  const text = value === undefined || value === null ? '' : String(value);
   const invalid = own.length > 0 ? 'true' : undefined;
-  if (f.topic)
-    return field({
-      ...common,
-      control: select(
-        f.name,
-        topicIds.map((t, i) => [i, `${i} · ${t}`]),
-        card.topic_id,
-      ),
-    });
-  if (f.scope) {
-    return field({
-      ...common,
-      control: select(
-        f.name,
-        [
-          ['local', 'Locale'],
-          ['national', 'Nazionale'],
-        ],
-        card.service_scope || 'local',
-      ),
-    });
-  }
-  if (f.multiline) {
-    return field({
-      ...common,
-      control: textarea(f.name, card[f.name], {
-        rows: 5,
-        maxlength: f.maxlength,
-        required: f.required,
+  const common = { label: f.label, name: f.name, required: f.required, hint: f.hint };
+  /** @type {HTMLElement} */
+  let el;
+  switch (f.kind) {
+    case 'topic':
+      el = field({
+        ...common,
+        control: select(
+          f.name,
+          topicIds.map((t, i) => [i, t]),
+          value,
+          { 'aria-invalid': invalid },
+        ),
+      });
+      break;
+    case 'scope':
+      el = field({
+        ...common,
+        control: select(f.name, Object.entries(scopeLabels), text || 'local', { 'aria-invalid': invalid }),
+      });
+      break;
+    case 'textarea':
+      el = field({
+        ...common,
+        wide: true,
+        control: textarea(f.name, text, {
+          rows: 5,
+          maxlength: f.maxLength,
+          required: f.required,
+          'aria-invalid': invalid,
+        }),
+      });
+      break;
+    case 'logo':
+      // The current logo stays unless a new PNG is chosen: it is uploaded first, then its reference sent.
+      el = h(
+        'div',
+        { class: 'field-logo' },
+        h('input', { type: 'hidden', name: f.name, value: text }),
+        field({
+          label: f.label,
+          name: `${f.name}__file`,
+          type: 'file',
+          accept: 'image/png',
+          required: f.required && !text,
+          hint: text ? `Logo già presente: scegli un file solo per sostituirlo. ${f.hint ?? ''}` : f.hint,
+          'aria-invalid': invalid,
+        }),
+      );
+      break;
+    default:
+      el = field({
+        ...common,
+        type: f.kind === 'url' ? 'text' : f.kind,
+        value: text,
+        maxlength: f.maxLength,
+        pattern: f.pattern,
+        inputmode: f.kind === 'url' ? 'url' : f.pattern?.startsWith('[0-9]') ? 'numeric' : undefined,
         'aria-invalid': invalid,
-      }),
-    });
+      });
   }
-  return field({
-    ...common,
-    type: f.type === 'url' ? 'text' : f.type || 'text',
-    value: card[f.name] ?? '',
-    maxlength: f.maxlength,
-    pattern: f.pattern,
-    inputmode: f.type === 'url' ? 'url' : f.inputmode,
-    'aria-invalid': invalid,
-  });
+  if (own.length > 0) {
+    const input = /** @type {HTMLElement | null} */ (
+      el.querySelector('input:not([type=hidden]), select, textarea')
+    );
+    const id = uid('issue');
+    const target = el.classList.contains('field')
+      ? el
+      : /** @type {HTMLElement} */ (el.querySelector('.field'));
+    target.classList.add('field-invalid');
+    target.append(/** @type {HTMLElement} */ (issueNote(own, id)));
+    if (input) {
+      input.setAttribute(
+        'aria-describedby',
+        [input.getAttribute('aria-describedby'), id].filter(Boolean).join(' '),
+      );
+    }
+  }
+  return el;
 }
 
+/**
+ * The card editor of the correction step: every field of the card, and how the card is read back from the form.
+ * @param {Record<string, unknown>} card
+ * @param {readonly Issue[]} issues
+ * @returns {import('../steps.js').CustomField}
+ */
+function cardEditor(card, issues) {
+  return {
+    node: h(
+      'div',
+      { class: 'form-grid' },
+      cardFields.map((f) => cardInput(card, f, issues)),
+    ),
+    value: async (data) => {
+      /** @type {Record<string, unknown>} */
+      const next = {};
+      for (const f of cardFields) {
+        if (f.kind === 'logo') {
+          const file = data.get(`${f.name}__file`);
+          if (file instanceof File && file.size > 0) {
+            const upload = new FormData();
+            upload.append('file', file);
+            /** @type {import('../api.js').ApiResponse<'/logos', 'post'>} */
+            const stored = await api('/logos', { method: 'POST', form: upload });
+            next[f.name] = stored.logoRef;
+            continue;
+          }
+        }
+        const raw = String(data.get(f.name) ?? '').trim();
+        if (f.kind === 'topic') next[f.name] = Number(raw);
+        else if (raw !== '') next[f.name] = raw;
+      }
+      return next;
+    },
+  };
+}
+
+/**
+ * The card as a list, each problem beside its field.
+ * @param {Record<string, unknown>} card
+ * @param {readonly Issue[]} issues
+ */
+function cardView(card, issues) {
+  return facts(
+    cardFields.map((f) => [f.label, [cardValue(card, f), issueNote(issuesOf(issues, f))]]),
+    'facts facts-card',
+  );
+}
+
+/** @param {import('../app.js').PageContext} ctx */
 export default async function servicePage(ctx) {
   const [ipa, slug] = ctx.params;
-  const base = `/comuni/${encodeURIComponent(ipa)}/services/${encodeURIComponent(slug)}`;
+  const comunePath = `/comuni/${encodeURIComponent(ipa)}`;
+  const base = `${comunePath}/services/${encodeURIComponent(slug)}`;
   const flash = h('div', { class: 'flash', 'aria-live': 'polite' });
   const content = h('div');
-  const root = h('section', null, flash, content);
+  const root = h('section', { class: 'service' }, flash, content);
 
+  /** @returns {Promise<[ServiceState, ComuneAnswer | undefined]>} */
   const load = () =>
     Promise.all([
-      api(base, { signal: ctx.signal }),
-      api(`/comuni/${encodeURIComponent(ipa)}`, { signal: ctx.signal }).catch(() => undefined),
+      /** @type {Promise<ServiceState>} */ (api(base, { signal: ctx.signal })),
+      /** @type {Promise<ComuneAnswer | undefined>} */ (
+        api(comunePath, { signal: ctx.signal }).catch(() => undefined)
+      ),
     ]);
-  const draw = ([service, comune]) => {
-    content.replaceChildren(...view(service, comune).filter(Boolean));
+  const draw = (/** @type {[ServiceState, ComuneAnswer | undefined]} */ [service, comune]) => {
+    content.replaceChildren(...view(service, comune).flat().filter(Boolean));
     ctx.setTitle(service.name);
   };
+  /** @param {string} message */
   const afterStep = async (message) => {
     flash.replaceChildren(successBox(message));
     for (const wait of [0, 1000, 3000]) {
@@ -159,87 +282,70 @@ export default async function servicePage(ctx) {
       draw(await load());
     }
   };
+  /** @param {string} message */
+  const onDone = (message) => {
+    void afterStep(message).catch((err) => flash.append(problemBox(err, { compact: true })));
+  };
 
-  function cardForm(service) {
-    return stepForm({
-      id: 'form-scheda',
-      headingLevel: 'h2',
-      title: service.status === 'rejected' ? 'Correggi la scheda e reinviala a PagoPA' : 'Correggi la scheda',
-      description:
-        'I campi sono precompilati con la scheda attuale. Al salvataggio la scheda viene ricontrollata con le regole PagoPA; se è corretta il servizio riparte.',
-      body: h(
-        'div',
-        { class: 'form-grid' },
-        CARD_FIELDS.map((f) => cardInput(service.card, f, service.issues || [])),
+  /** @param {ServiceState} service */
+  function stepForms(service) {
+    const rounds = /** @type {ReviewRound[]} */ (service.rounds);
+    const rejected = [...rounds].reverse().find((r) => r.outcome === 'rejected');
+    return service.availableSteps.map((available) => {
+      const form = modelStepForm({
+        available,
+        headingLevel: 'h2',
+        context:
+          available.id === 'correctCard' && service.status === 'rejected' && rejected?.reason
+            ? `Motivo del rifiuto PagoPA: «${rejected.reason}».`
+            : undefined,
+        custom: { card: cardEditor(service.card, service.issues) },
+        onDone: (message) => {
+          flash.replaceChildren();
+          onDone(message);
+        },
+      });
+      return form ? h('section', { class: 'panel' }, form) : null;
+    });
+  }
+
+  /**
+   * Where the service stands in its Comune's journey.
+   * @param {ServiceState} service
+   * @param {string} comuneName
+   */
+  function place(service, comuneName) {
+    const p = service.place;
+    return h(
+      'section',
+      { class: 'panel', 'aria-labelledby': 'h-dove', 'data-testid': 'place' },
+      h('h2', { id: 'h-dove' }, 'Dove si trova'),
+      h('p', { class: 'place-text' }, p.waitingFor),
+      facts(
+        [
+          ['Fase del Comune', [h('a', { href: `#${comunePath}` }, comuneName), ': ', p.comuneStageLabel]],
+          ['Chi deve agire', partyLabels[p.waitsOn] || p.waitsOn],
+          p.queue ? ['Posto in coda', `${p.queue.position}º di ${p.queue.of} in coda`] : null,
+        ],
+        'facts facts-grid',
       ),
-      submitLabel: 'Invia la scheda corretta',
-      onSubmit: async (form, key) => {
-        const card = {};
-        for (const f of CARD_FIELDS) {
-          const raw = String(form.get(f.name) ?? '').trim();
-          if (f.topic) card[f.name] = Number(raw);
-          else if (raw !== '') card[f.name] = raw;
-        }
-        flash.replaceChildren();
-        await api(`${base}/card`, { method: 'PUT', body: { card }, idempotencyKey: key });
-        void afterStep('Scheda corretta inviata: il servizio riparte.').catch((err) =>
-          flash.append(problemBox(err, { compact: true })),
-        );
-      },
-    });
+    );
   }
 
-  function reviewForm() {
-    return stepForm({
-      id: 'form-revisione',
-      headingLevel: 'h2',
-      title: 'Esito della revisione PagoPA',
-      description: 'Registra a mano l’esito letto sul back office IO, se non arriva da solo.',
-      body: [
-        h(
-          'fieldset',
-          { class: 'choices' },
-          h('legend', null, 'Esito'),
-          h(
-            'label',
-            { class: 'choice' },
-            h('input', { type: 'radio', name: 'outcome', value: 'approved', required: true }),
-            h('span', null, h('strong', null, 'Approvato'), ' — il servizio viene pubblicato'),
-          ),
-          h(
-            'label',
-            { class: 'choice' },
-            h('input', { type: 'radio', name: 'outcome', value: 'rejected', required: true }),
-            h('span', null, h('strong', null, 'Rifiutato'), ' — «dati incompleti o incorretti»'),
-          ),
-        ),
-        field({
-          label: 'Motivo (obbligatorio se rifiutato)',
-          name: 'reason',
-          control: textarea('reason', '', { maxlength: 1000, rows: 3 }),
-        }),
-      ],
-      submitLabel: 'Registra l’esito',
-      onSubmit: async (form, key) => {
-        const reason = String(form.get('reason') || '').trim();
-        const body = { outcome: form.get('outcome'), ...(reason ? { reason } : {}) };
-        flash.replaceChildren();
-        await api(`${base}/review-outcome`, { method: 'POST', body, idempotencyKey: key });
-        void afterStep('Esito della revisione registrato.').catch((err) =>
-          flash.append(problemBox(err, { compact: true })),
-        );
-      },
-    });
-  }
-
+  /**
+   * @param {ServiceState} service
+   * @param {ComuneAnswer | undefined} comune
+   */
   function view(service, comune) {
     const comuneName = comune?.name || ipa;
-    const editable = service.status === 'needs_correction' || service.status === 'rejected';
-    const rounds = service.rounds || [];
+    const rounds = /** @type {ReviewRound[]} */ (service.rounds);
+    const issues = service.issues;
+    const editing = service.availableSteps.some((a) => a.id === 'correctCard');
+    const orphans = orphanIssues(issues);
     return [
       breadcrumb([
         ['Comuni', '#/comuni'],
-        [comuneName, `#/comuni/${encodeURIComponent(ipa)}`],
+        [comuneName, `#${comunePath}`],
         [service.name, null],
       ]),
       h(
@@ -252,104 +358,126 @@ export default async function servicePage(ctx) {
           h(
             'p',
             null,
-            badge(serviceStatusLabels[service.status] || service.status, serviceStatusTone[service.status]),
+            h(
+              'span',
+              { 'data-testid': 'service-status' },
+              badge(serviceStatusLabels[service.status] || service.status, serviceStatusTone[service.status]),
+            ),
+            ' ',
+            h('a', { href: `#${comunePath}` }, comuneName),
           ),
         ),
-        h('div', { class: 'head-actions' }, externalLink(service.temporalUiUrl, 'Apri in Temporal')),
+        ctx.me?.role === 'admin' && service.started
+          ? h('div', { class: 'head-actions' }, externalLink(service.temporalUiUrl, 'Apri in Temporal'))
+          : null,
       ),
-      facts(
-        [
-          ['Comune', h('a', { href: `#/comuni/${encodeURIComponent(ipa)}` }, comuneName)],
-          ['Identificativo', slug],
-          ['Servizio su IO', service.ioServiceId || 'Non ancora creato'],
-          ['Logo caricato', service.logoUploaded ? 'Sì' : 'No'],
-          ['Portale configurato', service.portalConfigured ? 'Sì' : 'No'],
-          ['Messaggio di prova', service.testMessageSent ? 'Inviato' : 'Non ancora'],
-        ],
-        'facts facts-grid',
-      ),
-      service.issues?.length
+      place(service, comuneName),
+      service.started
+        ? facts(
+            [
+              ['Servizio su IO', service.ioServiceId || 'Non ancora creato'],
+              ['Logo caricato', service.logoUploaded ? 'Sì' : 'No'],
+              ['Portale configurato', service.portalConfigured ? 'Sì' : 'No'],
+              ['Messaggio di prova', service.testMessageSent ? 'Inviato' : 'Non ancora'],
+            ],
+            'facts facts-grid',
+          )
+        : null,
+      issues.length
         ? h(
             'div',
             { class: 'alert alert-warning', role: 'note' },
-            h('p', { class: 'alert-title' }, 'La scheda non rispetta le regole PagoPA'),
             h(
-              'ul',
-              null,
-              service.issues.map((i) => h('li', null, i.message)),
+              'p',
+              { class: 'alert-title' },
+              issues.length === 1
+                ? 'La scheda non rispetta le regole PagoPA: un problema, indicato accanto al campo.'
+                : `La scheda non rispetta le regole PagoPA: ${issues.length} problemi, indicati accanto ai campi.`,
             ),
+            orphans.length
+              ? h(
+                  'ul',
+                  null,
+                  orphans.map((i) => h('li', null, i.message)),
+                )
+              : null,
           )
         : null,
-      h(
-        'section',
-        { class: 'panel', 'aria-labelledby': 'h-revisioni' },
-        h('h2', { id: 'h-revisioni' }, 'Revisioni PagoPA'),
-        table({
-          caption: 'Giri di revisione',
-          captionHidden: true,
-          columns: ['Giro', 'Inviato', 'Esito', 'Deciso', 'Da', 'Motivo'],
-          empty: 'Non ancora inviato in revisione.',
-          rows: rounds.map((r) =>
-            h(
-              'tr',
-              null,
-              h('td', null, String(r.round)),
-              h('td', null, dateTime(r.submittedAt)),
-              h(
-                'td',
-                null,
-                r.outcome === 'approved'
-                  ? badge('Approvato', 'success')
-                  : r.outcome === 'rejected'
-                    ? badge('Rifiutato', 'danger')
-                    : badge('In attesa', 'info'),
-              ),
-              h('td', null, r.decidedAt ? dateTime(r.decidedAt) : '—'),
-              h('td', null, r.decidedBy ? actorLabel(r.decidedBy) : '—'),
-              h('td', null, r.reason || '—'),
-            ),
-          ),
-        }),
-      ),
-      service.status === 'in_review' ? h('section', { class: 'panel' }, reviewForm()) : null,
-      editable
-        ? h('section', { class: 'panel' }, cardForm(service))
+      stepForms(service),
+      editing
+        ? null
         : h(
             'section',
             { class: 'panel', 'aria-labelledby': 'h-scheda' },
-            h('h2', { id: 'h-scheda' }, 'Scheda del servizio'),
-            facts(
-              CARD_FIELDS.map((f) => [f.label, cardValue(service.card || {}, f)]),
-              'facts facts-card',
+            h(
+              'h2',
+              { id: 'h-scheda' },
+              service.started ? 'Scheda del servizio' : 'Scheda prevista del servizio',
             ),
+            cardView(service.card, issues),
           ),
-      h(
-        'section',
-        { class: 'panel', 'aria-labelledby': 'h-cron-servizio' },
-        h('h2', { id: 'h-cron-servizio' }, 'Cronologia del servizio'),
-        (service.timeline || []).length
-          ? h(
-              'ol',
-              { class: 'timeline' },
-              [...service.timeline]
-                .reverse()
-                .map((e) =>
+      service.started
+        ? h(
+            'section',
+            { class: 'panel', 'aria-labelledby': 'h-revisioni' },
+            h('h2', { id: 'h-revisioni' }, 'Revisioni PagoPA'),
+            table({
+              caption: 'Giri di revisione',
+              captionHidden: true,
+              columns: ['Giro', 'Inviato', 'Esito', 'Deciso', 'Da', 'Motivo'],
+              empty: 'Non ancora inviato in revisione.',
+              rows: rounds.map((r) =>
+                h(
+                  'tr',
+                  null,
+                  h('td', null, String(r.round)),
+                  h('td', null, dateTime(r.submittedAt)),
                   h(
-                    'li',
+                    'td',
                     null,
-                    h('time', { datetime: e.at, class: 'timeline-at' }, dateTime(e.at)),
-                    h(
-                      'div',
-                      { class: 'timeline-body' },
-                      h('strong', null, e.step),
-                      h('span', { class: 'timeline-actor' }, actorLabel(e.actor)),
-                      e.detail ? h('p', { class: 'timeline-detail' }, timelineDetail(e.detail)) : null,
-                    ),
+                    r.outcome === 'approved'
+                      ? badge('Approvato', 'success')
+                      : r.outcome === 'rejected'
+                        ? badge('Rifiutato', 'danger')
+                        : badge('In attesa', 'info'),
                   ),
+                  h('td', null, r.decidedAt ? dateTime(r.decidedAt) : '—'),
+                  h('td', null, r.decidedBy ? actorLabel(r.decidedBy) : '—'),
+                  h('td', null, r.reason || '—'),
                 ),
-            )
-          : h('p', { class: 'muted' }, 'Nessun evento.'),
-      ),
+              ),
+            }),
+          )
+        : null,
+      service.started
+        ? h(
+            'section',
+            { class: 'panel', 'aria-labelledby': 'h-cron-servizio' },
+            h('h2', { id: 'h-cron-servizio' }, 'Cronologia del servizio'),
+            service.timeline.length
+              ? h(
+                  'ol',
+                  { class: 'timeline' },
+                  [...service.timeline]
+                    .reverse()
+                    .map((e) =>
+                      h(
+                        'li',
+                        null,
+                        h('time', { datetime: e.at, class: 'timeline-at' }, dateTime(e.at)),
+                        h(
+                          'div',
+                          { class: 'timeline-body' },
+                          h('strong', null, e.step),
+                          h('span', { class: 'timeline-actor' }, actorLabel(e.actor)),
+                          e.detail ? h('p', { class: 'timeline-detail' }, timelineDetail(e.detail)) : null,
+                        ),
+                      ),
+                    ),
+                )
+              : h('p', { class: 'muted' }, 'Nessun evento.'),
+          )
+        : null,
     ];
   }
 
