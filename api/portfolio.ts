@@ -23,6 +23,8 @@ export const comuneListItemSchema = z
     fundingLostEur: z.number(),
     /** The Comune's services by status (its read model); absent for journeys started before 0.4.0. */
     serviceStatusCounts: z.record(z.string(), z.number()).optional(),
+    /** The Comune's fiscal code (its read model; absent for journeys started before 0.4.0). */
+    fiscalCode: z.string().optional(),
     workflowStatus: z.string(),
     workflowId: z.string(),
   })
@@ -97,10 +99,16 @@ function toItem(wf: WorkflowExecutionInfo): ComuneListItem | undefined {
 }
 
 /** The journey's read model from its memo, when it keeps one (journeys started since 0.4.0). */
-function readModelOf(wf: WorkflowExecutionInfo): Pick<ComuneListItem, 'serviceStatusCounts' | 'tasks'> {
+function readModelOf(
+  wf: WorkflowExecutionInfo,
+): Pick<ComuneListItem, 'serviceStatusCounts' | 'tasks' | 'fiscalCode'> {
   const model = wf.memo?.[JOURNEY_MEMO_KEY] as JourneyReadModel | undefined;
   if (!model || model.v !== 1) return {};
-  return { serviceStatusCounts: model.serviceStatusCounts as Record<string, number>, tasks: model.tasks };
+  return {
+    ...(model.fiscalCode ? { fiscalCode: model.fiscalCode } : {}),
+    serviceStatusCounts: model.serviceStatusCounts as Record<string, number>,
+    tasks: model.tasks,
+  };
 }
 
 /** Every Comune matching the filters (visibility pages of 1,000: about 8 calls for all 7,904 Comuni). */
@@ -111,8 +119,32 @@ export async function listComuni(client: Client, filters: ListFilters): Promise<
     if (item) items.push(item);
   }
   if (!filters.q) return items;
-  const needle = filters.q.toLowerCase();
-  return items.filter((i) => i.name.toLowerCase().includes(needle) || i.ipaCode.includes(needle));
+  const matches = nameSearch(filters.q);
+  const code = filters.q.trim().toLowerCase();
+  return items.filter((i) => matches(i.name) || i.ipaCode.includes(code) || i.fiscalCode === code);
+}
+
+/** Lower case without accents: «Pinè» and «pine» compare equal. */
+export function foldForSearch(text: string): string {
+  return text
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase();
+}
+
+/**
+ * A search on Comune names as people type them: the query is a phrase found anywhere in the name, accents and case do
+ * not matter, and a word ending in a full stop is an abbreviation («s. michele» finds «San Michele all'Adige»).
+ */
+export function nameSearch(query: string): (name: string) => boolean {
+  const escape = (w: string) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pattern = foldForSearch(query)
+    .trim()
+    .split(/\s+/)
+    .map((w) => (w.length > 1 && w.endsWith('.') ? `${escape(w.slice(0, -1))}[^\\s'’-]*\\.?` : escape(w)))
+    .join("[\\s'’-]+");
+  const regex = new RegExp(pattern);
+  return (name) => regex.test(foldForSearch(name));
 }
 
 /** One filter's reads. */

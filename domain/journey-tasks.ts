@@ -49,6 +49,8 @@ export interface JourneyTask {
 /** What the workflow publishes as its memo (`journey`): read by the inbox and the dashboard. */
 export interface JourneyReadModel {
   v: 1;
+  /** The Comune's fiscal code, so the portfolio can be searched by it. */
+  fiscalCode?: string;
   serviceStatusCounts: Partial<Record<ServiceStatus, number>>;
   tasks: JourneyTask[];
 }
@@ -168,8 +170,13 @@ export function serviceStatusCounts(
   return counts;
 }
 
-export function journeyReadModel(state: TaskState): JourneyReadModel {
-  return { v: 1, serviceStatusCounts: serviceStatusCounts(state.services), tasks: journeyTasks(state) };
+export function journeyReadModel(state: TaskState, fiscalCode?: string): JourneyReadModel {
+  return {
+    v: 1,
+    ...(fiscalCode ? { fiscalCode } : {}),
+    serviceStatusCounts: serviceStatusCounts(state.services),
+    tasks: journeyTasks(state),
+  };
 }
 
 /** The task's action in Italian, from the journey model. */

@@ -44,11 +44,11 @@ export function searchAttributePublisher() {
  * due dates), upserting only when it changed, so the inbox and the dashboard read it from visibility without
  * querying the workflow. Since 0.4.0: journeys whose history predates the patch replay without it.
  */
-export function readModelPublisher() {
+export function readModelPublisher(fiscalCode: string) {
   let published = '';
   return (state: ComuneState): void => {
     if (!patched(workflowPatches.journeyReadModel)) return;
-    const model = journeyReadModel(state);
+    const model = journeyReadModel(state, fiscalCode);
     const value = JSON.stringify(model);
     if (value === published) return;
     published = value;

@@ -78,7 +78,7 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
   };
   const notifications = comuneNotifications(input, state, workflowId);
   const publishSearchAttributes = searchAttributePublisher();
-  const publishReadModel = readModelPublisher();
+  const publishReadModel = readModelPublisher(input.comune.fiscalCode);
   const terminal = () => isClosedStage(state.stage);
 
   setHandler(getComuneStateQuery, () => state);

@@ -155,7 +155,11 @@ export async function api(path, options = {}) {
 export async function download(path, filename, query) {
   /** @type {string} */
   const text = await api(path, { query });
-  const blob = new Blob([text], { type: 'text/csv;charset=utf-8' });
+  // Reading the answer as text drops its UTF-8 mark, which spreadsheet programs need to read accents («Pinè»): put
+  // it back. The file name carries the day of the export.
+  const blob = new Blob(['\ufeff', text.replace(/^\ufeff/, '')], { type: 'text/csv;charset=utf-8' });
+  const day = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Rome' }).format(new Date());
+  filename = filename.replace(/(\.[a-z]+)$/, `-${day}$1`);
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;

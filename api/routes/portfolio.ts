@@ -235,7 +235,8 @@ export function registerPortfolioRoutes(api: ApiBuilder, ctx: ApiContext): void 
         i.fundingAtRiskEur,
         i.fundingLostEur,
       ];
-      res.setHeader('Content-Disposition', 'attachment; filename="portafoglio-comuni.csv"');
+      const day = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Rome' }).format(new Date());
+      res.setHeader('Content-Disposition', `attachment; filename="portafoglio-comuni-${day}.csv"`);
       return [
         '\ufeff' + header.map(csvCell).join(';'),
         ...items.map((i) => row(i).map(csvCell).join(';')),

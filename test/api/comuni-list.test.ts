@@ -67,9 +67,19 @@ describe('API: GET /comuni filters, sorting and pagination (dev server)', () => 
       fundingSecuredEur: 0,
       fundingLostEur: 0,
       serviceStatusCounts: { pending: 5 },
+      fiscalCode: '00355870221',
       workflowStatus: 'RUNNING',
       workflowId: `comune:${ipa.arco}`,
     });
+  });
+
+  it('searches names without regard to case or accents, abbreviations included, and by IPA or fiscal code', async () => {
+    await expectList('q=ARCO', [ipa.arco]);
+    await expectList('q=c.%20di%20arco', [ipa.arco]);
+    await expectList(`q=${ipa.egna.toUpperCase()}`, [ipa.egna]);
+    // The fixtures' Comuni share one fiscal code: it finds them all, and no other text does.
+    await expectList('q=00355870221', byName);
+    await expectList('q=0035587022', []);
   });
 
   it('filters by stage, province and scenario', async () => {

@@ -1,4 +1,4 @@
-import { PortfolioReader, type ComuneListItem, type ListFilters } from '../../api/portfolio';
+import { PortfolioReader, nameSearch, type ComuneListItem, type ListFilters } from '../../api/portfolio';
 
 /** The shared read behind the list, summary, inbox and export endpoints (its cost at scale: BENCHMARKS.md). */
 describe('PortfolioReader', () => {
@@ -126,5 +126,20 @@ describe('PortfolioReader', () => {
       await t.finish();
       expect(await read).toEqual([item(`c_${i}`)]);
     }
+  });
+});
+
+describe('searching Comuni by name', () => {
+  const names = ['Baselga di Pinè', "San Michele all'Adige", 'Sant’Orsola Terme', 'Pinzolo'];
+  const find = (q: string) => names.filter(nameSearch(q));
+
+  it('ignores case and accents, and reads a word ending in a full stop as an abbreviation', () => {
+    expect(find('pine')).toEqual(['Baselga di Pinè']);
+    expect(find('PINÈ')).toEqual(['Baselga di Pinè']);
+    expect(find('s. michele')).toEqual(["San Michele all'Adige"]);
+    expect(find('s. orsola')).toEqual(['Sant’Orsola Terme']);
+    expect(find('pin')).toEqual(['Baselga di Pinè', 'Pinzolo']);
+    expect(find('adige')).toEqual(["San Michele all'Adige"]);
+    expect(find('s. pine')).toEqual([]);
   });
 });

@@ -146,7 +146,9 @@ describe('API: portfolio, inbox and outbox (dev server)', () => {
   it('exports the portfolio as CSV, one row per Comune, with the list’s filters', async () => {
     const res = await manager.get('/portfolio/export.csv').expect(200);
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
-    expect(res.headers['content-disposition']).toBe('attachment; filename="portafoglio-comuni.csv"');
+    expect(res.headers['content-disposition']).toMatch(
+      /^attachment; filename="portafoglio-comuni-\d{4}-\d{2}-\d{2}\.csv"$/,
+    );
     const [header, ...rows] = res.text.split('\r\n');
     expect(header).toBe(
       '\ufeff"Codice IPA";"Comune";"Provincia";"Fase";"Scenario";"Scadenza";"Servizi attivi";"Servizi totali";' +
