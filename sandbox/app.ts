@@ -1,6 +1,7 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { adminRouter } from './admin-routes';
-import { ioManageRouter, manageAuth } from './io-manage-routes';
+import { ioManageRouter } from './io-manage-routes';
+import { creationLimiter, manageAuth, sourceIpCheck } from './manage-access';
 import { ioReviewRouter } from './io-review-routes';
 import { messagesRouter } from './messages-routes';
 import { portalRouter } from './portal-routes';
@@ -56,7 +57,15 @@ export function createSandboxApp(options: SandboxAppOptions): SandboxApp {
     res.json({ status: 'ok' });
   });
   app.use('/__admin', adminRouter(rt));
-  app.use('/api/v1/manage', manageAuth(rt), ioManageRouter(rt), ioReviewRouter(rt));
+  // The gateway checks the key, then the creation concurrency limit; PagoPA's functions check the caller's address.
+  app.use(
+    '/api/v1/manage',
+    manageAuth(rt),
+    creationLimiter(rt),
+    sourceIpCheck(rt),
+    ioManageRouter(rt),
+    ioReviewRouter(rt),
+  );
   app.use('/api/v1', messagesRouter(rt));
   app.use(selfcareRouter(rt));
   app.use('/portal', portalRouter(rt));

@@ -1,13 +1,15 @@
 /**
  * The service lifecycle of io-services-cms as a pure transition table: no IO, no clock.
+ * (pagopa/io-services-cms, `packages/io-services-cms-models/src/service-lifecycle/index.ts`.)
  *
  *   draft ──submit──▶ submitted ──approve──▶ approved
  *     ▲  ◀───abort───┘   └──────reject────▶ rejected
  *     └──────────── edit ◀─── approved | rejected (and draft → draft)
- *   any (but deleted) ──delete──▶ deleted
+ *   draft | rejected | approved ──delete──▶ deleted   (not submitted, not deleted again: 409)
  *
- * Publication is a separate state (`published | unpublished`, or never published): `publish`
- * requires an approved lifecycle.
+ * Publication is a separate state machine over the published copy (`service-publication/index.ts`):
+ * the copy is written (`release`) by PagoPA's publication queue after an approval, published at once when
+ * the review asked for `auto_publish`; `publish` and `unpublish` act on an existing copy only (404 without).
  */
 
 export const LIFECYCLE_STATES = ['draft', 'submitted', 'approved', 'rejected', 'deleted'] as const;
@@ -22,7 +24,7 @@ export interface TransitionError {
 
 const TABLE: Record<LifecycleState, Partial<Record<LifecycleEvent, LifecycleState>>> = {
   draft: { edit: 'draft', submit: 'submitted', delete: 'deleted' },
-  submitted: { abort: 'draft', approve: 'approved', reject: 'rejected', delete: 'deleted' },
+  submitted: { abort: 'draft', approve: 'approved', reject: 'rejected' },
   approved: { edit: 'draft', delete: 'deleted' },
   rejected: { edit: 'draft', delete: 'deleted' },
   deleted: {},
@@ -49,27 +51,33 @@ export function legalTransitions(): { from: LifecycleState; event: LifecycleEven
 }
 
 export type PublicationState = 'never' | 'published' | 'unpublished';
-export type PublicationEvent = 'publish' | 'unpublish';
+/**
+ * `release`: the copy of the approved version written by the publication queue (`unpublished`);
+ * `release-and-publish`: the same when the review asked for `auto_publish` (`published`);
+ * `publish` / `unpublish`: `POST` / `DELETE /release`.
+ */
+export type PublicationEvent = 'release' | 'release-and-publish' | 'publish' | 'unpublish';
 
 export interface PublicationError {
   error: string;
-  /** 404 when there is nothing to unpublish, 409 when the lifecycle forbids publishing. */
-  status: 404 | 409;
+  /** 404: there is no published copy yet (never approved, or the queue has not written it). */
+  status: 404;
 }
 
 export function publicationTransition(
   publication: PublicationState,
-  lifecycle: LifecycleState,
   event: PublicationEvent,
 ): PublicationState | PublicationError {
-  if (event === 'publish') {
-    if (lifecycle !== 'approved') {
-      return { error: `cannot publish a service in status ${lifecycle}: it must be approved`, status: 409 };
-    }
-    return 'published';
+  switch (event) {
+    case 'release':
+      return 'unpublished';
+    case 'release-and-publish':
+      return 'published';
+    case 'publish':
+    case 'unpublish':
+      if (publication === 'never') return { error: 'the service has no published copy', status: 404 };
+      return event === 'publish' ? 'published' : 'unpublished';
   }
-  if (publication === 'never') return { error: 'the service has never been published', status: 404 };
-  return 'unpublished';
 }
 
 export function isPublicationError(r: PublicationState | PublicationError): r is PublicationError {

@@ -2,8 +2,11 @@
  * Runs the sandbox from the environment: `npx tsx sandbox/main.ts`.
  *
  *   SANDBOX_PORT (3100), SANDBOX_HOST (127.0.0.1), SANDBOX_DATA_FILE (memory only when unset),
- *   SANDBOX_MANAGE_KEY (required), SANDBOX_MANAGE_KEY_ORG (`any` or an 11-digit fiscal code),
+ *   SANDBOX_LEGACY_PARTNER_KEY (former name SANDBOX_MANAGE_KEY; optional: the transitional partner-wide
+ *   manage key, which real PagoPA does not have; institutions get their own keys when onboarded on prod-io),
+ *   SANDBOX_LEGACY_PARTNER_KEY_ORG (former name SANDBOX_MANAGE_KEY_ORG; `any` or an 11-digit fiscal code),
  *   SANDBOX_SELFCARE_KEY (required), SANDBOX_ADMIN_TOKEN (admin API disabled when unset),
+ *   SANDBOX_PUBLICATION_DELAY_MS (0), SANDBOX_CREATE_LATENCY_MS (2), SANDBOX_TRUST_FORWARDED_FOR (false),
  *   SANDBOX_PORTAL_USERNAME / SANDBOX_PORTAL_PASSWORD / SANDBOX_PORTAL_TENANT (`*`),
  *   SANDBOX_PORTAL_AUTOCREATE (false), SANDBOX_REVIEWER_MODE (approve|reject|manual),
  *   SANDBOX_REVIEW_DELAY_MS (0), SANDBOX_ERROR_RATE (0), SANDBOX_LATENCY_MS (0), SANDBOX_SEED (42).
@@ -20,12 +23,19 @@ const optionalSecret = z
   .transform((v) => (v === undefined || v === '' ? undefined : v))
   .pipe(secret.optional());
 
+const legacyOrg = z.union([z.literal('any'), z.string().regex(/^[0-9]{11}$/)]).optional();
+
 const envSchema = z.object({
   SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(3100),
   SANDBOX_HOST: z.string().min(1).default('127.0.0.1'),
   SANDBOX_DATA_FILE: z.string().optional(),
-  SANDBOX_MANAGE_KEY: secret,
-  SANDBOX_MANAGE_KEY_ORG: z.union([z.literal('any'), z.string().regex(/^[0-9]{11}$/)]).default('any'),
+  SANDBOX_LEGACY_PARTNER_KEY: optionalSecret,
+  SANDBOX_MANAGE_KEY: optionalSecret,
+  SANDBOX_LEGACY_PARTNER_KEY_ORG: legacyOrg,
+  SANDBOX_MANAGE_KEY_ORG: legacyOrg,
+  SANDBOX_PUBLICATION_DELAY_MS: z.coerce.number().int().min(0).default(0),
+  SANDBOX_CREATE_LATENCY_MS: z.coerce.number().int().min(0).default(2),
+  SANDBOX_TRUST_FORWARDED_FOR: z.enum(['true', 'false']).default('false'),
   SANDBOX_SELFCARE_KEY: secret,
   SANDBOX_ADMIN_TOKEN: optionalSecret,
   SANDBOX_PORTAL_USERNAME: z.string().min(1).default('partner'),
@@ -50,11 +60,22 @@ async function main(): Promise<void> {
   }
   const env = parsed.data;
   const logger = createLogger('sandbox', env.LOG_LEVEL);
+  const legacyKey = env.SANDBOX_LEGACY_PARTNER_KEY ?? env.SANDBOX_MANAGE_KEY;
   const sandbox = await startSandbox({
     port: env.SANDBOX_PORT,
     host: env.SANDBOX_HOST,
     dataFile: env.SANDBOX_DATA_FILE || undefined,
-    manageKeys: [{ key: env.SANDBOX_MANAGE_KEY, organizationFiscalCode: env.SANDBOX_MANAGE_KEY_ORG }],
+    legacyPartnerKeys: legacyKey
+      ? [
+          {
+            key: legacyKey,
+            organizationFiscalCode: env.SANDBOX_LEGACY_PARTNER_KEY_ORG ?? env.SANDBOX_MANAGE_KEY_ORG ?? 'any',
+          },
+        ]
+      : [],
+    publicationDelayMs: env.SANDBOX_PUBLICATION_DELAY_MS,
+    createLatencyMs: env.SANDBOX_CREATE_LATENCY_MS,
+    trustForwardedFor: env.SANDBOX_TRUST_FORWARDED_FOR === 'true',
     selfcareKey: env.SANDBOX_SELFCARE_KEY,
     adminToken: env.SANDBOX_ADMIN_TOKEN,
     portalCredentials: env.SANDBOX_PORTAL_PASSWORD

@@ -3,34 +3,12 @@ import { ulid } from 'ulid';
 import { SANDBOX_FISCAL_CODE, newMessageSchema } from '../integrations/io/messages-client';
 import { PERSONAL_FISCAL_CODE } from '../integrations/io/schemas';
 import { safeEqual, subscriptionKey } from './auth';
+import { clientAddress, ipAllowed } from './client-ip';
 import { param, parseOr400, sendProblem } from './problem';
 import type { SandboxRuntime } from './runtime';
 import { MAX_STORED_MESSAGES, type StoredService } from './state-store';
 
-export { SANDBOX_FISCAL_CODE };
-
-function ipv4ToInt(ip: string): number | undefined {
-  const parts = ip
-    .replace(/^::ffff:/, '')
-    .split('.')
-    .map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return undefined;
-  return parts.reduce((acc, p) => acc * 256 + p, 0);
-}
-
-/** Whether `ip` falls in one of `cidrs` (IPv4 only). */
-export function ipAllowed(ip: string | undefined, cidrs: string[]): boolean {
-  const addr = ip === '::1' ? ipv4ToInt('127.0.0.1') : ip ? ipv4ToInt(ip) : undefined;
-  if (addr === undefined) return false;
-  return cidrs.some((cidr) => {
-    const [base, bitsText] = cidr.split('/');
-    const net = base ? ipv4ToInt(base) : undefined;
-    const bits = bitsText === undefined ? 32 : Number(bitsText);
-    if (net === undefined) return false;
-    const size = 2 ** (32 - bits);
-    return Math.floor(addr / size) === Math.floor(net / size);
-  });
-}
+export { SANDBOX_FISCAL_CODE, ipAllowed };
 
 /** IO's messages API (mounted at `/api/v1`), authenticated by a service's own key. */
 export function messagesRouter(rt: SandboxRuntime): Router {
@@ -50,7 +28,11 @@ export function messagesRouter(rt: SandboxRuntime): Router {
     const s = serviceForKey(req);
     if (!s) return sendProblem(req, res, 401, 'Missing or invalid subscription key');
     const cidrs = s.data.authorized_cidrs ?? [];
-    if (rt.options.enforceCidrs && cidrs.length > 0 && !ipAllowed(req.socket.remoteAddress, cidrs)) {
+    if (
+      rt.options.enforceCidrs &&
+      cidrs.length > 0 &&
+      !ipAllowed(clientAddress(req, rt.options.trustForwardedFor), cidrs)
+    ) {
       return sendProblem(req, res, 403, 'The caller IP is not among the authorized_cidrs of the service');
     }
     const body = parseOr400(newMessageSchema, req.body, req, res);

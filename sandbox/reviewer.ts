@@ -1,16 +1,23 @@
 import { z } from 'zod';
 import type { Logger } from '../common/logger';
-import { applyLifecycle, applyPublication, sameName } from './service-ops';
+import { applyLifecycle, releaseCopy } from './service-ops';
 import type { SandboxState, StoredService } from './state-store';
 
 /**
- * A simulated PagoPA reviewer. On submission it runs automatic checks in PagoPA's spirit (a failure
- * rejects at once, reason in Italian), then applies the first matching rule or the default mode:
- * `approve` / `reject` after `reviewDelayMs`, or `manual` (stays `submitted` until an admin decides).
- * Decisions are applied lazily (on the next request after they fall due), so no timer is needed and
- * a restart keeps pending reviews.
+ * A simulated PagoPA reviewer. On submission it runs automatic checks (a failure rejects at once with a
+ * technical validation report, as PagoPA's `src/reviewer/service-validation-handler.ts` does with io-ts'
+ * `readableReport`; then a duplicate name among the organisation's published copies), then applies the first
+ * matching rule or the default mode: `approve` / `reject` after `reviewDelayMs`, or `manual` (stays
+ * `submitted` until an admin decides). A person's rejection carries the reviewer's last comment as its reason
+ * (`src/reviewer/review-checker-handler.ts`: the Jira issue's last comment). After an approval the published
+ * copy is written by the publication queue `publicationDelayMs` later. Decisions and copies fall due lazily
+ * (on the next request), so no timer is needed and a restart keeps pending reviews.
  */
 
+/**
+ * The sandbox starts every automatic rejection with PagoPA's words for a refusal, then the technical report
+ * (the product shows the reason to staff and matches this prefix).
+ */
 export const REJECTION_PREFIX = 'dati incompleti o incorretti: ';
 export const DEFAULT_REJECT_REASON = `${REJECTION_PREFIX}la scheda del servizio non è conforme alle linee guida`;
 
@@ -67,34 +74,67 @@ const isHttpUrl = (v: string | undefined): boolean =>
 const isAllCaps = (name: string): boolean =>
   !/\p{Ll}/u.test(name) && name.split(/\s+/).some((w) => (w.match(/\p{Lu}/gu) ?? []).length >= 5);
 
-/** The automatic checks: a reason (with PagoPA's prefix) when the card is refused, else undefined. */
+/** One line of io-ts' `readableReport` (the format of PagoPA's automatic rejections). */
+const reportLine = (value: unknown, path: string, type: string): string =>
+  `value [${JSON.stringify(value)}] at [root.${path}] is not a valid [${type}]`;
+
+/** The technical validation report of a card (one line per failing field), or undefined when valid. */
+export function validationReport(s: StoredService, opts: { requireLogo?: boolean } = {}): string | undefined {
+  const m = s.data.metadata;
+  const lines: string[] = [];
+  if (!m.privacy_url) lines.push(reportLine(m.privacy_url, 'data.metadata.privacy_url', 'NonEmptyString'));
+  else if (!isHttpUrl(m.privacy_url))
+    lines.push(reportLine(m.privacy_url, 'data.metadata.privacy_url', 'HttpOrHttpsUrlString'));
+  if (!m.phone && !m.email && !m.pec && !m.support_url)
+    lines.push(
+      reportLine(undefined, 'data.metadata', 'almeno un contatto tra phone, email, pec, support_url'),
+    );
+  if (isAllCaps(s.data.name))
+    lines.push(reportLine(s.data.name, 'data.name', 'nome non scritto in maiuscolo (solo iniziali e sigle)'));
+  if (opts.requireLogo && !s.logo) lines.push(reportLine(undefined, 'data.logo', 'logo PNG'));
+  return lines.length ? lines.join('\n') : undefined;
+}
+
+/**
+ * A service of the same organisation with the same name (case-insensitive) among the published copies
+ * whose lifecycle is not deleted: PagoPA queries the publication container only, so drafts and services
+ * never approved do not count (`service-validation-handler.ts`, `getDuplicatesOnServicePublication`).
+ */
+export function publishedDuplicate(
+  s: StoredService,
+  all: Iterable<StoredService>,
+): StoredService | undefined {
+  const name = s.data.name.toLocaleLowerCase('it');
+  for (const other of all) {
+    if (
+      other.id !== s.id &&
+      other.publication &&
+      other.status.value !== 'deleted' &&
+      other.publication.data.organization.fiscal_code === s.data.organization.fiscal_code &&
+      other.publication.data.name.trim().toLocaleLowerCase('it') === name
+    ) {
+      return other;
+    }
+  }
+  return undefined;
+}
+
+/** The automatic checks: the rejection reason (with the sandbox's prefix) when refused, else undefined. */
 export function automaticChecks(
   s: StoredService,
   all: Iterable<StoredService>,
   opts: { requireLogo?: boolean } = {},
 ): string | undefined {
-  const m = s.data.metadata;
-  const problems: string[] = [];
-  if (!m.privacy_url) problems.push("manca l'URL dell'informativa privacy (privacy_url)");
-  else if (!isHttpUrl(m.privacy_url))
-    problems.push("l'URL dell'informativa privacy (privacy_url) deve essere un indirizzo http:// o https://");
-  if (!m.phone && !m.email && !m.pec && !m.support_url)
-    problems.push('indicare almeno un contatto tra telefono, email, PEC e URL di assistenza');
-  if (isAllCaps(s.data.name))
-    problems.push('il nome del servizio non va scritto in maiuscolo (maiuscole solo per iniziali e sigle)');
-  for (const other of all) {
-    if (
-      other.id !== s.id &&
-      other.status.value !== 'deleted' &&
-      other.data.organization.fiscal_code === s.data.organization.fiscal_code &&
-      sameName(other.data.name, s.data.name)
-    ) {
-      problems.push(`esiste già un servizio dell'ente con lo stesso nome ("${other.data.name}")`);
-      break;
-    }
+  const report = validationReport(s, opts);
+  if (report) return `${REJECTION_PREFIX}${report}`;
+  const duplicate = publishedDuplicate(s, all);
+  if (duplicate) {
+    return (
+      `${REJECTION_PREFIX}Il servizio '${s.data.name}' ha lo stesso nome di un altro servizio con ID ` +
+      `'${duplicate.id}': non è possibile procedere con l'approvazione di un duplicato.`
+    );
   }
-  if (opts.requireLogo && !s.logo) problems.push("manca il logo dell'ente");
-  return problems.length ? `${REJECTION_PREFIX}${problems.join('; ')}` : undefined;
+  return undefined;
 }
 
 export class Reviewer {
@@ -103,6 +143,8 @@ export class Reviewer {
   constructor(
     options: ReviewerOptions | undefined,
     private readonly logger?: Logger,
+    /** How long after an approval the publication queue writes the published copy. Default 0. */
+    private readonly publicationDelayMs = 0,
   ) {
     this.configure(options ?? {});
   }
@@ -156,11 +198,21 @@ export class Reviewer {
     if (delay === 0) this.settle(s, now);
   }
 
-  /** Applies every decision that has fallen due. Returns whether anything changed. */
+  /** Applies every decision, then every published copy, that has fallen due. Returns whether anything changed. */
   settleDue(state: SandboxState, now: Date): boolean {
     let changed = false;
-    for (const s of Object.values(state.services)) changed = this.settle(s, now) || changed;
+    for (const s of Object.values(state.services)) {
+      changed = this.settle(s, now) || changed;
+      changed = this.settleRelease(s, now) || changed;
+    }
     return changed;
+  }
+
+  private settleRelease(s: StoredService, now: Date): boolean {
+    const r = s.pendingRelease;
+    if (!r || Date.parse(r.due_at) > now.getTime()) return false;
+    releaseCopy(s, r, now);
+    return true;
   }
 
   private settle(s: StoredService, now: Date): boolean {
@@ -172,7 +224,10 @@ export class Reviewer {
     return true;
   }
 
-  /** A decision (admin or automatic): approve (publishing when asked), reject with a reason, or abort. */
+  /**
+   * A decision (admin or automatic): approve (the publication queue then writes the copy of this version,
+   * published when the review asked for `auto_publish`), reject with a reason, or abort.
+   */
   apply(
     s: StoredService,
     decision: 'approve' | 'reject' | 'abort',
@@ -187,10 +242,13 @@ export class Reviewer {
       decision === 'reject' ? (reason ?? this.options.rejectReason ?? DEFAULT_REJECT_REASON) : undefined,
     );
     if (error) return error;
-    if (decision === 'approve' && autoPublish) applyPublication(s, 'publish', now);
-    else if (decision === 'approve' && s.publication) {
-      // As io-services-cms does: approving a new version of a published service replaces the published data.
-      s.publication = { ...s.publication, version: s.version, data: s.data, last_update: now.toISOString() };
+    if (decision === 'approve') {
+      const release = { version: s.version, data: s.data, auto_publish: autoPublish };
+      if (this.publicationDelayMs <= 0) releaseCopy(s, release, now);
+      else {
+        const due_at = new Date(now.getTime() + this.publicationDelayMs).toISOString();
+        s.pendingRelease = { ...release, due_at };
+      }
     }
     this.logger?.info({ serviceId: s.id, decision, status: s.status.value }, 'sandbox review decided');
     return undefined;

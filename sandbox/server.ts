@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '../common/logger';
 import { createSandboxApp, type SandboxApp } from './app';
-import type { SandboxOptions, SandboxRuntime } from './runtime';
+import { PUBLICATION_DELAY_ENV, type SandboxOptions, type SandboxRuntime } from './runtime';
 import { StateStore, type SandboxState } from './state-store';
 
 export interface StartSandboxOptions extends SandboxOptions {
@@ -31,8 +31,19 @@ export interface RunningSandbox {
   close(): Promise<void>;
 }
 
+/** `SANDBOX_PUBLICATION_DELAY_MS` (ms, ≥ 0), for the embedded demo; undefined when unset. */
+function publicationDelayFromEnv(): number | undefined {
+  const raw = process.env[PUBLICATION_DELAY_ENV];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 0)
+    throw new Error(`${PUBLICATION_DELAY_ENV} must be a whole number of ms ≥ 0`);
+  return ms;
+}
+
 export async function startSandbox(options: StartSandboxOptions): Promise<RunningSandbox> {
   const logger = options.logger ?? createLogger('sandbox');
+  options = { ...options, publicationDelayMs: options.publicationDelayMs ?? publicationDelayFromEnv() };
   const store = await StateStore.open({
     dataFile: options.dataFile,
     debounceMs: options.saveDebounceMs,

@@ -16,10 +16,25 @@ const historyEntrySchema = z.object({
   version: z.number().int(),
   at: z.string(),
   name: z.string(),
+  /**
+   * The service's data from this entry on (set when it changed: create, edit, the copy written at approval);
+   * absent = the data of the previous entry of the same kind. Entries saved before it existed have none.
+   */
+  data: servicePayloadSchema.optional(),
+  /** `release`: the published copy written by PagoPA's publication queue after an approval. */
+  event: z.enum(['release']).optional(),
 });
 
 export const storedServiceSchema = z.object({
   id: z.string(),
+  /**
+   * The institution (organisation fiscal code) whose manage key created the service: its subscription belongs
+   * to that institution's account. Absent (services saved before manage keys per institution, or created with a
+   * legacy partner key): the service's `organization.fiscal_code`.
+   */
+  owner: z.string().optional(),
+  /** The Selfcare group of the group manage key that created it (PagoPA's `metadata.group_id`). */
+  group_id: z.string().optional(),
   version: z.number().int(),
   created_at: z.string(),
   last_update: z.string(),
@@ -39,11 +54,21 @@ export const storedServiceSchema = z.object({
       reason: z.string().optional(),
     })
     .optional(),
+  /** The published copy (PagoPA's service-publication): the last approved version, published or not. */
   publication: z
     .object({
       status: z.enum(['published', 'unpublished']),
       version: z.number().int(),
       last_update: z.string(),
+      data: servicePayloadSchema,
+    })
+    .optional(),
+  /** An approval whose copy the publication queue has not written yet (`publicationDelayMs`). */
+  pendingRelease: z
+    .object({
+      due_at: z.string(),
+      version: z.number().int(),
+      auto_publish: z.boolean(),
       data: servicePayloadSchema,
     })
     .optional(),
@@ -78,9 +103,28 @@ export const sentMessageSchema = z.object({
 });
 export type SentMessage = z.infer<typeof sentMessageSchema>;
 
+/**
+ * A manage subscription (`MANAGE-…` on PagoPA's gateway): issued to an institution when it is onboarded on
+ * `prod-io`, or to one of its Selfcare groups (`MANAGE-GROUP-…`). Fake keys, but never logged.
+ */
+export const manageSubscriptionSchema = z.object({
+  id: z.string(),
+  /** The institution's organisation fiscal code. */
+  institution: z.string(),
+  group_id: z.string().optional(),
+  primary_key: z.string(),
+  secondary_key: z.string(),
+  /** Authorised source CIDRs; empty = any address (as PagoPA's `checkSourceIp`). */
+  cidrs: z.array(z.string()).default([]),
+  created_at: z.string(),
+});
+export type ManageSubscription = z.infer<typeof manageSubscriptionSchema>;
+
 export const sandboxStateSchema = z.object({
   version: z.literal(1),
   services: z.record(z.string(), storedServiceSchema),
+  /** Manage subscriptions by id. */
+  manageSubscriptions: z.record(z.string(), manageSubscriptionSchema).default({}),
   institutions: z.record(z.string(), institutionSchema),
   portal: z.record(z.string(), z.record(z.string(), portalServiceRecordSchema)),
   messages: z.array(sentMessageSchema),
@@ -98,6 +142,7 @@ export function emptyState(): SandboxState {
   return {
     version: 1,
     services: {},
+    manageSubscriptions: {},
     institutions: {},
     portal: {},
     messages: [],

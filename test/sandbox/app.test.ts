@@ -4,7 +4,7 @@ import { MANAGE_KEY, servicePayload, silentLogger } from './harness';
 
 describe('createSandboxApp (in memory, no listening socket)', () => {
   const app = createSandboxApp({
-    manageKeys: [{ key: MANAGE_KEY, organizationFiscalCode: 'any' }],
+    legacyPartnerKeys: [{ key: MANAGE_KEY, organizationFiscalCode: 'any' }],
     selfcareKey: 'selfcare-key',
     portalCredentials: [],
     logger: silentLogger,

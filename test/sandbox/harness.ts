@@ -18,6 +18,20 @@ export const ORG_MANAGE_KEY = 'test-manage-key-org-0002';
 export const SELFCARE_KEY = 'test-selfcare-key-0003';
 export const ADMIN_TOKEN = 'test-admin-token-0004';
 export const PORTAL = { tenant: 'comune-di-prova', username: 'partner', password: 'portal-password-0005' };
+/** A Comune whose prod-io onboarding is still pending: no manage key yet. */
+export const PENDING_FC = '00555555555';
+
+/** Selfcare seeds: ORG_FC and OTHER_FC onboarded on prod-io (each gets its manage keys), PENDING_FC not yet. */
+export function onboardedInstitutions(): NonNullable<StartSandboxOptions['institutions']> {
+  return {
+    [ORG_FC]: { description: 'Comune di Prova', onboarding: [{ productId: 'prod-io', status: 'ACTIVE' }] },
+    [OTHER_FC]: { description: 'Comune di Altro', onboarding: [{ productId: 'prod-io', status: 'ACTIVE' }] },
+    [PENDING_FC]: {
+      description: 'Comune in attesa',
+      onboarding: [{ productId: 'prod-io', status: 'PENDING' }],
+    },
+  };
+}
 /** A 1×1 PNG. */
 export const TINY_PNG_BASE64 =
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGP4//8/AwAI/AL+p5qgoAAAAABJRU5ErkJggg==';
@@ -64,13 +78,16 @@ export interface TestSandbox {
   url: string;
   /** Calls the admin API; returns status and parsed JSON (undefined for 204). */
   admin: (method: string, p: string, body?: unknown) => Promise<{ status: number; body: unknown }>;
-  /** Calls the manage API with the `any` key. */
+  /** Calls the manage API with the `any` key (a legacy partner key) or the one given. */
   manage: (
     method: string,
     p: string,
     body?: unknown,
     key?: string,
-  ) => Promise<{ status: number; body: Json }>;
+    headers?: Record<string, string>,
+  ) => Promise<{ status: number; body: Json; headers: Headers }>;
+  /** An institution's manage keys, read from the admin API (the back office's "Chiavi API di gestione"). */
+  manageKeys: (fiscalCode: string) => Promise<{ primary_key: string; secondary_key: string }>;
   stop: () => Promise<void>;
 }
 
@@ -78,7 +95,9 @@ export function baseOptions(dataFile?: string): StartSandboxOptions {
   return {
     port: 0,
     dataFile,
-    manageKeys: [
+    // The transitional partner-wide keys (the product's IO_MANAGE_API_KEY today); institutions' own keys are
+    // issued when they are onboarded on prod-io.
+    legacyPartnerKeys: [
       { key: MANAGE_KEY, organizationFiscalCode: 'any' },
       { key: ORG_MANAGE_KEY, organizationFiscalCode: ORG_FC },
     ],
@@ -114,11 +133,20 @@ export async function startTestSandbox(
     url: sb.url,
     admin: (method, p, body) =>
       call(`${sb.url}/__admin${p}`, method, { authorization: `Bearer ${ADMIN_TOKEN}` }, body),
-    manage: async (method, p, body, key = MANAGE_KEY) =>
-      (await call(`${sb.url}/api/v1/manage${p}`, method, { 'Ocp-Apim-Subscription-Key': key }, body)) as {
-        status: number;
-        body: Json;
-      },
+    manage: async (method, p, body, key = MANAGE_KEY, headers = {}) =>
+      (await call(
+        `${sb.url}/api/v1/manage${p}`,
+        method,
+        { ...headers, 'Ocp-Apim-Subscription-Key': key },
+        body,
+      )) as { status: number; body: Json; headers: Headers },
+    manageKeys: async (fiscalCode) => {
+      const res = await call(`${sb.url}/__admin/institutions/${fiscalCode}/manage-keys`, 'GET', {
+        authorization: `Bearer ${ADMIN_TOKEN}`,
+      });
+      if (res.status !== 200) throw new Error(`manage keys of ${fiscalCode}: HTTP ${res.status}`);
+      return res.body as { primary_key: string; secondary_key: string };
+    },
     stop: async () => {
       await sb.close();
       if (!existingDir) await rm(dir, { recursive: true, force: true });

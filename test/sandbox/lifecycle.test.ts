@@ -18,7 +18,6 @@ describe('lifecycle transition table', () => {
     ['submitted', 'approve', 'approved'],
     ['submitted', 'reject', 'rejected'],
     ['submitted', 'abort', 'draft'],
-    ['submitted', 'delete', 'deleted'],
     ['approved', 'edit', 'draft'],
     ['approved', 'delete', 'deleted'],
     ['rejected', 'edit', 'draft'],
@@ -40,6 +39,8 @@ describe('lifecycle transition table', () => {
     ['draft', 'abort'],
     ['submitted', 'submit'],
     ['submitted', 'edit'],
+    // PagoPA deletes only from draft, rejected or approved.
+    ['submitted', 'delete'],
     ['approved', 'submit'],
     ['approved', 'approve'],
     ['approved', 'reject'],
@@ -70,20 +71,22 @@ describe('lifecycle transition table', () => {
   });
 });
 
-describe('publication transitions', () => {
-  it('publishes only an approved service', () => {
-    expect(publicationTransition('never', 'approved', 'publish')).toBe('published');
-    expect(publicationTransition('unpublished', 'approved', 'publish')).toBe('published');
-    for (const lifecycle of ['draft', 'submitted', 'rejected', 'deleted'] as const) {
-      const r = publicationTransition('never', lifecycle, 'publish');
-      expect(isPublicationError(r) && r.status).toBe(409);
+describe('publication transitions (the published copy)', () => {
+  it('the queue writes the copy: unpublished, or published with auto_publish, whatever was there', () => {
+    for (const from of ['never', 'published', 'unpublished'] as const) {
+      expect(publicationTransition(from, 'release')).toBe('unpublished');
+      expect(publicationTransition(from, 'release-and-publish')).toBe('published');
     }
   });
 
-  it('unpublishes a published service; never published is 404', () => {
-    expect(publicationTransition('published', 'approved', 'unpublish')).toBe('unpublished');
-    expect(publicationTransition('published', 'draft', 'unpublish')).toBe('unpublished');
-    const r = publicationTransition('never', 'approved', 'unpublish');
-    expect(isPublicationError(r) && r.status).toBe(404);
+  it('publish and unpublish act on an existing copy; without one, 404', () => {
+    expect(publicationTransition('unpublished', 'publish')).toBe('published');
+    expect(publicationTransition('published', 'publish')).toBe('published');
+    expect(publicationTransition('published', 'unpublish')).toBe('unpublished');
+    expect(publicationTransition('unpublished', 'unpublish')).toBe('unpublished');
+    for (const event of ['publish', 'unpublish'] as const) {
+      const r = publicationTransition('never', event);
+      expect(isPublicationError(r) && r.status).toBe(404);
+    }
   });
 });

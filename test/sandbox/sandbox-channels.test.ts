@@ -98,7 +98,15 @@ describe('sandbox: messages, Selfcare, portal, faults', () => {
       const res = await get(ORG_FC);
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({
-        institutions: [{ taxCode: ORG_FC, onboarding: [{ productId: 'prod-io', status: 'ACTIVE' }] }],
+        institutions: [
+          {
+            taxCode: ORG_FC,
+            // Required by Selfcare's description: defaults when not seeded.
+            origin: 'IPA',
+            originId: ORG_FC,
+            onboarding: [{ productId: 'prod-io', status: 'ACTIVE' }],
+          },
+        ],
       });
       expect((await get('99999999999')).status).toBe(404);
       expect((await get(ORG_FC, 'wrong')).status).toBe(401);

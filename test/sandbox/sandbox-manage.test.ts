@@ -110,7 +110,7 @@ describe('sandbox: IO manage API over HTTP', () => {
       expect((await t.manage('GET', '/services?limit=0')).status).toBe(400);
     });
 
-    it('edits a draft; deletes it (and DELETE is idempotent)', async () => {
+    it('edits a draft; deletes it; a deleted service stays listed, cannot be deleted again (409)', async () => {
       const { body } = await t.manage('POST', '/services', servicePayload({ name: 'Da cancellare' }));
       const edited = await t.manage(
         'PUT',
@@ -121,10 +121,13 @@ describe('sandbox: IO manage API over HTTP', () => {
       expect(edited.body.name).toBe('Da cancellare 2');
       expect((await t.manage('DELETE', `/services/${body.id}`)).status).toBe(204);
       expect((await t.manage('GET', `/services/${body.id}`)).body.status.value).toBe('deleted');
-      expect((await t.manage('DELETE', `/services/${body.id}`)).status).toBe(204);
+      expect((await t.manage('DELETE', `/services/${body.id}`)).status).toBe(409);
       expect((await t.manage('PUT', `/services/${body.id}`, servicePayload())).status).toBe(409);
+      expect((await t.manage('GET', `/services/${body.id}/keys`)).status).toBe(404);
       const list = await t.manage('GET', '/services?limit=100');
-      expect(list.body.value.map((s: { id: string }) => s.id)).not.toContain(body.id);
+      expect(list.body.value).toContainEqual(
+        expect.objectContaining({ id: body.id, status: { value: 'deleted' } }),
+      );
     });
 
     it('logo: PNG accepted (204), anything else 400', async () => {

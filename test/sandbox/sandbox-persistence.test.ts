@@ -1,4 +1,8 @@
-import { readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createStoredService } from '../../sandbox/service-ops';
+import { emptyState } from '../../sandbox/state-store';
 import { ORG_FC, servicePayload, startTestSandbox } from './harness';
 
 describe('sandbox: persistence', () => {
@@ -56,5 +60,37 @@ describe('sandbox: persistence', () => {
     await writeFile(t.dataFile, JSON.stringify({ version: 2 }));
     await expect(startTestSandbox({}, t.dir)).rejects.toThrow(/not valid/);
     await rm(t.dir, { recursive: true, force: true });
+  });
+
+  it('a data file saved before manage keys per institution: keys issued, approved services get their copy', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'io-sandbox-old-'));
+    try {
+      const old = emptyState() as Partial<ReturnType<typeof emptyState>>;
+      delete old.manageSubscriptions;
+      const approved = createStoredService(servicePayload({ name: 'Approvato prima' }), new Date());
+      approved.status = { value: 'approved' };
+      old.services = { [approved.id]: approved };
+      old.institutions = {
+        [ORG_FC]: {
+          id: 'e3b0c442-0000-4000-8000-000000000001',
+          taxCode: ORG_FC,
+          description: 'Comune di Prova',
+          onboarding: [{ productId: 'prod-io', status: 'ACTIVE' }],
+        },
+      };
+      await writeFile(path.join(dir, 'sandbox.json'), JSON.stringify(old));
+      const t = await startTestSandbox({}, dir);
+      try {
+        const keys = await t.manageKeys(ORG_FC);
+        // The old approved service belongs to the Comune named in it, and can be published.
+        const res = await t.manage('POST', `/services/${approved.id}/release`, undefined, keys.primary_key);
+        expect(res.status).toBe(204);
+        expect((await t.manage('GET', `/services/${approved.id}/release`)).body.status).toBe('published');
+      } finally {
+        await t.stop();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -55,13 +55,26 @@ describe('sandbox: simulated reviewer', () => {
       });
     });
 
-    it('duplicate name within the same organization (case-insensitive)', async () => {
+    it("duplicate name: only against the organisation's published copies (case-insensitive)", async () => {
+      // A draft with the same name does not count: PagoPA looks in the publication store only.
       await t.manage('POST', '/services', servicePayload({ name: 'Servizi scolastici' }));
-      const id = await createAndSubmit(t, servicePayload({ name: 'servizi  SCOLASTICI' }));
-      expect(await status(t, id)).toEqual({
+      const first = await createAndSubmit(t, servicePayload({ name: 'Servizi scolastici' }));
+      expect((await status(t, first)).value).toBe('approved');
+      // Now the first one has a published copy: a second one with the same name is refused.
+      const second = await createAndSubmit(t, servicePayload({ name: 'servizi SCOLASTICI' }));
+      expect(await status(t, second)).toEqual({
         value: 'rejected',
-        reason: expect.stringContaining('stesso nome'),
+        reason: expect.stringContaining(`stesso nome di un altro servizio con ID '${first}'`),
       });
+      // Another organisation may use the name.
+      const other = await createAndSubmit(
+        t,
+        servicePayload({
+          name: 'Servizi scolastici',
+          organization: { name: 'Comune di Altro', fiscal_code: '00987654321' },
+        }),
+      );
+      expect((await status(t, other)).value).toBe('approved');
     });
 
     it('a name written in capitals', async () => {
