@@ -1,20 +1,38 @@
 import { createHash } from 'node:crypto';
-import { ApplicationFailure, log } from '@temporalio/activity';
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
+import { ioLimitsFromEnv } from '../common/config';
 import type { ServiceCard } from '../domain/service-card';
 import type { DocumentStore } from '../integrations/documents/document-store';
 import { checkLogo } from '../integrations/documents/png';
 import { HttpNonRetryableError } from '../integrations/http';
 import type { IoManageClient, IoMessagesClient } from '../integrations/io';
-import { SANDBOX_FISCAL_CODE } from '../integrations/io';
+import { LimiterWaitTimeout, SANDBOX_FISCAL_CODE } from '../integrations/io';
 import type { PortalClient } from '../integrations/portal';
 import { cardToServicePayload } from './card-payload';
+
+export interface IoServiceSettings {
+  /**
+   * How long `POST /release` may answer 404 after approval before staff are told, counted from the publish
+   * activity's first attempt. Default `IO_PUBLICATION_WAIT_MINUTES` (30).
+   */
+  publicationWaitMinutes: number;
+}
 
 export interface IoServiceDependencies {
   io: IoManageClient;
   messages: IoMessagesClient;
   portal: PortalClient;
   documents: DocumentStore;
+  /** Defaults from the environment (`common/config.ts`). */
+  ioSettings?: Partial<IoServiceSettings>;
 }
+
+/** `ensurePublished` while PagoPA has not written the published copy yet: retried by Temporal's retry policy. */
+export const PUBLICATION_PENDING = 'PublicationPending';
+/** `ensurePublished` after `IO_PUBLICATION_WAIT_MINUTES` of 404s: staff are told. */
+export const PUBLICATION_NOT_READY = 'PublicationNotReady';
+/** No creation slot free in this process for a while: nothing was sent, Temporal retries later. */
+export const CREATION_THROTTLED = 'CreationThrottled';
 
 export type ReviewDecision =
   | { outcome: 'approved' }
@@ -27,7 +45,61 @@ function fingerprint(secret: string): string {
   return createHash('sha256').update(secret).digest('hex').slice(0, 12);
 }
 
-export function createIoServiceActivities({ io, messages, portal, documents }: IoServiceDependencies) {
+/** Milliseconds since this activity's first attempt was scheduled (retries keep the first attempt's time). */
+function sinceFirstAttemptMs(): number {
+  return Math.max(0, Date.now() - Context.current().info.scheduledTimestampMs);
+}
+
+export function createIoServiceActivities({
+  io,
+  messages,
+  portal,
+  documents,
+  ioSettings,
+}: IoServiceDependencies) {
+  const settings: IoServiceSettings = {
+    publicationWaitMinutes:
+      ioSettings?.publicationWaitMinutes ?? ioLimitsFromEnv().IO_PUBLICATION_WAIT_MINUTES,
+  };
+
+  /**
+   * `POST /release` answered 404. Right after approval that is expected: PagoPA writes the published copy later,
+   * through a queue. Within the window, a retryable failure of its own type lets Temporal's retry policy wait; after
+   * it (or when the service is gone) the failure is non-retryable and the workflow tells staff.
+   */
+  async function publicationNotFound(serviceId: string, notFound: HttpNonRetryableError): Promise<never> {
+    let status: string;
+    try {
+      status = (await io.getService(serviceId)).status.value;
+    } catch (err) {
+      if (err instanceof HttpNonRetryableError && err.status === 404) throw notFound;
+      throw err;
+    }
+    if (status === 'deleted') {
+      throw ApplicationFailure.nonRetryable('il servizio è stato cancellato su IO', 'ServiceDeleted');
+    }
+    const waitedMs = sinceFirstAttemptMs();
+    const windowMs = settings.publicationWaitMinutes * 60_000;
+    const details = notFound.problem ? [notFound.problem] : [];
+    if (waitedMs < windowMs) {
+      throw ApplicationFailure.create({
+        message:
+          'servizio approvato, PagoPA non ha ancora preparato la versione da pubblicare ' +
+          `(POST /release → 404): nuovo tentativo, al più per ${settings.publicationWaitMinutes} minuti`,
+        type: PUBLICATION_PENDING,
+        details,
+        nonRetryable: false,
+      });
+    }
+    throw ApplicationFailure.nonRetryable(
+      `servizio approvato ma non pubblicabile: PagoPA risponde 404 a POST /release da ${Math.round(
+        waitedMs / 60_000,
+      )} minuti (attesa massima ${settings.publicationWaitMinutes}); verificare il servizio nel back office IO`,
+      PUBLICATION_NOT_READY,
+      ...details,
+    );
+  }
+
   return {
     /**
      * Idempotent create: a retry after a crash (or a lost response) finds the service it created, by
@@ -40,7 +112,17 @@ export function createIoServiceActivities({ io, messages, portal, documents }: I
         log.info('service already on IO', { serviceId: existing.id });
         return { serviceId: existing.id, created: false };
       }
-      const created = await io.createService(cardToServicePayload(card));
+      let created;
+      try {
+        created = await io.createService(cardToServicePayload(card));
+      } catch (err) {
+        if (!(err instanceof LimiterWaitTimeout)) throw err;
+        throw ApplicationFailure.create({
+          message: `troppe creazioni di servizi in corso (${err.max} alla volta): nuovo tentativo più tardi`,
+          type: CREATION_THROTTLED,
+          nonRetryable: false,
+        });
+      }
       log.info('service created on IO', { serviceId: created.id });
       return { serviceId: created.id, created: true };
     },
@@ -90,8 +172,14 @@ export function createIoServiceActivities({ io, messages, portal, documents }: I
       return { portalServiceId: target.id, primaryKeyFingerprint: fingerprint(keys.primary_key) };
     },
 
-    /** A test message to PagoPA's sandbox fiscal code, the only recipient a service may write to before review. */
-    async sendTestMessage(input: { serviceId: string; serviceName: string }): Promise<{ messageId: string }> {
+    /**
+     * A test message to PagoPA's sandbox fiscal code, the only recipient a service may write to before review.
+     * `messageId` is absent when IO's answer has none (it is optional in the spec).
+     */
+    async sendTestMessage(input: {
+      serviceId: string;
+      serviceName: string;
+    }): Promise<{ messageId?: string }> {
       const keys = await io.getKeys(input.serviceId);
       const sent = await messages.sendMessage(keys.primary_key, {
         fiscal_code: SANDBOX_FISCAL_CODE,
@@ -103,7 +191,7 @@ export function createIoServiceActivities({ io, messages, portal, documents }: I
             'la configurazione prima della richiesta di pubblicazione su App IO.',
         },
       });
-      return { messageId: sent.id };
+      return sent.id === undefined ? {} : { messageId: sent.id };
     },
 
     /** Submits for review unless it already is (or was approved): a retried submit is harmless. */
@@ -148,13 +236,23 @@ export function createIoServiceActivities({ io, messages, portal, documents }: I
       }
     },
 
-    /** Publishes an approved service unless it already is: visible in the app, so it counts for funding. */
+    /**
+     * Publishes an approved service unless it already is: visible in the app, so it counts for funding. A 404 right
+     * after approval is retried for `IO_PUBLICATION_WAIT_MINUTES` (see `publicationNotFound`).
+     */
     async ensurePublished(input: {
       serviceId: string;
     }): Promise<{ published: true; alreadyPublished: boolean }> {
       const release = await io.getRelease(input.serviceId);
       if (release?.status === 'published') return { published: true, alreadyPublished: true };
-      await io.publish(input.serviceId);
+      try {
+        await io.publish(input.serviceId);
+      } catch (err) {
+        if (err instanceof HttpNonRetryableError && err.status === 404) {
+          return publicationNotFound(input.serviceId, err);
+        }
+        throw err;
+      }
       return { published: true, alreadyPublished: false };
     },
   };

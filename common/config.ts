@@ -95,6 +95,16 @@ export const configSchema = z.object({
   PORTAL_USERNAME: optionalString,
   PORTAL_PASSWORD: optionalString,
   HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /**
+   * How long `POST /services/{id}/release` may answer 404 after approval (PagoPA writes the published copy later,
+   * through a queue) before staff are told. Counted from the publish activity's first attempt.
+   */
+  IO_PUBLICATION_WAIT_MINUTES: z.coerce.number().int().min(1).max(1440).default(30),
+  /**
+   * Service creations in flight at once in this process. PagoPA's gateway allows 10 across all its users:
+   * worker processes × this ≤ 10.
+   */
+  IO_MAX_CONCURRENT_CREATIONS: z.coerce.number().int().min(1).max(10).default(5),
 
   // The local sandbox (embedded mode only).
   SANDBOX_PORT: port(3100),
@@ -256,6 +266,18 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     embeddedSandbox: c.IO_MANAGE_BASE_URL === undefined,
     embeddedMail: c.SMTP_HOST === undefined,
   };
+}
+
+export type IoLimits = Pick<Config, 'IO_PUBLICATION_WAIT_MINUTES' | 'IO_MAX_CONCURRENT_CREATIONS'>;
+
+/**
+ * Only the IO limits, for the activities and the IO client, which are built without the whole configuration. The
+ * worker parsed every variable at start-up, so a bad value has already stopped it with a message naming it.
+ */
+export function ioLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): IoLimits {
+  return configSchema
+    .pick({ IO_PUBLICATION_WAIT_MINUTES: true, IO_MAX_CONCURRENT_CREATIONS: true })
+    .parse(env);
 }
 
 /** For entry points: parse or print the problem and exit. */

@@ -14,7 +14,7 @@ import {
   serviceHistorySchema,
   serviceKeysSchema,
   servicePageSchema,
-  servicePayloadSchema,
+  sentServicePayloadSchema,
   servicePublicationSchema,
   serviceSchema,
   type KeyType,
@@ -27,6 +27,7 @@ import {
   type ServicePublication,
   type ServiceStatus,
 } from './schemas';
+import { ConcurrencyLimiter, processCreationLimiter } from './creation-limiter';
 
 export const MANAGE_BASE_PATH = '/api/v1/manage';
 /** PagoPA's maximum page size for `GET /services`. */
@@ -68,7 +69,7 @@ export interface IoManageClient {
   ): Promise<ServiceHistory>;
   /**
    * The non-deleted service of this organization with this name (case-insensitive, trimmed), paging
-   * through `listServices`. Makes "create service" idempotent: look up before creating.
+   * through `listServices` until an empty page. Makes "create service" idempotent: look up before creating.
    */
   findServiceByName(
     organizationFiscalCode: string,
@@ -89,7 +90,14 @@ export interface IoManageClientOptions {
   pageSize?: number;
   /** Safety stop for `findServiceByName`. Default 50 pages. */
   maxPages?: number;
+  /**
+   * Bounds the `POST /services` calls in flight. Default: the process-wide limiter (`IO_MAX_CONCURRENT_CREATIONS`),
+   * shared by every client of the process.
+   */
+  creationLimiter?: ConcurrencyLimiter;
   http?: HttpClient;
+  /** Test seam: the fetch the HTTP client calls (e.g. a recorder for the conformance tests). */
+  fetch?: typeof fetch;
 }
 
 export const normaliseServiceName = (name: string): string => name.trim().replace(/\s+/g, ' ').toLowerCase();
@@ -98,6 +106,7 @@ export class HttpIoManageClient implements IoManageClient {
   private readonly http: HttpClient;
   private readonly pageSize: number;
   private readonly maxPages: number;
+  private readonly creationLimiter: ConcurrencyLimiter;
 
   constructor(options: IoManageClientOptions) {
     const logger = options.logger ?? createLogger('io-manage-client');
@@ -109,20 +118,31 @@ export class HttpIoManageClient implements IoManageClient {
         timeoutMs: options.timeoutMs,
         retry: options.retry,
         logger,
+        ...(options.fetch ? { fetch: options.fetch } : {}),
       });
     this.pageSize = Math.min(MAX_PAGE_SIZE, options.pageSize ?? MAX_PAGE_SIZE);
     this.maxPages = options.maxPages ?? 50;
+    this.creationLimiter = options.creationLimiter ?? processCreationLimiter();
   }
 
+  /**
+   * Throttled by the creation limiter: PagoPA's gateway accepts at most 10 concurrent creations across all its
+   * users. Waiting too long for a slot throws `LimiterWaitTimeout` (nothing was sent). A 429 stays retryable and
+   * honours `Retry-After` (integrations/http), holding the slot while the client waits.
+   */
   async createService(body: ServicePayload, opts?: CallOptions): Promise<Service> {
-    const payload = parseRequestBody(servicePayloadSchema, body, { method: 'POST', path: '/services' });
-    return this.http.request({
-      method: 'POST',
-      path: '/services',
-      body: payload,
-      schema: serviceSchema,
-      ...opts,
-    });
+    const payload = parseRequestBody(sentServicePayloadSchema, body, { method: 'POST', path: '/services' });
+    return this.creationLimiter.run(
+      () =>
+        this.http.request({
+          method: 'POST',
+          path: '/services',
+          body: payload,
+          schema: serviceSchema,
+          ...opts,
+        }),
+      { signal: opts?.signal },
+    );
   }
 
   async getService(id: string, opts?: CallOptions): Promise<Service> {
@@ -136,7 +156,7 @@ export class HttpIoManageClient implements IoManageClient {
 
   async updateService(id: string, body: ServicePayload, opts?: CallOptions): Promise<Service> {
     const path = urlPath`/services/${id}`;
-    const payload = parseRequestBody(servicePayloadSchema, body, { method: 'PUT', path });
+    const payload = parseRequestBody(sentServicePayloadSchema, body, { method: 'PUT', path });
     return this.http.request({ method: 'PUT', path, body: payload, schema: serviceSchema, ...opts });
   }
 
@@ -255,8 +275,13 @@ export class HttpIoManageClient implements IoManageClient {
     opts?: CallOptions,
   ): Promise<Service | null> {
     const wanted = normaliseServiceName(name);
-    for (let page = 0, offset = 0; page < this.maxPages; page++) {
+    // PagoPA cuts each page over the account's subscriptions, then drops those without a service (the MANAGE
+    // subscription itself): a page may hold fewer than `limit` items while more follow, and `pagination.count` is
+    // the size of this page, not a total. So the offset moves by the limit asked for, and only an empty page ends
+    // the search. Deleted services stay listed: they never match.
+    for (let page = 0, offset = 0; page < this.maxPages; page++, offset += this.pageSize) {
       const result = await this.listServices({ limit: this.pageSize, offset }, opts);
+      if (result.value.length === 0) return null;
       const found = result.value.find(
         (s) =>
           s.status.value !== 'deleted' &&
@@ -264,10 +289,6 @@ export class HttpIoManageClient implements IoManageClient {
           normaliseServiceName(s.name) === wanted,
       );
       if (found) return found;
-      offset += result.value.length;
-      const total = result.pagination.count;
-      if (result.value.length === 0 || result.value.length < this.pageSize) return null;
-      if (total !== undefined && offset >= total) return null;
     }
     throw new Error(`findServiceByName: more than ${this.maxPages} pages of services, search stopped`);
   }

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { createLogger, type Logger } from '../../common/logger';
-import { createHttpClient, parseRequestBody, urlPath, type HttpClient, type RetryPolicy } from '../http';
+import {
+  createHttpClient,
+  HttpNonRetryableError,
+  parseRequestBody,
+  urlPath,
+  type HttpClient,
+  type RetryPolicy,
+} from '../http';
 import { PERSONAL_FISCAL_CODE } from './schemas';
 
 export const MESSAGES_BASE_PATH = '/api/v1';
@@ -23,7 +30,8 @@ export const newMessageSchema = z.object({
 });
 export type NewMessage = z.infer<typeof newMessageSchema>;
 
-export const createdMessageSchema = z.object({ id: z.string().min(1) });
+/** CreatedMessage: `id` is optional in the published spec (the 201's `Location` names the message too). */
+export const createdMessageSchema = z.object({ id: z.string().optional() });
 export type CreatedMessage = z.infer<typeof createdMessageSchema>;
 
 export const limitedProfileSchema = z.object({
@@ -53,6 +61,8 @@ export interface IoMessagesClientOptions {
   retry?: Partial<RetryPolicy>;
   logger?: Logger;
   http?: HttpClient;
+  /** Test seam: the fetch the HTTP client calls (e.g. a recorder for the conformance tests). */
+  fetch?: typeof fetch;
 }
 
 export class HttpIoMessagesClient implements IoMessagesClient {
@@ -66,6 +76,7 @@ export class HttpIoMessagesClient implements IoMessagesClient {
         timeoutMs: options.timeoutMs,
         retry: options.retry,
         logger: options.logger ?? createLogger('io-messages-client'),
+        ...(options.fetch ? { fetch: options.fetch } : {}),
       });
   }
 
@@ -94,6 +105,15 @@ export class HttpIoMessagesClient implements IoMessagesClient {
     fiscalCode: string,
     opts?: { signal?: AbortSignal },
   ): Promise<LimitedProfile> {
+    if (!PERSONAL_FISCAL_CODE.test(fiscalCode)) {
+      // Nothing is sent: PagoPA's path parameter is a fiscal code. The value stays out of the error.
+      throw new HttpNonRetryableError(
+        'invalid_request',
+        { method: 'GET', path: '/profiles/{fiscal_code}', attempts: 0 },
+        'invalid fiscal_code: must be a fiscal code',
+        ['fiscal_code: must be a fiscal code'],
+      );
+    }
     return this.http.request({
       method: 'GET',
       path: urlPath`/profiles/${fiscalCode}`,

@@ -1,8 +1,11 @@
 import { z } from 'zod';
 
 /**
- * Schemas of PagoPA's IO "manage" API (io-services-cms, `/api/v1/manage`).
- * Request schemas are strict about what PagoPA requires; response schemas accept extra fields.
+ * Schemas of PagoPA's IO "manage" API (io-services-cms, `/api/v1/manage`), described in
+ * `integrations/pagopa-openapi/io-manage.json`.
+ * Request schemas are strict about what PagoPA requires. Response schemas accept everything PagoPA's spec allows
+ * (and extra fields): ids are any non-empty string (ULIDs for new services, older ids for services migrated from
+ * the old developer portal), numbers are JSON numbers, not necessarily integers.
  */
 
 export const ORGANIZATION_FISCAL_CODE = /^[0-9]{11}$/;
@@ -28,8 +31,8 @@ export const organizationSchema = z.object({
 });
 export type Organization = z.infer<typeof organizationSchema>;
 
-/** The metadata fields shared by requests and responses. */
-const baseMetadataShape = {
+/** The metadata fields we send (ServiceBaseMetadata; `address` limited as the back office does). */
+const payloadMetadataShape = {
   scope: serviceScopeSchema,
   privacy_url: text.optional(),
   web_url: text.optional(),
@@ -43,12 +46,10 @@ const baseMetadataShape = {
   support_url: text.optional(),
   cta: text.optional(),
   token_name: text.optional(),
-  category: z.enum(['SPECIAL', 'STANDARD']).optional(),
-  custom_special_flow: text.optional(),
 };
 
 export const servicePayloadMetadataSchema = z.object({
-  ...baseMetadataShape,
+  ...payloadMetadataShape,
   topic_id: z.number().int().min(0).max(17).optional(),
 });
 
@@ -65,13 +66,38 @@ export const servicePayloadSchema = z.object({
 /** The body of `POST /services` and `PUT /services/{id}`. */
 export type ServicePayload = z.infer<typeof servicePayloadSchema>;
 
-export const serviceTopicSchema = z.object({ id: z.number().int(), name: z.string() });
+/**
+ * What the client sends: PagoPA requires `metadata.topic_id` on create and update (ServicePayloadMetadata), so a
+ * payload without it never leaves the client.
+ */
+export const sentServicePayloadSchema = servicePayloadSchema.extend({
+  metadata: servicePayloadMetadataSchema.required({ topic_id: true }),
+});
 
+/** ServiceTopic: `id` is a JSON number in the spec. */
+export const serviceTopicSchema = z.object({ id: z.number(), name: z.string() });
+
+const answeredText = z.string().optional();
+
+/** ServiceMetadata as answered: only `scope` is required; strings are read without the request's limits. */
 export const serviceMetadataSchema = z.object({
-  ...baseMetadataShape,
+  scope: serviceScopeSchema,
+  privacy_url: answeredText,
+  web_url: answeredText,
+  tos_url: answeredText,
+  app_ios: answeredText,
+  app_android: answeredText,
+  address: answeredText,
+  phone: answeredText,
+  email: answeredText,
+  pec: answeredText,
+  support_url: answeredText,
+  cta: answeredText,
+  token_name: answeredText,
+  group_id: answeredText,
   // PagoPA answers with `topic {id, name}`; `topic_id` is accepted too.
   topic: serviceTopicSchema.optional(),
-  topic_id: z.number().int().optional(),
+  topic_id: z.number().optional(),
 });
 
 export const serviceStatusSchema = z.object({
@@ -80,22 +106,35 @@ export const serviceStatusSchema = z.object({
 });
 export type ServiceStatus = z.infer<typeof serviceStatusSchema>;
 
+/**
+ * A service id as answered: any non-empty string. New services get ULIDs, but services migrated from the old
+ * developer portal keep their older ids (e.g. `01234567890`): never check the ULID shape.
+ */
+export const serviceIdSchema = z.string().min(1);
+
+/** The organization as answered (the 11-digit fiscal code is checked on what we send, not on what we read). */
+export const answeredOrganizationSchema = z.object({
+  name: z.string(),
+  fiscal_code: z.string(),
+  department_name: z.string().optional(),
+});
+
 const serviceDataShape = {
   name: z.string(),
   description: z.string(),
-  organization: organizationSchema,
+  organization: answeredOrganizationSchema,
   require_secure_channel: z.boolean().optional(),
   authorized_recipients: z.array(z.string()).optional(),
   authorized_cidrs: z.array(z.string()).optional(),
   max_allowed_payment_amount: z.number().optional(),
   metadata: serviceMetadataSchema,
-  version: z.number().int().optional(),
+  version: z.number().optional(),
   last_update: z.string(),
 };
 
 /** A service as `GET /services/{id}` answers (ServiceLifecycle). */
 export const serviceSchema = z.object({
-  id: z.ulid(),
+  id: serviceIdSchema,
   status: serviceStatusSchema,
   ...serviceDataShape,
 });
@@ -103,19 +142,26 @@ export type Service = z.infer<typeof serviceSchema>;
 
 /** `GET /services/{id}/release` (ServicePublication). */
 export const servicePublicationSchema = z.object({
-  id: z.ulid(),
+  id: serviceIdSchema,
   status: publicationStatusValueSchema,
   ...serviceDataShape,
 });
 export type ServicePublication = z.infer<typeof servicePublicationSchema>;
 
+/**
+ * `GET /services` (ServicePagination). `pagination.count` is the number of items in this page, not a total, and a
+ * page can hold fewer than `limit` items while more follow: page until an empty page. Every field is optional in
+ * the published spec; a missing `value` reads as an empty page.
+ */
 export const servicePageSchema = z.object({
-  value: z.array(serviceSchema),
-  pagination: z.object({
-    offset: z.number().int(),
-    limit: z.number().int(),
-    count: z.number().int().optional(),
-  }),
+  value: z.array(serviceSchema).default([]),
+  pagination: z
+    .object({
+      offset: z.number().optional(),
+      limit: z.number().optional(),
+      count: z.number().optional(),
+    })
+    .optional(),
 });
 export type ServicePage = z.infer<typeof servicePageSchema>;
 
@@ -137,24 +183,28 @@ export const historyStatusSchema = z.object({
   value: z.enum([...lifecycleStatusValueSchema.options, ...publicationStatusValueSchema.options]),
   reason: z.string().optional(),
 });
+/** ServiceHistoryItem: the full service data at that point, read loosely (we use status, version and date). */
 export const serviceHistoryItemSchema = z.object({
   id: z.string(),
   status: historyStatusSchema,
-  version: z.number().int().optional(),
+  version: z.number().optional(),
   last_update: z.string(),
   name: z.string().optional(),
 });
 export const serviceHistorySchema = z.object({
-  items: z.array(serviceHistoryItemSchema),
+  items: z.array(serviceHistoryItemSchema).default([]),
   continuationToken: z.string().optional(),
 });
 export type ServiceHistory = z.infer<typeof serviceHistorySchema>;
 export type ServiceHistoryItem = z.infer<typeof serviceHistoryItemSchema>;
 
-/** The payload that reproduces a fetched service, for get → change → put edits. */
+/**
+ * The payload that reproduces a fetched service, for get → change → put edits. Throws when the answer lacks what
+ * a payload requires (e.g. a topic).
+ */
 export function serviceToPayload(service: Service): ServicePayload {
   const { topic, topic_id, ...metadata } = service.metadata;
-  const payload: ServicePayload = {
+  return servicePayloadSchema.parse({
     name: service.name,
     description: service.description,
     organization: service.organization,
@@ -163,6 +213,5 @@ export function serviceToPayload(service: Service): ServicePayload {
     authorized_cidrs: service.authorized_cidrs,
     max_allowed_payment_amount: service.max_allowed_payment_amount,
     metadata: { ...metadata, topic_id: topic?.id ?? topic_id },
-  };
-  return servicePayloadSchema.parse(payload);
+  });
 }

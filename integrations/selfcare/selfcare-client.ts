@@ -35,6 +35,8 @@ export interface SelfcareClientOptions {
   retry?: Partial<RetryPolicy>;
   logger?: Logger;
   http?: HttpClient;
+  /** Test seam: the fetch the HTTP client calls (e.g. a recorder for the conformance tests). */
+  fetch?: typeof fetch;
 }
 
 /** Status precedence when an institution lists the product more than once (history of onboardings). */
@@ -61,6 +63,7 @@ export class HttpSelfcareClient implements SelfcareClient {
         timeoutMs: options.timeoutMs,
         retry: options.retry,
         logger: options.logger ?? createLogger('selfcare-client'),
+        ...(options.fetch ? { fetch: options.fetch } : {}),
       });
   }
 
@@ -88,6 +91,7 @@ export class HttpSelfcareClient implements SelfcareClient {
     const statuses = institution.onboarding
       .filter((o) => o.productId === this.productId)
       .map((o) => o.status)
+      .filter((s): s is OnboardingStatus => s !== undefined)
       .sort((a, b) => STATUS_RANK[a] - STATUS_RANK[b]);
     const status = statuses[0];
     return { adherent: status === 'ACTIVE', found: true, status, institutionId: institution.id };

@@ -165,7 +165,7 @@ export async function startActivityHarness(options: HarnessOptions = {}): Promis
   const dir = await mkdtemp(path.join(tmpdir(), 'io-activities-'));
   const sandbox = await startSandbox({
     port: 0,
-    manageKeys: [{ key: MANAGE_KEY, organizationFiscalCode: 'any' }],
+    legacyPartnerKeys: [{ key: MANAGE_KEY, organizationFiscalCode: 'any' }],
     selfcareKey: SELFCARE_KEY,
     adminToken: ADMIN_TOKEN,
     portalCredentials: [{ tenant: '*', ...PORTAL_CREDENTIALS }],

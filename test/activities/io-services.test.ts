@@ -1,8 +1,26 @@
 import { createHash } from 'node:crypto';
-import { SANDBOX_FISCAL_CODE } from '../../integrations/io';
+import type { Logger as TemporalLogger } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { withFailureMapping } from '../../activities/failures';
+import {
+  createIoServiceActivities,
+  CREATION_THROTTLED,
+  PUBLICATION_NOT_READY,
+  PUBLICATION_PENDING,
+  type IoServiceSettings,
+} from '../../activities/io-services';
+import { ioLimitsFromEnv } from '../../common/config';
+import {
+  ConcurrencyLimiter,
+  processCreationLimiter,
+  SANDBOX_FISCAL_CODE,
+  type IoManageClient,
+} from '../../integrations/io';
 import {
   eventually,
   failureOf,
+  overrideClient,
   runActivity,
   startActivityHarness,
   startSlowResponseProxy,
@@ -250,5 +268,206 @@ describe('sendTestMessage', () => {
         subject: 'Messaggio di prova: Biblioteca comunale',
       }),
     );
+  });
+});
+
+const quietTemporalLogger: TemporalLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
+
+/** Runs an activity whose first attempt was scheduled `minutesAgo` (Temporal keeps that time across retries). */
+function runScheduled<P extends unknown[], R>(
+  minutesAgo: number,
+  fn: (...args: P) => Promise<R>,
+  ...args: P
+): Promise<R> {
+  const info = { scheduledTimestampMs: Date.now() - minutesAgo * 60_000, attempt: 3 };
+  return new MockActivityEnvironment(info, { logger: quietTemporalLogger }).run(fn, ...args);
+}
+
+/** The IO activities over another manage client (and settings), with the worker's failure mapping. */
+function ioActivities(io: IoManageClient, ioSettings?: Partial<IoServiceSettings>) {
+  return withFailureMapping(createIoServiceActivities({ ...h.deps, io, ioSettings }));
+}
+
+/** A fetch that answers `status` (problem JSON) to the requests `matches` selects and passes the others on. */
+function answering(status: number, matches: (method: string, url: URL) => boolean): typeof fetch {
+  return async (input, init) => {
+    const request = new Request(input, init);
+    if (!matches(request.method, new URL(request.url))) return fetch(input, init);
+    return new Response(JSON.stringify({ title: 'Not Found', status, detail: 'no item found' }), {
+      status,
+      headers: { 'content-type': 'application/problem+json' },
+    });
+  };
+}
+
+describe('configuration of the IO limits', () => {
+  it('defaults: 30 minutes of publication wait, 5 concurrent creations; out-of-range values are refused', () => {
+    expect(ioLimitsFromEnv({})).toEqual({ IO_PUBLICATION_WAIT_MINUTES: 30, IO_MAX_CONCURRENT_CREATIONS: 5 });
+    expect(ioLimitsFromEnv({ IO_PUBLICATION_WAIT_MINUTES: '45', IO_MAX_CONCURRENT_CREATIONS: '2' })).toEqual({
+      IO_PUBLICATION_WAIT_MINUTES: 45,
+      IO_MAX_CONCURRENT_CREATIONS: 2,
+    });
+    expect(() => ioLimitsFromEnv({ IO_MAX_CONCURRENT_CREATIONS: '11' })).toThrow();
+    expect(() => ioLimitsFromEnv({ IO_PUBLICATION_WAIT_MINUTES: '0' })).toThrow();
+  });
+
+  it('one creation limiter per process, sized by IO_MAX_CONCURRENT_CREATIONS', () => {
+    expect(processCreationLimiter()).toBe(processCreationLimiter());
+    expect(processCreationLimiter().max).toBe(ioLimitsFromEnv().IO_MAX_CONCURRENT_CREATIONS);
+  });
+});
+
+describe('ensureService: the duplicate guard and the creation limit', () => {
+  it('finds a service listed after a short page (count < limit) instead of creating a second one', async () => {
+    const card = h.card('suolo-pubblico');
+    const { serviceId } = await runActivity(h.activities.ensureService, { card });
+    const service = await h.io.getService(serviceId);
+    const posts: string[] = [];
+    // As PagoPA may answer: a first page holding only a deleted twin (count 1 < limit 100), then the page with the
+    // service, then the empty page.
+    const pages: Record<string, unknown[]> = {
+      '0': [{ ...service, id: '01234567890', status: { value: 'deleted' } }],
+      '100': [service],
+    };
+    const io = h.ioClient({
+      pageSize: 100,
+      fetch: async (input, init) => {
+        const request = new Request(input, init);
+        const url = new URL(request.url);
+        if (request.method === 'POST') posts.push(url.pathname);
+        if (request.method !== 'GET' || url.pathname !== '/api/v1/manage/services') return fetch(input, init);
+        const offset = url.searchParams.get('offset') ?? '0';
+        const value = pages[offset] ?? [];
+        return Response.json({
+          value,
+          pagination: { offset: Number(offset), limit: 100, count: value.length },
+        });
+      },
+    });
+    expect(await runActivity(ioActivities(io).ensureService, { card })).toEqual({
+      serviceId,
+      created: false,
+    });
+    expect(posts).toEqual([]);
+  });
+
+  it('a 429 on create is retryable and carries Retry-After as the next retry delay', async () => {
+    const card = h.card('imu', { service_name: 'Imposta municipale (prova 429)' });
+    const io = overrideClient(h.io, { findServiceByName: () => Promise.resolve(null) });
+    await h.admin('PUT', '/faults', {
+      rateLimitBurst: { requests: 1, retryAfterSeconds: 30 },
+      pathPrefix: '/api/v1/manage/services',
+    });
+    const failure = await failureOf(runActivity(ioActivities(io).ensureService, { card }));
+    expect(failure).toMatchObject({ type: 'Http429', nonRetryable: false });
+    expect(msToNumber(failure.nextRetryDelay ?? 0)).toBe(30_000);
+    expect(await h.servicesNamed(card.service_name)).toHaveLength(0);
+
+    // A short Retry-After is waited for in the client: the create goes through.
+    await h.admin('PUT', '/faults', {
+      rateLimitBurst: { requests: 1, retryAfterSeconds: 0 },
+      pathPrefix: '/api/v1/manage/services',
+    });
+    expect(await runActivity(ioActivities(io).ensureService, { card })).toMatchObject({ created: true });
+  });
+
+  it('at most IO_MAX_CONCURRENT_CREATIONS creations are in flight at once in the process', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const io = h.ioClient({
+      creationLimiter: new ConcurrencyLimiter(2),
+      fetch: async (input, init) => {
+        const creating = init?.method === 'POST';
+        if (creating) peak = Math.max(peak, ++inFlight);
+        try {
+          return await fetch(input, init);
+        } finally {
+          if (creating) inFlight--;
+        }
+      },
+    });
+    await h.admin('PUT', '/faults', { latencyMs: 60, pathPrefix: '/api/v1/manage/services' });
+    const activities = ioActivities(io);
+    const names = ['Uno', 'Due', 'Tre', 'Quattro', 'Cinque', 'Sei'].map((n) => `Servizio limitato ${n}`);
+    const results = await Promise.all(
+      names.map((service_name) =>
+        runActivity(activities.ensureService, { card: h.card('tari', { service_name }) }),
+      ),
+    );
+    expect(results.every((r) => r.created)).toBe(true);
+    expect(peak).toBe(2);
+  });
+
+  it('no free creation slot for too long: a retryable CreationThrottled, nothing sent', async () => {
+    const limiter = new ConcurrencyLimiter(1, 50);
+    let release!: () => void;
+    const busy = limiter.run(() => new Promise<void>((resolve) => (release = resolve)));
+    const card = h.card('imu', { service_name: 'Servizio in attesa di uno slot' });
+    try {
+      const failure = await failureOf(
+        runActivity(ioActivities(h.ioClient({ creationLimiter: limiter })).ensureService, { card }),
+      );
+      expect(failure).toMatchObject({ type: CREATION_THROTTLED, nonRetryable: false });
+    } finally {
+      release();
+      await busy;
+    }
+    expect(await h.servicesNamed(card.service_name)).toHaveLength(0);
+  });
+});
+
+describe('ensurePublished: POST /release answering 404 right after approval', () => {
+  const releaseNotFound = () =>
+    h.ioClient({
+      fetch: answering(404, (method, url) => method === 'POST' && url.pathname.endsWith('/release')),
+    });
+
+  async function approved(slug: string): Promise<string> {
+    const { serviceId } = await runActivity(h.activities.ensureService, { card: h.card(slug) });
+    await runActivity(h.activities.submitForReview, { serviceId });
+    await h.admin('POST', `/services/${serviceId}/review`, { decision: 'approve' });
+    return serviceId;
+  }
+
+  it('within IO_PUBLICATION_WAIT_MINUTES: a retryable PublicationPending (Temporal retries it)', async () => {
+    const serviceId = await approved('anagrafe');
+    const activities = ioActivities(releaseNotFound(), { publicationWaitMinutes: 30 });
+    const failure = await failureOf(runScheduled(5, activities.ensurePublished, { serviceId }));
+    expect(failure).toMatchObject({ type: PUBLICATION_PENDING, nonRetryable: false });
+    expect(failure.message).toContain('30 minuti');
+  });
+
+  it('after the window: a non-retryable PublicationNotReady, so staff are told', async () => {
+    const serviceId = await approved('cie');
+    const activities = ioActivities(releaseNotFound(), { publicationWaitMinutes: 30 });
+    const failure = await failureOf(runScheduled(31, activities.ensurePublished, { serviceId }));
+    expect(failure).toMatchObject({ type: PUBLICATION_NOT_READY, nonRetryable: true });
+    expect(failure.details?.[0]).toMatchObject({ status: 404 });
+    // The window is configurable.
+    const short = ioActivities(releaseNotFound(), { publicationWaitMinutes: 1 });
+    expect(await failureOf(runScheduled(2, short.ensurePublished, { serviceId }))).toMatchObject({
+      type: PUBLICATION_NOT_READY,
+    });
+  });
+
+  it('the same 404 for a service that does not exist is the non-retryable Http404 at once', async () => {
+    const activities = ioActivities(releaseNotFound(), { publicationWaitMinutes: 30 });
+    const failure = await failureOf(
+      runScheduled(0, activities.ensurePublished, { serviceId: '01ARZ3NDEKTSV4RRFFQ69G5FAV' }),
+    );
+    expect(failure).toMatchObject({ type: 'Http404', nonRetryable: true });
+  });
+
+  it('once the published copy exists, the retry publishes', async () => {
+    const serviceId = await approved('mensa');
+    const result = await runScheduled(10, ioActivities(h.io).ensurePublished, { serviceId });
+    expect(result).toEqual({ published: true, alreadyPublished: false });
   });
 });

@@ -89,4 +89,11 @@ describe('IO messages client against the sandbox', () => {
     expect(output()).not.toContain(CITIZEN);
     expect(output()).not.toContain(keys.secondary_key);
   });
+
+  it('getProfile refuses a malformed fiscal code before sending (invalid_request, value not echoed)', async () => {
+    const err = await messages.getProfile(keys.primary_key, 'rssmra80a01h501u').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HttpNonRetryableError);
+    expect(err).toMatchObject({ kind: 'invalid_request', attempts: 0 });
+    expect((err as Error).message).not.toContain('rssmra80a01h501u');
+  });
 });
