@@ -250,7 +250,7 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Ben
     const sandbox = await timed('sandbox', () =>
       startSandbox({
         port: 0,
-        manageKeys: [{ key: SECRETS.manageKey, organizationFiscalCode: 'any' }],
+        legacyPartnerKeys: [{ key: SECRETS.manageKey, organizationFiscalCode: 'any' }],
         selfcareKey: SECRETS.selfcareKey,
         adminToken: SECRETS.adminToken,
         portalCredentials: [{ tenant: '*', ...SECRETS.portal }],

@@ -52,7 +52,7 @@ export async function startEmbeddedServices(config: Config, logger: Logger): Pro
       port: config.SANDBOX_PORT,
       host: '127.0.0.1',
       dataFile: path.join(dir, 'state.json'),
-      manageKeys: [{ key: secrets.manageKey, organizationFiscalCode: 'any' }],
+      legacyPartnerKeys: [{ key: secrets.manageKey, organizationFiscalCode: 'any' }],
       selfcareKey: secrets.selfcareKey,
       portalCredentials: [
         { tenant: '*', username: secrets.portalUsername, password: secrets.portalPassword },

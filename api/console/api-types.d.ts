@@ -3851,6 +3851,7 @@ export interface components {
             serviceStatusCounts?: {
                 [key: string]: number;
             };
+            fiscalCode?: string;
             workflowStatus: string;
             workflowId: string;
         };

@@ -254,7 +254,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     sandbox = await startSandbox({
       port: 0,
       dataFile: path.join(dataDir, 'sandbox', 'state.json'),
-      manageKeys: [{ key: MANAGE_KEY, organizationFiscalCode: 'any' }],
+      legacyPartnerKeys: [{ key: MANAGE_KEY, organizationFiscalCode: 'any' }],
       selfcareKey: SELFCARE_KEY,
       adminToken: ADMIN_TOKEN,
       portalCredentials: [{ tenant: '*', ...PORTAL }],

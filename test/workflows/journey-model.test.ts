@@ -22,6 +22,7 @@ import {
   stateOf,
   waitForService,
   waitForStage,
+  waitForState,
   withComune,
   type Harness,
 } from './helpers';
@@ -172,6 +173,13 @@ describe('The journey model and the workflows’ validators agree on every stage
             });
           }
           await waitForStage(h.handle, stage);
+          if (stage === 'services') {
+            // Withdrawn once every service waits in review: a child still starting would add the
+            // cancellation-before-first-task race to what this test is about.
+            await waitForState(h.handle, 'every service in review', (s) =>
+              s.services.every((x) => x.status === 'in_review'),
+            );
+          }
           const { state, allowed } = await checkRefusals(h);
           note(stage, allowed);
           await take(h, 'withdraw', allowed, state);
