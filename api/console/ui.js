@@ -309,6 +309,46 @@ export function select(name, options, value, attrs = {}) {
 }
 
 /**
+ * Previous and next page, "Pagina N di M" and the page size, for any paged list.
+ * @param {object} options
+ * @param {string} options.label the navigation's accessible name
+ * @param {number} options.page 1-based
+ * @param {number} options.pages
+ * @param {number} options.limit
+ * @param {number[]} options.sizes the page sizes offered (the current one is added when missing)
+ * @param {(page: number) => void} options.onPage
+ * @param {(limit: number) => void} options.onLimit
+ */
+export function pager({ label, page, pages, limit, sizes, onPage, onLimit }) {
+  return h(
+    'nav',
+    { class: 'pager', 'aria-label': label },
+    h(
+      'button',
+      { type: 'button', class: 'btn btn-ghost', disabled: page <= 1, onclick: () => onPage(page - 1) },
+      '← Precedente',
+    ),
+    h('span', null, `Pagina ${page} di ${pages}`),
+    h(
+      'button',
+      { type: 'button', class: 'btn btn-ghost', disabled: page >= pages, onclick: () => onPage(page + 1) },
+      'Successiva →',
+    ),
+    h(
+      'label',
+      null,
+      'Per pagina ',
+      select(
+        'limit',
+        [...new Set([...sizes, limit])].sort((a, b) => a - b).map((n) => [n, String(n)]),
+        limit,
+        { onchange: (event) => onLimit(Number(/** @type {HTMLSelectElement} */ (event.target).value)) },
+      ),
+    ),
+  );
+}
+
+/**
  * @param {string} name
  * @param {string | null | undefined} value
  * @param {Attrs<HTMLTextAreaElement>} [attrs]

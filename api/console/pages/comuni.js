@@ -3,7 +3,19 @@
 
 import { api, download } from '../api.js';
 import { scenarioLabels, stageLabels, stageTone, stages } from '../labels.js';
-import { badge, euro, field, h, pageTitle, problemBox, riskBadges, select, table, time } from '../ui.js';
+import {
+  badge,
+  euro,
+  field,
+  h,
+  pageTitle,
+  pager,
+  problemBox,
+  riskBadges,
+  select,
+  table,
+  time,
+} from '../ui.js';
 
 const FILTERS = ['q', 'stage', 'province', 'scenario', 'atRisk', 'late', 'deadlineBefore'];
 /** @type {[string, string][]} */
@@ -192,49 +204,15 @@ export default async function comuniPage(ctx) {
   const pages = Math.max(1, Math.ceil(data.total / limit));
   const from = data.total === 0 ? 0 : data.offset + 1;
   const to = Math.min(data.total, data.offset + data.items.length);
-  const pager = h(
-    'nav',
-    { class: 'pager', 'aria-label': 'Pagine dei Comuni' },
-    h(
-      'button',
-      {
-        type: 'button',
-        class: 'btn btn-ghost',
-        disabled: page <= 1,
-        onclick: () => ctx.setQuery({ ...current, page: page - 1 }),
-      },
-      '← Precedente',
-    ),
-    h('span', null, `Pagina ${page} di ${pages}`),
-    h(
-      'button',
-      {
-        type: 'button',
-        class: 'btn btn-ghost',
-        disabled: page >= pages,
-        onclick: () => ctx.setQuery({ ...current, page: page + 1 }),
-      },
-      'Successiva →',
-    ),
-    h(
-      'label',
-      null,
-      'Per pagina ',
-      select(
-        'limit',
-        [25, 50, 100, 200].map((n) => [n, String(n)]),
-        limit,
-        {
-          onchange: (event) =>
-            ctx.setQuery({
-              ...current,
-              limit: /** @type {HTMLSelectElement} */ (event.target).value,
-              page: '',
-            }),
-        },
-      ),
-    ),
-  );
+  const pagerNav = pager({
+    label: 'Pagine dei Comuni',
+    page,
+    pages,
+    limit,
+    sizes: [25, 50, 100, 200],
+    onPage: (next) => ctx.setQuery({ ...current, page: next }),
+    onLimit: (next) => ctx.setQuery({ ...current, limit: next, page: '' }),
+  });
 
   return h(
     'section',
@@ -262,6 +240,6 @@ export default async function comuniPage(ctx) {
       rows,
       empty: 'Nessun Comune con questi filtri.',
     }),
-    data.total > 0 ? pager : null,
+    data.total > 0 ? pagerNav : null,
   );
 }

@@ -4,7 +4,7 @@
 
 import { api } from '../api.js';
 import { journeyModel, partyLabels, partyTone } from '../labels.js';
-import { badge, field, h, pageTitle, problemBox, relative, select, table, time } from '../ui.js';
+import { badge, field, h, pageTitle, pager, problemBox, relative, select, table, time } from '../ui.js';
 
 /** @typedef {import('../api.js').ApiResponse<'/inbox'>} Inbox */
 /** @typedef {import('../api.js').Schemas['InboxItem']} InboxItem */
@@ -183,49 +183,15 @@ export default async function inboxPage(ctx) {
   const to = Math.min(data.total, data.offset + data.items.length);
   const page = Math.floor(data.offset / limit) + 1;
   const pages = Math.max(1, Math.ceil(data.total / limit));
-  /** @param {number} nextOffset */
-  const goTo = (nextOffset) => ctx.setQuery({ ...current, offset: nextOffset || '' });
-  const pager = h(
-    'nav',
-    { class: 'pager', 'aria-label': 'Pagine delle attività' },
-    h(
-      'button',
-      {
-        type: 'button',
-        class: 'btn btn-ghost',
-        disabled: data.offset <= 0,
-        onclick: () => goTo(Math.max(0, data.offset - limit)),
-      },
-      '← Precedente',
-    ),
-    h('span', null, `Pagina ${page} di ${pages}`),
-    h(
-      'button',
-      {
-        type: 'button',
-        class: 'btn btn-ghost',
-        disabled: to >= data.total,
-        onclick: () => goTo(data.offset + limit),
-      },
-      'Successiva →',
-    ),
-    h(
-      'label',
-      null,
-      'Per pagina ',
-      select(
-        'limit',
-        [...new Set([...PAGE_SIZES, limit])].sort((a, b) => a - b).map((n) => [n, String(n)]),
-        limit,
-        {
-          onchange: (event) => {
-            const next = Number(/** @type {HTMLSelectElement} */ (event.target).value);
-            ctx.setQuery({ ...current, limit: next === DEFAULT_LIMIT ? '' : next });
-          },
-        },
-      ),
-    ),
-  );
+  const pagerNav = pager({
+    label: 'Pagine delle attività',
+    page,
+    pages,
+    limit,
+    sizes: PAGE_SIZES,
+    onPage: (next) => ctx.setQuery({ ...current, offset: (next - 1) * limit || '' }),
+    onLimit: (next) => ctx.setQuery({ ...current, limit: next === DEFAULT_LIMIT ? '' : next, offset: '' }),
+  });
 
   const list = table({
     caption: 'Attività in attesa',
@@ -257,6 +223,6 @@ export default async function inboxPage(ctx) {
           : `${from}–${to} di ${data.total} attività`,
     ),
     list,
-    data.total > 0 ? pager : null,
+    data.total > 0 ? pagerNav : null,
   );
 }
