@@ -4,7 +4,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV3 } from '@asteasolutions/zod-to-open
 import { z } from './zod';
 import { problemSchema } from './problem';
 import { HttpProblem, zodProblem } from './problem';
-import { roleAllows, type Actor, type Role } from './auth/roles';
+import { roleAllows, roleLabels, type Actor, type Role } from './auth/roles';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -182,7 +182,11 @@ function requireActorBeforeUpload(role: Role): RequestHandler {
     }
     if (!roleAllows(actor.role, role)) {
       next(
-        new HttpProblem(403, 'Operazione non consentita', `serve il ruolo ${role}; il tuo è ${actor.role}`),
+        new HttpProblem(
+          403,
+          'Operazione non consentita',
+          `serve il ruolo «${roleLabels[role]}»; il tuo è «${roleLabels[actor.role]}»`,
+        ),
       );
       return;
     }

@@ -7,6 +7,13 @@ export type Role = z.infer<typeof roleSchema>;
 
 const rank: Record<Role, number> = { staff: 1, manager: 2, admin: 3 };
 
+/** The roles as people read them. */
+export const roleLabels: Record<Role, string> = {
+  staff: 'Personale',
+  manager: 'Responsabile',
+  admin: 'Amministratore',
+};
+
 export function roleAllows(actual: Role, required: Role): boolean {
   return rank[actual] >= rank[required];
 }

@@ -96,7 +96,9 @@ describe('API: starting a journey once, and restarting a withdrawn Comune (dev s
     );
 
     // Staff may not; a manager must say why.
-    await h.as('staff').post(`/comuni/${withdrawn}/restart`).send({ reason }).expect(403);
+    const forbidden = await h.as('staff').post(`/comuni/${withdrawn}/restart`).send({ reason }).expect(403);
+    // The roles in Italian, as people know them: no internal role id on screen.
+    expect(forbidden.body.detail).toBe('serve il ruolo «Responsabile»; il tuo è «Personale»');
     const missing = await manager.post(`/comuni/${withdrawn}/restart`).send({}).expect(400);
     expect(missing.body.errors).toEqual([{ field: 'body.reason', message: 'motivo obbligatorio' }]);
     const short = await manager.post(`/comuni/${withdrawn}/restart`).send({ reason: ' x ' }).expect(400);
