@@ -29,7 +29,7 @@ function buildApi(ctx: ApiContext, modules: RouteModule[]): ApiBuilder {
   registerStepRoutes(api, ctx);
   registerPortfolioRoutes(api, ctx);
   registerLogoRoutes(api, ctx);
-  registerOutboxRoutes(api, ctx.outbox);
+  registerOutboxRoutes(api, ctx);
   registerAdminRoutes(api, ctx);
   registerImportRoutes(api, ctx, ctx.registrationDefaults);
   for (const register of modules) register(api, ctx);

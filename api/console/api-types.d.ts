@@ -2418,6 +2418,7 @@ export interface paths {
                     offset?: number | null;
                     to?: string;
                     comune?: string;
+                    comuneName?: string;
                 };
                 header?: never;
                 path?: never;
@@ -4003,7 +4004,8 @@ export interface components {
             receivedAt: string;
             text?: string;
             from?: string;
-            comuneIpa?: string;
+            comuneIpa?: string | null;
+            comuneName?: string;
             kind?: string;
             kindLabel?: string | null;
         } & {

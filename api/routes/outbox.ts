@@ -1,5 +1,7 @@
 import type { FileOutbox } from '../../integrations/mail';
+import type { ApiContext } from '../context';
 import type { ApiBuilder } from '../endpoint';
+import { portfolioReader } from '../portfolio';
 import { HttpProblem } from '../problem';
 import { z } from '../zod';
 
@@ -12,8 +14,9 @@ const messageSchema = z
     receivedAt: z.string(),
     text: z.string().optional(),
     from: z.string().optional(),
-    /** The Comune the e-mail is about (IPA code), when it is about one. */
-    comuneIpa: z.string().optional(),
+    /** The Comune the e-mail is about (IPA code and name), when it is about one. */
+    comuneIpa: z.string().nullable().optional(),
+    comuneName: z.string().optional(),
     /** The notification's kind, and its Italian label from the notification registry. */
     kind: z.string().optional(),
     kindLabel: z.string().nullable().optional(),
@@ -22,7 +25,11 @@ const messageSchema = z
   .openapi('OutboxMessage');
 
 /** Every e-mail the local SMTP catcher received: what would have gone out, for demos and checks. */
-export function registerOutboxRoutes(api: ApiBuilder, outbox: FileOutbox | undefined): void {
+export function registerOutboxRoutes(api: ApiBuilder, ctx: Pick<ApiContext, 'outbox' | 'client'>): void {
+  const outbox = ctx.outbox;
+  /** The Comuni's names by IPA code, from the portfolio's shared visibility read. */
+  const comuneNames = async () =>
+    new Map((await portfolioReader(ctx).list({})).map((c) => [c.ipaCode, c.name] as const));
   const requireOutbox = (): FileOutbox => {
     if (!outbox) {
       throw new HttpProblem(
@@ -49,6 +56,8 @@ export function registerOutboxRoutes(api: ApiBuilder, outbox: FileOutbox | undef
         .toLowerCase()
         .regex(/^[a-z0-9_]{2,20}$/, 'codice IPA')
         .optional(),
+      /** The Comune's name, as the Comuni list searches it (accents and case do not matter). */
+      comuneName: z.string().trim().min(2).max(100).optional(),
     }),
     response: z.object({
       total: z.number(),
@@ -57,18 +66,32 @@ export function registerOutboxRoutes(api: ApiBuilder, outbox: FileOutbox | undef
       items: z.array(messageSchema),
     }),
     errors: { 404: 'Outbox non disponibile' },
-    handler: async ({ query }) =>
-      (await requireOutbox().listOutbox({
+    handler: async ({ query }) => {
+      const box = requireOutbox();
+      const comuneIpas = query.comuneName
+        ? (await portfolioReader(ctx).list({ q: query.comuneName })).map((c) => c.ipaCode)
+        : undefined;
+      const page = await box.listOutbox({
         limit: query.limit,
         offset: query.offset,
         to: query.to,
         comuneIpa: query.comune,
-      })) as unknown as {
+        ...(comuneIpas ? { comuneIpas } : {}),
+      });
+      const names = await comuneNames();
+      return {
+        ...page,
+        items: page.items.map((m) => ({
+          ...m,
+          ...(m.comuneIpa && names.has(m.comuneIpa) ? { comuneName: names.get(m.comuneIpa) } : {}),
+        })),
+      } as unknown as {
         total: number;
         limit: number;
         offset: number;
         items: z.infer<typeof messageSchema>[];
-      },
+      };
+    },
   });
   api.add({
     method: 'get',
@@ -82,7 +105,10 @@ export function registerOutboxRoutes(api: ApiBuilder, outbox: FileOutbox | undef
     handler: async ({ params }) => {
       const message = await requireOutbox().getMessage(params.id);
       if (!message) throw new HttpProblem(404, 'Messaggio non trovato');
-      return message as unknown as z.infer<typeof messageSchema>;
+      const name = message.comuneIpa ? (await comuneNames()).get(message.comuneIpa) : undefined;
+      return { ...message, ...(name ? { comuneName: name } : {}) } as unknown as z.infer<
+        typeof messageSchema
+      >;
     },
   });
 }

@@ -49,6 +49,8 @@ export const outboxQuerySchema = z.object({
   /** A recipient address (to, cc or envelope), case-insensitive. */
   to: z.string().trim().min(1).optional(),
   comuneIpa: z.string().trim().min(1).optional(),
+  /** Any of these Comuni (IPA codes), e.g. those whose name matches a search. */
+  comuneIpas: z.array(z.string().trim().min(1)).optional(),
 });
 export type OutboxQuery = z.input<typeof outboxQuerySchema>;
 
@@ -101,7 +103,7 @@ export class FileOutbox {
   async listOutbox(query: OutboxQuery = {}): Promise<OutboxPage> {
     const q = outboxQuerySchema.parse(query);
     const ids = await this.ids();
-    const filtered = q.to !== undefined || q.comuneIpa !== undefined;
+    const filtered = q.to !== undefined || q.comuneIpa !== undefined || q.comuneIpas !== undefined;
     if (!filtered) {
       // No filter: read only the page.
       const page = ids.slice(q.offset, q.offset + q.limit);
@@ -110,9 +112,11 @@ export class FileOutbox {
     }
     const to = q.to?.toLowerCase();
     const ipa = q.comuneIpa?.toLowerCase();
+    const ipas = q.comuneIpas && new Set(q.comuneIpas.map((c) => c.toLowerCase()));
     const matches = (await this.readAll(ids)).filter(
       (m) =>
         (ipa === undefined || m.comuneIpa?.toLowerCase() === ipa) &&
+        (ipas === undefined || (m.comuneIpa != null && ipas.has(m.comuneIpa.toLowerCase()))) &&
         (to === undefined || [...m.to, ...m.cc, ...m.envelopeTo].some((a) => a.toLowerCase() === to)),
     );
     return {

@@ -276,6 +276,18 @@ describe('API: portfolio, inbox and outbox (dev server)', () => {
       });
       const message = (await staff.get(`/outbox/${cembra.items[0].id}`).expect(200)).body;
       expect(message.text).toMatch(/Mario Rossi/);
+      expect(message).toMatchObject({ comuneIpa: ipa.cembra, comuneName: 'Comune di Cembra' });
+      // Each e-mail names its Comune; the list is filtered by the Comune's name as people write it.
+      expect(cembra.items[0]).toMatchObject({
+        comuneName: 'Comune di Cembra',
+        kindLabel: expect.any(String),
+      });
+      const byName = (await staff.get('/outbox?comuneName=CEMBRA').expect(200)).body;
+      expect(byName.total).toBe(cembra.total);
+      expect(new Set(byName.items.map((m: { comuneIpa: string }) => m.comuneIpa))).toEqual(
+        new Set([ipa.cembra]),
+      );
+      expect((await staff.get('/outbox?comuneName=Milano').expect(200)).body.total).toBe(0);
 
       const all = (await staff.get('/outbox?limit=500').expect(200)).body;
       expect(all.total).toBeGreaterThan(cembra.total);

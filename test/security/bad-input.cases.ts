@@ -588,6 +588,8 @@ export function badRequestCases(c: CaseContext): BadRequestCase[] {
     query('/outbox?offset=-1', 'negative offset', 'offset'),
     query('/outbox?to=ab', 'recipient filter too short', 'to'),
     query(`/outbox?comune=${encodeURIComponent('Bad IPA!')}`, 'IPA filter with symbols', 'comune'),
+    query('/outbox?comuneName=a', 'Comune name filter too short', 'comuneName'),
+    query(`/outbox?comuneName=${'x'.repeat(101)}`, 'Comune name filter too long', 'comuneName'),
   ]);
   add('get /outbox/{id}', 'staff', [
     { name: 'message id with a dot', path: '/outbox/a.b', status: 400, names: ['params.id'] },

@@ -2,7 +2,7 @@
 // Comune: where the journey stands and who it waits on, what is missing, its timeline and services, and the forms of
 // the steps the API offers (`availableSteps`, from the journey model) to the signed-in role.
 
-import { api } from '../api.js';
+import { ApiError, api } from '../api.js';
 import {
   actorLabel,
   journeyModel,
@@ -129,6 +129,47 @@ export default async function comunePage(ctx) {
 
   /** @returns {Promise<ComuneState>} */
   const load = () => api(base, { signal: ctx.signal });
+
+  // The e-mails sent about this Comune (from the local outbox; absent when e-mails go out through a real SMTP).
+  const mailsHeading = h('h2', { id: 'h-email' }, 'E-mail inviate');
+  const mailsPanel = h('section', { class: 'panel', 'aria-labelledby': 'h-email' }, mailsHeading);
+  const loadMails = async () => {
+    if (!ctx.can('get', '/outbox')) {
+      mailsPanel.hidden = true;
+      return;
+    }
+    try {
+      /** @type {import('../api.js').ApiResponse<'/outbox'>} */
+      const page = await api('/outbox', { query: { comune: ipa, limit: 10 }, signal: ctx.signal });
+      mailsPanel.replaceChildren(
+        mailsHeading,
+        page.items.length
+          ? h(
+              'ul',
+              { class: 'link-list' },
+              page.items.map((m) =>
+                h(
+                  'li',
+                  null,
+                  h('a', { href: `#/email/${encodeURIComponent(m.id)}` }, m.subject || '(senza oggetto)'),
+                  h(
+                    'span',
+                    { class: 'muted block' },
+                    [dateTime(m.receivedAt), m.kindLabel ? ` · ${m.kindLabel}` : ''].join(''),
+                  ),
+                ),
+              ),
+            )
+          : h('p', { class: 'muted' }, 'Nessuna e-mail inviata.'),
+        ...(page.total > page.items.length
+          ? [h('a', { href: `#/email?comune=${encodeURIComponent(ipa)}` }, `Tutte le ${page.total} e-mail`)]
+          : []),
+      );
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) mailsPanel.hidden = true;
+      else mailsPanel.replaceChildren(mailsHeading, problemBox(err, { compact: true }));
+    }
+  };
   const fingerprint = (/** @type {ComuneState} */ s) =>
     JSON.stringify([
       s.stage,
@@ -480,6 +521,7 @@ export default async function comunePage(ctx) {
                 managers,
               )
             : null,
+          mailsPanel,
           h(
             'section',
             { class: 'panel', 'aria-labelledby': 'h-cronologia' },
@@ -492,5 +534,6 @@ export default async function comunePage(ctx) {
   }
 
   draw(await load());
+  void loadMails();
   return root;
 }

@@ -31,7 +31,10 @@ async function message(ctx, id) {
         ['A', (m.to || []).join(', ') || '—'],
         m.cc?.length ? ['Cc', m.cc.join(', ')] : null,
         m.comuneIpa
-          ? ['Comune', h('a', { href: `#/comuni/${encodeURIComponent(m.comuneIpa)}` }, m.comuneIpa)]
+          ? [
+              'Comune',
+              h('a', { href: `#/comuni/${encodeURIComponent(m.comuneIpa)}` }, m.comuneName || m.comuneIpa),
+            ]
           : null,
         m.kindLabel ? ['Tipo', m.kindLabel] : null,
       ],
@@ -52,10 +55,11 @@ export default async function outboxPage(ctx) {
   if (id) return message(ctx, id);
   const to = ctx.query.get('to') || '';
   const comune = ctx.query.get('comune') || '';
+  const comuneName = ctx.query.get('nome') || '';
   const page = Math.max(1, Number(ctx.query.get('page')) || 1);
   /** @type {Omit<import('../api.js').ApiResponse<'/outbox'>, 'items'> & { items: OutboxMessage[] }} */
   const data = await api('/outbox', {
-    query: { to, comune, limit: PAGE, offset: (page - 1) * PAGE },
+    query: { to, comune, comuneName, limit: PAGE, offset: (page - 1) * PAGE },
     signal: ctx.signal,
   });
 
@@ -63,7 +67,7 @@ export default async function outboxPage(ctx) {
     'form',
     { class: 'filters', role: 'search', 'aria-label': 'Filtra le e-mail' },
     field({ label: 'Destinatario', name: 'to', type: 'search', value: to, placeholder: 'indirizzo e-mail' }),
-    field({ label: 'Codice IPA del Comune', name: 'comune', value: comune, placeholder: 'es. c_l378' }),
+    field({ label: 'Comune', name: 'nome', type: 'search', value: comuneName, placeholder: 'es. Pinè' }),
     h(
       'div',
       { class: 'filter-actions' },
@@ -73,7 +77,7 @@ export default async function outboxPage(ctx) {
   filters.addEventListener('submit', (event) => {
     event.preventDefault();
     const form = new FormData(filters);
-    ctx.setQuery({ to: String(form.get('to')).trim(), comune: String(form.get('comune')).trim() });
+    ctx.setQuery({ to: String(form.get('to')).trim(), nome: String(form.get('nome')).trim(), comune: '' });
   });
   const pages = Math.max(1, Math.ceil(data.total / PAGE));
   return h(
@@ -103,7 +107,13 @@ export default async function outboxPage(ctx) {
             h('a', { href: `#/email/${encodeURIComponent(m.id)}` }, m.subject || '(senza oggetto)'),
           ),
           h('td', null, (m.to || []).join(', ')),
-          h('td', null, m.comuneIpa || '—'),
+          h(
+            'td',
+            null,
+            m.comuneIpa
+              ? h('a', { href: `#/comuni/${encodeURIComponent(m.comuneIpa)}` }, m.comuneName || m.comuneIpa)
+              : '—',
+          ),
         ),
       ),
     }),
@@ -117,7 +127,7 @@ export default async function outboxPage(ctx) {
               type: 'button',
               class: 'btn btn-ghost',
               disabled: page <= 1,
-              onclick: () => ctx.setQuery({ to, comune, page: page - 1 }),
+              onclick: () => ctx.setQuery({ to, comune, nome: comuneName, page: page - 1 }),
             },
             '← Più recenti',
           ),
@@ -128,7 +138,7 @@ export default async function outboxPage(ctx) {
               type: 'button',
               class: 'btn btn-ghost',
               disabled: page >= pages,
-              onclick: () => ctx.setQuery({ to, comune, page: page + 1 }),
+              onclick: () => ctx.setQuery({ to, comune, nome: comuneName, page: page + 1 }),
             },
             'Meno recenti →',
           ),
