@@ -1,20 +1,15 @@
 // @ts-check
 // Charts drawn as inline SVG (no library), each with a text alternative: a title, a description and a data table.
 
-import { stageLabels } from './labels.js';
+import { journeyModel, stageLabels } from './labels.js';
 import { date, h, number, romeDay, s, uid } from './ui.js';
 
 /** @typedef {import('./api.js').Schemas['PortfolioSummary']} PortfolioSummary */
 /** @typedef {PortfolioSummary['deadlines'][number]} Deadline */
 /** @typedef {import('./ui.js').Child} Child */
 
-const FUNNEL_STAGES = [
-  'adhesion_check',
-  'delegation_requested',
-  'awaiting_signed_form',
-  'services',
-  'completed',
-];
+/** The journey's stages in order, from the model; a withdrawn Comune leaves the funnel. */
+const FUNNEL_STAGES = journeyModel.stages.map((st) => st.id).filter((id) => id !== 'withdrawn');
 
 /**
  * A round step for an axis from 0 to `max` in about `count` ticks.
@@ -103,7 +98,7 @@ export function funnelChart(byStage) {
   const max = Math.max(1, ...reached);
   const width = 600;
   const rowHeight = 50;
-  const labelWidth = 230;
+  const labelWidth = 285;
   const valueWidth = 34;
   const area = width - labelWidth - valueWidth - 8;
   const height = FUNNEL_STAGES.length * rowHeight + 4;
@@ -112,20 +107,24 @@ export function funnelChart(byStage) {
     const barHeight = rowHeight - 14;
     const outer = Math.max(4, (reached[i] / max) * area);
     const inner = counts[i] > 0 ? Math.max(4, (counts[i] / max) * area) : 0;
-    const cx = labelWidth + area / 2;
+    // Bars start at zero on the left, and each row opens the list of the Comuni in that stage.
     return s(
-      'g',
-      { class: 'funnel-row' },
+      'a',
+      {
+        href: `#/comuni?stage=${stage}`,
+        class: 'funnel-row',
+        'aria-label': `${stageLabels[stage]}: ${number(counts[i])} Comuni in questa fase, apri l’elenco`,
+      },
       s('text', { x: 0, y: y + 15, class: 'chart-label' }, stageLabels[stage]),
       s(
         'text',
         { x: 0, y: y + 33, class: 'chart-sub' },
         `${number(counts[i])} in questa fase · ${number(reached[i])} arrivati`,
       ),
-      s('rect', { x: cx - outer / 2, y, width: outer, height: barHeight, rx: 6, class: 'funnel-reached' }),
+      s('rect', { x: labelWidth, y, width: outer, height: barHeight, rx: 6, class: 'funnel-reached' }),
       inner > 0
         ? s('rect', {
-            x: cx - inner / 2,
+            x: labelWidth + 4,
             y: y + 7,
             width: inner,
             height: barHeight - 14,

@@ -7,12 +7,14 @@ import { journeyModel, serviceStatusClassTone, serviceStatusTone } from '../labe
 import { badge, dateTime, euro, h, number, pageTitle, problemBox } from '../ui.js';
 
 /**
+ * One figure; it opens the list it counts.
  * @param {string} label
  * @param {string} value
+ * @param {string} href
  * @param {string} [note]
  * @param {import('../ui.js').Tone} [tone]
  */
-function kpi(label, value, note, tone) {
+function kpi(label, value, href, note, tone) {
   return h(
     'div',
     { class: ['kpi', tone ? `kpi-${tone}` : ''] },
@@ -20,7 +22,7 @@ function kpi(label, value, note, tone) {
     h(
       'dd',
       null,
-      h('span', { class: 'kpi-value' }, value),
+      h('a', { class: 'kpi-value kpi-link', href }, value),
       note ? h('span', { class: 'kpi-note' }, note) : null,
     ),
   );
@@ -33,12 +35,13 @@ function kpi(label, value, note, tone) {
  * @param {number} max
  * @param {import('../ui.js').Tone} tone
  * @param {string} [cls]
+ * @param {string} [href] where the people's work on these services is listed
  */
-function hbar(label, count, max, tone, cls) {
+function hbar(label, count, max, tone, cls, href) {
   return h(
     'li',
     { class: cls },
-    h('span', { class: 'hbar-label' }, label),
+    h('span', { class: 'hbar-label' }, href ? h('a', { href }, label) : label),
     h(
       'span',
       { class: 'hbar-track', 'aria-hidden': 'true' },
@@ -77,7 +80,15 @@ function servicesByStatus(services) {
             c.statuses.length === 1 && c.statuses[0].label === c.label
               ? null
               : c.statuses.map((st) =>
-                  hbar(st.label, services.byStatus[st.id] ?? 0, max, serviceStatusTone[st.id], 'hbar-status'),
+                  hbar(
+                    st.label,
+                    services.byStatus[st.id] ?? 0,
+                    max,
+                    serviceStatusTone[st.id],
+                    'hbar-status',
+                    // A status with a person's task opens those tasks in the inbox.
+                    'task' in st && st.task ? `#/attivita?status=${st.id}` : undefined,
+                  ),
                 ),
           ]),
         ),
@@ -147,26 +158,48 @@ export default async function dashboardPage(ctx) {
     h(
       'dl',
       { class: 'kpis' },
-      kpi('Comuni', number(summary.comuni)),
+      kpi('Comuni', number(summary.comuni), '#/comuni'),
       kpi(
         'Servizi attivi',
         `${number(services.active)} / ${number(services.total)}`,
+        '#/comuni?sort=servicesActive&order=desc',
         `${percent}% del totale`,
         'info',
       ),
-      kpi('Fondi ottenuti', euro(summary.funding.securedEur), 'servizi attivi', 'success'),
-      kpi('Fondi a rischio', euro(summary.funding.atRiskEur), 'servizi non ancora attivi', 'warning'),
-      kpi('Fondi persi', euro(summary.funding.lostEur), 'Comuni ritirati o scaduti', 'danger'),
+      kpi(
+        'Fondi ottenuti',
+        euro(summary.funding.securedEur),
+        '#/comuni?sort=servicesActive&order=desc',
+        'servizi attivi',
+        'success',
+      ),
+      // Money not yet secured, whatever the deadline: apart from the Comuni whose deadline is near.
+      kpi(
+        'Fondi da ottenere',
+        euro(summary.funding.atRiskEur),
+        '#/comuni?sort=fundingAtRiskEur&order=desc',
+        'servizi non ancora attivi',
+        'warning',
+      ),
+      kpi(
+        'Fondi persi',
+        euro(summary.funding.lostEur),
+        '#/comuni?late=true',
+        'Comuni ritirati o scaduti',
+        'danger',
+      ),
       kpi(
         'Comuni in ritardo',
         number(summary.late),
+        '#/comuni?late=true',
         'scadenza superata',
         summary.late ? 'danger' : undefined,
       ),
       kpi(
-        'Comuni a rischio',
+        'Comuni vicini alla scadenza',
         number(summary.atRisk),
-        'scadenza vicina',
+        '#/comuni?atRisk=true',
+        'entro la prima escalation o in ritardo',
         summary.atRisk ? 'warning' : undefined,
       ),
     ),
