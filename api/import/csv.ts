@@ -12,9 +12,14 @@ import {
 } from './rows';
 
 /**
- * Reads a CSV of IPA open data (indicepa.gov.it, "Enti") extended with the partner's columns. Separator `,` or
- * `;` (Excel in Italian) is detected from the header; UTF-8 with or without BOM; quoted fields may hold
- * separators and line breaks. Column names are matched ignoring case.
+ * Reads a CSV of IPA open data (indicepa.gov.it, "Enti") as downloaded, optionally extended with the partner's
+ * columns. Separator `,` or `;` (Excel in Italian) is detected from the header; UTF-8 with or without BOM; quoted
+ * fields may hold separators and line breaks. Column names are matched ignoring case; other IPA columns are ignored.
+ *
+ * The contract date may be given once for the whole file (`contractDate`); a `Data_contratto` cell wins for its row.
+ * The Mayor is IPA's "responsabile" unless `Sindaco_nome` says otherwise. Contacts the file does not give (the
+ * secretary, the Mayor's e-mail) fall back on the Comune's PEC, the address of record, and are reported as
+ * warnings: contacts to complete.
  */
 
 export const IPA_COLUMNS = [
@@ -30,6 +35,7 @@ export const IPA_COLUMNS = [
   'Nome_responsabile',
   'Cognome_responsabile',
 ] as const;
+/** The partner's columns: all optional (the contract date can come from the form, contacts from the PEC). */
 export const PARTNER_COLUMNS = [
   'Data_contratto',
   'Segretario_nome',
@@ -43,8 +49,34 @@ export const OPTIONAL_COLUMNS = [
   'Sindaco_codice_fiscale',
   'Portale_tenant',
 ] as const;
-const REQUIRED_COLUMNS = [...IPA_COLUMNS, ...PARTNER_COLUMNS];
-export type CsvColumn = (typeof REQUIRED_COLUMNS)[number] | (typeof OPTIONAL_COLUMNS)[number];
+const REQUIRED_COLUMNS = IPA_COLUMNS;
+export type CsvColumn =
+  (typeof IPA_COLUMNS)[number] | (typeof PARTNER_COLUMNS)[number] | (typeof OPTIONAL_COLUMNS)[number];
+
+/** The columns of the template CSV: IPA's, then the partner's optional ones. */
+export const TEMPLATE_COLUMNS: readonly CsvColumn[] = [
+  ...IPA_COLUMNS,
+  ...PARTNER_COLUMNS,
+  ...OPTIONAL_COLUMNS,
+];
+
+/** The template CSV offered to partners: the header only, UTF-8 with BOM, `;` as Excel in Italian expects. */
+export function templateCsv(): string {
+  return `\uFEFF${TEMPLATE_COLUMNS.join(';')}\r\n`;
+}
+
+/** Options for the whole file. */
+export interface IpaCsvOptions {
+  /** The contract date (AAAA-MM-GG) of every row without a `Data_contratto` cell. */
+  contractDate?: string;
+}
+
+/** Heading of the warnings about contacts the file does not give. */
+export const CONTACTS_TO_COMPLETE = 'contatti da completare';
+/** The secretary's name when the file gives none: the Comune's office, reached at its PEC. */
+const SECRETARY_PLACEHOLDER = 'Segreteria comunale';
+/** The contacts the PEC stands in for. */
+const CONTACT_FIELDS = ['secretary.name', 'secretary.email', 'mayor.email'];
 
 /** IPA's category of the Comuni. */
 const COMUNE_CATEGORY = 'L6';
@@ -106,7 +138,7 @@ function servicePackage(cell: string): { services?: string[]; packageSize?: numb
   };
 }
 
-function readRow(line: number, cell: Cells): ParsedRow {
+function readRow(line: number, cell: Cells, options: IpaCsvOptions): ParsedRow {
   const key = rowKey(line, cell('Codice_IPA'));
   const category = cell('Codice_Categoria');
   if (category.toUpperCase() !== COMUNE_CATEGORY) {
@@ -114,6 +146,7 @@ function readRow(line: number, cell: Cells): ParsedRow {
     return { line, key, errors: [{ field: 'Codice_Categoria', message }] };
   }
   const errors: RegistrationError[] = [];
+  const warnings: RegistrationError[] = [];
   const mailType = cell('Tipo_Mail1');
   const hasPec = mailType.toLowerCase() === 'pec';
   if (!hasPec) {
@@ -122,6 +155,43 @@ function readRow(line: number, cell: Cells): ParsedRow {
       : 'manca la PEC: Tipo_Mail1 è vuoto';
     errors.push({ field: 'Mail1', message });
   }
+  const pec = hasPec ? cell('Mail1') : '';
+  const contractDate = cell('Data_contratto') || options.contractDate || '';
+  if (contractDate === '') {
+    errors.push({
+      field: 'Data_contratto',
+      message:
+        'manca la data del contratto: indicarla nel campo «contractDate» (data del contratto per tutto il file) ' +
+        'oppure nella colonna Data_contratto',
+    });
+  }
+  // Contacts the file does not give: the PEC (the Comune's address of record) stands in, and staff complete them.
+  let secretaryName = cell('Segretario_nome');
+  let secretaryEmail = cell('Segretario_email');
+  let mayorEmail = cell('Sindaco_email');
+  if (pec !== '') {
+    if (secretaryEmail === '') {
+      secretaryEmail = pec;
+      warnings.push({
+        field: 'Segretario_email',
+        message: `${CONTACTS_TO_COMPLETE}: manca l’e-mail del segretario, si scrive alla PEC del Comune (${pec})`,
+      });
+    }
+    if (secretaryName === '') {
+      secretaryName = SECRETARY_PLACEHOLDER;
+      warnings.push({
+        field: 'Segretario_nome',
+        message: `${CONTACTS_TO_COMPLETE}: manca il nome del segretario (indicato «${SECRETARY_PLACEHOLDER}»)`,
+      });
+    }
+    if (mayorEmail === '') {
+      mayorEmail = pec;
+      warnings.push({
+        field: 'Sindaco_email',
+        message: `${CONTACTS_TO_COMPLETE}: manca l’e-mail del sindaco, si scrive alla PEC del Comune (${pec})`,
+      });
+    }
+  }
   const responsible = `${cell('Nome_responsabile')} ${cell('Cognome_responsabile')}`.trim();
   const result = parseRegistration({
     ipaCode: cell('Codice_IPA'),
@@ -129,28 +199,41 @@ function readRow(line: number, cell: Cells): ParsedRow {
     cadastralCode: cell('Codice_catastale_comune'),
     fiscalCode: cell('Codice_fiscale_ente'),
     name: cell('Denominazione_ente'),
-    pec: hasPec ? cell('Mail1') : undefined,
+    pec: hasPec ? pec : undefined,
     website: cell('Sito_istituzionale'),
     portalTenant: cell('Portale_tenant'),
-    secretary: { name: cell('Segretario_nome'), email: cell('Segretario_email') },
-    // IPA's "responsabile" of a Comune is its Mayor: the fallback when the partner left the name empty.
+    secretary: { name: secretaryName, email: secretaryEmail },
+    // IPA's "responsabile" of a Comune is its Mayor: the name unless the partner gives another.
     mayor: {
       name: cell('Sindaco_nome') || responsible,
-      email: cell('Sindaco_email'),
+      email: mayorEmail,
       fiscalCode: cell('Sindaco_codice_fiscale'),
     },
-    contractDate: normaliseItalianDate(cell('Data_contratto')),
+    contractDate: normaliseItalianDate(contractDate),
     deadline: normaliseItalianDate(cell('Scadenza')),
     ...servicePackage(cell('Pacchetto_servizi')),
   });
   if (!result.ok) {
     for (const error of result.errors) {
       if (!hasPec && error.field === 'pec') continue; // already said: no PEC
+      // Without a PEC, empty contacts have nothing to fall back on: "no PEC" says it all.
+      if (
+        !hasPec &&
+        CONTACT_FIELDS.includes(error.field) &&
+        cell(csvColumnOf(error.field) as CsvColumn) === ''
+      )
+        continue;
+      if (contractDate === '' && error.field === 'contractDate') continue; // already said: no date
       errors.push({ field: csvColumnOf(error.field), message: error.message });
     }
   }
   if (errors.length > 0 || !result.ok) return { line, key, errors };
-  return { line, key, registration: result.registration };
+  return {
+    line,
+    key,
+    registration: result.registration,
+    ...(warnings.length > 0 ? { warnings } : {}),
+  };
 }
 
 /**
@@ -200,7 +283,7 @@ async function readRecords(text: string): Promise<CsvRecord[]> {
  * Reads the whole file; a problem with the file itself (header, size, encoding) is one file-level error. Runs in
  * slices (the parser, then the rows), so a large file never blocks the API's other requests for long.
  */
-export async function parseIpaCsv(input: Buffer | string): Promise<ImportParse> {
+export async function parseIpaCsv(input: Buffer | string, options: IpaCsvOptions = {}): Promise<ImportParse> {
   const text = (typeof input === 'string' ? input : input.toString('utf8')).replace(/^\uFEFF/, '');
   if (text.includes('\uFFFD')) {
     return { ok: false, error: 'il file non è in UTF-8: salvarlo come «CSV UTF-8»' };
@@ -253,7 +336,7 @@ export async function parseIpaCsv(input: Buffer | string): Promise<ImportParse> 
           const index = columnIndex.get(column.toLowerCase());
           return index === undefined ? '' : (record[index] ?? '').trim();
         };
-        return readRow(info.lines - breaks, cell);
+        return readRow(info.lines - breaks, cell, options);
       }),
     ),
   };

@@ -43,8 +43,13 @@ export type ParsedRow = {
   /** The IPA code when readable, else `riga N`: how reports name the row. */
   key: string;
 } & (
-  | { registration: ComuneRegistration; errors?: undefined }
-  | { errors: RegistrationError[]; registration?: undefined }
+  | {
+      registration: ComuneRegistration;
+      errors?: undefined;
+      /** What the row lacks but the import makes do with (e.g. contacts to complete): not a refusal. */
+      warnings?: RegistrationError[];
+    }
+  | { errors: RegistrationError[]; registration?: undefined; warnings?: undefined }
 );
 
 export type ImportParse = { ok: true; rows: ParsedRow[] } | { ok: false; error: string };
@@ -99,7 +104,8 @@ export async function parseJsonImport(body: unknown): Promise<ImportParse> {
 }
 
 export type BuiltRow = { line: number; key: string } & (
-  { input: ComuneInput; errors?: undefined } | { errors: RegistrationError[]; input?: undefined }
+  | { input: ComuneInput; errors?: undefined; warnings?: RegistrationError[] }
+  | { errors: RegistrationError[]; input?: undefined; warnings?: undefined }
 );
 
 /**
@@ -117,7 +123,7 @@ export function buildRows(
     if (!row.registration) return { line, key, errors: row.errors };
     const result = buildComuneInput(row.registration, defaults);
     return result.ok
-      ? { line, key, input: result.input }
+      ? { line, key, input: result.input, ...(row.warnings ? { warnings: row.warnings } : {}) }
       : { line, key, errors: result.errors.map((e) => ({ field: fieldLabel(e.field), message: e.message })) };
   });
 }

@@ -1,3 +1,4 @@
+import type { WorkflowExecutionInfo } from '@temporalio/client';
 import multer from 'multer';
 import { ulid } from 'ulid';
 import {
@@ -7,7 +8,7 @@ import {
   type BulkJobState,
 } from '../../contracts/bulk';
 import type { RegistrationDefaults } from '../import/registration';
-import { csvColumnOf, parseIpaCsv } from '../import/csv';
+import { csvColumnOf, parseIpaCsv, templateCsv, type IpaCsvOptions } from '../import/csv';
 import { buildRows, parseJsonImport, type ImportParse } from '../import/rows';
 import { endOfDayInRome } from '../import/italian-dates';
 import { storeBulkItems } from '../import/jobs';
@@ -20,12 +21,25 @@ import { temporalCall } from '../temporal-errors';
 import { z } from '../zod';
 
 const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: 20 * 1024 * 1024, files: 1 } });
-/** Rows refused while reading are kept with the job (in its memo), up to this many. */
+/** Rows refused while reading (and rows with warnings) are kept with the job (in its memo), up to this many. */
 const REJECTED_KEPT = 1_000;
+/** Past imports listed; visibility records scanned at most to find them. */
+const PAST_IMPORTS_SHOWN = 20;
+const PAST_IMPORTS_SCAN = 1_000;
+const IMPORT_WORKFLOW_PREFIX = 'bulk:import:';
 
 const rowErrorSchema = z.object({ field: z.string(), message: z.string() });
 const rejectedRowSchema = z.object({ line: z.number(), key: z.string(), errors: z.array(rowErrorSchema) });
 type RejectedRow = z.infer<typeof rejectedRowSchema>;
+/** An imported row with what it lacks, e.g. contacts to complete: `errors` are warnings, not refusals. */
+const warnedRowSchema = z.object({
+  line: z.number(),
+  key: z.string(),
+  name: z.string().optional(),
+  warnings: z.array(rowErrorSchema),
+});
+type WarnedRow = z.infer<typeof warnedRowSchema>;
+type ImportMemo = { rejected?: RejectedRow[]; rejectedCount?: number; rows?: number; warnings?: WarnedRow[] };
 
 const jobSchema = z
   .object({
@@ -42,6 +56,10 @@ const jobSchema = z
     errors: z.array(z.object({ item: z.string(), message: z.string() })),
     rejected: z.array(rejectedRowSchema),
     rejectedCount: z.number(),
+    /** Imports: the rows of the file (started or not, refused included). */
+    rows: z.number().optional(),
+    /** Imports: rows started with something to complete (contacts), by row. */
+    warnings: z.array(warnedRowSchema).optional(),
     startedAt: z.string(),
     finishedAt: z.string().optional(),
   })
@@ -51,6 +69,30 @@ const acceptedSchema = z.object({
   accepted: z.number(),
   rejected: z.array(rejectedRowSchema),
   rejectedCount: z.number(),
+  warnings: z.array(warnedRowSchema),
+});
+const pastImportSchema = z
+  .object({
+    jobId: z.string(),
+    status: z.enum(['running', 'completed', 'failed']),
+    startedAt: z.string(),
+    finishedAt: z.string().optional(),
+    /** Rows of the file. */
+    rows: z.number(),
+    started: z.number().optional(),
+    alreadyRunning: z.number().optional(),
+    refused: z.number(),
+    warnings: z.number(),
+  })
+  .openapi('PastImport');
+const contractDateField = z.object({
+  contractDate: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v === '' ? undefined : v))
+    .pipe(z.iso.date({ error: 'data del contratto: attesa AAAA-MM-GG' }).optional())
+    .describe('Data del contratto (AAAA-MM-GG) per tutte le righe senza colonna Data_contratto'),
 });
 
 const filterBody = z.object({ filter: listFiltersSchema.default({}) });
@@ -60,7 +102,12 @@ export function registerImportRoutes(api: ApiBuilder, ctx: ApiContext, defaults:
     kind: BulkJobKind,
     actor: string,
     items: readonly unknown[],
-    extra: { params?: { deadline?: string; reason?: string }; rejected?: RejectedRow[] } = {},
+    extra: {
+      params?: { deadline?: string; reason?: string };
+      rejected?: RejectedRow[];
+      rows?: number;
+      warnings?: WarnedRow[];
+    } = {},
   ): Promise<string> {
     const jobId = ulid();
     const { itemsRef, itemCount } = await storeBulkItems(ctx.documents, items);
@@ -71,6 +118,8 @@ export function registerImportRoutes(api: ApiBuilder, ctx: ApiContext, defaults:
       memo: {
         rejected: (extra.rejected ?? []).slice(0, REJECTED_KEPT),
         rejectedCount: extra.rejected?.length ?? 0,
+        ...(extra.rows !== undefined ? { rows: extra.rows } : {}),
+        ...(extra.warnings ? { warnings: extra.warnings.slice(0, REJECTED_KEPT) } : {}),
       },
     });
     return jobId;
@@ -94,38 +143,50 @@ export function registerImportRoutes(api: ApiBuilder, ctx: ApiContext, defaults:
           .flatMap((r) => r.errors.map((e) => ({ field: `riga ${r.line}.${e.field}`, message: e.message }))),
       );
     }
-    const jobId = await startJob('import', actor, inputs, { rejected });
+    const warnings = built.flatMap((r) =>
+      r.input && r.warnings
+        ? [{ line: r.line, key: r.key, name: r.input.comune.name, warnings: r.warnings }]
+        : [],
+    );
+    const jobId = await startJob('import', actor, inputs, { rejected, rows: built.length, warnings });
     return {
       jobId,
       accepted: inputs.length,
       rejected: rejected.slice(0, REJECTED_KEPT),
       rejectedCount: rejected.length,
+      warnings: warnings.slice(0, REJECTED_KEPT),
     };
   }
 
   api.add({
     method: 'post',
     path: '/imports',
-    summary: 'Importa Comuni da un CSV (open data IPA + colonne del partner): avvia un job in background',
+    summary:
+      'Importa Comuni dal CSV degli enti di IndicePA (così come scaricato): avvia un job in background',
     description:
       'Colonne IPA: Codice_IPA, Denominazione_ente, Codice_fiscale_ente, Codice_Categoria, Codice_comune_ISTAT, ' +
-      'Codice_catastale_comune, Mail1, Tipo_Mail1, Sito_istituzionale, Nome_responsabile, Cognome_responsabile. ' +
-      'Colonne del partner: Data_contratto, Scadenza, Pacchetto_servizi, Segretario_nome, Segretario_email, ' +
-      'Sindaco_nome, Sindaco_email, Sindaco_codice_fiscale, Portale_tenant. Reimportare è innocuo.',
+      'Codice_catastale_comune, Mail1, Tipo_Mail1, Sito_istituzionale, Nome_responsabile, Cognome_responsabile ' +
+      '(le altre sono ignorate; il responsabile di un Comune è il Sindaco). Colonne facoltative del partner: ' +
+      'Data_contratto, Scadenza, Pacchetto_servizi, Segretario_nome, Segretario_email, Sindaco_nome, ' +
+      'Sindaco_email, Sindaco_codice_fiscale, Portale_tenant. La data del contratto vale per tutto il file ' +
+      '(campo contractDate) salvo la colonna Data_contratto della riga. Senza e-mail del segretario o del ' +
+      'sindaco si usa la PEC del Comune e la riga è segnalata tra i contatti da completare. Reimportare è innocuo.',
     tags: ['Importazione'],
     role: 'manager',
-    multipart: { fields: z.object({}), fileField: 'file', fileDescription: 'Il file CSV' },
+    multipart: { fields: contractDateField, fileField: 'file', fileDescription: 'Il file CSV' },
     middleware: [upload.single('file')],
     successStatus: 202,
     response: acceptedSchema,
     errors: { 413: 'File troppo grande', 422: 'Nessuna riga importabile' },
-    handler: async ({ req, actor }) => {
+    handler: async ({ req, body, actor }) => {
       if (!req.file || req.file.size === 0) {
         throw new HttpProblem(400, 'Richiesta non valida', 'file: manca il CSV', [
           { field: 'body.file', message: 'obbligatorio' },
         ]);
       }
-      return importRows(await parseIpaCsv(req.file.buffer), actorLabel(actor), true);
+      const { contractDate } = body as z.infer<typeof contractDateField>;
+      const options: IpaCsvOptions = contractDate ? { contractDate } : {};
+      return importRows(await parseIpaCsv(req.file.buffer, options), actorLabel(actor), true);
     },
   });
 
@@ -151,7 +212,7 @@ export function registerImportRoutes(api: ApiBuilder, ctx: ApiContext, defaults:
       () => Promise.all([handle.query(getBulkJobStateQuery), handle.describe()]),
       'Job',
     );
-    const memo = (description.memo ?? {}) as { rejected?: RejectedRow[]; rejectedCount?: number };
+    const memo = (description.memo ?? {}) as ImportMemo;
     const s: BulkJobState = state;
     return {
       jobId,
@@ -167,9 +228,72 @@ export function registerImportRoutes(api: ApiBuilder, ctx: ApiContext, defaults:
       errors: s.errors,
       rejected: memo.rejected ?? [],
       rejectedCount: memo.rejectedCount ?? 0,
+      ...(kind === 'import' ? { rows: memo.rows ?? s.total + (memo.rejectedCount ?? 0) } : {}),
+      ...(memo.warnings ? { warnings: memo.warnings } : {}),
       startedAt: s.startedAt,
       ...(s.finishedAt ? { finishedAt: s.finishedAt } : {}),
     };
+  }
+
+  api.add({
+    method: 'get',
+    path: '/imports/template.csv',
+    summary: 'Modello CSV per l’importazione: le colonne di IndicePA e quelle facoltative del partner',
+    tags: ['Importazione'],
+    role: 'manager',
+    response: 'csv',
+    handler: async ({ res }) => {
+      res.attachment('modello-importazione-comuni.csv');
+      return templateCsv();
+    },
+  });
+
+  api.add({
+    method: 'get',
+    path: '/imports',
+    summary: 'Le 20 importazioni più recenti, dalla più nuova: data, righe, Comuni avviati, righe scartate',
+    tags: ['Importazione'],
+    role: 'manager',
+    response: z.object({ imports: z.array(pastImportSchema) }),
+    handler: async () => ({ imports: await pastImports(PAST_IMPORTS_SHOWN) }),
+  });
+
+  /** The import jobs of Temporal's visibility (one entry per job, its latest run), newest first. */
+  async function pastImports(limit: number): Promise<z.infer<typeof pastImportSchema>[]> {
+    const latest = new Map<string, WorkflowExecutionInfo>();
+    let scanned = 0;
+    const listing = ctx.client.workflow.list({ query: "WorkflowType = 'bulkJobWorkflow'", pageSize: 200 });
+    for await (const wf of listing) {
+      if (++scanned > PAST_IMPORTS_SCAN) break;
+      if (!wf.workflowId.startsWith(IMPORT_WORKFLOW_PREFIX)) continue;
+      const seen = latest.get(wf.workflowId);
+      if (!seen || wf.startTime > seen.startTime) latest.set(wf.workflowId, wf);
+    }
+    // A job's first run started it: the job id is a ULID, ordered by time.
+    const newest = [...latest.values()]
+      .sort((a, b) => b.workflowId.localeCompare(a.workflowId))
+      .slice(0, limit);
+    return Promise.all(
+      newest.map(async (wf) => {
+        const memo = (wf.memo ?? {}) as ImportMemo;
+        const running = wf.status.name === 'RUNNING';
+        const handle = ctx.client.workflow.getHandle(wf.workflowId);
+        const state: BulkJobState | undefined = await (
+          running ? handle.query(getBulkJobStateQuery) : handle.result()
+        ).catch(() => undefined);
+        const refused = memo.rejectedCount ?? 0;
+        return {
+          jobId: wf.workflowId.slice(IMPORT_WORKFLOW_PREFIX.length),
+          status: running ? ('running' as const) : state ? ('completed' as const) : ('failed' as const),
+          startedAt: state?.startedAt ?? wf.startTime.toISOString(),
+          ...(state?.finishedAt ? { finishedAt: state.finishedAt } : {}),
+          rows: memo.rows ?? (state ? state.total + refused : refused),
+          ...(state ? { started: state.started, alreadyRunning: state.alreadyRunning } : {}),
+          refused,
+          warnings: memo.warnings?.length ?? 0,
+        };
+      }),
+    );
   }
 
   api.add({

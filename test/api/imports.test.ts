@@ -1,5 +1,6 @@
 import { comuniOfProvince, type ComuneReference } from '../../api/import/comuni';
 import { createSolidPng } from '../../integrations/documents/png';
+import { ipaProvinceCsv } from '../import/ipa-csv';
 import { buildTrentoCsv, toCsv, trentoRow } from '../import/trento-csv';
 import {
   completedJob,
@@ -75,6 +76,8 @@ describe('API: imports (dev server)', () => {
     const job = await completedJob(manager, `/imports/${res.body.jobId}`);
     expect(job).toMatchObject({
       kind: 'import',
+      // The count is of the file's rows: 5, the 3 refused included.
+      rows: 5,
       total: 2,
       processed: 2,
       started: 2,
@@ -97,8 +100,10 @@ describe('API: imports (dev server)', () => {
       accepted: 166,
       rejected: [],
       rejectedCount: 0,
+      warnings: [],
     });
     expect(await completedJob(manager, `/imports/${first.body.jobId}`)).toMatchObject({
+      rows: 166,
       total: 166,
       processed: 166,
       started: 166,
@@ -211,5 +216,89 @@ describe('API: imports (dev server)', () => {
       expect.arrayContaining(['body.fiscalCode', 'body.secretary.name', 'body.secretary.email']),
     );
     expect(await h.comuneState(body.ipaCode)).toMatchObject({ stage: 'adhesion_check', province: 'BL' });
+  });
+
+  it('imports the IPA file of a province as downloaded, with one contract date for the file', async () => {
+    const { csv, comuni } = ipaProvinceCsv('PD', 3);
+    const upload = (contractDate?: string) => {
+      const req = manager.post('/imports');
+      if (contractDate !== undefined) void req.field('contractDate', contractDate);
+      return req.attach('file', Buffer.from(csv), 'enti.csv');
+    };
+
+    // No date for the file and no Data_contratto column: every Comune is refused, naming the field.
+    const noDate = await upload().expect(422);
+    expect(problemFields(noDate)).toEqual(expect.arrayContaining(['riga 2.Data_contratto']));
+    expect(noDate.body.detail).toMatch(/manca la data del contratto/);
+    expect(problemFields(await upload('15/03/2025').expect(400))).toEqual(['body.contractDate']);
+
+    const res = await upload(todayIso).expect(202);
+    expect(res.body).toMatchObject({ accepted: 3, rejectedCount: 2 });
+    expect(res.body.rejected.map((r: { line: number }) => r.line)).toEqual([3, 6]);
+    const ipaOf = (i: number) => `c_${comuni[i]!.cadastralCode.toLowerCase()}`;
+    expect(res.body.warnings).toHaveLength(3);
+    expect(res.body.warnings[0]).toEqual({
+      line: 2,
+      key: ipaOf(0),
+      name: expect.stringMatching(/^Comune di /),
+      warnings: [
+        { field: 'Segretario_email', message: expect.stringMatching(/^contatti da completare/) },
+        { field: 'Segretario_nome', message: expect.stringMatching(/^contatti da completare/) },
+        { field: 'Sindaco_email', message: expect.stringMatching(/^contatti da completare/) },
+      ],
+    });
+    const job = await completedJob(manager, `/imports/${res.body.jobId}`);
+    expect(job).toMatchObject({ rows: 5, total: 3, processed: 3, started: 3, rejectedCount: 2 });
+    expect(job.warnings).toEqual(res.body.warnings);
+
+    // The PEC is the address of record of the contacts not given.
+    const state = await h.comuneState(ipaOf(0));
+    expect(state).toMatchObject({ province: 'PD', stage: 'adhesion_check' });
+
+    // Imported again: the Comuni already started are named in the report's errors.
+    const again = await upload(todayIso).expect(202);
+    const second = await completedJob(manager, `/imports/${again.body.jobId}`);
+    expect(second).toMatchObject({ rows: 5, started: 0, alreadyRunning: 3 });
+    expect(second.errors).toEqual(
+      comuni.map((_, i) => ({
+        item: ipaOf(i),
+        message: expect.stringMatching(/^Il percorso di Comune di .+ è già in corso$/),
+      })),
+    );
+
+    // The past imports, newest first.
+    const listed = await eventually(
+      'the two imports of Padova listed',
+      async () =>
+        (await manager.get('/imports').expect(200)).body.imports as { jobId: string; rows: number }[],
+      (imports) => imports.some((i) => i.jobId === again.body.jobId),
+    );
+    const ids = listed.map((i) => i.jobId);
+    expect(ids.indexOf(again.body.jobId)).toBeLessThan(ids.indexOf(res.body.jobId));
+    expect(listed.find((i) => i.jobId === res.body.jobId)).toEqual({
+      jobId: res.body.jobId,
+      status: 'completed',
+      startedAt: expect.any(String),
+      finishedAt: expect.any(String),
+      rows: 5,
+      started: 3,
+      alreadyRunning: 0,
+      refused: 2,
+      warnings: 3,
+    });
+    expect(listed.find((i) => i.jobId === again.body.jobId)).toMatchObject({ started: 0, alreadyRunning: 3 });
+    expect(ids).toEqual([...ids].sort().reverse());
+    await h.as('staff').get('/imports').expect(403);
+  });
+
+  it('offers the template CSV: the IPA columns and the partner’s, UTF-8 with BOM', async () => {
+    const res = await manager.get('/imports/template.csv').buffer(true).expect(200);
+    expect(res.headers['content-type']).toMatch(/^text\/csv; charset=utf-8/);
+    const text = res.text;
+    expect(text.startsWith('\uFEFF')).toBe(true);
+    const header = text.slice(1).trim().split(';');
+    expect(header.slice(0, 3)).toEqual(['Codice_IPA', 'Denominazione_ente', 'Codice_fiscale_ente']);
+    expect(header).toEqual(expect.arrayContaining(['Nome_responsabile', 'Data_contratto', 'Sindaco_email']));
+    await h.as('staff').get('/imports/template.csv').expect(403);
   });
 });

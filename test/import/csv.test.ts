@@ -156,9 +156,9 @@ describe('parseIpaCsv', () => {
   });
 
   it('refuses a file without the required columns, naming them', async () => {
-    const columns = CSV_COLUMNS.filter((c) => c !== 'Tipo_Mail1' && c !== 'Data_contratto');
+    const columns = CSV_COLUMNS.filter((c) => c !== 'Tipo_Mail1' && c !== 'Codice_Categoria');
     const result = await parseIpaCsv(toCsv(trentoRows().slice(0, 2), { columns }));
-    expect(result).toEqual({ ok: false, error: 'mancano le colonne: Tipo_Mail1, Data_contratto' });
+    expect(result).toEqual({ ok: false, error: 'mancano le colonne: Codice_Categoria, Tipo_Mail1' });
   });
 
   it('accepts a file without the optional columns, and column names in any case', async () => {

@@ -692,6 +692,14 @@ export function badRequestCases(c: CaseContext): BadRequestCase[] {
       422,
     ),
     csv('rows with impossible contract dates', rowsWith({ Data_contratto: '31/02/2025' }), 422),
+    csv('contract date for the file not a date', rowsWith({}), 400, {
+      fields: { contractDate: '15/03/2025' },
+      names: ['body.contractDate'],
+    }),
+    csv('impossible contract date for the file', rowsWith({}), 400, {
+      fields: { contractDate: '2025-02-31' },
+      names: ['body.contractDate'],
+    }),
     csv('file over 20 MB', Buffer.alloc(20 * MB + 1, 0x41), 413),
   ]);
   add('post /imports/json', 'manager', [

@@ -1,16 +1,22 @@
 // @ts-check
 // Importa: upload an IPA CSV, then follow the import job and read its row-level report.
 
-import { api } from '../api.js';
+import { api, download } from '../api.js';
 import { importOptionalColumns, importRequiredColumns } from '../domain-labels.js';
-import { field, h, infoBox, number, pageTitle, problemBox, stepForm, table } from '../ui.js';
+import { dateTime, field, h, infoBox, number, pageTitle, problemBox, stepForm, table } from '../ui.js';
 
 const POLL_MS = 1000;
-// The CSV's columns come from the API's own parser (api/import/csv.ts) through /domain-labels.js.
-const REQUIRED = importRequiredColumns;
-const OPTIONAL = importOptionalColumns;
+// The CSV's columns come from the API's own parser (api/import/csv.ts) through /domain-labels.js. The partner's
+// columns (contract date, secretary, Mayor) are optional: the rest of `importRequiredColumns` is IndicePA's.
+const PARTNER = /^(Data_contratto|Segretario_|Sindaco_)/;
+const REQUIRED = importRequiredColumns.filter((c) => !PARTNER.test(c));
+const OPTIONAL = [...importRequiredColumns.filter((c) => PARTNER.test(c)), ...importOptionalColumns];
 
 /** @typedef {import('../api.js').Schemas['BulkJob']} BulkJob */
+/** @typedef {import('../api.js').Schemas['PastImport']} PastImport */
+
+/** A job error that is a Comune whose journey already exists ("Il percorso di … è già in corso"): its name. */
+const ALREADY = /^Il percorso di (.+?) (?:è già|è stato ritirato|si è chiuso)/;
 
 /** @param {import('../app.js').PageContext} ctx */
 function uploadForm(ctx) {
@@ -19,7 +25,7 @@ function uploadForm(ctx) {
     headingLevel: 'h2',
     title: 'Carica il file',
     description:
-      'Il CSV degli enti esportato da IndicePA (solo i Comuni, categoria L6) con le colonne del partner. Separatore virgola o punto e virgola, codifica UTF-8. Ogni riga avvia il percorso di un Comune; le righe con errori vengono scartate e indicate una per una.',
+      'Il CSV degli enti di IndicePA così come scaricato (sono importati solo i Comuni, categoria L6; le altre righe vengono scartate con il motivo). Il responsabile indicato da IPA è il Sindaco; senza e-mail del segretario o del sindaco si scrive alla PEC del Comune e la riga è segnalata tra i contatti da completare. Separatore virgola o punto e virgola, codifica UTF-8.',
     body: [
       field({
         label: 'File CSV',
@@ -28,18 +34,50 @@ function uploadForm(ctx) {
         accept: '.csv,text/csv',
         required: true,
       }),
+      field({
+        label: 'Data del contratto',
+        name: 'contractDate',
+        type: 'date',
+        hint: 'Vale per tutte le righe; la colonna Data_contratto, dove presente, prevale per la sua riga.',
+      }),
       h(
         'details',
         { class: 'columns-help' },
         h('summary', null, 'Colonne del file'),
-        h('p', null, 'Obbligatorie: ', h('code', null, REQUIRED.join(', '))),
-        h('p', null, 'Facoltative: ', h('code', null, OPTIONAL.join(', '))),
+        h('p', null, 'Di IndicePA (obbligatorie): ', h('code', null, REQUIRED.join(', '))),
+        h('p', null, 'Del partner (facoltative): ', h('code', null, OPTIONAL.join(', '))),
+        h(
+          'p',
+          null,
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'btn btn-ghost',
+              'data-testid': 'import-template',
+              onclick: async (/** @type {MouseEvent} */ event) => {
+                const button = /** @type {HTMLButtonElement} */ (event.currentTarget);
+                button.disabled = true;
+                try {
+                  await download('/imports/template.csv', 'modello-importazione-comuni.csv');
+                } catch (err) {
+                  button.after(problemBox(err, { compact: true }));
+                } finally {
+                  button.disabled = false;
+                }
+              },
+            },
+            'Scarica il modello CSV',
+          ),
+        ),
       ),
     ],
     submitLabel: 'Importa',
     onSubmit: async (form, key) => {
       const body = new FormData();
       body.append('file', /** @type {File} */ (form.get('file')));
+      const contractDate = String(form.get('contractDate') || '');
+      if (contractDate) body.append('contractDate', contractDate);
       /** @type {import('../api.js').ApiResponse<'/imports', 'post'>} */
       const { jobId } = await api('/imports', { method: 'POST', form: body, idempotencyKey: key });
       if (!jobId) throw { status: 422, problem: { title: 'Nessun Comune importabile' } };
@@ -51,15 +89,22 @@ function uploadForm(ctx) {
 /** @param {BulkJob} job */
 function statusView(job) {
   const done = job.status === 'completed';
-  const total = job.total ?? 0;
-  const processed = job.processed ?? 0;
-  const percent = total ? Math.round((processed / total) * 100) : done ? 100 : 0;
   const rejected = job.rejected ?? [];
   const rejectedCount = Math.max(job.rejectedCount ?? 0, rejected.length);
+  // Rows of the file: the refused ones were handled when it was read, the others by the job.
+  const total = job.rows ?? (job.total ?? 0) + rejectedCount;
+  const processed = Math.min(total, (job.processed ?? 0) + rejectedCount);
+  const percent = total ? Math.round((processed / total) * 100) : done ? 100 : 0;
+  const warned = job.warnings ?? [];
   /** The row's IPA code: `ipaCode`, or the job's `key` unless it is only the line ("riga 12"). */
   const ipaOf = (/** @type {BulkJob['rejected'][number] & { ipaCode?: string }} */ r) =>
     r.ipaCode || (r.key && !/^riga /.test(r.key) ? r.key : '');
-  const errors = job.errors ?? [];
+  const allErrors = job.errors ?? [];
+  const already = allErrors.filter((e) => ALREADY.test(e.message));
+  const errors = allErrors.filter((e) => !ALREADY.test(e.message));
+  /** @param {string} item */
+  const comuneLink = (item, text = item) =>
+    /^[a-z0-9_]{2,20}$/.test(item) ? h('a', { href: `#/comuni/${item}` }, text) : text;
   return [
     h(
       'div',
@@ -88,7 +133,7 @@ function statusView(job) {
       h(
         'div',
         { class: 'kpi kpi-info' },
-        h('dt', null, 'Già in corso'),
+        h('dt', null, 'Già avviati'),
         h('dd', null, h('span', { class: 'kpi-value' }, number(job.alreadyRunning ?? 0))),
       ),
       h(
@@ -145,6 +190,59 @@ function statusView(job) {
         ),
       }),
     ),
+    already.length
+      ? h(
+          'section',
+          { class: 'panel', 'aria-labelledby': 'h-gia-avviati' },
+          h('h2', { id: 'h-gia-avviati' }, 'Già avviati'),
+          h(
+            'p',
+            { class: 'muted' },
+            'Comuni il cui percorso era già in corso o concluso: non sono stati riavviati.',
+          ),
+          h(
+            'ul',
+            { class: 'already-started', 'data-testid': 'import-already' },
+            already.map((e) =>
+              h('li', null, comuneLink(e.item, ALREADY.exec(e.message)?.[1] ?? e.item), ' — ', e.message),
+            ),
+          ),
+        )
+      : null,
+    warned.length
+      ? h(
+          'section',
+          { class: 'panel', 'aria-labelledby': 'h-contatti' },
+          h('h2', { id: 'h-contatti' }, 'Contatti da completare'),
+          h(
+            'p',
+            { class: 'muted' },
+            'Comuni avviati scrivendo alla PEC: completare i contatti nella scheda del Comune.',
+          ),
+          table({
+            caption: 'Comuni avviati con contatti da completare',
+            captionHidden: true,
+            columns: ['Riga', 'Comune', 'Da completare'],
+            rows: warned.map((w) =>
+              h(
+                'tr',
+                null,
+                h('td', { class: 'num' }, String(w.line)),
+                h('td', null, comuneLink(w.key, w.name || w.key)),
+                h(
+                  'td',
+                  null,
+                  h(
+                    'ul',
+                    { class: 'issues' },
+                    w.warnings.map((e) => h('li', null, h('strong', null, e.field), ': ', e.message)),
+                  ),
+                ),
+              ),
+            ),
+          }),
+        )
+      : null,
     errors.length
       ? h(
           'section',
@@ -155,16 +253,7 @@ function statusView(job) {
             captionHidden: true,
             columns: ['Comune', 'Errore'],
             rows: errors.map((e) =>
-              h(
-                'tr',
-                null,
-                h(
-                  'td',
-                  null,
-                  /^[a-z0-9_]{2,20}$/.test(e.item) ? h('a', { href: `#/comuni/${e.item}` }, e.item) : e.item,
-                ),
-                h('td', null, e.message),
-              ),
+              h('tr', null, h('td', null, comuneLink(e.item)), h('td', null, e.message)),
             ),
           }),
         )
@@ -178,6 +267,49 @@ function statusView(job) {
         )
       : null,
   ];
+}
+
+/** @param {import('../app.js').PageContext} ctx */
+async function pastImports(ctx) {
+  const section = h(
+    'section',
+    { class: 'panel past-imports', 'aria-labelledby': 'h-precedenti' },
+    h('h2', { id: 'h-precedenti' }, 'Importazioni precedenti'),
+  );
+  if (!ctx.can('get', '/imports')) return null;
+  try {
+    /** @type {{ imports: PastImport[] }} */
+    const { imports } = await api('/imports', { signal: ctx.signal });
+    section.append(
+      table({
+        caption: 'Importazioni recenti, dalla più nuova',
+        captionHidden: true,
+        columns: ['Data', 'Righe', 'Avviati', 'Già avviati', 'Scartate', 'Contatti da completare'],
+        empty: 'Nessuna importazione.',
+        rows: imports.map((i) =>
+          h(
+            'tr',
+            null,
+            h(
+              'td',
+              null,
+              h('a', { href: `#/importa/${encodeURIComponent(i.jobId)}` }, dateTime(i.startedAt)),
+              i.status === 'running' ? ' (in corso)' : i.status === 'failed' ? ' (interrotta)' : '',
+            ),
+            h('td', { class: 'num' }, number(i.rows)),
+            h('td', { class: 'num' }, i.started === undefined ? '—' : number(i.started)),
+            h('td', { class: 'num' }, i.alreadyRunning === undefined ? '—' : number(i.alreadyRunning)),
+            h('td', { class: 'num' }, number(i.refused)),
+            h('td', { class: 'num' }, number(i.warnings)),
+          ),
+        ),
+      }),
+    );
+  } catch (error) {
+    if (ctx.signal.aborted) return null;
+    section.append(problemBox(error, { compact: true }));
+  }
+  return section;
 }
 
 /** @param {import('../app.js').PageContext} ctx */
@@ -195,7 +327,15 @@ export default async function importPage(ctx) {
       infoBox('L’importazione da CSV non è ancora disponibile su questo server.'),
     );
   }
-  if (!jobId) return h('section', { class: 'narrow' }, head, uploadForm(ctx));
+  if (!ctx.can('post', '/imports')) {
+    return h(
+      'section',
+      { class: 'narrow' },
+      head,
+      infoBox('L’importazione dei Comuni è riservata ai responsabili.'),
+    );
+  }
+  if (!jobId) return h('section', { class: 'narrow' }, head, uploadForm(ctx), await pastImports(ctx));
 
   const body = h('div', { 'aria-live': 'off' });
   const root = h('section', null, head, h('p', { class: 'muted' }, `Importazione ${jobId}`), body);
