@@ -3,6 +3,7 @@
  *   npm run token -- create --name "Laura Conti" --role staff
  *   npm run token -- list
  *   npm run token -- revoke <id>
+ * Safe while the back office runs: the store locks the file for each write and the API re-reads it when it changes.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,7 +29,9 @@ if (command === 'create') {
   console.log(`token per ${info.name} (${info.role}), mostrato una sola volta:\n${token}`);
 } else if (command === 'list') {
   for (const t of store.list())
-    console.log(`${t.id}  ${t.role.padEnd(7)}  ${t.name}${t.revokedAt ? '  (revocato)' : ''}`);
+    console.log(
+      `${t.id}  ${t.role.padEnd(7)}  ${t.name}${t.revokedAt ? '  (revocato)' : ''}${t.lastUsedAt ? `  ultimo uso ${t.lastUsedAt}` : ''}`,
+    );
 } else if (command === 'revoke' && id) {
   console.log(store.revoke(id) ? `revocato ${id}` : `nessun token ${id}`);
 } else {

@@ -3044,11 +3044,90 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Le 20 importazioni più recenti, dalla più nuova: data, righe, Comuni avviati, righe scartate */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            imports: components["schemas"]["PastImport"][];
+                        };
+                    };
+                };
+                /** @description Richiesta non valida */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Token mancante o non valido */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Ruolo insufficiente */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
         put?: never;
         /**
-         * Importa Comuni da un CSV (open data IPA + colonne del partner): avvia un job in background
-         * @description Colonne IPA: Codice_IPA, Denominazione_ente, Codice_fiscale_ente, Codice_Categoria, Codice_comune_ISTAT, Codice_catastale_comune, Mail1, Tipo_Mail1, Sito_istituzionale, Nome_responsabile, Cognome_responsabile. Colonne del partner: Data_contratto, Scadenza, Pacchetto_servizi, Segretario_nome, Segretario_email, Sindaco_nome, Sindaco_email, Sindaco_codice_fiscale, Portale_tenant. Reimportare è innocuo.
+         * Importa Comuni dal CSV degli enti di IndicePA (così come scaricato): avvia un job in background
+         * @description Colonne IPA: Codice_IPA, Denominazione_ente, Codice_fiscale_ente, Codice_Categoria, Codice_comune_ISTAT, Codice_catastale_comune, Mail1, Tipo_Mail1, Sito_istituzionale, Nome_responsabile, Cognome_responsabile (le altre sono ignorate; il responsabile di un Comune è il Sindaco). Colonne facoltative del partner: Data_contratto, Scadenza, Pacchetto_servizi, Segretario_nome, Segretario_email, Sindaco_nome, Sindaco_email, Sindaco_codice_fiscale, Portale_tenant. La data del contratto vale per tutto il file (campo contractDate) salvo la colonna Data_contratto della riga. Senza e-mail del segretario o del sindaco si usa la PEC del Comune e la riga è segnalata tra i contatti da completare. Reimportare è innocuo.
          */
         post: {
             parameters: {
@@ -3060,6 +3139,8 @@ export interface paths {
             requestBody?: {
                 content: {
                     "multipart/form-data": {
+                        /** @description Data del contratto (AAAA-MM-GG) per tutte le righe senza colonna Data_contratto */
+                        contractDate?: string;
                         /**
                          * Format: binary
                          * @description Il file CSV
@@ -3087,6 +3168,15 @@ export interface paths {
                                 }[];
                             }[];
                             rejectedCount: number;
+                            warnings: {
+                                line: number;
+                                key: string;
+                                name?: string;
+                                warnings: {
+                                    field: string;
+                                    message: string;
+                                }[];
+                            }[];
                         };
                     };
                 };
@@ -3238,6 +3328,15 @@ export interface paths {
                                 }[];
                             }[];
                             rejectedCount: number;
+                            warnings: {
+                                line: number;
+                                key: string;
+                                name?: string;
+                                warnings: {
+                                    field: string;
+                                    message: string;
+                                }[];
+                            }[];
                         };
                     };
                 };
@@ -3319,6 +3418,99 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/imports/template.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Modello CSV per l’importazione: le colonne di IndicePA e quelle facoltative del partner */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description CSV */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/csv": string;
+                    };
+                };
+                /** @description Richiesta non valida */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Token mancante o non valido */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Ruolo insufficiente */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -4020,6 +4212,19 @@ export interface components {
             createdBy: string;
             expiresAt?: string;
             revokedAt?: string;
+            lastUsedAt?: string;
+        };
+        PastImport: {
+            jobId: string;
+            /** @enum {string} */
+            status: "running" | "completed" | "failed";
+            startedAt: string;
+            finishedAt?: string;
+            rows: number;
+            started?: number;
+            alreadyRunning?: number;
+            refused: number;
+            warnings: number;
         };
         BulkJob: {
             jobId: string;
@@ -4046,6 +4251,16 @@ export interface components {
                 }[];
             }[];
             rejectedCount: number;
+            rows?: number;
+            warnings?: {
+                line: number;
+                key: string;
+                name?: string;
+                warnings: {
+                    field: string;
+                    message: string;
+                }[];
+            }[];
             startedAt: string;
             finishedAt?: string;
         };

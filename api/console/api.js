@@ -47,6 +47,20 @@
 const TOKEN_KEY = 'ioBackoffice.token';
 const BASE = '/api/v1';
 
+/**
+ * The sign-in lasts for the browser session: kept in each tab's sessionStorage (gone when the browser closes) and
+ * handed to a new tab of the same browser by an open one over a BroadcastChannel, so Ctrl+click does not ask for
+ * the token again. Signing out in one tab signs out every tab.
+ */
+const channel =
+  typeof BroadcastChannel === 'function' ? new BroadcastChannel('ioBackoffice.session') : undefined;
+channel?.addEventListener('message', (event) => {
+  const message = /** @type {{ type?: string, token?: string }} */ (event.data ?? {});
+  const own = sessionStorage.getItem(TOKEN_KEY);
+  if (message.type === 'ask' && own) channel.postMessage({ type: 'token', token: own });
+  if (message.type === 'clear') sessionStorage.removeItem(TOKEN_KEY);
+});
+
 export const session = {
   get token() {
     return sessionStorage.getItem(TOKEN_KEY) ?? '';
@@ -56,6 +70,35 @@ export const session = {
   },
   clear() {
     sessionStorage.removeItem(TOKEN_KEY);
+    channel?.postMessage({ type: 'clear' });
+  },
+  /**
+   * A new tab without a token asks the browser's other tabs for theirs; resolves to the token, or '' when no
+   * open tab answers within `waitMs`.
+   * @param {number} [waitMs]
+   * @returns {Promise<string>}
+   */
+  restore(waitMs = 400) {
+    const own = sessionStorage.getItem(TOKEN_KEY);
+    if (own || !channel) return Promise.resolve(own ?? '');
+    const asking = channel;
+    return new Promise((resolve) => {
+      /** @param {MessageEvent} event */
+      const onMessage = (event) => {
+        const message = /** @type {{ type?: string, token?: string }} */ (event.data ?? {});
+        if (message.type !== 'token' || !message.token) return;
+        asking.removeEventListener('message', onMessage);
+        clearTimeout(timer);
+        sessionStorage.setItem(TOKEN_KEY, message.token);
+        resolve(message.token);
+      };
+      const timer = setTimeout(() => {
+        asking.removeEventListener('message', onMessage);
+        resolve('');
+      }, waitMs);
+      asking.addEventListener('message', onMessage);
+      asking.postMessage({ type: 'ask' });
+    });
   },
 };
 

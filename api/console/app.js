@@ -12,6 +12,7 @@ import servicePage from './pages/service.js';
 import dashboardPage from './pages/dashboard.js';
 import importPage from './pages/import.js';
 import outboxPage from './pages/outbox.js';
+import accessPage from './pages/access.js';
 
 /** @typedef {import('./api.js').ApiResponse<'/me'>} Me */
 /**
@@ -57,6 +58,7 @@ const routes = [
   { path: /^\/cruscotto$/, page: dashboardPage, title: 'Cruscotto', nav: 'cruscotto' },
   { path: /^\/importa(?:\/([A-Za-z0-9_:-]{1,100}))?$/, page: importPage, title: 'Importa', nav: 'importa' },
   { path: /^\/email(?:\/([A-Za-z0-9_-]{1,80}))?$/, page: outboxPage, title: 'E-mail', nav: 'email' },
+  { path: /^\/accesso-utenti$/, page: accessPage, title: 'Accesso utenti', nav: 'accesso-utenti' },
 ];
 
 /** @type {{ id: string, href: string, text: string, needs: [string, string], showWhenMissing?: boolean }[]} */
@@ -66,6 +68,7 @@ const navItems = [
   { id: 'cruscotto', href: '#/cruscotto', text: 'Cruscotto', needs: ['get', '/portfolio/summary'] },
   { id: 'importa', href: '#/importa', text: 'Importa', needs: ['post', '/imports'], showWhenMissing: true },
   { id: 'email', href: '#/email', text: 'E-mail', needs: ['get', '/outbox'] },
+  { id: 'accesso-utenti', href: '#/accesso-utenti', text: 'Accesso', needs: ['get', '/admin/tokens'] },
 ];
 
 /**

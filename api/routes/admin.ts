@@ -14,6 +14,8 @@ const tokenInfoSchema = z
     createdBy: z.string(),
     expiresAt: z.string().optional(),
     revokedAt: z.string().optional(),
+    /** Last authenticated request, written at most once a minute. */
+    lastUsedAt: z.string().optional(),
   })
   .openapi('TokenInfo');
 

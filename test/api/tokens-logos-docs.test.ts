@@ -33,6 +33,8 @@ const EXPECTED_OPERATIONS = [
   'get /me',
   'post /imports',
   'post /imports/json',
+  'get /imports',
+  'get /imports/template.csv',
   'get /imports/{jobId}',
   'post /bulk/reminders',
   'post /bulk/deadline',
@@ -91,8 +93,14 @@ describe('API: tokens, logos and documentation (dev server)', () => {
       });
       await giulia.get('/admin/tokens').expect(403);
 
+      // Its use is noted (at most once a minute) and listed.
+      const used = (await admin.get('/admin/tokens').expect(200)).body.items.find(
+        (i: { id: string }) => i.id === info.id,
+      );
+      expect(Date.parse(used.lastUsedAt)).toBeGreaterThanOrEqual(Date.parse(info.createdAt));
+
       const revoked = await admin.delete(`/admin/tokens/${info.id}`).expect(200);
-      expect(revoked.body).toEqual({ ...info, revokedAt: expect.any(String) });
+      expect(revoked.body).toEqual({ ...info, lastUsedAt: used.lastUsedAt, revokedAt: expect.any(String) });
       const after = await giulia.get('/me').expect(401);
       expect(after.headers['content-type']).toMatch(/application\/problem\+json/);
       expect((await admin.get('/admin/tokens').expect(200)).body.items).toContainEqual(revoked.body);

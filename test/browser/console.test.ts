@@ -541,4 +541,65 @@ describe('console (browser)', () => {
     expect(problems).toEqual([]);
     console.log(`console browser flow: ${Date.now() - started} ms`);
   }
+
+  it('an admin creates a staff token in «Accesso», sees it once, and it signs in in a new tab', async () => {
+    await page.goto(`${base}/#/accesso`);
+    await page.evaluate('sessionStorage.clear()');
+    await page.reload();
+    await page.getByLabel('Token di accesso').fill(api.tokens.admin);
+    await page.getByRole('button', { name: 'Accedi' }).click();
+    await page.getByRole('link', { name: 'Accesso', exact: true }).click();
+    await page.getByRole('heading', { name: 'Accesso utenti', level: 1 }).waitFor();
+    await expect(page.getByTestId('first-admin').innerText()).resolves.toContain(
+      'Il primo token amministratore è stampato una sola volta all’avvio del back office',
+    );
+    // The existing tokens, roles in Italian.
+    await page.locator('tr', { hasText: 'test-manager' }).getByText('Responsabile').waitFor();
+
+    await page.getByLabel('Nome della persona').fill('Sara Neri');
+    await page.getByLabel('Ruolo').selectOption('staff');
+    await page.getByRole('button', { name: 'Crea il token' }).click();
+    const shown = page.getByTestId('new-token');
+    await shown.waitFor();
+    await page.getByText('Copialo adesso: non verrà mostrato di nuovo.').waitFor();
+    await page.getByRole('button', { name: 'Copia il token' }).waitFor();
+    const token = await shown.inputValue();
+    expect(token).toMatch(/^iob_[a-z0-9]{12}_[A-Za-z0-9_-]{43}$/);
+    const row = page.locator('tr', { hasText: 'Sara Neri' });
+    await expect(row.locator('td').nth(1).innerText()).resolves.toBe('Personale');
+    await expect(row.locator('td').nth(3).innerText()).resolves.toBe('Mai');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'accesso-utenti.png'), fullPage: true });
+
+    // Shown once: reloading the page does not show it again.
+    await page.reload();
+    await page.getByRole('heading', { name: 'Accesso utenti', level: 1 }).waitFor();
+    await expect(page.getByTestId('new-token').count()).resolves.toBe(0);
+    await expect(page.locator('main').innerText()).resolves.not.toContain(token);
+
+    // In a new tab of the same browser the token signs in as staff: no «Accesso», no «Importa».
+    const tab = await page.context().newPage();
+    tab.setDefaultTimeout(STEP_TIMEOUT);
+    tab.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+    await tab.goto(`${base}/#/accesso`);
+    await tab.getByLabel('Token di accesso').fill(token);
+    await tab.getByRole('button', { name: 'Accedi' }).click();
+    await tab.getByRole('heading', { name: 'Attività in attesa' }).waitFor();
+    await expect(tab.locator('#who').innerText()).resolves.toContain('Sara Neri');
+    const nav = await tab.locator('#nav').innerText();
+    expect(nav).toContain('Attività');
+    expect(nav).not.toMatch(/Accesso|Importa|Cruscotto/);
+    // The admin sees its use.
+    await page.reload();
+    await expect(row.locator('td').nth(3).innerText()).resolves.not.toBe('Mai');
+
+    // Revocation asks for confirmation, then the new tab is signed out.
+    await row.getByRole('button', { name: 'Revoca il token di Sara Neri' }).click();
+    await row.getByText('Revocare il token di Sara Neri?').waitFor();
+    await row.getByRole('button', { name: 'Sì, revoca' }).click();
+    await page.locator('tr', { hasText: 'Sara Neri' }).getByText('Revocato').waitFor();
+    await tab.reload();
+    await tab.getByLabel('Token di accesso').waitFor();
+    await tab.close();
+    expect(problems).toEqual([]);
+  });
 });
