@@ -58,7 +58,8 @@ channel?.addEventListener('message', (event) => {
   const message = /** @type {{ type?: string, token?: string }} */ (event.data ?? {});
   const own = sessionStorage.getItem(TOKEN_KEY);
   if (message.type === 'ask' && own) channel.postMessage({ type: 'token', token: own });
-  if (message.type === 'clear') sessionStorage.removeItem(TOKEN_KEY);
+  // Signing out (or a token found revoked) in one tab signs out the tabs holding that same token, no other.
+  if (message.type === 'clear' && own && message.token === own) sessionStorage.removeItem(TOKEN_KEY);
 });
 
 export const session = {
@@ -69,8 +70,9 @@ export const session = {
     sessionStorage.setItem(TOKEN_KEY, value);
   },
   clear() {
+    const own = sessionStorage.getItem(TOKEN_KEY);
     sessionStorage.removeItem(TOKEN_KEY);
-    channel?.postMessage({ type: 'clear' });
+    if (own) channel?.postMessage({ type: 'clear', token: own });
   },
   /**
    * A new tab without a token asks the browser's other tabs for theirs; resolves to the token, or '' when no

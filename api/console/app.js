@@ -233,8 +233,56 @@ async function render() {
   } finally {
     if (!controller.signal.aborted) main.removeAttribute('aria-busy');
   }
+  restoreDrafts(location.hash, main);
   if (!state.firstRender) main.querySelector('h1')?.focus({ preventScroll: false });
   state.firstRender = false;
+}
+
+const DRAFTS_KEY = 'ioBackoffice.drafts';
+
+/**
+ * Keeps the page's forms as typed (by form id and field name; never files or passwords) for `hash`.
+ * @param {string} hash
+ */
+function saveDrafts(hash) {
+  /** @type {Record<string, [string, string, boolean][]>} */
+  const forms = {};
+  for (const form of document.querySelectorAll('#contenuto form[id]')) {
+    const fields = [];
+    for (const el of /** @type {HTMLFormElement} */ (form).elements) {
+      const input = /** @type {HTMLInputElement} */ (el);
+      if (!input.name || input.type === 'file' || input.type === 'password' || input.type === 'submit')
+        continue;
+      fields.push(/** @type {[string, string, boolean]} */ ([input.name, input.value, input.checked]));
+    }
+    if (fields.some(([, value, checked]) => value !== '' || checked)) forms[form.id] = fields;
+  }
+  if (Object.keys(forms).length > 0) sessionStorage.setItem(DRAFTS_KEY, JSON.stringify({ hash, forms }));
+}
+
+/**
+ * Puts back the forms kept for this page, once.
+ * @param {string} hash
+ * @param {HTMLElement} main
+ */
+function restoreDrafts(hash, main) {
+  const raw = sessionStorage.getItem(DRAFTS_KEY);
+  if (!raw) return;
+  /** @type {{ hash: string, forms: Record<string, [string, string, boolean][]> }} */
+  const drafts = JSON.parse(raw);
+  if (drafts.hash !== hash) return;
+  sessionStorage.removeItem(DRAFTS_KEY);
+  for (const [id, fields] of Object.entries(drafts.forms)) {
+    const form = main.querySelector(`form#${CSS.escape(id)}`);
+    if (!(form instanceof HTMLFormElement)) continue;
+    for (const [name, value, checked] of fields) {
+      for (const el of form.querySelectorAll(`[name="${CSS.escape(name)}"]`)) {
+        const input = /** @type {HTMLInputElement} */ (el);
+        if (input.type !== 'radio' && input.type !== 'checkbox') input.value = value;
+        else if (input.value === value) input.checked = checked;
+      }
+    }
+  }
 }
 
 async function start() {
@@ -245,14 +293,19 @@ async function start() {
   window.addEventListener('hashchange', () => void render());
   window.addEventListener('auth:expired', () => {
     if (!state.me) return;
+    // What was being typed survives the new sign-in: the page comes back with its forms as they were.
+    const back = location.hash;
+    saveDrafts(back);
     session.clear();
     state.me = undefined;
-    navigate('#/accesso?scaduta=1');
+    navigate(`#/accesso?scaduta=1&dopo=${encodeURIComponent(back)}`);
   });
   const endpoints = loadEndpoints();
-  if (session.token) {
+  // A new tab of the same browser session gets the sign-in from an open tab (api.js), instead of asking again.
+  const token = session.token || (await session.restore());
+  if (token) {
     try {
-      await signIn(session.token);
+      await signIn(token);
     } catch {
       session.clear();
     }

@@ -556,6 +556,14 @@ describe('console (browser)', () => {
     // The existing tokens, roles in Italian.
     await page.locator('tr', { hasText: 'test-manager' }).getByText('Responsabile').waitFor();
 
+    // The sign-in lasts for the browser session: a new tab (Ctrl+click) opens signed in, without asking again.
+    const opened = await page.context().newPage();
+    opened.setDefaultTimeout(STEP_TIMEOUT);
+    await opened.goto(`${base}/#/comuni`);
+    await opened.getByRole('heading', { name: 'Comuni', level: 1 }).waitFor();
+    await expect(opened.locator('#who').innerText()).resolves.toContain('Amministratore');
+    await opened.close();
+
     await page.getByLabel('Nome della persona').fill('Sara Neri');
     await page.getByLabel('Ruolo').selectOption('staff');
     await page.getByRole('button', { name: 'Crea il token' }).click();

@@ -10,12 +10,8 @@ export default async function loginPage(ctx) {
   const after = ctx.query.get('dopo');
   const next = after && after.startsWith('#/') && !after.startsWith('#/accesso') ? after : '#/attivita';
 
-  if (ctx.me) {
-    return h(
-      'section',
-      { class: 'narrow' },
-      pageTitle('Accesso'),
-      h(
+  const me = ctx.me
+    ? h(
         'div',
         { class: 'card' },
         h(
@@ -37,9 +33,8 @@ export default async function loginPage(ctx) {
           h('a', { class: 'btn btn-primary', href: next }, 'Vai alle attività'),
           h('button', { type: 'button', class: 'btn btn-ghost', onclick: ctx.logout }, 'Esci'),
         ),
-      ),
-    );
-  }
+      )
+    : null;
 
   const feedback = h('div', { 'aria-live': 'polite' });
   const input = field({
@@ -49,13 +44,17 @@ export default async function loginPage(ctx) {
     required: true,
     autocomplete: 'off',
     spellcheck: 'false',
-    hint: 'Il token personale che ti ha dato l’amministratore. Resta solo in questa scheda del browser e si cancella quando la chiudi o premi «Esci».',
+    hint: 'Il token personale che ti ha dato l’amministratore. Vale per la sessione del browser: le altre schede entrano da sole; si cancella quando chiudi il browser o premi «Esci».',
   });
   const button = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Accedi');
   const form = h(
     'form',
     { class: 'card', 'aria-labelledby': 'login-title' },
-    h('h2', { id: 'login-title' }, 'Entra con il tuo token'),
+    h(
+      'h2',
+      { id: 'login-title' },
+      ctx.me ? 'Accedi con un altro token in questa scheda' : 'Entra con il tuo token',
+    ),
     input,
     feedback,
     h('div', { class: 'form-actions' }, button),
@@ -79,6 +78,10 @@ export default async function loginPage(ctx) {
             })
           : problemBox(error),
       );
+      // The error gets the focus, so a screen reader reads it and the keyboard is where the fix is.
+      const shown = /** @type {HTMLElement | null} */ (feedback.firstElementChild);
+      shown?.setAttribute('tabindex', '-1');
+      shown?.focus();
     } finally {
       button.disabled = false;
     }
@@ -94,6 +97,7 @@ export default async function loginPage(ctx) {
       'Il back office accompagna i Comuni su App IO (PNRR, misura 1.4.3): adesione, delega, modulo firmato, servizi e revisione PagoPA.',
     ),
     expired ? infoBox('La sessione è scaduta o il token è stato revocato: accedi di nuovo.') : null,
+    me,
     form,
   );
 }
