@@ -43,13 +43,15 @@ const REJECTION = 'Descrizione non chiara: indicare a chi si rivolge il servizio
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Days left before each Comune's deadline: two open, one already late (contracts last 240 days). */
 const DAYS_LEFT = [210, 140, -5];
-const rows = trentoRows()
-  .slice(0, 3)
-  .map((row, i) => {
+// Two Comuni from the top of the list and Baselga di Pinè, whose accent the CSV export must keep.
+const trento = trentoRows();
+const rows = [trento[0]!, trento[1]!, trento.find((r) => r.Denominazione_ente.endsWith('Pinè'))!].map(
+  (row, i) => {
     const contract = new Date(Date.now() - (240 - DAYS_LEFT[i]!) * DAY_MS).toISOString().slice(0, 10);
     const [y, m, d] = contract.split('-');
     return { ...row, Data_contratto: `${d}/${m}/${y}` };
-  });
+  },
+);
 const [first, second] = rows as [(typeof rows)[number], (typeof rows)[number]];
 
 describe('console (browser)', () => {
@@ -498,6 +500,24 @@ describe('console (browser)', () => {
       Object.values(summary.services.byStatus).reduce((a, b) => a + b, 0) + summary.services.unclassified,
     ).toBe(summary.services.total);
     await screenshots('dashboard', () => page.locator('svg[role=img]').nth(1).waitFor());
+
+    // The CSV export, as a spreadsheet program opens it: UTF-8 with its mark, accents intact, the day in its name.
+    const [csv] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Scarica il portafoglio (CSV)' }).click(),
+    ]);
+    expect(csv.suggestedFilename()).toMatch(/^portafoglio-comuni-\d{4}-\d{2}-\d{2}\.csv$/);
+    const bytes = fs.readFileSync(await csv.path());
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    expect(bytes.toString('utf8')).toContain('Comune di Baselga di Pinè');
+
+    // A figure opens the list it counts: «Comuni in ritardo» lists the late Comune, and only it.
+    await page.locator('.kpi', { hasText: 'Comuni in ritardo' }).getByRole('link').click();
+    await page.waitForURL(/#\/comuni\?late=true/);
+    await page.locator('tbody tr', { hasText: 'Baselga di Pinè' }).waitFor();
+    await expect(page.locator('tbody tr').count()).resolves.toBe(1);
+    await page.goto(`${base}/#/cruscotto`);
+    await page.locator('svg[role=img]').nth(1).waitFor();
 
     // The Comune page on a phone.
     await page.setViewportSize(PHONE);
