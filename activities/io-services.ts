@@ -8,7 +8,9 @@ import { HttpNonRetryableError } from '../integrations/http';
 import type { IoManageClient, IoMessagesClient } from '../integrations/io';
 import { LimiterWaitTimeout, SANDBOX_FISCAL_CODE } from '../integrations/io';
 import type { PortalClient } from '../integrations/portal';
+import type { ManageKeyScope } from '../contracts/service';
 import { cardToServicePayload } from './card-payload';
+import { manageClientFor, type ManageClients } from './manage-keys';
 
 export interface IoServiceSettings {
   /**
@@ -19,7 +21,10 @@ export interface IoServiceSettings {
 }
 
 export interface IoServiceDependencies {
-  io: IoManageClient;
+  /** The legacy partner-wide manage client (`IO_MANAGE_API_KEY`), where configured. */
+  io?: IoManageClient;
+  /** Each Comune's own manage key, resolved at call time (absent: only the partner-wide client). */
+  manageKeys?: Omit<ManageClients, 'partner'>;
   messages: IoMessagesClient;
   portal: PortalClient;
   documents: DocumentStore;
@@ -51,12 +56,24 @@ function sinceFirstAttemptMs(): number {
 }
 
 export function createIoServiceActivities({
-  io,
+  io: partner,
+  manageKeys,
   messages,
   portal,
   documents,
   ioSettings,
 }: IoServiceDependencies) {
+  const clients: ManageClients = {
+    ...(manageKeys ?? {
+      clientFor: () => {
+        throw new Error('no per-Comune manage keys configured');
+      },
+    }),
+    ...(partner ? { partner } : {}),
+  };
+  /** The manage client for the key scope: the Comune's own key, read at this call. */
+  const manage = (key: ManageKeyScope | undefined) => manageClientFor(clients, key);
+
   const settings: IoServiceSettings = {
     publicationWaitMinutes:
       ioSettings?.publicationWaitMinutes ?? ioLimitsFromEnv().IO_PUBLICATION_WAIT_MINUTES,
@@ -67,7 +84,11 @@ export function createIoServiceActivities({
    * through a queue. Within the window, a retryable failure of its own type lets Temporal's retry policy wait; after
    * it (or when the service is gone) the failure is non-retryable and the workflow tells staff.
    */
-  async function publicationNotFound(serviceId: string, notFound: HttpNonRetryableError): Promise<never> {
+  async function publicationNotFound(
+    io: IoManageClient,
+    serviceId: string,
+    notFound: HttpNonRetryableError,
+  ): Promise<never> {
     let status: string;
     try {
       status = (await io.getService(serviceId)).status.value;
@@ -105,7 +126,11 @@ export function createIoServiceActivities({
      * Idempotent create: a retry after a crash (or a lost response) finds the service it created, by
      * organisation and name, instead of creating a second one.
      */
-    async ensureService(input: { card: ServiceCard }): Promise<{ serviceId: string; created: boolean }> {
+    async ensureService(input: {
+      key?: ManageKeyScope;
+      card: ServiceCard;
+    }): Promise<{ serviceId: string; created: boolean }> {
+      const io = await manage(input.key);
       const { card } = input;
       const existing = await io.findServiceByName(card.organization_fiscal_code, card.service_name);
       if (existing) {
@@ -127,12 +152,22 @@ export function createIoServiceActivities({
       return { serviceId: created.id, created: true };
     },
 
-    async updateService(input: { serviceId: string; card: ServiceCard }): Promise<{ status: string }> {
+    async updateService(input: {
+      key?: ManageKeyScope;
+      serviceId: string;
+      card: ServiceCard;
+    }): Promise<{ status: string }> {
+      const io = await manage(input.key);
       const updated = await io.updateService(input.serviceId, cardToServicePayload(input.card));
       return { status: updated.status.value };
     },
 
-    async uploadLogo(input: { serviceId: string; logoRef: string }): Promise<{ sha256: string }> {
+    async uploadLogo(input: {
+      key?: ManageKeyScope;
+      serviceId: string;
+      logoRef: string;
+    }): Promise<{ sha256: string }> {
+      const io = await manage(input.key);
       const bytes = await documents.get(input.logoRef);
       if (!bytes) {
         throw ApplicationFailure.nonRetryable(
@@ -151,10 +186,12 @@ export function createIoServiceActivities({
      * enter workflow history; only fingerprints come back.
      */
     async configurePortal(input: {
+      key?: ManageKeyScope;
       serviceId: string;
       tenant: string;
       slug: string;
     }): Promise<{ portalServiceId: string; primaryKeyFingerprint: string }> {
+      const io = await manage(input.key);
       const found = await portal.findServices(input.tenant, { identifier: input.slug });
       const target = found[0];
       if (!target) {
@@ -177,9 +214,11 @@ export function createIoServiceActivities({
      * `messageId` is absent when IO's answer has none (it is optional in the spec).
      */
     async sendTestMessage(input: {
+      key?: ManageKeyScope;
       serviceId: string;
       serviceName: string;
     }): Promise<{ messageId?: string }> {
+      const io = await manage(input.key);
       const keys = await io.getKeys(input.serviceId);
       const sent = await messages.sendMessage(keys.primary_key, {
         fiscal_code: SANDBOX_FISCAL_CODE,
@@ -195,7 +234,8 @@ export function createIoServiceActivities({
     },
 
     /** Submits for review unless it already is (or was approved): a retried submit is harmless. */
-    async submitForReview(input: { serviceId: string }): Promise<{ status: string }> {
+    async submitForReview(input: { key?: ManageKeyScope; serviceId: string }): Promise<{ status: string }> {
+      const io = await manage(input.key);
       const status = await io.getReviewStatus(input.serviceId);
       if (status.value === 'submitted' || status.value === 'approved') return { status: status.value };
       if (status.value !== 'draft') {
@@ -220,7 +260,8 @@ export function createIoServiceActivities({
      * One poll of the review. While PagoPA is still reviewing it fails retryably: the activity's retry policy
      * (backoff up to hours) is the polling schedule, and the workflow history records only the outcome.
      */
-    async awaitReviewDecision(input: { serviceId: string }): Promise<ReviewDecision> {
+    async awaitReviewDecision(input: { key?: ManageKeyScope; serviceId: string }): Promise<ReviewDecision> {
+      const io = await manage(input.key);
       const status = await io.getReviewStatus(input.serviceId);
       switch (status.value) {
         case 'approved':
@@ -241,15 +282,17 @@ export function createIoServiceActivities({
      * after approval is retried for `IO_PUBLICATION_WAIT_MINUTES` (see `publicationNotFound`).
      */
     async ensurePublished(input: {
+      key?: ManageKeyScope;
       serviceId: string;
     }): Promise<{ published: true; alreadyPublished: boolean }> {
+      const io = await manage(input.key);
       const release = await io.getRelease(input.serviceId);
       if (release?.status === 'published') return { published: true, alreadyPublished: true };
       try {
         await io.publish(input.serviceId);
       } catch (err) {
         if (err instanceof HttpNonRetryableError && err.status === 404) {
-          return publicationNotFound(input.serviceId, err);
+          return publicationNotFound(io, input.serviceId, err);
         }
         throw err;
       }

@@ -186,6 +186,8 @@ export interface ComuneState {
     record?: SignedFormRecord;
   };
   trackingForm?: { recordedAt: string; recordedBy: string };
+  /** The stage «Accesso a IO» (0.5.0): absent on journeys that reached the services before it existed. */
+  ioAccess?: IoAccessState;
   reminders: { sentInStage: number; total: number; lastAt?: string; nextAt?: string; staffAlerted: boolean };
   escalations: { at: string; daysBefore: number; missing: string[] }[];
   escalationStepsHandled: number[];
@@ -196,6 +198,34 @@ export interface ComuneState {
   funding: { eurPerService: number; securedEur: number; atRiskEur: number; lostEur: number };
   /** What the Comune or staff still have to do, in Italian: the basis of reminders and escalations. */
   missing: string[];
+}
+
+/**
+ * What the journey knows of the Comune's own IO manage key: an opaque reference into the encrypted key store
+ * (integrations/keys), never the key. Services resolve the key from the store at each call.
+ */
+export interface ManageKeyReference {
+  ref: string;
+  /** First 12 hex characters of the primary key's SHA-256: tells two keys apart, reveals nothing usable. */
+  fingerprint: string;
+  hasSecondary: boolean;
+  /** The Selfcare group whose manage key it is, when it is a group's. */
+  group?: string;
+  recordedAt: string;
+  recordedBy: string;
+}
+
+export interface IoAccessState {
+  check: 'automatic' | 'manual';
+  /** Why an automatic check fell back to staff, when it did. */
+  checkFallback?: string;
+  onboardingActiveAt?: string;
+  onboardingRecordedBy?: string;
+  manageKey?: ManageKeyReference;
+  /** PagoPA refused the recorded key mid-journey (401/403): the services wait for a new one. */
+  keyRefused?: { at: string; cause: string; ref: string };
+  /** Services paused on the refused key, told to resume when a new key is recorded. */
+  pausedServices: string[];
 }
 
 /** Who did a staff step: recorded in the timeline with the workflow's time. */
@@ -223,6 +253,21 @@ export const recordTrackingFormSchema = z.object({
   actor: actorSchema,
   note: z.string().max(500).optional(),
 });
+export const onboardingOutcomes = ['active', 'rejected', 'expired'] as const;
+export type OnboardingOutcome = (typeof onboardingOutcomes)[number];
+export const recordOnboardingSchema = z.object({
+  actor: actorSchema,
+  outcome: z.enum(onboardingOutcomes),
+  note: z.string().max(500).optional(),
+});
+/** Sent by the API once the key is verified with PagoPA and sealed in the key store: only its reference. */
+export const recordManageKeySchema = z.object({
+  actor: actorSchema,
+  ref: z.string().regex(/^mk_[a-z0-9_]{2,20}_[0-9a-f]{12}$/, 'riferimento alla chiave non valido'),
+  fingerprint: z.string().regex(/^[0-9a-f]{12}$/),
+  hasSecondary: z.boolean(),
+  group: z.string().trim().min(1).max(100).optional(),
+});
 export const moveDeadlineSchema = z.object({
   actor: actorSchema,
   deadline: z.iso.datetime({ offset: true }),
@@ -235,6 +280,8 @@ export type RecordAdhesion = z.infer<typeof recordAdhesionSchema>;
 export type RecordDelegationDone = z.infer<typeof recordDelegationDoneSchema>;
 export type RecordSignedForm = z.infer<typeof recordSignedFormSchema>;
 export type RecordTrackingForm = z.infer<typeof recordTrackingFormSchema>;
+export type RecordOnboarding = z.infer<typeof recordOnboardingSchema>;
+export type RecordManageKey = z.infer<typeof recordManageKeySchema>;
 export type MoveDeadline = z.infer<typeof moveDeadlineSchema>;
 export type Withdraw = z.infer<typeof withdrawSchema>;
 export type RemindNow = z.infer<typeof remindNowSchema>;
@@ -246,6 +293,8 @@ export const recordDelegationDoneUpdate = defineUpdate<ComuneState, [RecordDeleg
 );
 export const recordSignedFormUpdate = defineUpdate<ComuneState, [RecordSignedForm]>('recordSignedForm');
 export const recordTrackingFormUpdate = defineUpdate<ComuneState, [RecordTrackingForm]>('recordTrackingForm');
+export const recordOnboardingUpdate = defineUpdate<ComuneState, [RecordOnboarding]>('recordOnboarding');
+export const recordManageKeyUpdate = defineUpdate<ComuneState, [RecordManageKey]>('recordManageKey');
 export const moveDeadlineUpdate = defineUpdate<ComuneState, [MoveDeadline]>('moveDeadline');
 export const withdrawUpdate = defineUpdate<ComuneState, [Withdraw]>('withdraw');
 export const remindNowUpdate = defineUpdate<ComuneState, [RemindNow]>('remindNow');
@@ -269,6 +318,16 @@ export const serviceStatusChangedSchema = z.object({
 });
 export type ServiceStatusChanged = z.infer<typeof serviceStatusChangedSchema>;
 export const serviceStatusChangedSignal = defineSignal<[ServiceStatusChanged]>('serviceStatusChanged');
+
+/** Sent by a service to its Comune when PagoPA refuses the manage key it was called with (401/403). */
+export const manageKeyRefusedSchema = z.object({
+  slug: z.string(),
+  /** The reference of the key that was refused ('partner' for the legacy partner-wide key, 'none' if missing). */
+  ref: z.string(),
+  cause: z.string().max(1000),
+});
+export type ManageKeyRefused = z.infer<typeof manageKeyRefusedSchema>;
+export const manageKeyRefusedSignal = defineSignal<[ManageKeyRefused]>('manageKeyRefused');
 
 /** Thrown as the workflow's failure when a manager withdraws the Comune. */
 export const WITHDRAWN_FAILURE_TYPE = 'ComuneWithdrawn';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { serviceCardSchema, type CardIssue, type ServiceCard } from '../domain/service-card';
 import { serviceStatuses, type ServiceStatus } from '../domain/journey-model';
 
@@ -17,6 +17,21 @@ export interface ServiceWorkflowInput {
   reviewTracking: 'poll' | 'manual';
   reviewPollInitialMinutes: number;
   reviewPollMaxHours: number;
+  /**
+   * Whose manage key the service's IO calls use: `comune`, the Comune's own (recorded at the stage «Accesso a
+   * IO», 0.5.0). Absent on services of journeys that reached the services before that stage: the partner-wide
+   * `IO_MANAGE_API_KEY` where it is configured, else the Comune's key once staff record one.
+   */
+  keySource?: 'comune';
+}
+
+/**
+ * Which Comune's manage key an IO activity calls with; resolved by the activity at call time, so a key replaced in
+ * the back office (and recorded) is used from the next call. Never the key itself.
+ */
+export interface ManageKeyScope {
+  comuneIpa: string;
+  source: 'comune' | 'partner';
 }
 
 export interface ReviewRound {
@@ -80,4 +95,6 @@ export const correctCardUpdate = defineUpdate<ServiceState, [CorrectCard]>('corr
 export const recordReviewOutcomeUpdate = defineUpdate<ServiceState, [RecordReviewOutcome]>(
   'recordReviewOutcome',
 );
+/** Sent by the Comune to its services paused on a refused manage key, when staff record a new one. */
+export const manageKeyRenewedSignal = defineSignal<[{ ref: string }]>('manageKeyRenewed');
 export const getServiceStateQuery = defineQuery<ServiceState>('getServiceState');

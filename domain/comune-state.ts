@@ -1,9 +1,13 @@
 import type {
   ComuneInput,
   ComuneState,
+  IoAccessState,
+  ManageKeyRefused,
   MoveDeadline,
   RecordAdhesion,
   RecordDelegationDone,
+  RecordManageKey,
+  RecordOnboarding,
   RecordSignedForm,
   RecordTrackingForm,
   ServiceStatusChanged,
@@ -265,4 +269,120 @@ export const everyServiceActive = (state: ComuneState): boolean =>
 export function complete(state: ComuneState, at: string): void {
   state.completedAt = at;
   enterStage(state, 'completed', at, 'sistema', `${state.servicesActive} servizi attivi`);
+}
+
+// ------------------------------------------------------------------------------------ the stage «Accesso a IO»
+
+/** The Comune enters «Accesso a IO»: the onboarding is checked on Selfcare where a key allows it. */
+export function openIoAccess(state: ComuneState, check: 'automatic' | 'manual'): IoAccessState {
+  state.ioAccess ??= { check, pausedServices: [] };
+  return state.ioAccess;
+}
+
+/** The automatic onboarding check failed: staff record the outcome instead, and are told why. */
+export function fallBackToManualOnboardingCheck(state: ComuneState, why: string): void {
+  const access = openIoAccess(state, 'manual');
+  access.check = 'manual';
+  access.checkFallback = why;
+}
+
+export const onboardingOutcomeLabels = {
+  active: 'attiva',
+  rejected: 'rifiutata',
+  expired: 'scaduta o annullata',
+} as const;
+
+/** Selfcare's `prod-io` onboarding outcome, read by the journey or recorded by staff. */
+export function recordOnboardingOutcome(
+  state: ComuneState,
+  u: Pick<RecordOnboarding, 'outcome' | 'actor' | 'note'> & { detail?: string },
+  at: string,
+): void {
+  const access = openIoAccess(state, 'manual');
+  if (u.outcome === 'active') {
+    access.onboardingActiveAt = at;
+    access.onboardingRecordedBy = u.actor;
+  }
+  recordOnTimeline(
+    state,
+    at,
+    `Adesione ad App IO su Selfcare ${onboardingOutcomeLabels[u.outcome]}`,
+    u.actor,
+    u.note ?? u.detail,
+  );
+}
+
+/**
+ * The onboarding was rejected or let expire: the Comune signs again after a new delegation, so the delegation and
+ * the signed form of this round no longer count (the timeline keeps them).
+ */
+export function restartAdhesionRound(state: ComuneState): void {
+  state.delegation.completedAt = undefined;
+  state.signedForm = { expiredCount: state.signedForm.expiredCount };
+  if (state.ioAccess) {
+    state.ioAccess.onboardingActiveAt = undefined;
+    state.ioAccess.onboardingRecordedBy = undefined;
+  }
+}
+
+/**
+ * A verified key, sealed in the key store, is recorded by its reference. A verified key also proves the onboarding
+ * active (PagoPA issues manage keys only then). Returns the services paused on the key before, to resume.
+ */
+export function recordManageKey(state: ComuneState, u: RecordManageKey, at: string): string[] {
+  const access = openIoAccess(state, 'manual');
+  const replaced = access.manageKey;
+  access.manageKey = {
+    ref: u.ref,
+    fingerprint: u.fingerprint,
+    hasSecondary: u.hasSecondary,
+    ...(u.group ? { group: u.group } : {}),
+    recordedAt: at,
+    recordedBy: u.actor,
+  };
+  if (!access.onboardingActiveAt) {
+    access.onboardingActiveAt = at;
+    access.onboardingRecordedBy = u.actor;
+  }
+  const paused = access.pausedServices;
+  access.pausedServices = [];
+  access.keyRefused = undefined;
+  const what = replaced
+    ? replaced.ref === u.ref
+      ? 'Chiave di gestione registrata di nuovo (la stessa)'
+      : 'Chiave di gestione sostituita'
+    : 'Chiave di gestione registrata';
+  recordOnTimeline(
+    state,
+    at,
+    what,
+    u.actor,
+    [u.hasSecondary ? 'primaria e secondaria' : 'primaria', u.group ? `gruppo ${u.group}` : undefined]
+      .filter(Boolean)
+      .join(' · '),
+  );
+  return paused;
+}
+
+/**
+ * A service was refused by PagoPA with the Comune's key. Returns true when that key is still the current one (the
+ * service waits for a new key; the first refusal opens the staff task), false when a newer key was recorded since
+ * (the service resumes at once).
+ */
+export function recordManageKeyRefused(state: ComuneState, refusal: ManageKeyRefused, at: string): boolean {
+  const access = openIoAccess(state, 'manual');
+  // A newer key was recorded after the one the service called with: it resumes with the new one.
+  if (access.manageKey && refusal.ref !== access.manageKey.ref) return false;
+  if (!access.pausedServices.includes(refusal.slug)) access.pausedServices.push(refusal.slug);
+  if (!access.keyRefused) {
+    access.keyRefused = { at, cause: refusal.cause, ref: refusal.ref };
+    recordOnTimeline(
+      state,
+      at,
+      'Chiave di gestione rifiutata da PagoPA: servizi in pausa',
+      'sistema',
+      refusal.cause,
+    );
+  }
+  return true;
 }

@@ -28,6 +28,7 @@ export const stages = [
   'adhesion_check',
   'delegation_requested',
   'awaiting_signed_form',
+  'io_access',
   'services',
   'completed',
   'withdrawn',
@@ -63,6 +64,12 @@ export const stageModel: Record<Stage, StageDefinition> = {
     open: true,
     task: 'Il Sindaco firma (CAdES) il modulo ricevuto via PEC; il personale carica il .p7m',
   },
+  io_access: {
+    label: 'Accesso a IO',
+    waitsOn: 'staff',
+    open: true,
+    task: 'Quando Selfcare mostra l’adesione attiva, leggere nel back office IO del Comune la sua chiave di gestione e registrarla',
+  },
   services: { label: 'Servizi in lavorazione', waitsOn: 'pagopa', open: true },
   completed: { label: 'Completato', waitsOn: 'nobody', open: false },
   withdrawn: { label: 'Ritirato', waitsOn: 'nobody', open: false },
@@ -85,6 +92,7 @@ export function isClosedStage(stage: Stage): boolean {
 export const serviceStatuses = [
   'pending',
   'needs_correction',
+  'awaiting_key',
   'creating',
   'configuring',
   'in_review',
@@ -121,6 +129,9 @@ export const serviceStatusModel: Record<ServiceStatus, ServiceStatusDefinition> 
     waitsOn: 'staff',
     task: 'Correggere la scheda del servizio e reinviarla',
   },
+  // PagoPA refused the Comune's manage key (401/403): the service resumes when staff record a new one. The task is
+  // the Comune's («Chiave di gestione da aggiornare»), one for all its paused services.
+  awaiting_key: { label: 'In attesa della chiave di gestione', class: 'waiting', waitsOn: 'staff' },
   creating: { label: 'Creazione e configurazione su IO', class: 'working', waitsOn: 'nobody' },
   configuring: { label: 'Configurazione', class: 'working', waitsOn: 'nobody' },
   in_review: {
@@ -165,7 +176,8 @@ const roleRank: Record<StepRole, number> = { staff: 1, manager: 2, admin: 3 };
 export interface StepField {
   name: string;
   label: string;
-  kind: 'choice' | 'textarea' | 'date' | 'file' | 'confirm' | 'card';
+  /** `secret`: typed, never shown back (a password field, no autocomplete); `text`: one line. */
+  kind: 'choice' | 'textarea' | 'date' | 'file' | 'confirm' | 'card' | 'secret' | 'text';
   required?: boolean;
   /** For a choice: value and its Italian description; `boolean` turns 'true'/'false' into a JSON boolean. */
   options?: { value: string; label: string; detail?: string }[];
@@ -184,6 +196,23 @@ export interface ComuneStepView {
   delegation: { requestedAt?: string; completedAt?: string };
   signedForm: { record?: unknown };
   trackingForm?: unknown;
+  /** Absent on journeys that reached the services before the stage «Accesso a IO» existed (0.5.0). */
+  ioAccess?: IoAccessView;
+}
+
+/** The stage «Accesso a IO» as the guards read it. */
+export interface IoAccessView {
+  /** Selfcare's `prod-io` onboarding checked by the journey (a Selfcare key is configured) or recorded by staff. */
+  check: 'automatic' | 'manual';
+  onboardingActiveAt?: string;
+  manageKey?: { ref: string; recordedAt: string };
+  /** PagoPA refused the recorded key mid-journey: the services wait for a new one. */
+  keyRefused?: { at: string; cause: string };
+}
+
+/** The journey has the Comune's own manage key, and PagoPA has not refused it since. */
+export function manageKeyUsable(state: Pick<ComuneStepView, 'ioAccess'>): boolean {
+  return state.ioAccess?.manageKey !== undefined && state.ioAccess.keyRefused === undefined;
 }
 
 /** What a service step's guard reads. */
@@ -315,6 +344,74 @@ export const comuneSteps = {
     allowedIn: ['awaiting_signed_form'],
     guard: (s) => (s.signedForm.record ? 'Il modulo firmato è già registrato.' : undefined),
   },
+  recordOnboarding: {
+    id: 'recordOnboarding',
+    scope: 'comune',
+    role: 'staff',
+    label: 'Esito dell’adesione su Selfcare',
+    action: 'Registrare l’esito dell’adesione su Selfcare',
+    help: 'Dopo il modulo firmato, Selfcare attiva l’adesione del Comune ad App IO (prod-io). Registra quello che Selfcare mostra. Se l’adesione è rifiutata o scaduta, il Comune torna alla richiesta di delega.',
+    submitLabel: 'Registra l’esito',
+    success: 'Esito dell’adesione registrato.',
+    confirm:
+      'Confermi l’esito letto su Selfcare? Un’adesione rifiutata o scaduta riporta il Comune alla richiesta di delega.',
+    fields: [
+      {
+        name: 'outcome',
+        label: 'Stato dell’adesione ad App IO su Selfcare',
+        kind: 'choice',
+        required: true,
+        options: [
+          {
+            value: 'active',
+            label: 'Attiva',
+            detail: 'si può leggere la chiave di gestione nel back office IO',
+          },
+          { value: 'rejected', label: 'Rifiutata', detail: 'il Comune torna alla richiesta di delega' },
+          {
+            value: 'expired',
+            label: 'Scaduta o annullata',
+            detail: 'il Comune torna alla richiesta di delega',
+          },
+        ],
+      },
+      note,
+    ],
+    api: { method: 'post', path: '/comuni/{ipa}/onboarding' },
+    allowedIn: ['io_access'],
+    guard: (s) =>
+      s.ioAccess?.onboardingActiveAt ? 'L’adesione su Selfcare è già registrata come attiva.' : undefined,
+  },
+  recordManageKey: {
+    id: 'recordManageKey',
+    scope: 'comune',
+    role: 'staff',
+    label: 'Chiave di gestione IO del Comune',
+    action: 'Registrare la chiave di gestione',
+    help: 'Nel back office IO del Comune («Chiavi API di gestione») copia la chiave primaria e, se vuoi, la secondaria; gli indirizzi del partner devono essere autorizzati sulla chiave. La chiave viene verificata subito con PagoPA, conservata cifrata e non si può più leggere.',
+    submitLabel: 'Verifica e registra',
+    success: 'Chiave di gestione verificata e registrata.',
+    fields: [
+      {
+        name: 'primaryKey',
+        label: 'Chiave primaria',
+        kind: 'secret',
+        required: true,
+        maxLength: 256,
+        hint: 'Incolla la chiave così com’è: non viene mai mostrata di nuovo.',
+      },
+      { name: 'secondaryKey', label: 'Chiave secondaria (facoltativa)', kind: 'secret', maxLength: 256 },
+      {
+        name: 'group',
+        label: 'Gruppo Selfcare (se la chiave è di un gruppo)',
+        kind: 'text',
+        maxLength: 100,
+        hint: 'Lascia vuoto se è la chiave dell’ente.',
+      },
+    ],
+    api: { method: 'post', path: '/comuni/{ipa}/manage-key' },
+    allowedIn: ['io_access', 'services'],
+  },
   recordTrackingForm: {
     id: 'recordTrackingForm',
     scope: 'comune',
@@ -326,7 +423,7 @@ export const comuneSteps = {
     success: 'Modulo di tracciamento registrato.',
     fields: [note],
     api: { method: 'post', path: '/comuni/{ipa}/tracking-form' },
-    allowedIn: ['delegation_requested', 'awaiting_signed_form', 'services'],
+    allowedIn: ['delegation_requested', 'awaiting_signed_form', 'io_access', 'services'],
     guard: (s) => (s.trackingForm ? 'Il modulo di tracciamento è già registrato.' : undefined),
   },
   remindNow: {
@@ -500,7 +597,14 @@ export function comuneWaitsOn(
   if (state.stage === 'adhesion_check' && !state.scenario && state.adhesionCheck === 'automatic')
     return 'pagopa';
   if (state.stage === 'delegation_requested' && delegationRecorded(state)) return 'nobody';
+  if (
+    state.stage === 'io_access' &&
+    !state.ioAccess?.onboardingActiveAt &&
+    state.ioAccess?.check === 'automatic'
+  )
+    return 'pagopa';
   if (state.stage === 'services') {
+    if (state.ioAccess?.keyRefused) return 'staff';
     const parties = state.services.map((s) => serviceStatusModel[s.status].waitsOn);
     if (parties.includes('staff')) return 'staff';
     if (parties.includes('pagopa')) return 'pagopa';

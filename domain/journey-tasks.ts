@@ -31,7 +31,7 @@ export const dueKindLabels: Record<DueKind, string> = {
   deadline: 'scadenza contrattuale',
 };
 
-export const taskKinds = ['stage', 'tracking_form', 'service', 'late'] as const;
+export const taskKinds = ['stage', 'tracking_form', 'manage_key', 'service', 'late'] as const;
 export type TaskKind = (typeof taskKinds)[number];
 
 export interface JourneyTask {
@@ -65,6 +65,7 @@ type TaskState = Pick<
   | 'delegation'
   | 'signedForm'
   | 'trackingForm'
+  | 'ioAccess'
   | 'reminders'
   | 'nextEscalationAt'
   | 'deadline'
@@ -108,6 +109,13 @@ function stageTask(state: TaskState): JourneyTask | undefined {
           ? { due: state.signedForm.linkExpiresAt, dueKind: 'link_expiry' as const }
           : escalationOrDeadline(state)),
       };
+    case 'io_access':
+      if (state.ioAccess?.manageKey) return undefined;
+      return {
+        ...base,
+        party: !state.ioAccess?.onboardingActiveAt && state.ioAccess?.check === 'automatic' ? 'pagopa' : 'staff',
+        ...escalationOrDeadline(state),
+      };
     default:
       return undefined;
   }
@@ -124,6 +132,16 @@ export function journeyTasks(state: TaskState): JourneyTask[] {
       party: 'comune',
       status: state.stage,
       since: state.delegation.requestedAt ?? state.stageSince,
+      ...escalationOrDeadline(state),
+    });
+  }
+  if (state.ioAccess?.keyRefused) {
+    // One task for the Comune, whatever the number of services paused on its key.
+    tasks.push({
+      kind: 'manage_key',
+      party: 'staff',
+      status: state.stage,
+      since: state.ioAccess.keyRefused.at,
       ...escalationOrDeadline(state),
     });
   }
@@ -185,9 +203,13 @@ export function taskAction(task: Pick<JourneyTask, 'kind' | 'status' | 'party'>)
     case 'stage':
       if (task.status === 'adhesion_check' && task.party === 'pagopa')
         return 'Verifica automatica dell’adesione su Selfcare in corso';
+      if (task.status === 'io_access' && task.party === 'pagopa')
+        return 'Selfcare attiva l’adesione ad App IO (verifica automatica in corso); poi registrare la chiave di gestione';
       return stageModel[task.status as Stage].task ?? stageModel[task.status as Stage].label;
     case 'tracking_form':
       return 'Il Comune compila il modulo di tracciamento del partner; il personale lo registra';
+    case 'manage_key':
+      return 'Chiave di gestione da aggiornare: PagoPA la rifiuta e i servizi del Comune sono in pausa; registrare la chiave attuale letta nel back office IO';
     case 'service':
       return serviceStatusModel[task.status as ServiceStatus].task ?? '';
     case 'late':

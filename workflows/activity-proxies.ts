@@ -40,3 +40,12 @@ export function reviewPoller(initialMinutes: number, maxHours: number) {
     },
   });
 }
+
+/**
+ * The onboarding check after the signed form: Selfcare decides in hours or days, so one look every 10 minutes at
+ * first, backing off to every 6 hours; staff recording the outcome cancels it.
+ */
+export const onboardingPoller = proxyActivities<Pick<Activities, 'awaitIoOnboarding'>>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '10 minutes', backoffCoefficient: 2, maximumInterval: '6 hours' },
+});

@@ -7,6 +7,10 @@ import {
   recordAdhesionUpdate,
   recordDelegationDoneSchema,
   recordDelegationDoneUpdate,
+  recordManageKeySchema,
+  recordManageKeyUpdate,
+  recordOnboardingSchema,
+  recordOnboardingUpdate,
   recordSignedFormSchema,
   recordSignedFormUpdate,
   recordTrackingFormSchema,
@@ -22,6 +26,8 @@ import {
   moveDeadline,
   recordAdhesion,
   recordDelegationDone,
+  recordManageKey,
+  recordOnboardingOutcome,
   recordOnTimeline,
   recordSignedForm,
   recordTrackingForm,
@@ -37,6 +43,8 @@ export interface ComuneSignals {
   remindNow: boolean;
   /** Bumped when a manager moves the deadline, so pending escalation timers follow the new date. */
   deadlineVersion: number;
+  /** Staff recorded Selfcare's onboarding as rejected or expired (the stage «Accesso a IO» sends it back). */
+  onboardingLost?: 'rejected' | 'expired';
 }
 
 interface HandlerContext {
@@ -45,6 +53,8 @@ interface HandlerContext {
   signals: ComuneSignals;
   refresh: () => void;
   nowMs: () => number;
+  /** Tells the services paused on a refused key that a new one is recorded. */
+  resumeServices: (slugs: string[], ref: string) => Promise<void>;
 }
 
 function parsed<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
@@ -63,7 +73,14 @@ function requireAllowed(state: ComuneState, step: ComuneStep): void {
  * Staff and manager steps as Updates. Each validator refuses a step that is malformed or out of order before it
  * reaches history, with a sentence a person understands; each accepted step is recorded with its actor and time.
  */
-export function registerComuneHandlers({ input, state, signals, refresh, nowMs }: HandlerContext): void {
+export function registerComuneHandlers({
+  input,
+  state,
+  signals,
+  refresh,
+  nowMs,
+  resumeServices,
+}: HandlerContext): void {
   setHandler(
     recordAdhesionUpdate,
     (u) => {
@@ -112,6 +129,38 @@ export function registerComuneHandlers({ input, state, signals, refresh, nowMs }
             `Il modulo è firmato da ${v.document.signerName}, non dal Sindaco (codice fiscale diverso).`,
           );
         }
+      },
+    },
+  );
+
+  setHandler(
+    recordOnboardingUpdate,
+    (u) => {
+      recordOnboardingOutcome(state, u, nowIso());
+      if (u.outcome !== 'active') signals.onboardingLost = u.outcome;
+      refresh();
+      return state;
+    },
+    {
+      validator: (u) => {
+        parsed(recordOnboardingSchema, u, 'Esito non valido');
+        requireAllowed(state, comuneSteps.recordOnboarding);
+      },
+    },
+  );
+
+  setHandler(
+    recordManageKeyUpdate,
+    async (u) => {
+      const paused = recordManageKey(state, u, nowIso());
+      refresh();
+      await resumeServices(paused, u.ref);
+      return state;
+    },
+    {
+      validator: (u) => {
+        parsed(recordManageKeySchema, u, 'Chiave non valida');
+        requireAllowed(state, comuneSteps.recordManageKey);
       },
     },
   );

@@ -95,6 +95,58 @@ export function comuneNotifications(input: ComuneInput, state: ComuneState, work
         },
       }),
 
+    onboardingCheckNeedsStaff: (reason: string) =>
+      notifySafely(state, {
+        id: `${workflowId}:onboarding-manual:${state.delegation.requestCount}`,
+        kind: 'staff_alert',
+        comuneIpa: comune.ipaCode,
+        audience: { staff: true },
+        data: {
+          comune,
+          alert: 'Verifica automatica dell’adesione attiva su Selfcare non riuscita',
+          stage: stageLabels.io_access,
+          missing: ['Verificare su Selfcare che l’adesione ad App IO sia attiva e registrarne l’esito'],
+          suggestedAction: `Motivo: ${reason}`.slice(0, 2000),
+        },
+      }),
+
+    onboardingLost: (outcome: 'rejected' | 'expired') =>
+      notifySafely(state, {
+        id: `${workflowId}:onboarding-lost:${state.delegation.requestCount}`,
+        kind: 'staff_alert',
+        comuneIpa: comune.ipaCode,
+        audience: { staff: true },
+        data: {
+          comune,
+          alert:
+            outcome === 'rejected'
+              ? 'Adesione ad App IO rifiutata su Selfcare: il Comune torna alla richiesta di delega'
+              : 'Adesione ad App IO scaduta o annullata su Selfcare: il Comune torna alla richiesta di delega',
+          stage: stageLabels.io_access,
+          missing: ['Una nuova delega su Selfcare e un nuovo modulo firmato dal Sindaco'],
+          suggestedAction:
+            'Verificare su Selfcare il motivo, poi accompagnare il Comune nella nuova richiesta: le istruzioni sono già state inviate di nuovo.',
+        },
+      }),
+
+    manageKeyRefused: (cause: string) =>
+      notifySafely(state, {
+        id: `${workflowId}:key-refused:${state.ioAccess?.keyRefused?.at ?? ''}`,
+        kind: 'staff_alert',
+        comuneIpa: comune.ipaCode,
+        audience: { staff: true },
+        data: {
+          comune,
+          alert: `Chiave di gestione da aggiornare: ${comune.name}`,
+          stage: stageLabels[state.stage],
+          missing: ['Una chiave di gestione valida del Comune, registrata nel back office del partner'],
+          suggestedAction: (
+            `PagoPA ha rifiutato la chiave di gestione (${cause}). I servizi del Comune sono in pausa: ` +
+            'leggere la chiave attuale nel back office IO del Comune, verificare gli indirizzi autorizzati e registrarla.'
+          ).slice(0, 2000),
+        },
+      }),
+
     linkExpired: () =>
       notifySafely(state, {
         id: `${workflowId}:link-expired:${state.signedForm.expiredCount}`,

@@ -1,6 +1,7 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   ParentClosePolicy,
   allHandlersFinished,
   condition,
@@ -16,12 +17,14 @@ import {
   WITHDRAWN_FAILURE_TYPE,
   getComuneStateQuery,
   getPlannedServiceQuery,
+  manageKeyRefusedSignal,
   serviceStatusChangedSignal,
   type ComuneInput,
   type ComuneState,
   type Stage,
 } from '../contracts/comune';
 import { serviceWorkflowId } from '../contracts/ids';
+import { manageKeyRenewedSignal } from '../contracts/service';
 
 import {
   applyServiceStatus,
@@ -31,18 +34,23 @@ import {
   everyServiceActive,
   expireSignedFormLink,
   fallBackToManualAdhesion,
+  fallBackToManualOnboardingCheck,
   initialComuneState,
   markServiceStarted,
+  openIoAccess,
   recordAutomaticAdhesion,
+  recordManageKeyRefused,
+  recordOnboardingOutcome,
   recordReminder,
   requestDelegation,
+  restartAdhesionRound,
   scheduleReminder,
   sendSignedFormLink,
 } from '../domain/comune-state';
 import { DAY_MS } from '../domain/deadlines';
 import { refreshDerived } from '../domain/journey';
 import { holdsParallelSlot, isClosedStage } from '../domain/journey-model';
-import { adhesion } from './activity-proxies';
+import { adhesion, onboardingPoller } from './activity-proxies';
 import { nowIso, workflowNowMs } from './clock';
 import { registerComuneHandlers, type ComuneSignals } from './comune-handlers';
 import { runEscalations } from './comune-escalations';
@@ -83,9 +91,19 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
 
   setHandler(getComuneStateQuery, () => state);
   setHandler(getPlannedServiceQuery, (slug) => input.services.find((s) => s.slug === slug) ?? null);
-  registerComuneHandlers({ input, state, signals, refresh, nowMs: workflowNowMs });
+  registerComuneHandlers({ input, state, signals, refresh, nowMs: workflowNowMs, resumeServices });
   setHandler(serviceStatusChangedSignal, (change) => {
     if (applyServiceStatus(state, change, nowIso())) refresh();
+  });
+  setHandler(manageKeyRefusedSignal, async (refusal) => {
+    const firstRefusal = state.ioAccess?.keyRefused === undefined;
+    if (!recordManageKeyRefused(state, refusal, nowIso())) {
+      // A newer key was recorded since that call: the service resumes with it at once.
+      await resumeServices([refusal.slug], state.ioAccess!.manageKey!.ref);
+      return;
+    }
+    refresh();
+    if (firstRefusal) await notifications.manageKeyRefused(refusal.cause);
   });
   refresh();
 
@@ -111,6 +129,9 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
         break;
       case 'awaiting_signed_form':
         await awaitSignedForm();
+        break;
+      case 'io_access':
+        await awaitIoAccess();
         break;
       case 'services':
         await runServices();
@@ -166,12 +187,46 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
       expireSignedFormLink(state);
       await notifications.linkExpired();
       enter('delegation_requested', 'sistema', 'link Selfcare scaduto: richiesta da ripetere');
+    } else if (patched(workflowPatches.ioAccessStage)) {
+      // Since 0.5.0 the services wait for the Comune's own manage key. Journeys that passed this point under an
+      // older release have no marker and replay straight into the services (with the partner-wide key).
+      enter('io_access', 'sistema');
     } else {
       enter('services', 'sistema');
     }
   }
 
-  /** 4. Every service is created, reviewed and published; the journey completes when all are active. */
+  /**
+   * 4. «Accesso a IO»: Selfcare activates the onboarding (checked with backoff where a Selfcare key is configured,
+   * else recorded by staff), then staff record the Comune's own manage key, verified by the API. An onboarding
+   * Selfcare rejects or lets expire sends the Comune back to step 2, and staff are told why.
+   */
+  async function awaitIoAccess(): Promise<void> {
+    const access = openIoAccess(state, settings.adhesionCheck);
+    refresh();
+    if (access.check === 'automatic' && !access.onboardingActiveAt) await checkOnboarding();
+    await condition(
+      () => terminal() || signals.onboardingLost !== undefined || state.ioAccess?.manageKey !== undefined,
+    );
+    if (terminal()) return;
+    const lost = signals.onboardingLost;
+    if (lost) {
+      signals.onboardingLost = undefined;
+      restartAdhesionRound(state);
+      await notifications.onboardingLost(lost);
+      enter(
+        'delegation_requested',
+        'sistema',
+        lost === 'rejected'
+          ? 'adesione rifiutata su Selfcare: delega e modulo firmato da ripetere'
+          : 'adesione scaduta su Selfcare: delega e modulo firmato da ripetere',
+      );
+      return;
+    }
+    enter('services', 'sistema');
+  }
+
+  /** 5. Every service is created, reviewed and published; the journey completes when all are active. */
   async function runServices(): Promise<void> {
     await startServices();
     await condition(() => terminal() || everyServiceActive(state) || historyTooLong());
@@ -249,12 +304,68 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
     await condition(() => state.scenario !== undefined || terminal());
   }
 
+  /**
+   * Polls Selfcare until it decides (or staff record the outcome first). A check that cannot run (no Selfcare key,
+   * a refusal) falls back to staff, who are told why.
+   */
+  async function checkOnboarding(): Promise<void> {
+    const staffDecided = () =>
+      terminal() || signals.onboardingLost !== undefined || state.ioAccess?.onboardingActiveAt !== undefined;
+    const scope = new CancellationScope();
+    const polled = scope.run(() =>
+      onboardingPoller.awaitIoOnboarding({ fiscalCode: input.comune.fiscalCode }),
+    );
+    const winner = await Promise.race([
+      polled.then(
+        (result) => ({ result }),
+        (err: unknown) => ({ err }),
+      ),
+      condition(staffDecided).then(() => ({})),
+    ]);
+    if ('result' in winner && winner.result) {
+      const { outcome, status } = winner.result;
+      if (!staffDecided()) {
+        recordOnboardingOutcome(
+          state,
+          { outcome, actor: 'sistema', detail: `Selfcare: ${status}` },
+          nowIso(),
+        );
+        if (outcome !== 'active') signals.onboardingLost = outcome;
+        refresh();
+      }
+      return;
+    }
+    if ('err' in winner) {
+      if (!(winner.err instanceof ActivityFailure)) throw winner.err;
+      fallBackToManualOnboardingCheck(state, describeFailure(winner.err));
+      refresh();
+      await notifications.onboardingCheckNeedsStaff(state.ioAccess!.checkFallback!);
+      return;
+    }
+    scope.cancel();
+    await polled.catch(() => undefined); // cancelled on purpose: staff recorded the outcome
+  }
+
+  /** Tells the services paused on a refused key that a new one is recorded: they call again with it. */
+  async function resumeServices(slugs: string[], ref: string): Promise<void> {
+    await Promise.all(
+      slugs.map(
+        (slug) =>
+          getExternalWorkflowHandle(serviceWorkflowId(input.comune.ipaCode, slug))
+            .signal(manageKeyRenewedSignal, { ref })
+            .catch(() => undefined), // closed meanwhile (withdrawn): nothing to resume
+      ),
+    );
+  }
+
   async function startServices(): Promise<void> {
     const inFlight = () =>
       state.services.filter((s) => started.has(s.slug) && holdsParallelSlot(s.status)).length;
+    // No service starts while PagoPA refuses the Comune's key: staff record a new one first.
+    const keyAllows = () => state.ioAccess?.keyRefused === undefined;
     for (const request of input.services) {
       if (started.has(request.slug)) continue;
-      await condition(() => inFlight() < settings.maxParallelServices || terminal());
+      await condition(() => (inFlight() < settings.maxParallelServices && keyAllows()) || terminal());
       if (terminal()) return;
       try {
         await startChild(serviceWorkflow, {
@@ -273,6 +384,8 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
               reviewTracking: settings.reviewTracking,
               reviewPollInitialMinutes: settings.reviewPollInitialMinutes,
               reviewPollMaxHours: settings.reviewPollMaxHours,
+              // The Comune's own manage key (0.5.0); absent, older journeys keep the partner-wide key.
+              ...(state.ioAccess?.manageKey ? { keySource: 'comune' as const } : {}),
             },
           ],
           // Children outlive a continue-as-new of this run; withdrawal cancels them explicitly.

@@ -9,4 +9,6 @@ export const workflowPatches = {
   serviceReportsMilestonesOnly: 'service-reports-milestones-only',
   /** 0.4.0: the Comune keeps its open tasks and service counts in its memo, read by the inbox and the dashboard. */
   journeyReadModel: 'journey-read-model',
+  /** 0.5.0: the stage «Accesso a IO» (Selfcare onboarding active, the Comune's own manage key) before the services. */
+  ioAccessStage: 'io-access-stage',
 } as const;

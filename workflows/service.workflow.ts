@@ -1,5 +1,6 @@
 import {
   ActivityFailure,
+  ApplicationFailure,
   CancellationScope,
   condition,
   continueAsNew,
@@ -12,23 +13,26 @@ import {
   allHandlersFinished,
   workflowInfo,
 } from '@temporalio/workflow';
-import { serviceStatusChangedSignal } from '../contracts/comune';
+import { manageKeyRefusedSignal, serviceStatusChangedSignal } from '../contracts/comune';
 import { searchAttributes } from '../contracts/search-attributes';
 import {
   correctCardSchema,
   correctCardUpdate,
   getServiceStateQuery,
   initialServiceState,
+  manageKeyRenewedSignal,
   recordReviewOutcomeSchema,
   recordReviewOutcomeUpdate,
   type RecordReviewOutcome,
   type ServiceState,
   type ServiceStatus,
+  type ManageKeyScope,
   type ServiceWorkflowInput,
 } from '../contracts/service';
 import { serviceCardIssues, type ServiceCard } from '../domain/service-card';
 import { isWorkingStatus, serviceStepRefusal, serviceSteps, type ServiceStep } from '../domain/journey-model';
 import type { ReviewDecision } from '../activities';
+import { MANAGE_KEY_FAILURES } from '../activities/manage-key-failures';
 import { io, reviewPoller } from './activity-proxies';
 import { nowIso, workflowNowMs } from './clock';
 import { workflowPatches } from './patches';
@@ -41,6 +45,15 @@ const CONTINUE_AS_NEW_AFTER_EVENTS = 2_000;
  * One App IO service of one Comune: card → IO service → logo → portal keys → test message → review rounds →
  * published. A broken card or an IO refusal never fails it: it waits for staff to correct the card.
  */
+/** An activity failure caused by the Comune's manage key (refused by PagoPA, or none recorded). */
+function isKeyRefusal(err: ActivityFailure): boolean {
+  const cause = err.cause;
+  return (
+    cause instanceof ApplicationFailure &&
+    (MANAGE_KEY_FAILURES as readonly string[]).includes(cause.type ?? '')
+  );
+}
+
 export async function serviceWorkflow(
   input: ServiceWorkflowInput,
   carried?: ServiceState,
@@ -57,6 +70,17 @@ export async function serviceWorkflow(
   const reportMilestonesOnly = patched(workflowPatches.serviceReportsMilestonesOnly);
   // The Comune marks a service "creating" when it starts it; a continued run's status was reported before.
   let reported: ServiceStatus = carried ? carried.status : 'creating';
+
+  // Which Comune's key the IO activities resolve at each call (never the key itself).
+  const key: ManageKeyScope = {
+    comuneIpa: input.comune.ipaCode,
+    source: input.keySource ?? 'partner',
+  };
+  /** Bumped when the Comune tells that a new manage key is recorded. */
+  let keyRenewals = 0;
+  setHandler(manageKeyRenewedSignal, () => {
+    keyRenewals += 1;
+  });
 
   setHandler(getServiceStateQuery, () => state);
   /** Refuses the step when the journey model does not allow it in the service's current status. */
@@ -160,6 +184,10 @@ export async function serviceWorkflow(
         return await run();
       } catch (err) {
         if (!(err instanceof ActivityFailure) || isCancellation(err)) throw err;
+        if (isKeyRefusal(err)) {
+          await awaitNewKey(step, err);
+          continue;
+        }
         const message = describeFailure(err);
         state.issues = [{ field: step, message }];
         state.timeline.push({ at: nowIso(), step: `Bloccato: ${step}`, actor: 'sistema', detail: message });
@@ -179,6 +207,32 @@ export async function serviceWorkflow(
         await awaitCorrection();
       }
     }
+  }
+
+  /**
+   * PagoPA refused the Comune's manage key (401/403) or none is recorded: retrying cannot help and the card is not
+   * at fault. The service pauses («In attesa della chiave di gestione»), the Comune opens one staff task for all its
+   * services, and the step runs again when a new key is recorded (each IO step is idempotent: no duplicate).
+   */
+  async function awaitNewKey(step: string, err: ActivityFailure): Promise<void> {
+    const seen = keyRenewals;
+    const before = state.status;
+    const cause = describeFailure(err);
+    const details = (err.cause as ApplicationFailure).details?.[0] as { ref?: string } | undefined;
+    state.timeline.push({ at: nowIso(), step: `In pausa: ${step}`, actor: 'sistema', detail: cause });
+    await setStatus('awaiting_key');
+    try {
+      await getExternalWorkflowHandle(input.parentWorkflowId).signal(manageKeyRefusedSignal, {
+        slug: input.slug,
+        ref: details?.ref ?? 'none',
+        cause: cause.slice(0, 1000),
+      });
+    } catch (signalErr) {
+      log.warn('cannot signal the Comune workflow', { error: String(signalErr) });
+    }
+    await condition(() => keyRenewals > seen);
+    state.timeline.push({ at: nowIso(), step: 'Nuova chiave di gestione: si riprende', actor: 'sistema' });
+    await setStatus(before);
   }
 
   async function ensureValidCard(): Promise<void> {
@@ -208,15 +262,33 @@ export async function serviceWorkflow(
       await condition(() => manualOutcome !== undefined);
     } else {
       const poller = reviewPoller(input.reviewPollInitialMinutes, input.reviewPollMaxHours);
-      const scope = new CancellationScope();
-      const polled = scope.run(() => poller.awaitReviewDecision({ serviceId }));
-      const winner = await Promise.race([
-        polled.then((decision) => ({ decision })),
-        condition(() => manualOutcome !== undefined).then(() => ({ decision: undefined })),
-      ]);
-      if (winner.decision) return { ...winner.decision, by: 'PagoPA' };
-      scope.cancel();
-      await polled.catch(() => undefined); // cancelled on purpose: staff recorded the outcome
+      for (;;) {
+        const scope = new CancellationScope();
+        const polled = scope.run(() => poller.awaitReviewDecision({ serviceId, key }));
+        const winner = await Promise.race([
+          polled.then(
+            (decision) => ({ decision, error: undefined }),
+            (error: unknown) => ({ decision: undefined, error }),
+          ),
+          condition(() => manualOutcome !== undefined).then(() => ({
+            decision: undefined,
+            error: undefined,
+          })),
+        ]);
+        if (winner.decision) return { ...winner.decision, by: 'PagoPA' };
+        if (winner.error === undefined) {
+          scope.cancel();
+          await polled.catch(() => undefined); // cancelled on purpose: staff recorded the outcome
+          break;
+        }
+        // The key was refused while polling: pause, then poll again with the new one.
+        if (winner.error instanceof ActivityFailure && isKeyRefusal(winner.error)) {
+          await awaitNewKey('verifica della revisione', winner.error);
+          if (manualOutcome !== undefined) break;
+          continue;
+        }
+        throw winner.error;
+      }
     }
     const outcome = manualOutcome!;
     manualOutcome = undefined;
@@ -230,7 +302,7 @@ export async function serviceWorkflow(
     if (!state.ioServiceId) {
       await setStatus('creating');
       const { serviceId } = await withStaffRecovery('creazione su IO', () =>
-        io.ensureService({ card: state.card }),
+        io.ensureService({ card: state.card, key }),
       );
       state.ioServiceId = serviceId;
       state.timeline.push({
@@ -245,13 +317,13 @@ export async function serviceWorkflow(
       await setStatus('configuring');
     if (!state.logoUploaded) {
       await withStaffRecovery('caricamento logo', () =>
-        io.uploadLogo({ serviceId, logoRef: state.card.logo_ref }),
+        io.uploadLogo({ serviceId, logoRef: state.card.logo_ref, key }),
       );
       state.logoUploaded = true;
     }
     if (!state.portalConfigured) {
       const result = await withStaffRecovery('configurazione portale', () =>
-        io.configurePortal({ serviceId, tenant: input.comune.portalTenant, slug: input.slug }),
+        io.configurePortal({ serviceId, tenant: input.comune.portalTenant, slug: input.slug, key }),
       );
       state.portalConfigured = true;
       state.timeline.push({
@@ -263,7 +335,7 @@ export async function serviceWorkflow(
     }
     if (!state.testMessageSent) {
       await withStaffRecovery('messaggio di prova', () =>
-        io.sendTestMessage({ serviceId, serviceName: state.card.service_name }),
+        io.sendTestMessage({ serviceId, serviceName: state.card.service_name, key }),
       );
       state.testMessageSent = true;
     }
@@ -271,7 +343,7 @@ export async function serviceWorkflow(
     for (;;) {
       const open = state.rounds.at(-1);
       if (!open || open.outcome) {
-        await withStaffRecovery('invio in revisione', () => io.submitForReview({ serviceId }));
+        await withStaffRecovery('invio in revisione', () => io.submitForReview({ serviceId, key }));
         state.rounds.push({ round: state.rounds.length + 1, submittedAt: nowIso() });
       }
       const round = state.rounds.at(-1)!;
@@ -288,7 +360,7 @@ export async function serviceWorkflow(
       round.outcome = decision.outcome;
       if (decision.outcome === 'approved') {
         await setStatus('publishing');
-        await withStaffRecovery('pubblicazione', () => io.ensurePublished({ serviceId }));
+        await withStaffRecovery('pubblicazione', () => io.ensurePublished({ serviceId, key }));
         state.timeline.push({ at: nowIso(), step: 'Servizio attivo su App IO', actor: decision.by });
         await setStatus('active');
         return state;
@@ -317,7 +389,9 @@ export async function serviceWorkflow(
         },
       });
       await awaitCorrection();
-      await withStaffRecovery('aggiornamento su IO', () => io.updateService({ serviceId, card: state.card }));
+      await withStaffRecovery('aggiornamento su IO', () =>
+        io.updateService({ serviceId, card: state.card, key }),
+      );
       if (
         workflowInfo().historyLength > CONTINUE_AS_NEW_AFTER_EVENTS ||
         workflowInfo().continueAsNewSuggested

@@ -7,6 +7,14 @@ export interface MockBehaviour {
   review?: (serviceName: string, round: number) => ReviewDecision;
   /** PagoPA never decides: every review poll fails with a retryable ReviewPending, as the real activity does. */
   reviewPending?: boolean;
+  /** Selfcare's prod-io onboarding after the signed form (the automatic check); `pending` polls for ever. */
+  onboarding?: 'active' | 'rejected' | 'expired' | 'pending';
+}
+
+/** What PagoPA does with the Comune's manage key now: tests flip it to see services pause and resume. */
+export interface MockKeyState {
+  /** Every manage call is refused (401) while set: the reference of the refused key. */
+  refusedRef?: string;
 }
 
 /**
@@ -18,7 +26,27 @@ export function mockActivities(behaviour: MockBehaviour = {}) {
   const services = new Map<string, { name: string; rounds: number; status: string }>();
   const calls: string[] = [];
   let nextId = 1;
+  const key: MockKeyState = {};
+  const refuseIfKeyRefused = (what: string) => {
+    if (key.refusedRef === undefined) return;
+    calls.push(`keyRefused:${what}`);
+    throw ApplicationFailure.nonRetryable(
+      'PagoPA rifiuta la chiave di gestione del Comune (401): rigenerata o revocata nel back office IO',
+      'ManageKeyRefused',
+      { ref: key.refusedRef },
+    );
+  };
   const activities: Activities = {
+    async awaitIoOnboarding() {
+      calls.push('awaitIoOnboarding');
+      const outcome = behaviour.onboarding;
+      if (outcome === undefined) {
+        throw ApplicationFailure.nonRetryable('nessuna chiave Selfcare configurata', 'SelfcareNotConfigured');
+      }
+      if (outcome === 'pending') throw ApplicationFailure.retryable('adesione non ancora attiva', 'OnboardingPending');
+      const status = { active: 'ACTIVE', rejected: 'REJECTED', expired: 'DELETED' }[outcome];
+      return { outcome, status };
+    },
     async checkAdhesion() {
       calls.push('checkAdhesion');
       if (behaviour.adherent === undefined) {
@@ -32,6 +60,7 @@ export function mockActivities(behaviour: MockBehaviour = {}) {
       return { status: 'sent' as const };
     },
     async ensureService({ card }) {
+      refuseIfKeyRefused(`ensureService:${card.service_name}`);
       calls.push(`ensureService:${card.service_name}`);
       for (const [id, s] of services)
         if (s.name === card.service_name) return { serviceId: id, created: false };
@@ -54,6 +83,7 @@ export function mockActivities(behaviour: MockBehaviour = {}) {
       return { messageId: 'msg-1' };
     },
     async submitForReview({ serviceId }) {
+      refuseIfKeyRefused(`submitForReview:${serviceId}`);
       const s = services.get(serviceId)!;
       s.rounds += 1;
       s.status = 'submitted';
@@ -61,6 +91,7 @@ export function mockActivities(behaviour: MockBehaviour = {}) {
       return { status: 'submitted' };
     },
     async awaitReviewDecision({ serviceId }) {
+      refuseIfKeyRefused(`awaitReviewDecision:${serviceId}`);
       const s = services.get(serviceId)!;
       if (behaviour.reviewPending) {
         throw ApplicationFailure.retryable('revisione PagoPA in corso', 'ReviewPending');
@@ -73,5 +104,5 @@ export function mockActivities(behaviour: MockBehaviour = {}) {
       return { published: true as const, alreadyPublished: false };
     },
   };
-  return { activities, notifications, services, calls };
+  return { activities, notifications, services, calls, key };
 }

@@ -6,6 +6,7 @@ import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import {
   getComuneStateQuery,
   recordDelegationDoneUpdate,
+  recordManageKeyUpdate,
   recordSignedFormUpdate,
   type ComuneInput,
   type ComuneState,
@@ -170,13 +171,29 @@ export const signedForm = (actor = 'Giulia Verdi (staff)') => ({
   },
 });
 
+/** A verified key's reference, as the API sends it after sealing the key in the store (never the key). */
+export const manageKeyReference = (ipaCode: string, fingerprint = 'a1b2c3d4e5f6') => ({
+  actor: 'Giulia Verdi (staff)',
+  ref: `mk_${ipaCode}_${fingerprint}`,
+  fingerprint,
+  hasSecondary: false,
+});
+
+/** At «Accesso a IO», staff record the Comune's manage key: the services start. */
+export async function recordManageKey(handle: ComuneHandle, fingerprint?: string): Promise<ComuneState> {
+  await waitForStage(handle, 'io_access');
+  const ipaCode = handle.workflowId.replace(/^comune:/, '');
+  await handle.executeUpdate(recordManageKeyUpdate, { args: [manageKeyReference(ipaCode, fingerprint)] });
+  return waitForStage(handle, 'services');
+}
+
 /** From 'delegation_requested' to the services stage, as staff record it. */
 export async function recordDelegationAndSignedForm(handle: ComuneHandle): Promise<ComuneState> {
   await waitForStage(handle, 'delegation_requested');
   await handle.executeUpdate(recordDelegationDoneUpdate, { args: [{ actor: 'Giulia Verdi (staff)' }] });
   await waitForStage(handle, 'awaiting_signed_form');
   await handle.executeUpdate(recordSignedFormUpdate, { args: [signedForm()] });
-  return waitForStage(handle, 'services');
+  return recordManageKey(handle);
 }
 
 /** Every notify call got its own id (the mock never fails, so no call is a retry). */
