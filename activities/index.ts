@@ -6,10 +6,14 @@ import type { SelfcareClient } from '../integrations/selfcare';
 import { createAdhesionActivities } from './adhesion';
 import { withFailureMapping } from './failures';
 import { createIoServiceActivities } from './io-services';
+import type { ManageClients } from './manage-keys';
 import { createNotificationActivities, type PartnerProfile } from './notifications';
 
 export interface ActivityDependencies {
-  io: IoManageClient;
+  /** Legacy: the partner-wide manage client (`IO_MANAGE_API_KEY`), where configured. */
+  io?: IoManageClient;
+  /** Each Comune's own manage key, resolved by the activities at call time. */
+  manageKeys?: Omit<ManageClients, 'partner'>;
   messages: IoMessagesClient;
   /** Absent when the partner has no Selfcare API access: staff record the adhesion instead. */
   selfcare?: SelfcareClient;

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
-import type { ManageKeyScope } from '../contracts/service';
+import { MANAGE_KEY_MISSING, MANAGE_KEY_REFUSED, type ManageKeyScope } from '../contracts/service';
 import { HttpNonRetryableError } from '../integrations/http';
 import type { IoManageClient } from '../integrations/io';
-import { MANAGE_KEY_MISSING, MANAGE_KEY_REFUSED } from './manage-key-failures';
 
 /** What the activities need of the key store (integrations/keys/manage-key-store.ts). */
 export interface ComuneKeyStore {

@@ -5,6 +5,8 @@ import type { FileOutbox } from '../integrations/mail';
 import type { FileTokenStore } from './auth/token-store';
 import type { OidcOptions } from './auth/authenticate';
 import type { RegistrationDefaults } from './import/registration';
+import type { ManageKeyStore } from '../integrations/keys/manage-key-store';
+import type { ManageKeyVerifier } from '../integrations/keys/manage-key-verifier';
 
 /** What the API's routes need, wired once in api/main.ts (and by the tests). */
 export interface ApiContext {
@@ -26,4 +28,9 @@ export interface ApiContext {
    * 0 = never). Up to 15 s it still answers at once while one read refreshes it (api/portfolio.ts).
    */
   portfolioCacheMs?: number;
+  /**
+   * The Comuni's manage keys: verified with PagoPA, then sealed in the store the worker reads. Absent: recording a
+   * key answers 503 (no KEK configured).
+   */
+  manageKeys?: { store: ManageKeyStore; verify: ManageKeyVerifier };
 }

@@ -90,6 +90,15 @@ function placeOf(comune: ComuneState, slug: string, status: ServiceState['status
       ...(queue ? { queue } : {}),
     };
   }
+  if (status === 'awaiting_key') {
+    return {
+      ...base,
+      waitsOn: definition.waitsOn,
+      waitingFor:
+        'PagoPA rifiuta la chiave di gestione del Comune: il servizio riprende da dove si era fermato quando il ' +
+        'personale registra la chiave attuale, letta nel back office IO.',
+    };
+  }
   return {
     ...base,
     waitsOn: definition.waitsOn,

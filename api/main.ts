@@ -7,6 +7,8 @@ import { FileOutbox } from '../integrations/mail';
 import { createApp } from './app';
 import { FileTokenStore } from './auth/token-store';
 import { registrationDefaultsFrom } from './registration-defaults';
+import { manageKeyStoreFromConfig } from '../integrations/keys';
+import { createManageKeyVerifier } from '../integrations/keys/manage-key-verifier';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -22,6 +24,7 @@ async function main(): Promise<void> {
     );
   }
   const documents = new FileSystemDocumentStore(path.join(config.dataDir, 'documents'));
+  const keyStore = manageKeyStoreFromConfig(config);
   const app = createApp({
     client,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -41,6 +44,21 @@ async function main(): Promise<void> {
         : undefined,
     outbox: config.MAIL_OUTBOX_DIR ? new FileOutbox(config.MAIL_OUTBOX_DIR) : undefined,
     temporalUiUrl: config.temporalUiUrl,
+    ...(keyStore && config.IO_MANAGE_BASE_URL
+      ? {
+          manageKeys: {
+            store: keyStore,
+            verify: createManageKeyVerifier({
+              baseUrl: config.IO_MANAGE_BASE_URL,
+              partnerAddresses: (config.IO_PARTNER_ADDRESSES ?? config.PARTNER_AUTHORIZED_CIDRS)
+                .split(';')
+                .map((c) => c.trim())
+                .filter(Boolean),
+              timeoutMs: config.HTTP_TIMEOUT_MS,
+            }),
+          },
+        }
+      : {}),
   });
   const server = app.listen(config.PORT, config.HOST, () => {
     logger.info(

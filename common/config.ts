@@ -86,7 +86,27 @@ export const configSchema = z.object({
 
   // PagoPA and the Comuni's portal. Unset IO_MANAGE_BASE_URL: the launcher runs the local sandbox and fills these.
   IO_MANAGE_BASE_URL: optionalUrl,
+  /**
+   * Legacy only: the partner-wide manage key of the first releases. PagoPA has no such key (a manage key belongs to
+   * one institution); journeys that reached the services before the stage «Accesso a IO» (0.5.0) keep using it
+   * where it is set. New journeys never do: each Comune's own key is recorded at that stage.
+   */
   IO_MANAGE_API_KEY: optionalString,
+  /**
+   * Key-encryption key of the Comuni's manage keys at rest (AES-256-GCM, integrations/keys/manage-key-store.ts):
+   * 32 random bytes in base64. Required with IO_MANAGE_BASE_URL; the launcher makes one in embedded mode.
+   */
+  MANAGE_KEYS_KEK: optionalString.pipe(z.string().refine(isAes256KeyBase64, aes256KeyMessage).optional()),
+  MANAGE_KEYS_KEK_ID: payloadKeyId.default('kek1'),
+  /** Retired KEKs kept to open records sealed before a rotation: `id:base64key,id:base64key`. */
+  MANAGE_KEYS_PREVIOUS_KEKS: optionalString.pipe(payloadKeyList.optional()),
+  /**
+   * `;`-separated addresses (IPv4 or CIDR) the worker and the API call IO's manage API from: each Comune's manage
+   * key must authorise them, and a key refused with 403 names them. Default PARTNER_AUTHORIZED_CIDRS.
+   */
+  IO_PARTNER_ADDRESSES: optionalString,
+  /** Where the sealed manage keys live (one file per Comune); default `<DATA_DIR>/manage-keys`. */
+  MANAGE_KEYS_DIR: optionalString,
   IO_MESSAGES_BASE_URL: optionalUrl,
   SELFCARE_BASE_URL: optionalUrl,
   /** Without it the adhesion check is recorded by staff. */
@@ -226,9 +246,23 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ]);
   }
   const embeddedTemporal = c.TEMPORAL_ADDRESS === undefined;
-  if (c.IO_MANAGE_BASE_URL && !c.IO_MANAGE_API_KEY) {
+  if (c.IO_MANAGE_BASE_URL && !c.MANAGE_KEYS_KEK) {
     throw new ConfigError([
-      { variable: 'IO_MANAGE_API_KEY', message: 'required when IO_MANAGE_BASE_URL is set' },
+      {
+        variable: 'MANAGE_KEYS_KEK',
+        message: `required when IO_MANAGE_BASE_URL is set (the Comuni's manage keys are sealed with it): ${aes256KeyMessage}`,
+      },
+    ]);
+  }
+  if (
+    c.MANAGE_KEYS_KEK &&
+    c.MANAGE_KEYS_PREVIOUS_KEKS?.split(',').some((item) => item.trim().split(':')[0] === c.MANAGE_KEYS_KEK_ID)
+  ) {
+    throw new ConfigError([
+      {
+        variable: 'MANAGE_KEYS_PREVIOUS_KEKS',
+        message: `must not reuse the current KEK id ${c.MANAGE_KEYS_KEK_ID}`,
+      },
     ]);
   }
   if (c.OIDC_ISSUER && (!c.OIDC_AUDIENCE || !c.OIDC_JWKS_URL)) {

@@ -160,6 +160,8 @@ export interface SignedFormRecord {
 
 export interface ComuneState {
   ipaCode: string;
+  /** The Comune's organisation fiscal code (journeys started before 0.5.0 lack it: read their plan's cards). */
+  fiscalCode?: string;
   /** The Mayor's fiscal code when known: the signed form's signer must match it. */
   mayorFiscalCode?: string;
   /** When the current stage began ("since when" in the task inbox). */

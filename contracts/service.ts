@@ -95,6 +95,15 @@ export const correctCardUpdate = defineUpdate<ServiceState, [CorrectCard]>('corr
 export const recordReviewOutcomeUpdate = defineUpdate<ServiceState, [RecordReviewOutcome]>(
   'recordReviewOutcome',
 );
+/**
+ * The failure types of an IO activity whose manage key cannot be used: PagoPA refused it (401, or 403 from an
+ * address not authorised on it or for a service it does not own), or the Comune has none recorded. The activities
+ * throw them; the service workflow pauses on them until a new key is recorded.
+ */
+export const MANAGE_KEY_REFUSED = 'ManageKeyRefused';
+export const MANAGE_KEY_MISSING = 'ManageKeyMissing';
+export const MANAGE_KEY_FAILURES = [MANAGE_KEY_REFUSED, MANAGE_KEY_MISSING] as const;
+
 /** Sent by the Comune to its services paused on a refused manage key, when staff record a new one. */
 export const manageKeyRenewedSignal = defineSignal<[{ ref: string }]>('manageKeyRenewed');
 export const getServiceStateQuery = defineQuery<ServiceState>('getServiceState');

@@ -26,6 +26,7 @@ import type { Stage } from './journey-model';
 export function initialComuneState(input: ComuneInput, at: string): ComuneState {
   return {
     ipaCode: input.comune.ipaCode,
+    fiscalCode: input.comune.fiscalCode,
     ...(input.contacts.mayor.fiscalCode ? { mayorFiscalCode: input.contacts.mayor.fiscalCode } : {}),
     stageSince: at,
     name: input.comune.name,

@@ -7,7 +7,13 @@ import { startSmtpCatcher, type SmtpCatcher } from '../integrations/mail';
 import { startSandbox, type RunningSandbox } from '../sandbox';
 
 interface SandboxSecrets {
-  manageKey: string;
+  /**
+   * Legacy: the partner-wide manage key of data folders made before 0.5.0, kept for their journeys already past
+   * «Accesso a IO». New data folders have none: every Comune's own key is issued by the sandbox's Selfcare.
+   */
+  manageKey?: string;
+  /** The KEK sealing the Comuni's manage keys at rest (base64, 32 bytes). */
+  manageKeysKek?: string;
   selfcareKey: string;
   portalUsername: string;
   portalPassword: string;
@@ -17,10 +23,17 @@ interface SandboxSecrets {
 /** Random credentials made once per data folder (mode 0600), so a restart keeps talking to the same sandbox. */
 function loadOrCreateSecrets(dir: string): SandboxSecrets {
   const file = path.join(dir, 'secrets.json');
-  if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as SandboxSecrets;
+  if (fs.existsSync(file)) {
+    const existing = JSON.parse(fs.readFileSync(file, 'utf8')) as SandboxSecrets;
+    if (existing.manageKeysKek) return existing;
+    // A data folder from before 0.5.0: add the KEK, keep its legacy key for its running journeys.
+    const upgraded = { ...existing, manageKeysKek: randomBytes(32).toString('base64') };
+    fs.writeFileSync(file, JSON.stringify(upgraded, null, 2), { mode: 0o600 });
+    return upgraded;
+  }
   const token = () => randomBytes(24).toString('base64url');
   const secrets: SandboxSecrets = {
-    manageKey: token(),
+    manageKeysKek: randomBytes(32).toString('base64'),
     selfcareKey: token(),
     portalUsername: 'partner',
     portalPassword: token(),
@@ -52,7 +65,9 @@ export async function startEmbeddedServices(config: Config, logger: Logger): Pro
       port: config.SANDBOX_PORT,
       host: '127.0.0.1',
       dataFile: path.join(dir, 'state.json'),
-      legacyPartnerKeys: [{ key: secrets.manageKey, organizationFiscalCode: 'any' }],
+      ...(secrets.manageKey
+        ? { legacyPartnerKeys: [{ key: secrets.manageKey, organizationFiscalCode: 'any' }] }
+        : {}),
       selfcareKey: secrets.selfcareKey,
       portalCredentials: [
         { tenant: '*', username: secrets.portalUsername, password: secrets.portalPassword },
@@ -64,7 +79,8 @@ export async function startEmbeddedServices(config: Config, logger: Logger): Pro
     });
     Object.assign(env, {
       IO_MANAGE_BASE_URL: sandbox.url,
-      IO_MANAGE_API_KEY: secrets.manageKey,
+      ...(secrets.manageKey ? { IO_MANAGE_API_KEY: secrets.manageKey } : {}),
+      ...(config.MANAGE_KEYS_KEK ? {} : { MANAGE_KEYS_KEK: secrets.manageKeysKek }),
       IO_MESSAGES_BASE_URL: sandbox.url,
       SELFCARE_BASE_URL: sandbox.url,
       SELFCARE_API_KEY: secrets.selfcareKey,

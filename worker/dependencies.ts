@@ -4,6 +4,8 @@ import type { Config } from '../common/config';
 import type { Logger } from '../common/logger';
 import { FileSystemDocumentStore } from '../integrations/documents/document-store';
 import { createIoManageClient, createIoMessagesClient } from '../integrations/io';
+import { manageKeyStoreFromConfig } from '../integrations/keys';
+import { cachedClientFactory } from '../activities/manage-keys';
 import { FileSentLedger, SmtpMailer } from '../integrations/mail';
 import { createPortalClient } from '../integrations/portal';
 import { createSelfcareClient } from '../integrations/selfcare';
@@ -23,12 +25,26 @@ function required(config: Config, name: keyof Config): string {
 export function buildActivityDependencies(config: Config, logger: Logger): ActivityDependencies {
   const ioBaseUrl = required(config, 'IO_MANAGE_BASE_URL');
   const common = { timeoutMs: config.HTTP_TIMEOUT_MS };
-  const io = createIoManageClient({
-    ...common,
-    baseUrl: ioBaseUrl,
-    manageKey: required(config, 'IO_MANAGE_API_KEY'),
-    logger: logger.child({ client: 'io-manage' }),
-  });
+  const manageLogger = logger.child({ client: 'io-manage' });
+  const store = manageKeyStoreFromConfig(config);
+  if (!store)
+    throw new Error('MANAGE_KEYS_KEK is required by the worker (the launcher sets it in embedded mode)');
+  // Each Comune's own key, read from the store at each call; one client per key.
+  const manageKeys = {
+    store,
+    clientFor: cachedClientFactory((manageKey) =>
+      createIoManageClient({ ...common, baseUrl: ioBaseUrl, manageKey, logger: manageLogger }),
+    ),
+  };
+  // Legacy: the partner-wide key, only for journeys that reached the services before «Accesso a IO».
+  const io = config.IO_MANAGE_API_KEY
+    ? createIoManageClient({
+        ...common,
+        baseUrl: ioBaseUrl,
+        manageKey: config.IO_MANAGE_API_KEY,
+        logger: manageLogger,
+      })
+    : undefined;
   const messages = createIoMessagesClient({
     ...common,
     baseUrl: config.IO_MESSAGES_BASE_URL ?? ioBaseUrl,
@@ -67,7 +83,8 @@ export function buildActivityDependencies(config: Config, logger: Logger): Activ
     },
   );
   return {
-    io,
+    ...(io ? { io } : {}),
+    manageKeys,
     messages,
     selfcare,
     portal,

@@ -20,6 +20,7 @@ import {
   correctCardUpdate,
   getServiceStateQuery,
   initialServiceState,
+  MANAGE_KEY_FAILURES,
   manageKeyRenewedSignal,
   recordReviewOutcomeSchema,
   recordReviewOutcomeUpdate,
@@ -32,7 +33,6 @@ import {
 import { serviceCardIssues, type ServiceCard } from '../domain/service-card';
 import { isWorkingStatus, serviceStepRefusal, serviceSteps, type ServiceStep } from '../domain/journey-model';
 import type { ReviewDecision } from '../activities';
-import { MANAGE_KEY_FAILURES } from '../activities/manage-key-failures';
 import { io, reviewPoller } from './activity-proxies';
 import { nowIso, workflowNowMs } from './clock';
 import { workflowPatches } from './patches';

@@ -12,7 +12,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    stage?: "adhesion_check" | "delegation_requested" | "awaiting_signed_form" | "services" | "completed" | "withdrawn";
+                    stage?: "adhesion_check" | "delegation_requested" | "awaiting_signed_form" | "io_access" | "services" | "completed" | "withdrawn";
                     province?: string;
                     scenario?: "A" | "B";
                     atRisk?: "true" | "false";
@@ -894,6 +894,150 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/comuni/{ipa}/onboarding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Registra l’esito dell’adesione ad App IO su Selfcare (attiva, rifiutata o scaduta)
+         * @description Header facoltativo `Idempotency-Key`: la stessa chiave non applica il passo due volte.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    ipa: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        outcome: "active" | "rejected" | "expired";
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StepResult"];
+                    };
+                };
+                /** @description Richiesta non valida */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Token mancante o non valido */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Ruolo insufficiente */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Comune non trovato */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Passo rifiutato dal percorso (fuori ordine o già fatto) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/comuni/{ipa}/tracking-form": {
         parameters: {
             query?: never;
@@ -1646,6 +1790,188 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/comuni/{ipa}/manage-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Registra la chiave di gestione IO del Comune: verificata subito con PagoPA, conservata cifrata
+         * @description La chiave (primaria, e facoltativamente la secondaria) si legge nel back office IO del Comune, «Chiavi API di gestione». Prima di registrarla l’API la prova con una lettura reale sull’API di gestione di IO: una chiave rifiutata (401), non autorizzata per gli indirizzi del partner (403) o di un altro ente è respinta (422) e non viene conservata. Conservata cifrata (AES-256-GCM), non si può più leggere: le risposte riportano solo l’impronta. Registrare di nuovo la stessa chiave non cambia nulla.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    ipa: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": {
+                        primaryKey: string;
+                        secondaryKey?: string;
+                        group?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StepResult"];
+                    };
+                };
+                /** @description Richiesta non valida */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Token mancante o non valido */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Ruolo insufficiente */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Comune non trovato */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Non è il momento della chiave di gestione */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Chiave respinta dalla verifica con PagoPA */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Archivio delle chiavi non configurato, o PagoPA non risponde */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/comuni/{ipa}/services/{slug}/card": {
         parameters: {
             query?: never;
@@ -2063,7 +2389,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    stage?: "adhesion_check" | "delegation_requested" | "awaiting_signed_form" | "services" | "completed" | "withdrawn";
+                    stage?: "adhesion_check" | "delegation_requested" | "awaiting_signed_form" | "io_access" | "services" | "completed" | "withdrawn";
                     province?: string;
                     scenario?: "A" | "B";
                     atRisk?: "true" | "false";
@@ -2165,7 +2491,7 @@ export interface paths {
             parameters: {
                 query?: {
                     who?: "comune" | "staff" | "manager" | "pagopa" | "nobody";
-                    status?: "adhesion_check" | "delegation_requested" | "awaiting_signed_form" | "services" | "completed" | "withdrawn" | "pending" | "needs_correction" | "creating" | "configuring" | "in_review" | "rejected" | "publishing" | "active" | "cancelled";
+                    status?: "adhesion_check" | "delegation_requested" | "awaiting_signed_form" | "io_access" | "services" | "completed" | "withdrawn" | "pending" | "needs_correction" | "awaiting_key" | "creating" | "configuring" | "in_review" | "rejected" | "publishing" | "active" | "cancelled";
                     q?: string;
                     sort?: "due" | "since" | "comune";
                     order?: "asc" | "desc";
@@ -3654,7 +3980,7 @@ export interface paths {
                         /** @default {} */
                         filter?: {
                             /** @enum {string} */
-                            stage?: "adhesion_check" | "delegation_requested" | "awaiting_signed_form" | "services" | "completed" | "withdrawn";
+                            stage?: "adhesion_check" | "delegation_requested" | "awaiting_signed_form" | "io_access" | "services" | "completed" | "withdrawn";
                             province?: string;
                             /** @enum {string} */
                             scenario?: "A" | "B";
@@ -3790,7 +4116,7 @@ export interface paths {
                         /** @default {} */
                         filter?: {
                             /** @enum {string} */
-                            stage?: "adhesion_check" | "delegation_requested" | "awaiting_signed_form" | "services" | "completed" | "withdrawn";
+                            stage?: "adhesion_check" | "delegation_requested" | "awaiting_signed_form" | "io_access" | "services" | "completed" | "withdrawn";
                             province?: string;
                             /** @enum {string} */
                             scenario?: "A" | "B";
@@ -4029,7 +4355,7 @@ export interface components {
             name: string;
             province: string;
             /** @enum {string} */
-            stage: "adhesion_check" | "delegation_requested" | "awaiting_signed_form" | "services" | "completed" | "withdrawn";
+            stage: "adhesion_check" | "delegation_requested" | "awaiting_signed_form" | "io_access" | "services" | "completed" | "withdrawn";
             /** @enum {string} */
             scenario?: "A" | "B";
             deadline: string;
@@ -4170,7 +4496,7 @@ export interface components {
         InboxItem: {
             id: string;
             /** @enum {string} */
-            kind: "stage" | "tracking_form" | "service" | "late";
+            kind: "stage" | "tracking_form" | "manage_key" | "service" | "late";
             ipaCode: string;
             comuneName: string;
             serviceSlug?: string;

@@ -36,6 +36,7 @@ export {
 export const serviceStatusTone = {
   pending: 'neutral',
   needs_correction: 'warning',
+  awaiting_key: 'warning',
   creating: 'info',
   configuring: 'info',
   in_review: 'info',
@@ -50,6 +51,7 @@ export const stageTone = {
   adhesion_check: 'info',
   delegation_requested: 'info',
   awaiting_signed_form: 'info',
+  io_access: 'info',
   services: 'info',
   completed: 'success',
   withdrawn: 'neutral',

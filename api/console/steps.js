@@ -92,6 +92,27 @@ function stepField(f, value, custom) {
           rows: (f.maxLength ?? 0) > 500 ? 3 : 2,
         }),
       });
+    case 'secret':
+      // A password field: never shown back, never kept in drafts, never offered by the browser's autofill.
+      return field({
+        label: f.label,
+        name: f.name,
+        type: 'password',
+        required: f.required,
+        hint: f.hint,
+        maxlength: f.maxLength,
+        autocomplete: 'off',
+        spellcheck: false,
+      });
+    case 'text':
+      return field({
+        label: f.label,
+        name: f.name,
+        required: f.required,
+        hint: f.hint,
+        maxlength: f.maxLength,
+        value: value === undefined ? '' : String(value),
+      });
     case 'date':
       return field({
         label: f.label,

@@ -2,9 +2,13 @@ import type { Request } from 'express';
 import multer from 'multer';
 import {
   getComuneStateQuery,
+  getPlannedServiceQuery,
   moveDeadlineUpdate,
+  onboardingOutcomes,
   recordAdhesionUpdate,
   recordDelegationDoneUpdate,
+  recordManageKeyUpdate,
+  recordOnboardingUpdate,
   recordSignedFormUpdate,
   recordTrackingFormUpdate,
   remindNowUpdate,
@@ -30,6 +34,18 @@ import { comuneView } from '../journey-view';
 export const MAX_SIGNED_FORM_BYTES = 10 * 1024 * 1024;
 
 const note = z.string().trim().max(500).optional();
+
+/** A manage key as pasted from the IO back office: surrounding blanks trimmed, nothing else accepted but visible ASCII. */
+const manageKeyText = (label: string) =>
+  z
+    .string({ error: `${label}: obbligatoria` })
+    .trim()
+    .min(1, `${label}: obbligatoria`)
+    .max(256, `${label}: al massimo 256 caratteri`)
+    .regex(
+      /^[\x21-\x7e]+$/,
+      `${label}: solo lettere, cifre e simboli, senza spazi né caratteri di controllo`,
+    );
 const stateResponse = z
   .object({ stage: z.string(), timeline: z.array(z.unknown()) })
   .loose()
@@ -106,6 +122,17 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
     run: (ipa, b, actor, id) =>
       comune(ipa).executeUpdate(recordDelegationDoneUpdate, {
         args: [{ actor, note: b.note }],
+        updateId: id,
+      }),
+  });
+  step({
+    path: 'onboarding',
+    summary: 'Registra l’esito dell’adesione ad App IO su Selfcare (attiva, rifiutata o scaduta)',
+    role: 'staff',
+    body: z.object({ outcome: z.enum(onboardingOutcomes), note }),
+    run: (ipa, b, actor, id) =>
+      comune(ipa).executeUpdate(recordOnboardingUpdate, {
+        args: [{ actor, outcome: b.outcome, note: b.note }],
         updateId: id,
       }),
   });
@@ -217,6 +244,97 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
             },
           ],
           updateId: updateId(req, `signed-form:${params.ipa}`),
+        }),
+      );
+      return comuneView(result, actor.role) as unknown as z.infer<typeof stateResponse>;
+    },
+  });
+
+  api.add({
+    method: 'post',
+    path: '/comuni/:ipa/manage-key',
+    summary: 'Registra la chiave di gestione IO del Comune: verificata subito con PagoPA, conservata cifrata',
+    description:
+      'La chiave (primaria, e facoltativamente la secondaria) si legge nel back office IO del Comune, «Chiavi API di ' +
+      'gestione». Prima di registrarla l’API la prova con una lettura reale sull’API di gestione di IO: una chiave ' +
+      'rifiutata (401), non autorizzata per gli indirizzi del partner (403) o di un altro ente è respinta (422) e non ' +
+      'viene conservata. Conservata cifrata (AES-256-GCM), non si può più leggere: le risposte riportano solo ' +
+      'l’impronta. Registrare di nuovo la stessa chiave non cambia nulla.',
+    tags: ['Passi del percorso'],
+    role: 'staff',
+    params: ipaParam,
+    body: z.object({
+      primaryKey: manageKeyText('Chiave primaria'),
+      secondaryKey: manageKeyText('Chiave secondaria').optional(),
+      group: z.string().trim().min(1).max(100).optional(),
+    }),
+    response: stateResponse,
+    errors: {
+      404: 'Comune non trovato',
+      409: 'Non è il momento della chiave di gestione',
+      422: 'Chiave respinta dalla verifica con PagoPA',
+      503: 'Archivio delle chiavi non configurato, o PagoPA non risponde',
+    },
+    handler: async ({ params, body, actor, req, res }) => {
+      const workflowId = comuneWorkflowId(params.ipa);
+      res.locals.workflowId = workflowId;
+      const keys = ctx.manageKeys;
+      if (!keys) {
+        throw new HttpProblem(
+          503,
+          'Archivio delle chiavi non configurato',
+          'MANAGE_KEYS_KEK e IO_MANAGE_BASE_URL non sono impostati: la chiave non può essere conservata.',
+        );
+      }
+      const handle = ctx.client.workflow.getHandle(workflowId);
+      const state = await temporalCall(() => handle.query(getComuneStateQuery));
+      // Checked before verifying and storing the key; the workflow's validator decides again on the Update.
+      const refusal = comuneStepRefusal(comuneSteps.recordManageKey, state);
+      if (refusal) throw new HttpProblem(409, 'Passo rifiutato', refusal);
+      const organizationFiscalCode =
+        state.fiscalCode ??
+        (await temporalCall(() => handle.query(getPlannedServiceQuery, state.services[0]!.slug)))?.card
+          .organization_fiscal_code;
+      if (!organizationFiscalCode) throw new Error(`no fiscal code known for ${params.ipa}`);
+      const candidates: [string, 'primaria' | 'secondaria', string][] = [
+        [body.primaryKey, 'primaria', 'body.primaryKey'],
+        ...(body.secondaryKey
+          ? [[body.secondaryKey, 'secondaria', 'body.secondaryKey'] as [string, 'secondaria', string]]
+          : []),
+      ];
+      for (const [key, which, field] of candidates) {
+        const verified = await keys.verify(key, { organizationFiscalCode, which });
+        if (!verified.ok) {
+          ctx.logger.info(
+            { comune: params.ipa, cause: verified.cause, which },
+            'manage key refused by verification',
+          );
+          const status = verified.cause === 'unavailable' ? 503 : 422;
+          throw new HttpProblem(status, 'Chiave di gestione non registrata', verified.message, [
+            { field, message: verified.message },
+          ]);
+        }
+      }
+      const record = await keys.store.put({
+        ipaCode: params.ipa,
+        organizationFiscalCode,
+        secret: { primary: body.primaryKey, ...(body.secondaryKey ? { secondary: body.secondaryKey } : {}) },
+        ...(body.group ? { group: { id: body.group } } : {}),
+        recordedBy: actorLabel(actor),
+      });
+      ctx.logger.info({ comune: params.ipa, ref: record.ref }, 'manage key verified and sealed');
+      const result = await temporalCall(() =>
+        handle.executeUpdate(recordManageKeyUpdate, {
+          args: [
+            {
+              actor: actorLabel(actor),
+              ref: record.ref,
+              fingerprint: record.fingerprint,
+              hasSecondary: record.hasSecondary,
+              ...(body.group ? { group: body.group } : {}),
+            },
+          ],
+          updateId: updateId(req, `manage-key:${params.ipa}`),
         }),
       );
       return comuneView(result, actor.role) as unknown as z.infer<typeof stateResponse>;
