@@ -26,8 +26,20 @@ export function missingItems(state: ComuneState): string[] {
         'Modulo ricevuto via PEC da Selfcare, firmato digitalmente dal Sindaco (CAdES, .p7m) e caricato',
       );
       break;
+    case 'io_access':
+      if (!state.ioAccess?.onboardingActiveAt)
+        items.push('Adesione del Comune ad App IO attiva su Selfcare (dopo il modulo firmato)');
+      items.push(
+        'Chiave di gestione IO del Comune, letta nel suo back office IO con gli indirizzi del partner autorizzati, e registrata',
+      );
+      break;
     default:
       break;
+  }
+  if (state.ioAccess?.keyRefused && !isClosedStage(state.stage)) {
+    items.push(
+      'Chiave di gestione da aggiornare: PagoPA rifiuta quella registrata e i servizi sono in pausa',
+    );
   }
   if (!state.trackingForm && !isClosedStage(state.stage)) {
     items.push('Modulo di tracciamento compilato dal Comune');

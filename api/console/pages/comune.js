@@ -62,6 +62,11 @@ import {
  *   delegation: { requestedAt?: string, completedAt?: string },
  *   signedForm: { linkExpiresAt?: string, record?: { signerName: string, recordedAt: string } },
  *   trackingForm?: { recordedAt: string },
+ *   ioAccess?: {
+ *     onboardingActiveAt?: string,
+ *     manageKey?: { recordedAt: string, recordedBy: string, hasSecondary: boolean, group?: string },
+ *     keyRefused?: { at: string, cause: string },
+ *   },
  *   reminders: { total: number, nextAt?: string },
  *   servicesActive: number,
  *   servicesTotal: number,
@@ -93,6 +98,12 @@ function stepContext(state, stepId) {
         ? `Il link inviato via PEC scade il ${dateTime(expires)} (${relative(expires)}).`
         : undefined;
     }
+    case 'recordManageKey':
+      return state.ioAccess?.keyRefused
+        ? `PagoPA rifiuta la chiave registrata (${state.ioAccess.keyRefused.cause}): i servizi riprendono con la nuova.`
+        : state.ioAccess?.manageKey
+          ? `Chiave registrata il ${dateTime(state.ioAccess.manageKey.recordedAt)}: registrane una nuova solo se è stata rigenerata.`
+          : undefined;
     case 'moveDeadline':
       return `Scadenza attuale: ${date(state.deadline)} (${relative(state.deadline)}).`;
     case 'remindNow':
@@ -507,6 +518,25 @@ export default async function comunePage(ctx) {
                 ? [
                     'Modulo firmato',
                     `${state.signedForm.record.signerName}, ${dateTime(state.signedForm.record.recordedAt)}`,
+                  ]
+                : null,
+              state.ioAccess?.onboardingActiveAt
+                ? ['Adesione attiva su Selfcare', dateTime(state.ioAccess.onboardingActiveAt)]
+                : null,
+              state.ioAccess?.manageKey
+                ? [
+                    'Chiave di gestione IO',
+                    `registrata da ${state.ioAccess.manageKey.recordedBy}, ${dateTime(state.ioAccess.manageKey.recordedAt)}` +
+                      (state.ioAccess.manageKey.hasSecondary ? ' · con chiave secondaria' : '') +
+                      (state.ioAccess.manageKey.group
+                        ? ` · gruppo Selfcare «${state.ioAccess.manageKey.group}»`
+                        : ' · chiave dell’ente'),
+                  ]
+                : null,
+              state.ioAccess?.keyRefused
+                ? [
+                    'Chiave di gestione da aggiornare',
+                    `rifiutata da PagoPA il ${dateTime(state.ioAccess.keyRefused.at)}: ${state.ioAccess.keyRefused.cause}`,
                   ]
                 : null,
               state.trackingForm ? ['Modulo di tracciamento', dateTime(state.trackingForm.recordedAt)] : null,
