@@ -157,7 +157,8 @@ export function recordSignedForm(state: ComuneState, u: RecordSignedForm, at: st
     at,
     'Modulo firmato registrato',
     u.actor,
-    `${u.document.signerName} · ${u.document.sha256.slice(0, 12)}…`,
+    // The file's sha256 stays in the record (the evidence); the timeline names the signer, as a person reads it.
+    `firmato da ${u.document.signerName}`,
   );
 }
 

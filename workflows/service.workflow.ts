@@ -330,7 +330,8 @@ export async function serviceWorkflow(
         at: nowIso(),
         step: 'Chiavi configurate sul portale',
         actor: 'sistema',
-        detail: `chiave ${result.primaryKeyFingerprint}…`,
+        // The keys' fingerprint stays in the activity's result (history), not on the page a clerk reads.
+        detail: `servizio del portale ${result.portalServiceId}`,
       });
     }
     if (!state.testMessageSent) {

@@ -338,7 +338,9 @@ export default async function importPage(ctx) {
   if (!jobId) return h('section', { class: 'narrow' }, head, uploadForm(ctx), await pastImports(ctx));
 
   const body = h('div', { 'aria-live': 'off' });
-  const root = h('section', null, head, h('p', { class: 'muted' }, `Importazione ${jobId}`), body);
+  // The import is named by when it started, as the list of past imports names it (never by its internal id).
+  const subtitle = h('p', { class: 'muted' }, 'Importazione');
+  const root = h('section', null, head, subtitle, body);
   const poll = async () => {
     try {
       /** @type {BulkJob} */
@@ -354,6 +356,8 @@ export default async function importPage(ctx) {
   };
   /** @type {BulkJob} */
   const first = await api(`/imports/${encodeURIComponent(jobId)}`, { signal: ctx.signal });
+  const startedAt = /** @type {{ startedAt?: string }} */ (first).startedAt;
+  if (startedAt) subtitle.textContent = `Importazione del ${dateTime(startedAt)}`;
   body.replaceChildren(...statusView(first).filter(Boolean));
   if (first.status !== 'completed') setTimeout(poll, POLL_MS);
   return root;
