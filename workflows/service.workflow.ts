@@ -322,7 +322,7 @@ export async function serviceWorkflow(
       state.logoUploaded = true;
     }
     if (!state.portalConfigured) {
-      const result = await withStaffRecovery('configurazione portale', () =>
+      await withStaffRecovery('configurazione portale', () =>
         io.configurePortal({ serviceId, tenant: input.comune.portalTenant, slug: input.slug, key }),
       );
       state.portalConfigured = true;
@@ -330,8 +330,6 @@ export async function serviceWorkflow(
         at: nowIso(),
         step: 'Chiavi configurate sul portale',
         actor: 'sistema',
-        // The keys' fingerprint stays in the activity's result (history), not on the page a clerk reads.
-        detail: `servizio del portale ${result.portalServiceId}`,
       });
     }
     if (!state.testMessageSent) {

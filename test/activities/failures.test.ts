@@ -15,7 +15,8 @@ const UNKNOWN_ID = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
 let h: ActivityHarness;
 
 beforeAll(async () => {
-  h = await startActivityHarness({ sandbox: { reviewer: { mode: 'manual' } } });
+  // The activities over a plain partner-wide client (the legacy scope); each Comune's own key: manage-keys.test.ts.
+  h = await startActivityHarness({ legacyPartnerKey: true, sandbox: { reviewer: { mode: 'manual' } } });
 });
 
 afterAll(async () => {

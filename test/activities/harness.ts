@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -30,6 +31,9 @@ import {
   type SmtpCatcher,
   type SmtpCatcherOptions,
 } from '../../integrations/mail';
+import { ManageKeyStore, type ManageKeyRecord } from '../../integrations/keys';
+import { cachedClientFactory } from '../../activities/manage-keys';
+import type { ManageKeyScope } from '../../contracts/service';
 import { createPortalClient, type PortalClient } from '../../integrations/portal';
 import { createSelfcareClient, type SelfcareClient } from '../../integrations/selfcare';
 import {
@@ -85,12 +89,25 @@ export interface HarnessOptions {
   /** Sandbox options on top of the harness's keys, token and seeds (e.g. `reviewer`, `portal`). */
   sandbox?: Partial<StartSandboxOptions>;
   catcher?: Pick<SmtpCatcherOptions, 'rejectRecipient'>;
+  /**
+   * The sandbox's transitional partner-wide key (`MANAGE_KEY`) and the activities' legacy `io` client: only for
+   * tests of legacy journeys and of the activities over a plain partner client. Default false: every IO call uses
+   * the Comune's own key, resolved from `keyStore` (as the worker does).
+   */
+  legacyPartnerKey?: boolean;
+}
+
+/** An institution's manage keys as the sandbox's IO back office shows them. */
+export interface InstitutionKeys {
+  primary_key: string;
+  secondary_key: string;
 }
 
 export interface ActivityHarness {
   dir: string;
   sandbox: RunningSandbox;
   url: string;
+  /** A manage client with the legacy partner key `MANAGE_KEY` (refused by the sandbox unless `legacyPartnerKey`). */
   io: IoManageClient;
   messages: IoMessagesClient;
   selfcare: SelfcareClient;
@@ -100,6 +117,11 @@ export interface ActivityHarness {
   mailer: SmtpMailer;
   /** The sha256 of a valid 300×300 white PNG in the document store. */
   logoRef: string;
+  /** The KEK (base64, 32 bytes) and the folder of the Comuni's sealed manage keys (what MANAGE_KEYS_KEK/_DIR say). */
+  kek: string;
+  keysDir: string;
+  /** The Comuni's manage keys, sealed as the API does; the activities resolve them at call time. */
+  keyStore: ManageKeyStore;
   deps: ActivityDependencies;
   /** `createActivities(deps)`: the activities the worker registers. */
   activities: Activities;
@@ -111,6 +133,20 @@ export interface ActivityHarness {
   admin(method: string, p: string, body?: unknown): Promise<{ status: number; body: Json }>;
   /** The sandbox's services (admin view) with this name. */
   servicesNamed(name: string): Promise<Json[]>;
+  /** The sandbox's services (admin view) owned by this institution (the key that created them). */
+  servicesOwnedBy(fiscalCode: string): Promise<Json[]>;
+  /** Selfcare shows the institution's prod-io onboarding ACTIVE: the sandbox issues its own manage keys. */
+  activate(fiscalCode: string, description: string): Promise<void>;
+  /** The institution's manage keys, read in the sandbox's IO back office (admin API). */
+  institutionKeys(fiscalCode: string): Promise<InstitutionKeys>;
+  /** Regenerates the institution's primary key in the back office: the old one is refused from then on. */
+  regenerateKey(fiscalCode: string): Promise<InstitutionKeys>;
+  /** Reads the institution's current key in the sandbox and seals it in `keyStore` for the Comune (as the API does). */
+  sealKey(ipaCode: string, fiscalCode: string, keys?: InstitutionKeys): Promise<ManageKeyRecord>;
+  /** The key scope the service workflow passes for a Comune of 0.5.0 (its own key). */
+  scope(ipaCode?: string): ManageKeyScope;
+  /** A manage client calling with this institution's current own key. */
+  ioAs(fiscalCode: string, options?: Partial<IoManageClientOptions>): Promise<IoManageClient>;
   /** A valid card for a catalogue entry of the Comune di Trento, with overrides. */
   card(slug: string, overrides?: Partial<ServiceCardInput>): ServiceCard;
   close(): Promise<void>;
@@ -163,9 +199,10 @@ function institutions(): Record<string, InstitutionSeed> {
 
 export async function startActivityHarness(options: HarnessOptions = {}): Promise<ActivityHarness> {
   const dir = await mkdtemp(path.join(tmpdir(), 'io-activities-'));
+  const legacy = options.legacyPartnerKey === true;
   const sandbox = await startSandbox({
     port: 0,
-    legacyPartnerKeys: [{ key: MANAGE_KEY, organizationFiscalCode: 'any' }],
+    ...(legacy ? { legacyPartnerKeys: [{ key: MANAGE_KEY, organizationFiscalCode: 'any' }] } : {}),
     selfcareKey: SELFCARE_KEY,
     adminToken: ADMIN_TOKEN,
     portalCredentials: [{ tenant: '*', ...PORTAL_CREDENTIALS }],
@@ -214,7 +251,26 @@ export async function startActivityHarness(options: HarnessOptions = {}): Promis
     { ledger: new FileSentLedger(path.join(dir, 'ledger')), logger: silentLogger },
   );
 
-  const deps: ActivityDependencies = { io, messages, selfcare, portal, mailer, documents, partner: PARTNER };
+  const kek = randomBytes(32).toString('base64');
+  const keysDir = path.join(dir, 'manage-keys');
+  const keyStore = new ManageKeyStore(keysDir, { current: { id: 'kek1', key: Buffer.from(kek, 'base64') } });
+  // As worker/dependencies.ts wires it: the Comune's key from the store at each call, one client per key.
+  const manageKeys = {
+    store: keyStore,
+    clientFor: cachedClientFactory((manageKey) =>
+      createIoManageClient({ baseUrl: url, manageKey, logger: silentLogger }),
+    ),
+  };
+  const deps: ActivityDependencies = {
+    ...(legacy ? { io } : {}),
+    manageKeys,
+    messages,
+    selfcare,
+    portal,
+    mailer,
+    documents,
+    partner: PARTNER,
+  };
 
   const admin = async (method: string, p: string, body?: unknown) => {
     const res = await fetch(`${url}/__admin${p}`, {
@@ -227,6 +283,11 @@ export async function startActivityHarness(options: HarnessOptions = {}): Promis
     });
     const text = await res.text();
     return { status: res.status, body: text ? (JSON.parse(text) as Json) : undefined };
+  };
+  const institutionKeys = async (fiscalCode: string): Promise<InstitutionKeys> => {
+    const res = await admin('GET', `/institutions/${fiscalCode}/manage-keys`);
+    if (res.status !== 200) throw new Error(`manage keys of ${fiscalCode}: HTTP ${res.status}`);
+    return res.body as InstitutionKeys;
   };
 
   return {
@@ -241,6 +302,9 @@ export async function startActivityHarness(options: HarnessOptions = {}): Promis
     catcher,
     mailer,
     logoRef: logo.sha256,
+    kek,
+    keysDir,
+    keyStore,
     deps,
     activities: createActivities(deps),
     build: (other) => createActivities(other),
@@ -249,6 +313,37 @@ export async function startActivityHarness(options: HarnessOptions = {}): Promis
     async servicesNamed(name) {
       const { body } = await admin('GET', '/services');
       return (body.services as Json[]).filter((s) => s.name === name);
+    },
+    async servicesOwnedBy(fiscalCode) {
+      const { body } = await admin('GET', '/services');
+      return (body.services as Json[]).filter((s) => s.owner === fiscalCode);
+    },
+    async activate(fiscalCode, description) {
+      const res = await admin('PUT', `/selfcare/institutions/${fiscalCode}`, {
+        description,
+        onboarding: [{ productId: 'prod-io', status: 'ACTIVE' }],
+      });
+      if (res.status >= 300) throw new Error(`activating ${fiscalCode}: HTTP ${res.status}`);
+    },
+    institutionKeys,
+    async regenerateKey(fiscalCode) {
+      const res = await admin('PUT', `/institutions/${fiscalCode}/manage-keys/primary`);
+      if (res.status !== 200) throw new Error(`regenerating the key of ${fiscalCode}: HTTP ${res.status}`);
+      return res.body as InstitutionKeys;
+    },
+    async sealKey(ipaCode, fiscalCode, keys) {
+      const k = keys ?? (await institutionKeys(fiscalCode));
+      return keyStore.put({
+        ipaCode,
+        organizationFiscalCode: fiscalCode,
+        secret: { primary: k.primary_key, secondary: k.secondary_key },
+        recordedBy: 'staff:laura.conti',
+      });
+    },
+    scope: (ipaCode = COMUNE.ipaCode) => ({ comuneIpa: ipaCode, source: 'comune' }),
+    async ioAs(fiscalCode, extra = {}) {
+      const k = await institutionKeys(fiscalCode);
+      return createIoManageClient({ baseUrl: url, manageKey: k.primary_key, logger: silentLogger, ...extra });
     },
     card(slug, overrides = {}) {
       const entry = catalogueEntry(slug);

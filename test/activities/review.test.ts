@@ -10,7 +10,8 @@ import {
 let h: ActivityHarness;
 
 beforeAll(async () => {
-  h = await startActivityHarness({ sandbox: { reviewer: { mode: 'manual' } } });
+  // The activities over a plain partner-wide client (the legacy scope); each Comune's own key: manage-keys.test.ts.
+  h = await startActivityHarness({ legacyPartnerKey: true, sandbox: { reviewer: { mode: 'manual' } } });
 });
 
 afterAll(async () => {

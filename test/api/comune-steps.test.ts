@@ -233,7 +233,7 @@ describe('API: one Comune and its staff steps (dev server)', () => {
     expect(state.timeline.map((t) => t.step)).not.toContain('Modulo firmato registrato');
   });
 
-  it('records a valid signed form (CAdES around a PDF): the Comune moves on to its services', async () => {
+  it('records a valid signed form (CAdES around a PDF): the Comune moves on to «Accesso a IO»', async () => {
     const res = await uploadForm(validForm).expect(200);
     const sha256 = createHash('sha256').update(validForm).digest('hex');
     expect(res.body.signedForm.record).toEqual({
@@ -246,12 +246,29 @@ describe('API: one Comune and its staff steps (dev server)', () => {
     });
     expect(await h.api.ctx.documents.get(sha256)).toEqual(validForm);
 
+    const state = await h.comuneState(ipa, (s) => s.stage === 'io_access');
+    expect(state.timeline.map((t) => t.step)).toEqual(
+      expect.arrayContaining(['Modulo firmato registrato', 'Fase: io_access']),
+    );
+    expect(state.timeline.map((t) => t.step)).not.toContain('Fase: services');
+    const again = await uploadForm(validForm).expect(409);
+    expect(again.body.detail).toMatch(/«Registrare il modulo firmato» non è possibile ora: .*«Accesso a IO»/);
+  });
+
+  it('records the Comune’s own manage key, verified with PagoPA (the sandbox): the Comune moves on to its services', async () => {
+    const fiscalCode = (await h.comuneState(ipa)).fiscalCode!;
+    h.sandbox.onboard(fiscalCode, 'Comune di Trento');
+    const { primary_key } = await h.sandbox.keys(fiscalCode);
+    const res = await staff.post(`/comuni/${ipa}/manage-key`).send({ primaryKey: primary_key }).expect(200);
+    expect(res.body.ioAccess.manageKey).toMatchObject({ ref: expect.stringMatching(/^mk_c_l378_[0-9a-f]{12}$/) });
+    expect(JSON.stringify(res.body)).not.toContain(primary_key);
+
     const state = await h.comuneState(ipa, (s) => s.stage === 'services');
     expect(state.timeline.map((t) => t.step)).toEqual(
-      expect.arrayContaining(['Modulo firmato registrato', 'Fase: services']),
+      expect.arrayContaining(['Chiave di gestione registrata', 'Fase: services']),
     );
-    const again = await uploadForm(validForm).expect(409);
-    expect(again.body.detail).toMatch(
+    const form = await uploadForm(validForm).expect(409);
+    expect(form.body.detail).toMatch(
       /«Registrare il modulo firmato» non è possibile ora: .*«Servizi in lavorazione»/,
     );
   });

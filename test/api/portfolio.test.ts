@@ -88,6 +88,8 @@ describe('API: portfolio, inbox and outbox (dev server)', () => {
         adhesion_check: 2,
         delegation_requested: 1,
         awaiting_signed_form: 0,
+        // Besenello went through «Accesso a IO» (its manage key recorded) on its way to completion.
+        io_access: 0,
         services: 0,
         completed: 1,
         withdrawn: 0,
@@ -102,6 +104,7 @@ describe('API: portfolio, inbox and outbox (dev server)', () => {
         byStatus: {
           pending: 15,
           needs_correction: 0,
+          awaiting_key: 0,
           creating: 0,
           configuring: 0,
           in_review: 0,

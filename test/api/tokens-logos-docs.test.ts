@@ -14,6 +14,8 @@ const EXPECTED_OPERATIONS = [
   'post /comuni/{ipa}/delegation',
   'post /comuni/{ipa}/tracking-form',
   'post /comuni/{ipa}/signed-form',
+  'post /comuni/{ipa}/onboarding',
+  'post /comuni/{ipa}/manage-key',
   'post /comuni/{ipa}/deadline',
   'post /comuni/{ipa}/withdraw',
   'post /comuni/{ipa}/reminders',

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { resolveTemporalBinaries } from '../../common/temporal-binaries';
 import { FileSystemDocumentStore } from '../../integrations/documents/document-store';
 import { createSolidPng } from '../../integrations/documents/png';
 import { createIoManageClient, type IoManageClient } from '../../integrations/io';
+import { ManageKeyStore } from '../../integrations/keys';
 import { startSmtpCatcher, type OutboxMessage, type SmtpCatcher } from '../../integrations/mail';
 import {
   startSandbox,
@@ -28,7 +30,6 @@ import { freePort, isRunning, kill, sleep, spawnLogged } from './processes';
  */
 
 const ROOT = path.resolve(__dirname, '../..');
-const MANAGE_KEY = 'faults-manage-key-0001';
 const SELFCARE_KEY = 'faults-selfcare-key-0002';
 const ADMIN_TOKEN = 'faults-admin-token-0003';
 const PORTAL = { username: 'partner', password: 'faults-portal-password-0004' };
@@ -65,8 +66,15 @@ export interface Cluster {
   client: Client;
   sandbox: RunningSandbox;
   catcher: SmtpCatcher;
-  /** A manage client on the sandbox, for the tests' own checks. */
-  io: IoManageClient;
+  /** A manage client calling with this institution's current own key (read in the sandbox's back office). */
+  ioAs(fiscalCode: string): Promise<IoManageClient>;
+  /** The institution's manage keys, as its IO back office shows them (sandbox admin API). */
+  institutionKeys(fiscalCode: string): Promise<{ primary_key: string; secondary_key: string }>;
+  /**
+   * The Comuni's manage-key store the workers read: the same folder (`<DATA_DIR>/manage-keys`) and KEK
+   * (`MANAGE_KEYS_KEK`) as the worker processes, so a key sealed here is the one their activities resolve.
+   */
+  keyStore: ManageKeyStore;
   /** The sha256 of a 300×300 white PNG in the workers' document store. */
   logoRef: string;
   workers: WorkerProcess[];
@@ -88,6 +96,11 @@ export interface Cluster {
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `io-faults-${options.name}-`));
   const dataDir = path.join(dir, 'data');
+  // The KEK sealing the Comuni's manage keys, shared by the workers (env) and the tests' store (as by the API).
+  const kek = randomBytes(32).toString('base64');
+  const keyStore = new ManageKeyStore(path.join(dataDir, 'manage-keys'), {
+    current: { id: 'kek1', key: Buffer.from(kek, 'base64') },
+  });
   const taskQueue = `faults-${options.name}`;
   const { cliPath } = resolveTemporalBinaries();
   if (!cliPath) throw new Error('no Temporal CLI: run scripts/provision-temporal.sh');
@@ -132,7 +145,17 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     get catcher() {
       return catcher!;
     },
-    io: undefined as unknown as IoManageClient,
+    async institutionKeys(fiscalCode) {
+      return cluster.admin<{ primary_key: string; secondary_key: string }>(
+        'GET',
+        `/institutions/${fiscalCode}/manage-keys`,
+      );
+    },
+    async ioAs(fiscalCode) {
+      const keys = await cluster.institutionKeys(fiscalCode);
+      return createIoManageClient({ baseUrl: sandbox!.url, manageKey: keys.primary_key, logger: silent });
+    },
+    keyStore,
     logoRef: '',
     workers,
     async startWorker() {
@@ -215,7 +238,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     TEMPORAL_TASK_QUEUE: taskQueue,
     DATA_DIR: dataDir,
     IO_MANAGE_BASE_URL: sandbox!.url,
-    IO_MANAGE_API_KEY: MANAGE_KEY,
+    // Each Comune's own key, sealed under <DATA_DIR>/manage-keys; no partner-wide key (legacy journeys only).
+    MANAGE_KEYS_KEK: kek,
+    MANAGE_KEYS_KEK_ID: 'kek1',
+    MANAGE_KEYS_DIR: '',
+    MANAGE_KEYS_PREVIOUS_KEKS: '',
+    IO_MANAGE_API_KEY: '',
     IO_MESSAGES_BASE_URL: sandbox!.url,
     SELFCARE_BASE_URL: sandbox!.url,
     SELFCARE_API_KEY: SELFCARE_KEY,
@@ -254,7 +282,6 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     sandbox = await startSandbox({
       port: 0,
       dataFile: path.join(dataDir, 'sandbox', 'state.json'),
-      legacyPartnerKeys: [{ key: MANAGE_KEY, organizationFiscalCode: 'any' }],
       selfcareKey: SELFCARE_KEY,
       adminToken: ADMIN_TOKEN,
       portalCredentials: [{ tenant: '*', ...PORTAL }],
@@ -265,7 +292,6 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       logger: silent,
     });
     catcher = await startSmtpCatcher({ port: 0, outboxDir: path.join(dir, 'outbox'), logger: silent });
-    cluster.io = createIoManageClient({ baseUrl: sandbox.url, manageKey: MANAGE_KEY, logger: silent });
 
     const documents = new FileSystemDocumentStore(path.join(dataDir, 'documents'), { logger: silent });
     const logo = await documents.put(createSolidPng(300, 300, [255, 255, 255, 255]), {

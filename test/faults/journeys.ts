@@ -5,6 +5,8 @@ import {
   comuneInputSchema,
   getComuneStateQuery,
   recordDelegationDoneUpdate,
+  recordManageKeyUpdate,
+  recordOnboardingUpdate,
   recordSignedFormUpdate,
   recordTrackingFormUpdate,
   type ComuneInput,
@@ -104,19 +106,56 @@ export const recordSignedForm = (handle: WorkflowHandle) =>
     ],
   });
 
-/** Staff steps from the delegation request to the services stage. */
+/**
+ * «Accesso a IO», after the signed form: the journey sees the Comune's prod-io onboarding ACTIVE on Selfcare (staff
+ * record it when the check is manual); staff read the Comune's own manage key in its IO back office (the sandbox's
+ * admin API) and record it: sealed in the store the worker processes read, only its reference sent to the
+ * workflow (what `POST /comuni/:ipa/manage-key` does once it verified the key). Returns the key's reference.
+ */
+export async function recordIoAccess(cluster: Cluster, handle: WorkflowHandle): Promise<string> {
+  const state = await waitState(cluster, handle, 'the stage «Accesso a IO»', (s) => s.stage === 'io_access');
+  if (!state.ioAccess?.onboardingActiveAt && state.ioAccess?.check === 'manual') {
+    await handle.executeUpdate(recordOnboardingUpdate, {
+      args: [{ actor: 'staff:laura.conti', outcome: 'active' }],
+    });
+  }
+  await waitState(cluster, handle, 'the onboarding seen active', (s) => !!s.ioAccess?.onboardingActiveAt);
+  const fiscalCode = state.fiscalCode!;
+  const keys = await cluster.institutionKeys(fiscalCode);
+  const record = await cluster.keyStore.put({
+    ipaCode: state.ipaCode,
+    organizationFiscalCode: fiscalCode,
+    secret: { primary: keys.primary_key, secondary: keys.secondary_key },
+    recordedBy: 'staff:laura.conti',
+  });
+  await handle.executeUpdate(recordManageKeyUpdate, {
+    args: [
+      {
+        actor: 'staff:laura.conti',
+        ref: record.ref,
+        fingerprint: record.fingerprint,
+        hasSecondary: record.hasSecondary,
+      },
+    ],
+  });
+  return record.ref;
+}
+
+/** Staff steps from the delegation request to the services stage (through «Accesso a IO»). */
 export async function driveToServices(cluster: Cluster, handle: WorkflowHandle): Promise<void> {
   await waitState(cluster, handle, 'delegation requested', (s) => s.stage === 'delegation_requested');
   await recordDelegation(handle);
   await waitState(cluster, handle, 'awaiting the signed form', (s) => s.stage === 'awaiting_signed_form');
   await recordSignedForm(handle);
+  await recordIoAccess(cluster, handle);
 }
 
-/** The sandbox's services of an organisation, through the IO manage API the workers use. */
+/** The sandbox's services of an organisation, through the IO manage API with the Comune's own key. */
 export async function ioServicesOf(cluster: Cluster, fiscalCode: string): Promise<ServicePage['value']> {
   const all: ServicePage['value'] = [];
+  const io = await cluster.ioAs(fiscalCode);
   for (let offset = 0; ; offset += 100) {
-    const page = await cluster.io.listServices({ limit: 100, offset });
+    const page = await io.listServices({ limit: 100, offset });
     all.push(...page.value);
     if (page.value.length < 100) break;
   }

@@ -11,6 +11,7 @@ import {
   journeyHandles,
   journeyInput,
   recordDelegation,
+  recordIoAccess,
   recordSignedForm,
   startJourney,
   waitState,
@@ -83,6 +84,7 @@ describe('the Temporal dev server killed and restarted mid-journeys', () => {
       (s) => s.stage === 'awaiting_signed_form',
     );
     await recordSignedForm(awaitingForm);
+    await recordIoAccess(cluster, awaitingForm);
     const results: ComuneState[] = await Promise.all([inServices.result(), awaitingForm.result()]);
     clock.mark('both journeys completed');
 

@@ -13,6 +13,7 @@ import {
   journeyHandles,
   journeyInput,
   recordDelegation,
+  recordIoAccess,
   recordSignedForm,
   recordTrackingForm,
   startJourney,
@@ -90,6 +91,8 @@ describe('a worker process SIGKILLed in every stage of a journey', () => {
     // 3. Awaiting the signed form: recorded while no worker runs.
     await waitState(cluster, handle, 'awaiting the signed form', (s) => s.stage === 'awaiting_signed_form');
     await crash('awaiting the signed form', () => recordSignedForm(handle));
+    // «Accesso a IO»: the onboarding seen active on Selfcare, then the Comune's own manage key recorded.
+    await recordIoAccess(cluster, handle);
 
     // 4. Services: some created and being configured while others are still being created.
     // The Comune shows creation and configuration as one phase (0.3.0): ask the services themselves.
@@ -161,9 +164,10 @@ describe('a worker process SIGKILLed in every stage of a journey', () => {
     // IO holds exactly the 11 services of the Comune, each once, approved and published.
     const onIo = await ioServicesOf(cluster, fiscalCode);
     expect(onIo.map((s) => s.name).sort()).toEqual(input.services.map((s) => s.card.service_name).sort());
+    const io = await cluster.ioAs(fiscalCode);
     for (const service of onIo) {
       expect(service.status.value).toBe('approved');
-      expect((await cluster.io.getRelease(service.id))?.status).toBe('published');
+      expect((await io.getRelease(service.id))?.status).toBe('published');
     }
 
     // Each notification id reached the SMTP server once; the expected kinds are there, no staff alert.

@@ -2,6 +2,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import {
   getComuneStateQuery,
   recordDelegationDoneUpdate,
+  recordManageKeyUpdate,
   recordSignedFormUpdate,
   recordTrackingFormUpdate,
   type ComuneInput,
@@ -38,8 +39,8 @@ export interface DrivenJourney {
 /**
  * The end-to-end journey shared by the dev-server suite (test/e2e) and the real-engine suite (test/engine): a
  * worker on `taskQueue` runs the real activities against `harness` (sandbox with a reviewer that rejects «Mensa
- * scolastica» once, SMTP catcher). Staff record the delegation, the tracking form and the signed form, correct
- * the rejected card; the journey must complete with 11 published services, none duplicated, the expected e-mails
+ * scolastica» once, SMTP catcher). Staff record the delegation, the tracking form and the signed form, then, once
+ * the journey saw the onboarding active on Selfcare, the Comune's own manage key; they correct the rejected card; the journey must complete with 11 published services, none duplicated, the expected e-mails
  * and no service key in any history. Call it inside `worker.runUntil`.
  */
 export async function driveElevenServiceJourney(
@@ -82,6 +83,28 @@ export async function driveElevenServiceJourney(
     ],
   });
 
+  // «Accesso a IO»: the journey sees Trento's prod-io onboarding ACTIVE on Selfcare (the sandbox then shows its own
+  // manage keys in the IO back office); staff read the key there and record it: sealed in the key store the worker
+  // reads, only its reference sent to the workflow (what POST /comuni/:ipa/manage-key does once it verified it).
+  const access = await waitFor(
+    'the onboarding on prod-io seen active',
+    stateIs((s) => s.stage === 'io_access' && s.ioAccess?.onboardingActiveAt !== undefined),
+    { timeoutMs: 60_000 },
+  );
+  expect(access.ioAccess?.check).toBe('automatic');
+  const record = await harness.sealKey(ipa, input.comune.fiscalCode);
+  await handle.executeUpdate(recordManageKeyUpdate, {
+    args: [
+      {
+        actor: 'staff:laura.conti',
+        ref: record.ref,
+        fingerprint: record.fingerprint,
+        hasSecondary: record.hasSecondary,
+      },
+    ],
+  });
+  const ownKeys = await harness.institutionKeys(input.comune.fiscalCode);
+
   // The reviewer rejects "Mensa scolastica" once: staff correct its card and it goes back for review.
   const mensa = client.workflow.getHandle(serviceWorkflowId(ipa, 'mensa'));
   const rejected = await waitFor(
@@ -116,13 +139,16 @@ export async function driveElevenServiceJourney(
   expect(result.services.find((s) => s.slug === 'mensa')?.rejections).toHaveLength(1);
   expect(result.funding.securedEur).toBe(11 * TRENTO_EUR_PER_SERVICE);
 
-  // Exactly 11 services on IO for the Comune, each approved and published: no duplicate from retries.
-  const page = await harness.io.listServices({ limit: 100, offset: 0 });
+  // Exactly 11 services on IO for the Comune, each approved and published: no duplicate from retries. All of them
+  // belong to Trento's institution: created with its own key (the sandbox has no partner-wide key here).
+  const io = await harness.ioAs(input.comune.fiscalCode);
+  const page = await io.listServices({ limit: 100, offset: 0 });
   const ours = page.value.filter((s) => s.organization.fiscal_code === input.comune.fiscalCode);
   expect(ours).toHaveLength(11);
+  expect(await harness.servicesOwnedBy(input.comune.fiscalCode)).toHaveLength(11);
   for (const service of ours) {
     expect(service.status.value).toBe('approved');
-    expect((await harness.io.getRelease(service.id))?.status).toBe('published');
+    expect((await io.getRelease(service.id))?.status).toBe('published');
   }
 
   // The e-mails that went out: scenario B instructions to the Comune, the rejection to staff.
@@ -138,10 +164,10 @@ export async function driveElevenServiceJourney(
   expect(completedNotice).toHaveLength(1);
   expect(completedNotice[0]!.to).toContain(input.contacts.secretary.email);
 
-  // No key value of any service appears in any history of the journey.
-  const keys: string[] = [];
+  // No key value of any service, nor the Comune's manage key, appears in any history of the journey.
+  const keys: string[] = [ownKeys.primary_key, ownKeys.secondary_key];
   for (const service of ours) {
-    const k = await harness.io.getKeys(service.id);
+    const k = await io.getKeys(service.id);
     keys.push(k.primary_key, k.secondary_key);
   }
   const handles: WorkflowHandle[] = [

@@ -8,6 +8,7 @@ import {
   recordDelegationDoneUpdate,
   recordManageKeyUpdate,
   recordSignedFormUpdate,
+  serviceStatusChangedSignal,
   type ComuneInput,
   type ComuneState,
   type Stage,
@@ -209,7 +210,10 @@ export async function statusesReportedToComune(
 ): Promise<ServiceStatus[]> {
   const history = await serviceHandle(env, ipaCode, slug).fetchHistory();
   return (history.events ?? []).flatMap((event) => {
-    const payload = event.signalExternalWorkflowExecutionInitiatedEventAttributes?.input?.payloads?.[0];
+    const signal = event.signalExternalWorkflowExecutionInitiatedEventAttributes;
+    // Only the status reports: a paused service also signals its Comune that the manage key was refused.
+    if (signal?.signalName !== serviceStatusChangedSignal.name) return [];
+    const payload = signal.input?.payloads?.[0];
     if (!payload) return [];
     return [defaultPayloadConverter.fromPayload<{ status: ServiceStatus }>(payload).status];
   });

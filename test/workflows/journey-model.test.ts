@@ -16,6 +16,7 @@ import {
 import { createTimeSkippingEnv } from '../support/temporal-env';
 import {
   DAY_MS,
+  manageKeyReference,
   serviceHandle,
   serviceStateOf,
   signedForm,
@@ -52,6 +53,10 @@ function comuneArgs(id: ComuneStepId, state: ComuneState): unknown {
       return { actor: manager, reason: 'il Comune rinuncia' };
     case 'remindNow':
       return { actor: manager };
+    case 'recordOnboarding':
+      return { actor: staff, outcome: 'active' };
+    case 'recordManageKey':
+      return manageKeyReference(state.ipaCode);
     default:
       return { actor: staff };
   }
@@ -131,7 +136,10 @@ describe('The journey model and the workflows’ validators agree on every stage
           ['adhesion_check', ['moveDeadline', 'recordAdhesion']],
           ['delegation_requested', ['remindNow', 'recordTrackingForm', 'recordDelegationDone']],
           ['awaiting_signed_form', ['remindNow', 'moveDeadline', 'recordSignedForm']],
-          ['services', ['moveDeadline']],
+          // Staff record the onboarding active (the check is manual here), then the key moves it on.
+          ['io_access', ['moveDeadline', 'recordOnboarding', 'recordManageKey']],
+          // A key recorded again at the services stage (a replacement) is accepted and leaves the stage as it is.
+          ['services', ['moveDeadline', 'recordManageKey']],
         ];
         for (const [stage, steps] of plan) {
           await waitForStage(h.handle, stage);
@@ -144,13 +152,17 @@ describe('The journey model and the workflows’ validators agree on every stage
           const after = await checkRefusals(h);
           note(after.state.stage, after.allowed);
         }
-        // At the services stage, the tracking form was recorded before: only the manager's decisions remain.
-        expect([...seen.get('services')!].sort()).toEqual(['moveDeadline', 'withdraw']);
+        // At «Accesso a IO» the onboarding, once recorded active, is refused again by its guard.
+        const onboarded = await stateOf(h.handle);
+        expect(onboarded.ioAccess?.onboardingActiveAt).toBeDefined();
+        expect(onboarded.ioAccess?.manageKey?.ref).toBe(manageKeyReference(h.input.comune.ipaCode).ref);
+        // At the services stage, the tracking form was recorded before: the manager's decisions and a new key remain.
+        expect([...seen.get('services')!].sort()).toEqual(['moveDeadline', 'recordManageKey', 'withdraw']);
       },
     );
   });
 
-  it.each(['adhesion_check', 'delegation_requested', 'awaiting_signed_form', 'services'] as const)(
+  it.each(['adhesion_check', 'delegation_requested', 'awaiting_signed_form', 'io_access', 'services'] as const)(
     'withdraws in %s, after which the closed journey takes no step',
     async (stage) => {
       await withComune(
@@ -165,6 +177,7 @@ describe('The journey model and the workflows’ validators agree on every stage
             adhesion_check: 'recordAdhesion',
             delegation_requested: 'recordDelegationDone',
             awaiting_signed_form: 'recordSignedForm',
+            io_access: 'recordManageKey',
           };
           for (const s of stages.slice(0, stages.indexOf(stage))) {
             await waitForStage(h.handle, s);
@@ -215,6 +228,8 @@ describe('The journey model and the workflows’ validators agree on every stage
         await h.handle.executeUpdate('recordDelegationDone', { args: [{ actor: staff }] });
         await waitForStage(h.handle, 'awaiting_signed_form');
         await h.handle.executeUpdate('recordSignedForm', { args: [signedForm()] });
+        await waitForStage(h.handle, 'io_access');
+        await h.handle.executeUpdate('recordManageKey', { args: [manageKeyReference(ipa)] });
         await waitForStage(h.handle, 'services');
         const [first, second, , , broken] = h.input.services.map((s) => s.slug) as string[] as [
           string,

@@ -9,6 +9,7 @@ import { createTimeSkippingEnv } from '../support/temporal-env';
 import {
   TRENTO_EUR_PER_SERVICE,
   ofKind,
+  recordManageKey,
   signedForm,
   stateOf,
   waitForNotifications,
@@ -31,7 +32,7 @@ describe('Comune journey: adhesion scenarios and the happy path', () => {
       env,
       {
         ipaCode: 'c_a001',
-        behaviour: { adherent: false },
+        behaviour: { adherent: false, onboarding: 'active' },
         fixture: { settings: { adhesionCheck: 'automatic' } },
       },
       async ({ handle, mocks, input }) => {
@@ -55,6 +56,21 @@ describe('Comune journey: adhesion scenarios and the happy path', () => {
         const afterForm = await handle.executeUpdate(recordSignedFormUpdate, { args: [signedForm()] });
         expect(afterForm.signedForm.record?.recordedBy).toBe('Giulia Verdi (staff)');
 
+        // «Accesso a IO»: Selfcare shows the onboarding active, then staff record the Comune's manage key.
+        const onboarded = await waitForState(
+          handle,
+          'onboarding active',
+          (s) => s.ioAccess?.onboardingActiveAt !== undefined,
+        );
+        expect(onboarded.stage).toBe('io_access');
+        expect(onboarded.ioAccess?.check).toBe('automatic');
+        expect(mocks.calls).toContain('awaitIoOnboarding');
+        const withKey = await recordManageKey(handle);
+        expect(withKey.ioAccess?.manageKey).toMatchObject({
+          ref: `mk_${input.comune.ipaCode}_a1b2c3d4e5f6`,
+          recordedBy: 'Giulia Verdi (staff)',
+        });
+
         const result = (await handle.result()) as ComuneState;
         const final = await stateOf(handle);
         expect(result).toEqual(final);
@@ -77,6 +93,8 @@ describe('Comune journey: adhesion scenarios and the happy path', () => {
             'Adesione verificata su Selfcare: scenario A',
             'Delega completata su Selfcare',
             'Modulo firmato registrato',
+            'Adesione ad App IO su Selfcare attiva',
+            'Chiave di gestione registrata',
             'Fase: completed',
           ]),
         );
@@ -84,6 +102,7 @@ describe('Comune journey: adhesion scenarios and the happy path', () => {
         expect(staffSteps.map((t) => t.step)).toEqual([
           'Delega completata su Selfcare',
           'Modulo firmato registrato',
+          'Chiave di gestione registrata',
         ]);
 
         // The Comune hears it is done, once, with every service (patched in 0.2.0: journey-completed-notice).

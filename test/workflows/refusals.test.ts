@@ -6,11 +6,20 @@ import {
   moveDeadlineUpdate,
   recordAdhesionUpdate,
   recordDelegationDoneUpdate,
+  recordManageKeyUpdate,
   recordSignedFormUpdate,
 } from '../../contracts/comune';
 import { correctCardUpdate } from '../../contracts/service';
 import { createTimeSkippingEnv } from '../support/temporal-env';
-import { serviceHandle, signedForm, stateOf, waitForService, waitForStage, withComune } from './helpers';
+import {
+  manageKeyReference,
+  serviceHandle,
+  signedForm,
+  stateOf,
+  waitForService,
+  waitForStage,
+  withComune,
+} from './helpers';
 
 const UPDATE_ACCEPTED = temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED;
 
@@ -102,6 +111,21 @@ describe('Comune journey: steps out of order or malformed are refused before his
           args: [signedForm()],
           updateId: 'ok-signed-form',
         });
+        await waitForStage(handle, 'io_access');
+        // Never the key itself: a value that is not a key store reference is refused before history.
+        const notARef = await refused(() =>
+          handle.executeUpdate(recordManageKeyUpdate, {
+            args: [{ ...manageKeyReference(ipa), ref: 'la-chiave-in-chiaro-0123456789' }],
+            updateId: 'refused-key-not-a-reference',
+          }),
+        );
+        expect(notARef).toContain('Chiave non valida');
+        expect(notARef).toContain('riferimento alla chiave non valido');
+        expect((await stateOf(handle)).ioAccess?.manageKey).toBeUndefined();
+        await handle.executeUpdate(recordManageKeyUpdate, {
+          args: [manageKeyReference(ipa)],
+          updateId: 'ok-manage-key',
+        });
         await waitForStage(handle, 'services');
 
         const tari = await waitForService(env, ipa, 'tari', 'in_review');
@@ -128,7 +152,12 @@ describe('Comune journey: steps out of order or malformed are refused before his
 
         // Accepted steps are in history (so the check below can see updates); refused ones left no trace.
         const comuneAccepted = await acceptedUpdateIds(handle);
-        expect(comuneAccepted).toEqual(['ok-adhesion', 'ok-delegation', 'ok-signed-form']);
+        expect(comuneAccepted).toEqual([
+          'ok-adhesion',
+          'ok-delegation',
+          'ok-signed-form',
+          'ok-manage-key',
+        ]);
         expect(await acceptedUpdateIds(serviceHandle(env, ipa, 'tari'))).toEqual([]);
         expect(await acceptedUpdateIds(serviceHandle(env, ipa, 'mensa'))).toEqual([]);
 

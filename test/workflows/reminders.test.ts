@@ -11,6 +11,7 @@ import {
   HOUR_MS,
   notifyIds,
   ofKind,
+  recordManageKey,
   signedForm,
   waitForNotifications,
   waitForStage,
@@ -19,7 +20,7 @@ import {
 } from './helpers';
 
 const automaticA = {
-  behaviour: { adherent: false },
+  behaviour: { adherent: false, onboarding: 'active' as const },
   fixture: { settings: { adhesionCheck: 'automatic' as const } },
 };
 
@@ -137,6 +138,7 @@ describe('Comune journey: reminders and the signed-form link', () => {
       const relinked = await waitForStage(handle, 'awaiting_signed_form');
       expect(Date.parse(relinked.signedForm.linkSentAt!)).toBeGreaterThan(linkSentMs + 30 * DAY_MS);
       await handle.executeUpdate(recordSignedFormUpdate, { args: [signedForm()] });
+      await recordManageKey(handle);
       const final = (await handle.result()) as ComuneState;
       expect(final.stage).toBe('completed');
       expect(final.delegation.requestCount).toBe(2);

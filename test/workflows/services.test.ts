@@ -19,7 +19,7 @@ import {
   withComune,
 } from './helpers';
 
-const automaticA = { adherent: false };
+const automaticA = { adherent: false, onboarding: 'active' as const };
 const settings = { adhesionCheck: 'automatic' as const };
 const MENSA_REASONS = [
   'Logo non conforme: sfondo non bianco',
