@@ -278,6 +278,8 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
     handler: async ({ params, body, actor, req, res }) => {
       const workflowId = comuneWorkflowId(params.ipa);
       res.locals.workflowId = workflowId;
+      // Read before anything is verified or stored: a malformed Idempotency-Key is a 400 that leaves no key behind.
+      const idempotency = updateId(req, `manage-key:${params.ipa}`);
       const keys = ctx.manageKeys;
       if (!keys) {
         throw new HttpProblem(
@@ -334,7 +336,8 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
               ...(body.group ? { group: body.group } : {}),
             },
           ],
-          updateId: updateId(req, `manage-key:${params.ipa}`),
+          // The same Idempotency-Key with another key is another step: the journey's reference follows the store.
+          updateId: idempotency && `${idempotency}:${record.fingerprint}`,
         }),
       );
       return comuneView(result, actor.role) as unknown as z.infer<typeof stateResponse>;

@@ -70,6 +70,11 @@ describe('authorisation matrix: every endpoint × every role, no token, forged a
   it('documents a required role for every operation, and covers the whole API', () => {
     expect(ops.length).toBeGreaterThanOrEqual(20);
     for (const op of ops) expect(['public', ...roles]).toContain(op.role);
+    // «Accesso a IO»: the onboarding outcome and the Comune's manage key are staff steps (managers and admins too).
+    expect(ops.filter((op) => /\/(onboarding|manage-key)$/.test(op.path))).toEqual([
+      { method: 'post', path: '/api/v1/comuni/c_l378/onboarding', role: 'staff' },
+      { method: 'post', path: '/api/v1/comuni/c_l378/manage-key', role: 'staff' },
+    ]);
   });
 
   it('answers 401 without a token, with a forged token and with a revoked one, on every protected endpoint', async () => {

@@ -260,7 +260,9 @@ describe('API: one Comune and its staff steps (dev server)', () => {
     h.sandbox.onboard(fiscalCode, 'Comune di Trento');
     const { primary_key } = await h.sandbox.keys(fiscalCode);
     const res = await staff.post(`/comuni/${ipa}/manage-key`).send({ primaryKey: primary_key }).expect(200);
-    expect(res.body.ioAccess.manageKey).toMatchObject({ ref: expect.stringMatching(/^mk_c_l378_[0-9a-f]{12}$/) });
+    expect(res.body.ioAccess.manageKey).toMatchObject({
+      ref: expect.stringMatching(/^mk_c_l378_[0-9a-f]{12}$/),
+    });
     expect(JSON.stringify(res.body)).not.toContain(primary_key);
 
     const state = await h.comuneState(ipa, (s) => s.stage === 'services');

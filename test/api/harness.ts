@@ -131,7 +131,12 @@ async function startHarnessSandbox(): Promise<HarnessSandbox> {
     logger: createLogger('api-test-sandbox', 'silent'),
   });
   const admin = (method: string, p: string, body?: unknown) =>
-    sandboxCall(`${running.url}/__admin${p}`, method, { authorization: `Bearer ${SANDBOX_ADMIN_TOKEN}` }, body);
+    sandboxCall(
+      `${running.url}/__admin${p}`,
+      method,
+      { authorization: `Bearer ${SANDBOX_ADMIN_TOKEN}` },
+      body,
+    );
   return {
     running,
     url: running.url,

@@ -325,6 +325,116 @@ export function badRequestCases(c: CaseContext): BadRequestCase[] {
     step(`/comuni/${A}/tracking-form`, 'note over 500 characters', { note: long(501) }, 400, ['body.note']),
     step(`/comuni/${UNKNOWN_IPA}/tracking-form`, 'unknown Comune', {}, 404),
   ]);
+  add('post /comuni/{ipa}/onboarding', 'staff', [
+    step(`/comuni/${A}/onboarding`, 'outcome missing', {}, 400, ['body.outcome']),
+    step(`/comuni/${A}/onboarding`, 'unknown outcome', { outcome: 'approved' }, 400, ['body.outcome']),
+    step(`/comuni/${A}/onboarding`, 'outcome in capitals (Selfcare’s ACTIVE)', { outcome: 'ACTIVE' }, 400, [
+      'body.outcome',
+    ]),
+    step(`/comuni/${A}/onboarding`, 'outcome as a boolean', { outcome: true }, 400, ['body.outcome']),
+    step(`/comuni/${A}/onboarding`, 'note over 500 characters', { outcome: 'active', note: long(501) }, 400, [
+      'body.note',
+    ]),
+    step(`/comuni/${A}/onboarding`, 'body as an array', [{ outcome: 'active' }], 400, ['body']),
+    step(
+      `/comuni/${A}/onboarding`,
+      'out of order: onboarding while awaiting the signed form',
+      { outcome: 'active' },
+      409,
+      [],
+      {
+        detail:
+          /^«Registrare l’esito dell’adesione su Selfcare» non è possibile ora: il Comune è nella fase «In attesa del modulo firmato»/,
+      },
+    ),
+    step(
+      `/comuni/${B}/onboarding`,
+      'out of order: onboarding rejected while services run',
+      { outcome: 'rejected' },
+      409,
+    ),
+    step(`/comuni/${UNKNOWN_IPA}/onboarding`, 'unknown Comune', { outcome: 'active' }, 404),
+    step('/comuni/C%20L378/onboarding', 'IPA code with a space', { outcome: 'active' }, 400, ['params.ipa']),
+  ]);
+  // A key with the IO back office's shape; PagoPA (the sandbox) knows none of these.
+  const someKey = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+  add('post /comuni/{ipa}/manage-key', 'staff', [
+    step(`/comuni/${A}/manage-key`, 'primary key missing', {}, 400, ['body.primaryKey']),
+    step(`/comuni/${A}/manage-key`, 'empty primary key', { primaryKey: '' }, 400, ['body.primaryKey'], {
+      detail: /Chiave primaria: obbligatoria/,
+    }),
+    step(`/comuni/${A}/manage-key`, 'blank primary key', { primaryKey: '   ' }, 400, ['body.primaryKey']),
+    step(`/comuni/${A}/manage-key`, 'primary key over 256 characters', { primaryKey: 'k'.repeat(257) }, 400, [
+      'body.primaryKey',
+    ]),
+    step(
+      `/comuni/${A}/manage-key`,
+      'control character in the primary key',
+      { primaryKey: `${someKey}\u0007` },
+      400,
+      ['body.primaryKey'],
+      { detail: /Chiave primaria: .*caratteri di controllo/ },
+    ),
+    step(`/comuni/${A}/manage-key`, 'inner space in the primary key', { primaryKey: 'ab cd' }, 400, [
+      'body.primaryKey',
+    ]),
+    step(`/comuni/${A}/manage-key`, 'non-ASCII primary key', { primaryKey: 'chiave-città-0001' }, 400, [
+      'body.primaryKey',
+    ]),
+    step(`/comuni/${A}/manage-key`, 'primary key as a number', { primaryKey: 1234567890 }, 400, [
+      'body.primaryKey',
+    ]),
+    step(`/comuni/${A}/manage-key`, 'primary key as an array', { primaryKey: [someKey] }, 400, [
+      'body.primaryKey',
+    ]),
+    step(
+      `/comuni/${A}/manage-key`,
+      'secondary key with a space',
+      { primaryKey: someKey, secondaryKey: 'ab cd' },
+      400,
+      ['body.secondaryKey'],
+      { detail: /Chiave secondaria: / },
+    ),
+    step(`/comuni/${A}/manage-key`, 'empty group', { primaryKey: someKey, group: '' }, 400, ['body.group']),
+    step(
+      `/comuni/${A}/manage-key`,
+      'group over 100 characters',
+      { primaryKey: someKey, group: long(101) },
+      400,
+      ['body.group'],
+    ),
+    step(`/comuni/${A}/manage-key`, 'body as an array', [{ primaryKey: someKey }], 400, ['body']),
+    step(
+      `/comuni/${A}/manage-key`,
+      'out of order: key while awaiting the signed form',
+      { primaryKey: someKey },
+      409,
+      [],
+      {
+        detail: /^«Registrare la chiave di gestione» non è possibile ora/,
+      },
+    ),
+    step(`/comuni/${UNKNOWN_IPA}/manage-key`, 'unknown Comune', { primaryKey: someKey }, 404),
+    step('/comuni/C%20L378/manage-key', 'IPA code with a space', { primaryKey: someKey }, 400, [
+      'params.ipa',
+    ]),
+    step(
+      `/comuni/${B}/manage-key`,
+      'a key PagoPA refuses (401): not recorded',
+      { primaryKey: someKey },
+      422,
+      ['body.primaryKey'],
+      { detail: /rifiutata da PagoPA \(401\)/ },
+    ),
+    step(
+      `/comuni/${B}/manage-key`,
+      'Idempotency-Key too short',
+      { primaryKey: someKey },
+      400,
+      ['headers.idempotency-key'],
+      { headers: { 'Idempotency-Key': 'short' } },
+    ),
+  ]);
   add('post /comuni/{ipa}/deadline', 'manager', [
     step(`/comuni/${A}/deadline`, 'deadline and reason missing', {}, 400, ['body.deadline', 'body.reason']),
     step(
