@@ -317,7 +317,7 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
           ]);
         }
       }
-      const record = await keys.store.put({
+      const { record, undo } = await keys.store.putUndoably({
         ipaCode: params.ipa,
         organizationFiscalCode,
         secret: { primary: body.primaryKey, ...(body.secondaryKey ? { secondary: body.secondaryKey } : {}) },
@@ -325,21 +325,29 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
         recordedBy: actorLabel(actor),
       });
       ctx.logger.info({ comune: params.ipa, ref: record.ref }, 'manage key verified and sealed');
-      const result = await temporalCall(() =>
-        handle.executeUpdate(recordManageKeyUpdate, {
-          args: [
-            {
-              actor: actorLabel(actor),
-              ref: record.ref,
-              fingerprint: record.fingerprint,
-              hasSecondary: record.hasSecondary,
-              ...(body.group ? { group: body.group } : {}),
-            },
-          ],
-          // The same Idempotency-Key with another key is another step: the journey's reference follows the store.
-          updateId: idempotency && `${idempotency}:${record.fingerprint}`,
-        }),
-      );
+      let result: ComuneState;
+      try {
+        result = await temporalCall(() =>
+          handle.executeUpdate(recordManageKeyUpdate, {
+            args: [
+              {
+                actor: actorLabel(actor),
+                ref: record.ref,
+                fingerprint: record.fingerprint,
+                hasSecondary: record.hasSecondary,
+                ...(body.group ? { group: body.group } : {}),
+              },
+            ],
+            // The same Idempotency-Key with another key is another step: the journey's reference follows the store.
+            updateId: idempotency && `${idempotency}:${record.fingerprint}`,
+          }),
+        );
+      } catch (err) {
+        // The journey did not take the new reference (its stage changed meanwhile, Temporal unreachable): the store
+        // goes back to the key the journey knows, so the services keep calling with it.
+        await undo();
+        throw err;
+      }
       return comuneView(result, actor.role) as unknown as z.infer<typeof stateResponse>;
     },
   });

@@ -126,6 +126,26 @@ export class ManageKeyStore {
     return publicRecord(stored);
   }
 
+  /**
+   * `put`, with a way back: `undo` puts the record before it back (or removes the new one), for a caller whose next
+   * step failed (the journey refused the new key's reference), so the store never holds a key the journey does not.
+   */
+  async putUndoably(entry: Parameters<ManageKeyStore['put']>[0]): Promise<{
+    record: ManageKeyRecord;
+    undo: () => Promise<void>;
+  }> {
+    const ipaCode = this.ipa(entry.ipaCode);
+    const previous = await this.read(ipaCode);
+    const record = await this.put(entry);
+    return {
+      record,
+      undo: async () => {
+        if (previous) await this.write(previous);
+        else await fs.rm(path.join(this.dir, `${ipaCode}.json`), { force: true });
+      },
+    };
+  }
+
   /** The Comune's record, without the key; undefined when none is recorded. */
   async describe(ipaCode: string): Promise<ManageKeyRecord | undefined> {
     const stored = await this.read(this.ipa(ipaCode));

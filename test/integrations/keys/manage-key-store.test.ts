@@ -56,6 +56,18 @@ describe('each Comune’s manage key, encrypted at rest (integrations/keys)', ()
     expect((await store.resolve('c_l378'))!.secret).toEqual({ primary: `${primary}-new` });
   });
 
+  it('puts the previous key back when the step after the write fails (undo), or removes a first one', async () => {
+    const store = new ManageKeyStore(dir, { current: kek1 });
+    const first = await store.putUndoably(entry);
+    const second = await store.putUndoably({ ...entry, secret: { primary: `${primary}-new` } });
+    expect((await store.describe('c_l378'))!.ref).toBe(second.record.ref);
+    await second.undo();
+    expect(await store.describe('c_l378')).toEqual(first.record);
+    expect((await store.resolve('c_l378'))!.secret).toEqual({ primary, secondary });
+    await first.undo();
+    expect(await store.describe('c_l378')).toBeUndefined();
+  });
+
   it('reads a record written by another process at once (shared through the file system)', async () => {
     const api = new ManageKeyStore(dir, { current: kek1 });
     const worker = new ManageKeyStore(dir, { current: kek1 });
