@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
@@ -18,6 +19,7 @@ import {
 } from '@temporalio/worker';
 import pino from 'pino';
 import { createActivities } from '../activities';
+import { cachedClientFactory } from '../activities/manage-keys';
 import { createBulkActivities } from '../activities/bulk';
 import { createApp, type ApiContext } from '../api/app';
 import { FileTokenStore } from '../api/auth/token-store';
@@ -28,6 +30,8 @@ import { resolveTemporalBinaries } from '../common/temporal-binaries';
 import { FileSystemDocumentStore } from '../integrations/documents/document-store';
 import { createSolidPng } from '../integrations/documents/png';
 import { createIoManageClient, createIoMessagesClient } from '../integrations/io';
+import { ManageKeyStore } from '../integrations/keys/manage-key-store';
+import { createManageKeyVerifier } from '../integrations/keys/manage-key-verifier';
 import { FileSentLedger, SmtpMailer, startSmtpCatcher, type SmtpCatcher } from '../integrations/mail';
 import { createPortalClient } from '../integrations/portal';
 import { createSelfcareClient } from '../integrations/selfcare';
@@ -40,7 +44,6 @@ const NAMESPACE = 'default';
 const silent = createLogger('bench', 'silent');
 
 const SECRETS = {
-  manageKey: 'bench-manage-key-000000000001',
   selfcareKey: 'bench-selfcare-key-0000000002',
   adminToken: 'bench-admin-token-00000000003',
   portal: { username: 'partner', password: 'bench-portal-password-000004' },
@@ -105,6 +108,9 @@ class TimingInterceptor implements ActivityInboundCallsInterceptor {
     }
   }
 }
+
+/** The partner's addresses named in a 403 on a manage key (the sandbox's keys have no CIDRs: any address may call). */
+const PARTNER_ADDRESSES = ['203.0.113.10/32'];
 
 export interface BenchEnvironment {
   dir: string;
@@ -250,7 +256,8 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Ben
     const sandbox = await timed('sandbox', () =>
       startSandbox({
         port: 0,
-        legacyPartnerKeys: [{ key: SECRETS.manageKey, organizationFiscalCode: 'any' }],
+        // Real PagoPA: no partner-wide key; each Comune's own, issued when its prod-io onboarding is ACTIVE.
+        legacyPartnerKeys: [],
         selfcareKey: SECRETS.selfcareKey,
         adminToken: SECRETS.adminToken,
         portalCredentials: [{ tenant: '*', ...SECRETS.portal }],
@@ -282,8 +289,17 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Ben
       { ledger: new FileSentLedger(path.join(dir, 'ledger')), logger: silent },
     );
     closers.push(async () => mailer.close());
+    // Each Comune's manage key, sealed by the API (AES-256-GCM) and opened by the worker at each call: two stores on
+    // the same folder and KEK, as the API and worker processes have in production (MANAGE_KEYS_KEK).
+    const kek = { id: 'bench', key: randomBytes(32) };
+    const keysDir = path.join(dir, 'manage-keys');
     const activities = createActivities({
-      io: createIoManageClient({ baseUrl: sandbox.url, manageKey: SECRETS.manageKey, logger: silent }),
+      manageKeys: {
+        store: new ManageKeyStore(keysDir, { current: kek }),
+        clientFor: cachedClientFactory((manageKey) =>
+          createIoManageClient({ baseUrl: sandbox.url, manageKey, logger: silent }),
+        ),
+      },
       messages: createIoMessagesClient({ baseUrl: sandbox.url, logger: silent }),
       selfcare: createSelfcareClient({
         baseUrl: sandbox.url,
@@ -381,6 +397,10 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Ben
       tokens: tokenStore,
       temporalUiUrl: 'http://localhost:8233',
       registrationDefaults,
+      manageKeys: {
+        store: new ManageKeyStore(keysDir, { current: kek }),
+        verify: createManageKeyVerifier({ baseUrl: sandbox.url, partnerAddresses: PARTNER_ADDRESSES }),
+      },
     };
     // The bench drives thousands of steps with one staff token: the per-token write limit would throttle it.
     const app = createApp(ctx, [], { rateLimits: { writesPerMinute: 0, authFailures: 0 } });

@@ -8,6 +8,7 @@ import { recordSignedFormUpdate } from '../contracts/comune';
 import { comuneWorkflowId } from '../contracts/ids';
 import { searchAttributes } from '../contracts/search-attributes';
 import { serviceStatuses } from '../contracts/service';
+import type { RunningSandbox } from '../sandbox';
 import type { ApiCaller } from './http';
 import { LatencyBook, runPool, sleep } from './stats';
 
@@ -19,6 +20,7 @@ export const SERIES = {
   importStatus: 'GET /imports/:jobId',
   delegation: 'POST /comuni/:ipa/delegation (step)',
   signedForm: 'recordSignedFormUpdate (Temporal update, direct)',
+  manageKey: 'POST /comuni/:ipa/manage-key (step, verified on the manage API)',
   list: 'GET /comuni?limit=50',
   detail: 'GET /comuni/:ipa',
   summary: 'GET /portfolio/summary',
@@ -172,19 +174,46 @@ export interface DriveOutcome {
   servicesCompleted: number;
   failedWorkflows: number;
   progress: Progress[];
-  stepRetries: { delegation: number; signedForm: number };
+  stepRetries: { delegation: number; signedForm: number; manageKey: number };
   errors: string[];
 }
 
 const STAFF = 'staff:bench';
 
-/** Records the two staff steps of one Comune: delegation through the API, the signed form as a Temporal update. */
+/**
+ * PagoPA's part of «Accesso a IO» in the sandbox: the institution's prod-io onboarding turns ACTIVE on Selfcare (its
+ * other products kept), which issues its own manage key in the IO back office; the key as staff would copy it.
+ */
+function onboardOnIo(sandbox: RunningSandbox, fiscalCode: string): string {
+  const institution = sandbox.state.institutions[fiscalCode];
+  if (!institution) throw new Error(`no Selfcare institution ${fiscalCode} in the sandbox`);
+  const others = institution.onboarding
+    .filter((o) => o.productId !== 'prod-io')
+    .map((o) => ({ productId: o.productId, status: o.status }));
+  sandbox.runtime.upsertInstitution(fiscalCode, {
+    description: institution.description ?? `Ente ${fiscalCode}`,
+    onboarding: [...others, { productId: 'prod-io', status: 'ACTIVE' }],
+  });
+  const own = Object.values(sandbox.state.manageSubscriptions).find(
+    (s) => s.institution === fiscalCode && s.group_id === undefined,
+  );
+  if (!own) throw new Error(`the sandbox issued no manage key to ${fiscalCode}`);
+  return own.primary_key;
+}
+
+/**
+ * Records the three staff steps of one Comune: delegation through the API, the signed form as a Temporal update,
+ * then, once Selfcare shows its prod-io onboarding active, its own manage key through the API (verified there with a
+ * real read on the sandbox's manage API, sealed in the store; only the reference reaches the workflow).
+ */
 async function driveOne(
   api: ApiCaller,
   client: Client,
+  sandbox: RunningSandbox,
   book: LatencyBook,
   token: string,
   ipa: string,
+  fiscalCode: string,
   retries: DriveOutcome['stepRetries'],
   deadline: number,
 ): Promise<void> {
@@ -214,7 +243,7 @@ async function driveOne(
         updateId: `bench-signed-form-${ipa}`,
       });
       book.record(SERIES.signedForm, performance.now() - started);
-      return;
+      break;
     } catch (err) {
       if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
         // An overloaded server or worker: the same update id makes the retry apply at most once.
@@ -232,6 +261,20 @@ async function driveOne(
       await sleep(200);
     }
   }
+  const primaryKey = onboardOnIo(sandbox, fiscalCode);
+  for (;;) {
+    const answer = await api.call(SERIES.manageKey, token, 'POST', `/api/v1/comuni/${ipa}/manage-key`, {
+      body: { primaryKey },
+      headers: { 'idempotency-key': `bench-manage-key-${ipa}` },
+      expected: [409],
+    });
+    if (answer.status >= 200 && answer.status < 300) return;
+    if (answer.status !== 409) throw new Error(`manage key of ${ipa}: HTTP ${answer.status}`);
+    // Not yet «Accesso a IO» (the signed form's effects still under way): refused before anything was stored.
+    retries.manageKey += 1;
+    if (performance.now() > deadline) throw new Error(`manage key of ${ipa}: still refused at the timeout`);
+    await sleep(200);
+  }
 }
 
 const FAILED = `(ExecutionStatus = 'Failed' OR ExecutionStatus = 'TimedOut' OR ExecutionStatus = 'Terminated')`;
@@ -240,9 +283,13 @@ const FAILED = `(ExecutionStatus = 'Failed' OR ExecutionStatus = 'TimedOut' OR E
 export async function driveToCompletion(args: {
   api: ApiCaller;
   client: Client;
+  /** PagoPA's side: Selfcare's onboarding and the IO back office's keys. */
+  sandbox: RunningSandbox;
   book: LatencyBook;
   tokens: Tokens;
   ipaCodes: readonly string[];
+  /** The organisation fiscal code of each driven Comune (its Selfcare institution). */
+  fiscalCodeOf: (ipa: string) => string;
   concurrency: number;
   timeoutMs: number;
   log: (line: string) => void;
@@ -258,11 +305,21 @@ export async function driveToCompletion(args: {
     servicesCompleted: 0,
     failedWorkflows: 0,
     progress: [],
-    stepRetries: { delegation: 0, signedForm: 0 },
+    stepRetries: { delegation: 0, signedForm: 0, manageKey: 0 },
     errors: [],
   };
   const steps = runPool(ipaCodes, args.concurrency, (ipa) =>
-    driveOne(api, client, book, tokens.staff, ipa, outcome.stepRetries, deadline),
+    driveOne(
+      api,
+      client,
+      args.sandbox,
+      book,
+      tokens.staff,
+      ipa,
+      args.fiscalCodeOf(ipa),
+      outcome.stepRetries,
+      deadline,
+    ),
   ).then(
     () => {
       outcome.stepsDoneMs = performance.now() - started;

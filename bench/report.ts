@@ -95,6 +95,7 @@ function latencyRows(book: LatencyBook): (string | number)[][] {
   const order = [
     SERIES.delegation,
     SERIES.signedForm,
+    SERIES.manageKey,
     SERIES.list,
     SERIES.detail,
     SERIES.summary,
@@ -358,7 +359,8 @@ export async function renderReport(r: RunResult, resultsFile: string, findings: 
         ['E-mails caught by the SMTP catcher', n0(r.outboxMessages)],
         [
           'Staff steps refused and retried (Comune not at that stage yet)',
-          `delegation ${n0(r.drive.stepRetries.delegation)}, signed form ${n0(r.drive.stepRetries.signedForm)}`,
+          `delegation ${n0(r.drive.stepRetries.delegation)}, signed form ${n0(r.drive.stepRetries.signedForm)}, ` +
+            `manage key ${n0(r.drive.stepRetries.manageKey)}`,
         ],
       ],
     ),

@@ -121,6 +121,7 @@ async function main(): Promise<number> {
   );
   // Driving every Comune of Italy takes hours on 2 cores: --drive completes an even subset, the rest stay imported.
   const drivenCount = Math.min(int('drive', comuni.length, 1), comuni.length);
+  const fiscalCodes = new Map(registrations.map((r) => [r.ipaCode, r.fiscalCode]));
   const drivenIpaCodes = Array.from(
     { length: drivenCount },
     (_, i) => ipaCodes[Math.floor((i * comuni.length) / drivenCount)]!,
@@ -209,9 +210,11 @@ async function main(): Promise<number> {
     const drive = await driveToCompletion({
       api,
       client: env.client,
+      sandbox: env.sandbox,
       book,
       tokens: env.tokens,
       ipaCodes: drivenIpaCodes,
+      fiscalCodeOf: (ipa) => fiscalCodes.get(ipa)!,
       concurrency: driveConcurrency,
       timeoutMs,
       log,

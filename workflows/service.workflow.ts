@@ -220,7 +220,8 @@ export async function serviceWorkflow(
     const cause = describeFailure(err);
     const details = (err.cause as ApplicationFailure).details?.[0] as { ref?: string } | undefined;
     state.timeline.push({ at: nowIso(), step: `In pausa: ${step}`, actor: 'sistema', detail: cause });
-    await setStatus('awaiting_key');
+    // The Comune hears of the refusal before the status: a paused service frees its parallel slot, and the Comune
+    // must already know the key is refused, or it would start the next service with it.
     try {
       await getExternalWorkflowHandle(input.parentWorkflowId).signal(manageKeyRefusedSignal, {
         slug: input.slug,
@@ -230,6 +231,7 @@ export async function serviceWorkflow(
     } catch (signalErr) {
       log.warn('cannot signal the Comune workflow', { error: String(signalErr) });
     }
+    await setStatus('awaiting_key');
     await condition(() => keyRenewals > seen);
     state.timeline.push({ at: nowIso(), step: 'Nuova chiave di gestione: si riprende', actor: 'sistema' });
     await setStatus(before);

@@ -204,6 +204,45 @@ function fieldLabel(step, name) {
 }
 
 /**
+ * Removes the messages a previous failed submission put beside the fields.
+ * @param {HTMLFormElement} form
+ */
+function clearFieldErrors(form) {
+  for (const p of form.querySelectorAll('p.field-error')) p.remove();
+  for (const el of form.querySelectorAll('[aria-invalid="true"]')) {
+    el.removeAttribute('aria-invalid');
+    const described = (el.getAttribute('aria-describedby') ?? '')
+      .split(' ')
+      .filter((id) => id && !id.endsWith('-error'))
+      .join(' ');
+    if (described) el.setAttribute('aria-describedby', described);
+    else el.removeAttribute('aria-describedby');
+  }
+}
+
+/**
+ * Puts each message of the API's problem beside the field it names (`body.primaryKey`), marks the field invalid and
+ * describes it by the message, so a screen reader reads it with the field.
+ * @param {HTMLFormElement} form
+ * @param {StepDefinition} step
+ * @param {unknown} error
+ */
+function markFieldErrors(form, step, error) {
+  if (!(error instanceof ApiError) || !Array.isArray(error.problem.errors)) return;
+  for (const e of error.problem.errors) {
+    const name = String(e.field).replace(/^body\./, '');
+    if (!step.fields.some((f) => f.name === name)) continue;
+    const input = form.querySelector(`[name="${CSS.escape(name)}"]`);
+    if (!(input instanceof HTMLElement) || input.getAttribute('aria-invalid') === 'true') continue;
+    const id = `${input.id || name}-error`;
+    input.setAttribute('aria-invalid', 'true');
+    input.setAttribute('aria-describedby', `${input.getAttribute('aria-describedby') ?? ''} ${id}`.trim());
+    const message = h('p', { class: 'field-error', id }, e.message);
+    (input.closest('.field') ?? input).append(message);
+  }
+}
+
+/**
  * The API's problem with the fields named as the form labels them, so the person finds them.
  * @param {StepDefinition} step
  * @param {unknown} error
@@ -289,6 +328,7 @@ export function modelStepForm({ available, context, values = {}, custom = {}, on
         return undefined;
       }
       confirmButton.disabled = true;
+      clearFieldErrors(form);
       try {
         const method = available.method.toUpperCase();
         const result = step.api.multipart
@@ -305,6 +345,7 @@ export function modelStepForm({ available, context, values = {}, custom = {}, on
         }
         return step.success;
       } catch (error) {
+        markFieldErrors(form, step, error);
         throw withFieldLabels(step, error);
       } finally {
         confirmed = false;

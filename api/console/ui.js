@@ -201,7 +201,9 @@ export function problemBox(thrown, { compact = false } = {}) {
         : problem.title || 'Errore';
   const errors = Array.isArray(problem.errors) ? problem.errors : [];
   // A validation error's detail repeats its field list: show the list only.
-  const repeated = errors.map((e) => `${e.field}: ${e.message}`).join('; ') === problem.detail;
+  const repeated =
+    errors.map((e) => `${e.field}: ${e.message}`).join('; ') === problem.detail ||
+    errors.every((e) => e.message === problem.detail);
   const detail = errors.length > 0 && repeated && !compact ? '' : problem.detail;
   return h(
     'div',

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +15,9 @@ import { topicIds } from '../../domain/service-card';
 import { FileOutbox } from '../../integrations/mail';
 import { FileSystemDocumentStore } from '../../integrations/documents/document-store';
 import { createLogger } from '../../common/logger';
+import { ManageKeyStore } from '../../integrations/keys/manage-key-store';
+import { createManageKeyVerifier } from '../../integrations/keys/manage-key-verifier';
+import { startSandbox, type RunningSandbox } from '../../sandbox';
 import { toCsv, trentoRows } from '../import/trento-csv';
 import { buildSignedForm, createCa, createSigner } from '../integrations/documents/cms-fixtures';
 import { testApiContext, type TestApiContext } from '../support/api-context';
@@ -36,6 +40,10 @@ const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts');
 const TASK_QUEUE = 'browser-console';
 const STEP_TIMEOUT = 20_000;
 const WIDE = { width: 1440, height: 900 };
+/** Protects the sandbox's /__admin (where the IO back office's keys are read). */
+const SANDBOX_ADMIN_TOKEN = 'browser-test-sandbox-admin-0001';
+/** The partner's addresses the 403 message names (the sandbox's keys have no CIDRs: any address may use them). */
+const PARTNER_ADDRESSES = ['203.0.113.10/32'];
 const PHONE = { width: 390, height: 844 };
 /** PagoPA rejects TARI's first review: a service task for staff, and a card to correct through the console. */
 const REJECTION = 'Descrizione non chiara: indicare a chi si rivolge il servizio';
@@ -54,6 +62,26 @@ const rows = [trento[0]!, trento[1]!, trento.find((r) => r.Denominazione_ente.en
 );
 const [first, second] = rows as [(typeof rows)[number], (typeof rows)[number]];
 
+/** An `rgb()`/`rgba()` colour as getComputedStyle gives it, as its channels 0–255. */
+function rgb(css: string): [number, number, number] {
+  const m = /^rgba?\((\d+(?:\.\d+)?),\s*(\d+(?:\.\d+)?),\s*(\d+(?:\.\d+)?)/.exec(css);
+  if (!m) throw new Error(`not an rgb colour: ${css}`);
+  return [Number(m[1]), Number(m[2]), Number(m[3])];
+}
+
+/** WCAG 2 contrast ratio of two colours (1–21). */
+function contrast(a: string, b: string): number {
+  const luminance = (css: string) => {
+    const [r, g, bl] = rgb(css).map((c) => {
+      const s = c / 255;
+      return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    }) as [number, number, number];
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x) as [number, number];
+  return (hi + 0.05) / (lo + 0.05);
+}
+
 describe('console (browser)', () => {
   let env: TestWorkflowEnvironment;
   let api: TestApiContext;
@@ -62,6 +90,8 @@ describe('console (browser)', () => {
   let running: Promise<void>;
   let browser: Browser;
   let page: Page;
+  /** PagoPA's part: Selfcare's onboarding and the IO back office's manage keys, one per institution. */
+  let sandbox: RunningSandbox;
   let base: string;
   const problems: string[] = [];
   /** Every write the console sent: method, path and its Idempotency-Key. */
@@ -84,7 +114,26 @@ describe('console (browser)', () => {
     const documents = new FileSystemDocumentStore(path.join(tmp, 'documents'), {
       logger: createLogger('test', 'silent'),
     });
-    api = testApiContext(env.client, { taskQueue: TASK_QUEUE, outbox, documents });
+    sandbox = await startSandbox({
+      port: 0,
+      // Real PagoPA: no partner-wide key, each institution its own (issued when onboarded on prod-io).
+      legacyPartnerKeys: [],
+      selfcareKey: 'browser-test-selfcare-key-0001',
+      portalCredentials: [],
+      adminToken: SANDBOX_ADMIN_TOKEN,
+      logger: createLogger('browser-test-sandbox', 'silent'),
+    });
+    api = testApiContext(env.client, {
+      taskQueue: TASK_QUEUE,
+      outbox,
+      documents,
+      manageKeys: {
+        store: new ManageKeyStore(path.join(tmp, 'manage-keys'), {
+          current: { id: 'browser-test', key: randomBytes(32) },
+        }),
+        verify: createManageKeyVerifier({ baseUrl: sandbox.url, partnerAddresses: PARTNER_ADDRESSES }),
+      },
+    });
     await outbox.store({
       messageId: '<test-1@backoffice>',
       from: 'backoffice@partner.example',
@@ -178,9 +227,57 @@ describe('console (browser)', () => {
       );
     }
     await env?.teardown();
+    await sandbox?.close();
     api?.cleanup();
     fs.rmSync(tmp, { recursive: true, force: true });
   });
+
+  /** The manage keys the IO back office shows the institution `fiscalCode` (issued once onboarded on prod-io). */
+  const sandboxKeys = async (fiscalCode: string) => {
+    const res = await fetch(`${sandbox.url}/__admin/institutions/${fiscalCode}/manage-keys`, {
+      headers: { authorization: `Bearer ${SANDBOX_ADMIN_TOKEN}` },
+    });
+    if (res.status !== 200) throw new Error(`manage keys of ${fiscalCode}: HTTP ${res.status}`);
+    return (await res.json()) as { primary_key: string; secondary_key: string };
+  };
+
+  /**
+   * Moves the focus with Tab (from the top of the page) until `target` has it, then reads its focus ring: colour,
+   * style and width, the colours behind it (a gradient's stops, or the first opaque background), and the page's.
+   */
+  const focusRing = async (target: ReturnType<Page['locator']>) => {
+    await page.evaluate('document.activeElement?.blur(); window.scrollTo(0, 0)');
+    await page.locator('body').focus();
+    for (let i = 0; i < 200; i += 1) {
+      await page.keyboard.press('Tab');
+      if (await target.evaluate((el) => el === el.ownerDocument.activeElement)) break;
+    }
+    // Through `el.ownerDocument`: the test's compiler has no DOM globals.
+    return target.evaluate((el) => {
+      const doc = el.ownerDocument;
+      const css = (node: typeof el) => doc.defaultView!.getComputedStyle(node);
+      if (el !== doc.activeElement) throw new Error('never reached with Tab');
+      // The colours behind: a gradient's stops (the top bar), else the first opaque background colour.
+      const opaque = (node: typeof el | null): string[] => {
+        for (let n = node; n; n = n.parentElement) {
+          const stops = css(n).backgroundImage.match(/rgba?\([^)]*\)/g);
+          if (stops) return stops;
+          const bg = css(n).backgroundColor;
+          if (!/^rgba\(.*,\s*0\)$/.test(bg) && bg !== 'transparent') return [bg];
+        }
+        return ['rgb(255, 255, 255)'];
+      };
+      const style = css(el);
+      return {
+        focusVisible: el.matches(':focus-visible'),
+        color: style.outlineColor,
+        style: style.outlineStyle,
+        width: parseFloat(style.outlineWidth),
+        behind: opaque(el.parentElement),
+        page: opaque(doc.body),
+      };
+    });
+  };
 
   /** Screenshots of the page as it is, wide and on a phone (the page is loaded again at each width). */
   const screenshots = async (name: string, ready: () => Promise<unknown>) => {
@@ -333,7 +430,90 @@ describe('console (browser)', () => {
     await page.getByLabel('File firmato (.p7m)').setInputFiles(p7mPath);
     await page.getByRole('button', { name: 'Carica e verifica' }).click();
     await page.locator('.timeline').getByText('Modulo firmato registrato').waitFor();
+    await expectStage('Accesso a IO');
+
+    // «Accesso a IO»: the Comune's own manage key, read in its IO back office once Selfcare shows the onboarding
+    // active. The form asks for it in a password field; a key PagoPA refuses is named beside its field's label.
+    const keyForm = page.locator('#step-recordManageKey');
+    await keyForm.getByRole('heading', { name: 'Chiave di gestione IO del Comune' }).waitFor();
+    await expect(keyForm.getByLabel('Chiave primaria').getAttribute('type')).resolves.toBe('password');
+    await expect(keyForm.getByLabel(/Chiave secondaria/).getAttribute('type')).resolves.toBe('password');
+    await expect(keyForm.getByLabel(/Gruppo Selfcare/).getAttribute('type')).resolves.toBe('text');
+    await expect(keyForm.getByLabel('Chiave primaria').getAttribute('required')).resolves.not.toBeNull();
+    await screenshots('chiave-di-gestione', () => keyForm.waitFor());
+    sandbox.runtime.upsertInstitution(first.Codice_fiscale_ente, {
+      description: first.Denominazione_ente,
+      onboarding: [{ productId: 'prod-io', status: 'ACTIVE' }],
+    });
+    const keys = await sandboxKeys(first.Codice_fiscale_ente);
+    const wrongKey = 'chiave-non-di-questo-comune-0000';
+    await keyForm.getByLabel('Chiave primaria').fill(wrongKey);
+    await keyForm.getByRole('button', { name: 'Verifica e registra' }).click();
+    const keyProblem = keyForm.locator('[role=alert]');
+    await keyProblem.waitFor();
+    await expect(keyProblem.locator('.alert-errors li').innerText()).resolves.toMatch(
+      /^Chiave primaria: La chiave primaria è rifiutata da PagoPA \(401\)/,
+    );
+    // The failed sign-in's pattern: the problem takes the focus, so a screen reader reads it.
+    await expect(keyProblem.evaluate((el) => el === el.ownerDocument.activeElement)).resolves.toBe(true);
+    // The message also stands beside the field, which is marked invalid and described by it.
+    const primaryInput = keyForm.getByLabel('Chiave primaria');
+    await expect(primaryInput.getAttribute('aria-invalid')).resolves.toBe('true');
+    const describedBy = (await primaryInput.getAttribute('aria-describedby')) ?? '';
+    const besideField = keyForm.locator('.field-error');
+    await expect(besideField.innerText()).resolves.toMatch(
+      /^La chiave primaria è rifiutata da PagoPA \(401\)/,
+    );
+    expect(describedBy.split(' ')).toContain(await besideField.getAttribute('id'));
+    // …and the box above says it once (the detail only repeated the field's message).
+    await expect(keyProblem.locator('.alert-detail').count()).resolves.toBe(0);
+    await keyForm.screenshot({ path: path.join(ARTIFACTS, 'chiave-di-gestione-rifiutata.png') });
+    await expect(page.evaluate('JSON.stringify(sessionStorage)')).resolves.not.toContain(wrongKey);
+    // The Comune's key: verified on PagoPA's manage API, sealed, and only its record reaches the page.
+    await keyForm.getByLabel('Chiave primaria').fill(keys.primary_key);
+    await keyForm.getByRole('button', { name: 'Verifica e registra' }).click();
+    await page.getByText('Chiave di gestione verificata e registrata.').first().waitFor();
+    await expect(keyForm.locator('.field-error').count()).resolves.toBe(0);
+    const keyFact = page.locator('.facts > div', {
+      has: page.locator('dt', { hasText: 'Chiave di gestione IO' }),
+    });
+    await expect(keyFact.locator('dd').innerText()).resolves.toMatch(
+      // Who recorded it, as the timeline names people (never the raw «manager:test-manager»).
+      /^registrata da test-manager \(Responsabile\), .+ · chiave dell’ente$/,
+    );
     await expectStage('Servizi in lavorazione');
+    await screenshots('chiave-di-gestione-registrata', () => keyFact.waitFor());
+    expect(await page.content()).not.toContain(keys.primary_key);
+    expect(await page.content()).not.toContain(keys.secondary_key);
+    await expect(page.evaluate('JSON.stringify(sessionStorage)')).resolves.not.toContain(keys.primary_key);
+    await expect(
+      page.evaluate(`[...document.querySelectorAll('input')].map((i) => i.value).join(' ')`),
+    ).resolves.not.toContain(keys.primary_key);
+
+    // The focus ring, reached with the keyboard: 3:1 or better against what surrounds the control and against the
+    // page (WCAG 2.2, 1.4.11 and 2.4.13), on the light page and on the blue top bar.
+    const rings = [];
+    for (const [name, target] of [
+      ['Verifica e registra', keyForm.getByRole('button', { name: 'Verifica e registra' })],
+      ['Esci', page.getByRole('button', { name: 'Esci' })],
+    ] as const) {
+      const ring = await focusRing(target);
+      rings.push({
+        name,
+        visible: ring.focusVisible && ring.style !== 'none' && ring.width >= 2,
+        // The worst stop counts.
+        againstBehind: Number(Math.min(...ring.behind.map((c) => contrast(ring.color, c))).toFixed(2)),
+        againstPage: Number(Math.min(...ring.page.map((c) => contrast(ring.color, c))).toFixed(2)),
+      });
+    }
+    const [onPage, onBar] = rings as [(typeof rings)[number], (typeof rings)[number]];
+    // The form's button sits on a white panel on the light page: the ring stands out from both.
+    expect(onPage.visible).toBe(true);
+    expect(onPage.againstBehind).toBeGreaterThanOrEqual(3);
+    expect(onPage.againstPage).toBeGreaterThanOrEqual(3);
+    console.log(`focus ring contrast: ${JSON.stringify(rings)}`);
+    expect(onBar.visible).toBe(true);
+    expect(onBar.againstBehind).toBeGreaterThanOrEqual(3);
 
     // A manager moves the deadline; the same date again is refused by the workflow (409, its own sentence).
     const deadlineForm = page.locator('#step-moveDeadline');
@@ -550,13 +730,16 @@ describe('console (browser)', () => {
       `POST /api/v1/comuni/${first.Codice_IPA}/delegation`,
       `POST /api/v1/comuni/${first.Codice_IPA}/signed-form`,
       `POST /api/v1/comuni/${first.Codice_IPA}/signed-form`,
+      `POST /api/v1/comuni/${first.Codice_IPA}/manage-key`,
+      `POST /api/v1/comuni/${first.Codice_IPA}/manage-key`,
       `POST /api/v1/comuni/${first.Codice_IPA}/deadline`,
       `POST /api/v1/comuni/${first.Codice_IPA}/deadline`,
       `PUT /api/v1/comuni/${first.Codice_IPA}/services/tari/card`,
     ]);
     for (const w of writes) expect(w.key).toMatch(/^[0-9a-f-]{36}$/);
     expect(writes[4]!.key).toBe(writes[3]!.key); // the refused upload was retried with the same key
-    expect(new Set(writes.map((w) => w.key)).size).toBe(writes.length - 1);
+    expect(writes[6]!.key).toBe(writes[5]!.key); // so was the refused key, with the right one
+    expect(new Set(writes.map((w) => w.key)).size).toBe(writes.length - 2);
 
     expect(problems).toEqual([]);
     console.log(`console browser flow: ${Date.now() - started} ms`);

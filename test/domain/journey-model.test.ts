@@ -2,11 +2,13 @@ import type { ComuneState } from '../../contracts/comune';
 import {
   availableComuneSteps,
   availableServiceSteps,
+  comuneStepRefusal,
   comuneSteps,
   comuneWaitsOn,
   holdsParallelSlot,
   isClosedStage,
   isWorkingStatus,
+  manageKeyUsable,
   serviceStatuses,
   stages,
 } from '../../domain/journey-model';
@@ -114,6 +116,7 @@ describe('the journey model', () => {
       'adhesion_check',
       'delegation_requested',
       'awaiting_signed_form',
+      'io_access',
       'services',
     ]);
   });
@@ -256,5 +259,114 @@ describe('the open tasks of a journey', () => {
       }),
     );
     expect(model.serviceStatusCounts).toEqual({ pending: 2, active: 1 });
+  });
+});
+
+describe('the stage «Accesso a IO» in the model and the tasks', () => {
+  const key = { ref: 'mk_c_l378_a1b2c3d4e5f6', recordedAt: '2026-02-02T09:00:00.000Z' };
+  const keyRefused = { at: '2026-03-01T09:00:00.000Z', cause: '401', ref: key.ref };
+  const access = (io: Partial<NonNullable<ComuneState['ioAccess']>>): Partial<ComuneState> => ({
+    stage: 'io_access',
+    ioAccess: { check: 'manual', pausedServices: [], ...io },
+  });
+
+  it('sits between the signed form and the services, waiting on staff (or on Selfcare while it checks)', () => {
+    expect(stages.indexOf('io_access')).toBe(stages.indexOf('awaiting_signed_form') + 1);
+    expect(stages.indexOf('services')).toBe(stages.indexOf('io_access') + 1);
+    expect(comuneWaitsOn(state(access({ check: 'automatic' })))).toBe('pagopa');
+    expect(
+      comuneWaitsOn(state(access({ check: 'automatic', onboardingActiveAt: '2026-02-01T09:00:00.000Z' }))),
+    ).toBe('staff');
+    expect(comuneWaitsOn(state(access({ check: 'manual' })))).toBe('staff');
+    // A refused key makes the services stage wait on staff, whatever the services' own statuses.
+    const inReview = {
+      slug: 'tari',
+      name: 'TARI',
+      status: 'in_review' as const,
+      rejections: [],
+      updatedAt: '',
+    };
+    expect(comuneWaitsOn(state({ stage: 'services', services: [inReview] }))).toBe('pagopa');
+    expect(
+      comuneWaitsOn(
+        state({
+          stage: 'services',
+          services: [inReview],
+          ioAccess: {
+            check: 'manual',
+            manageKey: { ...key, fingerprint: 'a1b2c3d4e5f6', hasSecondary: false, recordedBy: 's' },
+            keyRefused,
+            pausedServices: ['tari'],
+          },
+        }),
+      ),
+    ).toBe('staff');
+  });
+
+  it('allows the onboarding outcome once, and the key at «Accesso a IO» and again at the services', () => {
+    expect(comuneStepRefusal(comuneSteps.recordOnboarding, state(access({})))).toBeUndefined();
+    expect(
+      comuneStepRefusal(comuneSteps.recordOnboarding, state(access({ onboardingActiveAt: key.recordedAt }))),
+    ).toBe('L’adesione su Selfcare è già registrata come attiva.');
+    expect(comuneStepRefusal(comuneSteps.recordManageKey, state(access({})))).toBeUndefined();
+    expect(comuneStepRefusal(comuneSteps.recordManageKey, state({ stage: 'services' }))).toBeUndefined();
+    expect(comuneStepRefusal(comuneSteps.recordManageKey, state({ stage: 'awaiting_signed_form' }))).toBe(
+      '«Registrare la chiave di gestione» non è possibile ora: il Comune è nella fase «In attesa del modulo firmato» (ammessa in: Accesso a IO, Servizi in lavorazione).',
+    );
+    expect(availableComuneSteps(state(access({})), 'staff').map((x) => [x.id, x.path])).toEqual([
+      ['recordOnboarding', '/comuni/c_l378/onboarding'],
+      ['recordManageKey', '/comuni/c_l378/manage-key'],
+      ['recordTrackingForm', '/comuni/c_l378/tracking-form'],
+    ]);
+  });
+
+  it('tells a usable key from a refused or missing one', () => {
+    const manageKey = { ...key, fingerprint: 'a1b2c3d4e5f6', hasSecondary: false, recordedBy: 's' };
+    expect(manageKeyUsable({})).toBe(false);
+    expect(manageKeyUsable({ ioAccess: { check: 'manual' } })).toBe(false);
+    expect(manageKeyUsable({ ioAccess: { check: 'manual', manageKey } })).toBe(true);
+    expect(manageKeyUsable({ ioAccess: { check: 'manual', manageKey, keyRefused } })).toBe(false);
+  });
+
+  it('gives «Accesso a IO» a stage task until the key is recorded, and one manage_key task for a refused key', () => {
+    const stageOnly = (s: ComuneState) => journeyTasks(s).filter((t) => t.kind !== 'tracking_form');
+    expect(stageOnly(state(access({ check: 'automatic' })))).toEqual([
+      expect.objectContaining({ kind: 'stage', status: 'io_access', party: 'pagopa' }),
+    ]);
+    expect(taskAction({ kind: 'stage', status: 'io_access', party: 'pagopa' })).toContain(
+      'verifica automatica',
+    );
+    expect(stageOnly(state(access({ onboardingActiveAt: key.recordedAt })))).toEqual([
+      expect.objectContaining({ kind: 'stage', status: 'io_access', party: 'staff' }),
+    ]);
+    const manageKey = { ...key, fingerprint: 'a1b2c3d4e5f6', hasSecondary: false, recordedBy: 's' };
+    expect(stageOnly(state(access({ manageKey })))).toEqual([]);
+
+    const paused = (slug: string) => ({
+      slug,
+      name: slug,
+      status: 'awaiting_key' as const,
+      rejections: [],
+      updatedAt: '',
+    });
+    const refused = state({
+      stage: 'services',
+      trackingForm: { recordedAt: key.recordedAt, recordedBy: 's' },
+      services: [paused('tari'), paused('mensa'), paused('imu')],
+      ioAccess: { check: 'manual', manageKey, keyRefused, pausedServices: ['tari', 'mensa', 'imu'] },
+    });
+    const tasks = journeyTasks(refused);
+    // One task for the Comune, whatever the number of paused services; none of theirs.
+    expect(tasks).toEqual([
+      expect.objectContaining({
+        kind: 'manage_key',
+        party: 'staff',
+        status: 'services',
+        since: keyRefused.at,
+      }),
+    ]);
+    expect(taskAction(tasks[0]!)).toContain('Chiave di gestione da aggiornare');
+    expect(journeyReadModel(refused).serviceStatusCounts).toEqual({ awaiting_key: 3 });
+    expect(holdsParallelSlot('awaiting_key')).toBe(false);
   });
 });

@@ -43,7 +43,8 @@ export function mockActivities(behaviour: MockBehaviour = {}) {
       if (outcome === undefined) {
         throw ApplicationFailure.nonRetryable('nessuna chiave Selfcare configurata', 'SelfcareNotConfigured');
       }
-      if (outcome === 'pending') throw ApplicationFailure.retryable('adesione non ancora attiva', 'OnboardingPending');
+      if (outcome === 'pending')
+        throw ApplicationFailure.retryable('adesione non ancora attiva', 'OnboardingPending');
       const status = { active: 'ACTIVE', rejected: 'REJECTED', expired: 'DELETED' }[outcome];
       return { outcome, status };
     },

@@ -109,6 +109,15 @@ async function take(
   );
 }
 
+/** Every open stage, where a manager may withdraw the Comune. */
+const withdrawnIn = [
+  'adhesion_check',
+  'delegation_requested',
+  'awaiting_signed_form',
+  'io_access',
+  'services',
+] as const;
+
 describe('The journey model and the workflows’ validators agree on every stage × step', () => {
   let env: TestWorkflowEnvironment;
   const seen = new Map<Stage, Set<ComuneStepId>>();
@@ -162,53 +171,49 @@ describe('The journey model and the workflows’ validators agree on every stage
     );
   });
 
-  it.each(['adhesion_check', 'delegation_requested', 'awaiting_signed_form', 'io_access', 'services'] as const)(
-    'withdraws in %s, after which the closed journey takes no step',
-    async (stage) => {
-      await withComune(
-        env,
-        {
-          ipaCode: `c_w${stages.indexOf(stage)}`,
-          // Reviews recorded by staff: at the services stage every service waits in review, with no polling.
-          fixture: { settings: { adhesionCheck: 'manual', reviewTracking: 'manual' } },
-        },
-        async (h) => {
-          const advance: Partial<Record<Stage, ComuneStepId>> = {
-            adhesion_check: 'recordAdhesion',
-            delegation_requested: 'recordDelegationDone',
-            awaiting_signed_form: 'recordSignedForm',
-            io_access: 'recordManageKey',
-          };
-          for (const s of stages.slice(0, stages.indexOf(stage))) {
-            await waitForStage(h.handle, s);
-            await h.handle.executeUpdate(advance[s]!, {
-              args: [comuneArgs(advance[s]!, await stateOf(h.handle))],
-            });
-          }
-          await waitForStage(h.handle, stage);
-          if (stage === 'services') {
-            // Withdrawn once every service waits in review: a child still starting would add the
-            // cancellation-before-first-task race to what this test is about.
-            await waitForState(h.handle, 'every service in review', (s) =>
-              s.services.every((x) => x.status === 'in_review'),
-            );
-          }
-          const { state, allowed } = await checkRefusals(h);
-          note(stage, allowed);
-          await take(h, 'withdraw', allowed, state);
-          await expect(h.handle.result()).rejects.toThrow();
-          const closed = await stateOf(h.handle);
-          expect(closed.stage).toBe('withdrawn');
-          for (const step of Object.values(comuneSteps))
-            expect(comuneStepRefusal(step, closed)).toBeDefined();
-          // The workflow is closed: any step is refused (by Temporal now, not by a validator).
-          await expect(
-            h.handle.executeUpdate('recordTrackingForm', { args: [{ actor: staff }] }),
-          ).rejects.toThrow();
-        },
-      );
-    },
-  );
+  it.each(withdrawnIn)('withdraws in %s, after which the closed journey takes no step', async (stage) => {
+    await withComune(
+      env,
+      {
+        ipaCode: `c_w${stages.indexOf(stage)}`,
+        // Reviews recorded by staff: at the services stage every service waits in review, with no polling.
+        fixture: { settings: { adhesionCheck: 'manual', reviewTracking: 'manual' } },
+      },
+      async (h) => {
+        const advance: Partial<Record<Stage, ComuneStepId>> = {
+          adhesion_check: 'recordAdhesion',
+          delegation_requested: 'recordDelegationDone',
+          awaiting_signed_form: 'recordSignedForm',
+          io_access: 'recordManageKey',
+        };
+        for (const s of stages.slice(0, stages.indexOf(stage))) {
+          await waitForStage(h.handle, s);
+          await h.handle.executeUpdate(advance[s]!, {
+            args: [comuneArgs(advance[s]!, await stateOf(h.handle))],
+          });
+        }
+        await waitForStage(h.handle, stage);
+        if (stage === 'services') {
+          // Withdrawn once every service waits in review: a child still starting would add the
+          // cancellation-before-first-task race to what this test is about.
+          await waitForState(h.handle, 'every service in review', (s) =>
+            s.services.every((x) => x.status === 'in_review'),
+          );
+        }
+        const { state, allowed } = await checkRefusals(h);
+        note(stage, allowed);
+        await take(h, 'withdraw', allowed, state);
+        await expect(h.handle.result()).rejects.toThrow();
+        const closed = await stateOf(h.handle);
+        expect(closed.stage).toBe('withdrawn');
+        for (const step of Object.values(comuneSteps)) expect(comuneStepRefusal(step, closed)).toBeDefined();
+        // The workflow is closed: any step is refused (by Temporal now, not by a validator).
+        await expect(
+          h.handle.executeUpdate('recordTrackingForm', { args: [{ actor: staff }] }),
+        ).rejects.toThrow();
+      },
+    );
+  });
 
   it('agrees on the service steps in every status a person acts on', async () => {
     await withComune(

@@ -152,12 +152,7 @@ describe('Comune journey: steps out of order or malformed are refused before his
 
         // Accepted steps are in history (so the check below can see updates); refused ones left no trace.
         const comuneAccepted = await acceptedUpdateIds(handle);
-        expect(comuneAccepted).toEqual([
-          'ok-adhesion',
-          'ok-delegation',
-          'ok-signed-form',
-          'ok-manage-key',
-        ]);
+        expect(comuneAccepted).toEqual(['ok-adhesion', 'ok-delegation', 'ok-signed-form', 'ok-manage-key']);
         expect(await acceptedUpdateIds(serviceHandle(env, ipa, 'tari'))).toEqual([]);
         expect(await acceptedUpdateIds(serviceHandle(env, ipa, 'mensa'))).toEqual([]);
 

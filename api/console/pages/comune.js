@@ -526,7 +526,7 @@ export default async function comunePage(ctx) {
               state.ioAccess?.manageKey
                 ? [
                     'Chiave di gestione IO',
-                    `registrata da ${state.ioAccess.manageKey.recordedBy}, ${dateTime(state.ioAccess.manageKey.recordedAt)}` +
+                    `registrata da ${actorLabel(state.ioAccess.manageKey.recordedBy)}, ${dateTime(state.ioAccess.manageKey.recordedAt)}` +
                       (state.ioAccess.manageKey.hasSecondary ? ' · con chiave secondaria' : '') +
                       (state.ioAccess.manageKey.group
                         ? ` · gruppo Selfcare «${state.ioAccess.manageKey.group}»`
