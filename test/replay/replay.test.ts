@@ -92,6 +92,31 @@ describe('replay of stored histories', () => {
     expect(memoUpserts('v0.4.0-e2e-comune_c_l378.json')).toBeGreaterThan(0);
   });
 
+  it('records the 0.5.0 change (the stage «Accesso a IO» before the services) behind patched(), in Comune histories', () => {
+    for (const release of ['v0.1.0', 'v0.2.0', 'v0.3.0', 'v0.4.0']) {
+      expect(patchIds(`${release}-e2e-comune_c_l378.json`)).not.toContain(workflowPatches.ioAccessStage);
+    }
+    // The stage is entered after the signed form: after the read model's marker, before the completion notice's.
+    expect(patchIds('v0.5.0-e2e-comune_c_l378.json')).toEqual([
+      workflowPatches.journeyReadModel,
+      workflowPatches.ioAccessStage,
+      workflowPatches.journeyCompletedNotice,
+    ]);
+    // A key refused mid-journey and replaced (test/workflows/io-access.test.ts) is kept among the 0.5.0 histories.
+    const signals = (file: string) =>
+      (
+        JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as {
+          events: { workflowExecutionSignaledEventAttributes?: { signalName?: string } }[];
+        }
+      ).events
+        .map((e) => e.workflowExecutionSignaledEventAttributes?.signalName)
+        .filter(Boolean);
+    expect(
+      files.filter((f) => f.startsWith('v0.5.0-ts-comune_') && signals(f).includes('manageKeyRefused'))
+        .length,
+    ).toBeGreaterThan(0);
+  });
+
   it.each(files)('%s replays deterministically against the current code', async (file) => {
     const history = temporal.api.history.v1.History.fromObject(
       JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Record<string, unknown>,
