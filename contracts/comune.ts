@@ -7,7 +7,7 @@ import { DEFAULT_ESCALATION_LADDER_DAYS } from '../domain/deadlines';
 import { validatePersonalFiscalCode, validateOrganizationFiscalCode } from '../domain/fiscal-code';
 import { serviceStatusSchema, type ServiceStatus } from './service';
 import { TASK_QUEUE_NAME } from './ids';
-import { stages, type Stage } from '../domain/journey-model';
+import { stages, undoableStepIds, type Stage } from '../domain/journey-model';
 
 /**
  * The Comune journey's contract: input, state and messages, shared by the workflow, the API and the tests.
@@ -270,6 +270,12 @@ export const recordManageKeySchema = z.object({
   hasSecondary: z.boolean(),
   group: z.string().trim().min(1).max(100).optional(),
 });
+/** A manager undoes a step recorded by mistake, while nothing has been built on it (domain/journey-model.ts). */
+export const undoStepSchema = z.object({
+  actor: actorSchema,
+  step: z.enum(undoableStepIds),
+  reason: z.string().trim().min(3).max(500),
+});
 export const moveDeadlineSchema = z.object({
   actor: actorSchema,
   deadline: z.iso.datetime({ offset: true }),
@@ -285,6 +291,7 @@ export type RecordTrackingForm = z.infer<typeof recordTrackingFormSchema>;
 export type RecordOnboarding = z.infer<typeof recordOnboardingSchema>;
 export type RecordManageKey = z.infer<typeof recordManageKeySchema>;
 export type MoveDeadline = z.infer<typeof moveDeadlineSchema>;
+export type UndoStep = z.infer<typeof undoStepSchema>;
 export type Withdraw = z.infer<typeof withdrawSchema>;
 export type RemindNow = z.infer<typeof remindNowSchema>;
 
@@ -297,6 +304,7 @@ export const recordSignedFormUpdate = defineUpdate<ComuneState, [RecordSignedFor
 export const recordTrackingFormUpdate = defineUpdate<ComuneState, [RecordTrackingForm]>('recordTrackingForm');
 export const recordOnboardingUpdate = defineUpdate<ComuneState, [RecordOnboarding]>('recordOnboarding');
 export const recordManageKeyUpdate = defineUpdate<ComuneState, [RecordManageKey]>('recordManageKey');
+export const undoStepUpdate = defineUpdate<ComuneState, [UndoStep]>('undoStep');
 export const moveDeadlineUpdate = defineUpdate<ComuneState, [MoveDeadline]>('moveDeadline');
 export const withdrawUpdate = defineUpdate<ComuneState, [Withdraw]>('withdraw');
 export const remindNowUpdate = defineUpdate<ComuneState, [RemindNow]>('remindNow');

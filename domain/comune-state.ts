@@ -11,6 +11,7 @@ import type {
   RecordSignedForm,
   RecordTrackingForm,
   ServiceStatusChanged,
+  UndoStep,
   Withdraw,
 } from '../contracts/comune';
 import { DAY_MS, handledAfterDeadlineMove, nextStep } from './deadlines';
@@ -387,4 +388,34 @@ export function recordManageKeyRefused(state: ComuneState, refusal: ManageKeyRef
     );
   }
   return true;
+}
+
+// ------------------------------------------------------------------------------------ a manager's undo
+
+const undoneLabels: Record<UndoStep['step'], string> = {
+  recordDelegationDone: 'Annullata la delega registrata',
+  recordOnboarding: 'Annullata l’adesione attiva registrata',
+  recordTrackingForm: 'Annullato il modulo di tracciamento registrato',
+};
+
+/**
+ * A manager undoes a step recorded by mistake (the journey model checked that nothing was built on it). The step
+ * stays in the timeline; this adds the undo, with its author and reason.
+ */
+export function undoStep(state: ComuneState, u: UndoStep, at: string): void {
+  switch (u.step) {
+    case 'recordDelegationDone':
+      state.delegation.completedAt = undefined;
+      break;
+    case 'recordOnboarding':
+      if (state.ioAccess) {
+        state.ioAccess.onboardingActiveAt = undefined;
+        state.ioAccess.onboardingRecordedBy = undefined;
+      }
+      break;
+    case 'recordTrackingForm':
+      state.trackingForm = undefined;
+      break;
+  }
+  recordOnTimeline(state, at, undoneLabels[u.step], u.actor, u.reason);
 }

@@ -205,6 +205,8 @@ export interface IoAccessView {
   /** Selfcare's `prod-io` onboarding checked by the journey (a Selfcare key is configured) or recorded by staff. */
   check: 'automatic' | 'manual';
   onboardingActiveAt?: string;
+  /** Who recorded the onboarding active ('sistema' when the journey read it on Selfcare). */
+  onboardingRecordedBy?: string;
   manageKey?: { ref: string; recordedAt: string };
   /** PagoPA refused the recorded key mid-journey: the services wait for a new one. */
   keyRefused?: { at: string; cause: string };
@@ -456,6 +458,43 @@ export const comuneSteps = {
     api: { method: 'post', path: '/comuni/{ipa}/deadline' },
     allowedIn: openStages,
   },
+  undoStep: {
+    id: 'undoStep',
+    scope: 'comune',
+    role: 'manager',
+    label: 'Annulla un passo registrato per errore',
+    action: 'Annullare un passo',
+    help: 'Annulla un passo registrato per errore finché nulla vi è stato costruito sopra: la delega (prima del modulo firmato), l’adesione attiva su Selfcare (prima della chiave di gestione), il modulo di tracciamento. Il passo resta nella cronologia, con il motivo; non viene inviata nessuna e-mail.',
+    submitLabel: 'Annulla il passo',
+    success: 'Passo annullato.',
+    confirm: 'Confermi di annullare il passo? Il Comune torna a quanto c’era prima di registrarlo.',
+    fields: [
+      {
+        name: 'step',
+        label: 'Passo da annullare',
+        kind: 'choice',
+        required: true,
+        options: [
+          {
+            value: 'recordDelegationDone',
+            label: 'Delega completata su Selfcare',
+            detail: 'il Comune torna alla richiesta di delega, senza nuove istruzioni',
+          },
+          {
+            value: 'recordOnboarding',
+            label: 'Adesione attiva su Selfcare',
+            detail: 'si attende di nuovo l’esito dell’adesione',
+          },
+          { value: 'recordTrackingForm', label: 'Modulo di tracciamento', detail: 'torna da registrare' },
+        ],
+      },
+      reason('Motivo'),
+    ],
+    api: { method: 'post', path: '/comuni/{ipa}/undo' },
+    allowedIn: ['delegation_requested', 'awaiting_signed_form', 'io_access', 'services'],
+    guard: (s) =>
+      undoableSteps(s).length === 0 ? 'Nessun passo registrato che si possa ancora annullare.' : undefined,
+  },
   withdraw: {
     id: 'withdraw',
     scope: 'comune',
@@ -474,6 +513,33 @@ export const comuneSteps = {
     allowedIn: openStages,
   },
 } as const satisfies Record<string, ComuneStep>;
+
+/** The steps a manager may undo, while nothing has been built on them yet. */
+export const undoableStepIds = ['recordDelegationDone', 'recordOnboarding', 'recordTrackingForm'] as const;
+export type UndoableStepId = (typeof undoableStepIds)[number];
+
+/** Why this step cannot be undone now; undefined when it can. */
+export function undoRefusal(id: UndoableStepId, state: ComuneStepView): string | undefined {
+  switch (id) {
+    case 'recordDelegationDone':
+      return state.stage === 'awaiting_signed_form' && !state.signedForm.record && delegationRecorded(state)
+        ? undefined
+        : 'La delega si annulla solo mentre si attende il modulo firmato, prima che sia registrato.';
+    case 'recordOnboarding':
+      if (state.stage !== 'io_access' || !state.ioAccess?.onboardingActiveAt || state.ioAccess.manageKey)
+        return 'L’adesione attiva si annulla solo nella fase «Accesso a IO», prima che sia registrata la chiave di gestione.';
+      return state.ioAccess.onboardingRecordedBy === 'sistema'
+        ? 'L’adesione attiva è stata letta su Selfcare, non registrata a mano: non c’è nulla da annullare.'
+        : undefined;
+    case 'recordTrackingForm':
+      return state.trackingForm ? undefined : 'Il modulo di tracciamento non è registrato.';
+  }
+}
+
+/** The steps a manager may undo now. */
+export function undoableSteps(state: ComuneStepView): UndoableStepId[] {
+  return undoableStepIds.filter((id) => undoRefusal(id, state) === undefined);
+}
 
 export const serviceSteps = {
   correctCard: {

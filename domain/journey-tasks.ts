@@ -113,7 +113,8 @@ function stageTask(state: TaskState): JourneyTask | undefined {
       if (state.ioAccess?.manageKey) return undefined;
       return {
         ...base,
-        party: !state.ioAccess?.onboardingActiveAt && state.ioAccess?.check === 'automatic' ? 'pagopa' : 'staff',
+        party:
+          !state.ioAccess?.onboardingActiveAt && state.ioAccess?.check === 'automatic' ? 'pagopa' : 'staff',
         ...escalationOrDeadline(state),
       };
     default:

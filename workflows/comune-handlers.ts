@@ -17,6 +17,8 @@ import {
   recordTrackingFormUpdate,
   remindNowSchema,
   remindNowUpdate,
+  undoStepSchema,
+  undoStepUpdate,
   withdrawSchema,
   withdrawUpdate,
   type ComuneInput,
@@ -31,9 +33,10 @@ import {
   recordOnTimeline,
   recordSignedForm,
   recordTrackingForm,
+  undoStep,
   withdraw,
 } from '../domain/comune-state';
-import { comuneStepRefusal, comuneSteps, type ComuneStep } from '../domain/journey-model';
+import { comuneStepRefusal, comuneSteps, undoRefusal, type ComuneStep } from '../domain/journey-model';
 import { nowIso } from './clock';
 import { refuse, zodMessage } from './workflow-support';
 
@@ -43,6 +46,8 @@ export interface ComuneSignals {
   remindNow: boolean;
   /** Bumped when a manager moves the deadline, so pending escalation timers follow the new date. */
   deadlineVersion: number;
+  /** A manager undid the delegation while the signed form was awaited: the Comune is waited on for it again. */
+  delegationUndone?: boolean;
   /** Staff recorded Selfcare's onboarding as rejected or expired (the stage «Accesso a IO» sends it back). */
   onboardingLost?: 'rejected' | 'expired';
 }
@@ -194,6 +199,24 @@ export function registerComuneHandlers({
         requireAllowed(state, comuneSteps.moveDeadline);
         if (Date.parse(v.deadline) === Date.parse(state.deadline))
           refuse('La nuova scadenza è uguale a quella attuale.');
+      },
+    },
+  );
+
+  setHandler(
+    undoStepUpdate,
+    (u) => {
+      undoStep(state, u, nowIso());
+      if (u.step === 'recordDelegationDone') signals.delegationUndone = true;
+      refresh();
+      return state;
+    },
+    {
+      validator: (u) => {
+        const v = parsed(undoStepSchema, u, 'Richiesta non valida');
+        requireAllowed(state, comuneSteps.undoStep);
+        const refusal = undoRefusal(v.step, state);
+        if (refusal) refuse(refusal);
       },
     },
   );

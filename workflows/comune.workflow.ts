@@ -165,8 +165,13 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
   /** 2. The secretary delegates the partner's person on Selfcare; then Selfcare sends the signed-form link. */
   async function awaitDelegation(): Promise<void> {
     if (!signals.delegationDone) {
-      requestDelegation(state, nowIso());
-      await notifications.delegationInstructions();
+      if (signals.delegationUndone) {
+        // A manager undid a delegation recorded by mistake: the same request is still open, nothing is sent again.
+        signals.delegationUndone = false;
+      } else {
+        requestDelegation(state, nowIso());
+        await notifications.delegationInstructions();
+      }
       await waitOnComune(state.delegation.requestedAt!, () => signals.delegationDone);
     }
     if (terminal()) return;
@@ -179,10 +184,14 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
   async function awaitSignedForm(): Promise<void> {
     const outcome = await waitOnComune(
       state.signedForm.linkSentAt ?? nowIso(),
-      () => state.signedForm.record !== undefined,
+      () => state.signedForm.record !== undefined || signals.delegationUndone === true,
       Date.parse(state.signedForm.linkExpiresAt ?? nowIso()),
     );
     if (terminal()) return;
+    if (signals.delegationUndone) {
+      enter('delegation_requested', 'sistema', 'delega annullata da un responsabile');
+      return;
+    }
     if (outcome === 'expired') {
       expireSignedFormLink(state);
       await notifications.linkExpired();

@@ -12,6 +12,7 @@ import {
   recordSignedFormUpdate,
   recordTrackingFormUpdate,
   remindNowUpdate,
+  undoStepUpdate,
   withdrawUpdate,
   type ComuneState,
 } from '../../contracts/comune';
@@ -28,7 +29,7 @@ import { temporalCall } from '../temporal-errors';
 import { z } from '../zod';
 import { ipaParam, serviceParams } from './params';
 import { endOfDayInRome } from '../import/italian-dates';
-import { comuneStepRefusal, comuneSteps } from '../../domain/journey-model';
+import { comuneStepRefusal, comuneSteps, undoableStepIds } from '../../domain/journey-model';
 import { comuneView } from '../journey-view';
 
 export const MAX_SIGNED_FORM_BYTES = 10 * 1024 * 1024;
@@ -171,6 +172,17 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
     body: z.object({ reason: z.string().trim().min(3).max(500) }),
     run: (ipa, b, actor, id) =>
       comune(ipa).executeUpdate(withdrawUpdate, { args: [{ actor, reason: b.reason }], updateId: id }),
+  });
+  step({
+    path: 'undo',
+    summary: 'Annulla un passo registrato per errore, finché nulla vi è stato costruito sopra',
+    role: 'manager',
+    body: z.object({ step: z.enum(undoableStepIds), reason: z.string().trim().min(3).max(500) }),
+    run: (ipa, b, actor, id) =>
+      comune(ipa).executeUpdate(undoStepUpdate, {
+        args: [{ actor, step: b.step, reason: b.reason }],
+        updateId: id,
+      }),
   });
   step({
     path: 'reminders',

@@ -144,4 +144,29 @@ describe('API: manager steps (dev server)', () => {
       });
     }
   });
+  it('undoes a delegation recorded by mistake (manager, with a reason); staff may not', async () => {
+    const ipa = 'c_u101';
+    await h.startComune({ ipaCode: ipa, name: 'Comune di Ala' });
+    await h.as('staff').post(`/comuni/${ipa}/adhesion`).send({ adherent: true }).expect(200);
+    await h.comuneState(ipa, (s) => s.stage === 'delegation_requested');
+    await h.as('staff').post(`/comuni/${ipa}/delegation`).send({}).expect(200);
+    const waiting = await h.comuneState(ipa, (s) => s.stage === 'awaiting_signed_form');
+    expect(
+      (waiting as unknown as { availableSteps: { id: string }[] }).availableSteps.map((s) => s.id),
+    ).not.toContain('undoStep'); // the staff's answer: undoing is a manager's step
+    const body = { step: 'recordDelegationDone', reason: 'registrata sul Comune sbagliato' };
+    await h.as('staff').post(`/comuni/${ipa}/undo`).send(body).expect(403);
+    const bad = await manager.post(`/comuni/${ipa}/undo`).send({ step: 'recordSignedForm', reason: 'no' });
+    expect({ status: bad.status, fields: problemFields(bad).sort() }).toEqual({
+      status: 400,
+      fields: ['body.reason', 'body.step'],
+    });
+    const undone = await manager.post(`/comuni/${ipa}/undo`).send(body).expect(200);
+    expect(undone.body.timeline.map((t: { step: string }) => t.step)).toContain(
+      'Annullata la delega registrata',
+    );
+    await h.comuneState(ipa, (s) => s.stage === 'delegation_requested' && !s.delegation.completedAt);
+    const again = await manager.post(`/comuni/${ipa}/undo`).send(body).expect(409);
+    expect(again.body.detail).toContain('Nessun passo registrato che si possa ancora annullare.');
+  });
 });

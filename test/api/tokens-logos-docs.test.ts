@@ -17,6 +17,7 @@ const EXPECTED_OPERATIONS = [
   'post /comuni/{ipa}/onboarding',
   'post /comuni/{ipa}/manage-key',
   'post /comuni/{ipa}/deadline',
+  'post /comuni/{ipa}/undo',
   'post /comuni/{ipa}/withdraw',
   'post /comuni/{ipa}/reminders',
   'post /comuni/{ipa}/restart',

@@ -57,6 +57,9 @@ function comuneArgs(id: ComuneStepId, state: ComuneState): unknown {
       return { actor: staff, outcome: 'active' };
     case 'recordManageKey':
       return manageKeyReference(state.ipaCode);
+    case 'undoStep':
+      // The one step the walk always has to undo once it is recorded (the others depend on the stage).
+      return { actor: manager, step: 'recordTrackingForm', reason: 'registrato sul Comune sbagliato' };
     default:
       return { actor: staff };
   }
@@ -165,8 +168,14 @@ describe('The journey model and the workflows’ validators agree on every stage
         const onboarded = await stateOf(h.handle);
         expect(onboarded.ioAccess?.onboardingActiveAt).toBeDefined();
         expect(onboarded.ioAccess?.manageKey?.ref).toBe(manageKeyReference(h.input.comune.ipaCode).ref);
-        // At the services stage, the tracking form was recorded before: the manager's decisions and a new key remain.
-        expect([...seen.get('services')!].sort()).toEqual(['moveDeadline', 'recordManageKey', 'withdraw']);
+        // At the services stage, the tracking form was recorded before: the manager's decisions (among them undoing
+        // that form) and a new key remain.
+        expect([...seen.get('services')!].sort()).toEqual([
+          'moveDeadline',
+          'recordManageKey',
+          'undoStep',
+          'withdraw',
+        ]);
       },
     );
   });
