@@ -1,5 +1,12 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { getComuneStateQuery, getPlannedServiceQuery, type ComuneState } from '../contracts/comune';
+import {
+  getComuneStateQuery,
+  getPlannedServiceQuery,
+  type ComuneState,
+  type ServiceRequest,
+} from '../contracts/comune';
+import type { Freshness } from '../contracts/read-model';
+import type { FileViewStore } from '../integrations/read-model/view-store';
 import { comuneWorkflowId, serviceWorkflowId } from '../contracts/ids';
 import { getServiceStateQuery, initialServiceState, type ServiceState } from '../contracts/service';
 import {
@@ -31,8 +38,38 @@ export type ComuneView = ComuneState & {
   waitsOn: string;
 };
 
-export async function readComune(client: Client, ipa: string): Promise<ComuneState> {
-  return temporalCall(() => client.workflow.getHandle(comuneWorkflowId(ipa)).query(getComuneStateQuery));
+/** What a page is read from: the read model the workflows write, the workflow itself as the fallback. */
+export interface PageSource {
+  client: Client;
+  views?: FileViewStore;
+}
+
+export interface ComuneRead {
+  state: ComuneState;
+  freshness: Freshness;
+  /** The services as planned, when read from the read model (else asked of the workflow when needed). */
+  planned?: ServiceRequest[];
+}
+
+const fromWorkflow = (): Freshness => ({ source: 'workflow', asOf: new Date().toISOString() });
+
+/**
+ * A Comune's state without waiting for a workflow task: its page in the read model, written by the workflow at its
+ * last change; the workflow's query only for journeys that have none (started before 0.6.0, or not yet written).
+ */
+export async function readComune(source: PageSource, ipa: string): Promise<ComuneRead> {
+  const stored = await source.views?.comune(ipa).catch(() => undefined);
+  if (stored) {
+    return {
+      state: stored.document.state,
+      planned: stored.document.planned,
+      freshness: { source: 'read-model', asOf: stored.document.asOf, writtenAt: stored.writtenAt },
+    };
+  }
+  const state = await temporalCall(() =>
+    source.client.workflow.getHandle(comuneWorkflowId(ipa)).query(getComuneStateQuery),
+  );
+  return { state, freshness: fromWorkflow() };
 }
 
 export function comuneView(state: ComuneState, role: StepRole): ComuneView {
@@ -107,6 +144,7 @@ function placeOf(comune: ComuneState, slug: string, status: ServiceState['status
 }
 
 export type ServiceView = ServiceState & {
+  freshness: Freshness;
   availableSteps: AvailableStep[];
   place: ServicePlace;
   /** False while the service's own workflow has not started (a queued service read from its Comune's plan). */
@@ -118,30 +156,46 @@ export type ServiceView = ServiceState & {
  * the Comune does not have is a 404.
  */
 export async function readServiceView(
-  client: Client,
+  source: PageSource,
   ipa: string,
   slug: string,
   role: StepRole,
 ): Promise<ServiceView> {
+  const { client } = source;
   const comuneHandle = client.workflow.getHandle(comuneWorkflowId(ipa));
   const serviceHandle = client.workflow.getHandle(serviceWorkflowId(ipa, slug));
-  const [comune, own] = await Promise.all([
-    readComune(client, ipa),
-    serviceHandle.query(getServiceStateQuery).catch((err: unknown) => {
+  const readOwn = async (): Promise<{ state: ServiceState; freshness: Freshness } | undefined> => {
+    const stored = await source.views?.service(ipa, slug).catch(() => undefined);
+    if (stored) {
+      return {
+        state: stored.document.state,
+        freshness: { source: 'read-model', asOf: stored.document.asOf, writtenAt: stored.writtenAt },
+      };
+    }
+    const state = await serviceHandle.query(getServiceStateQuery).catch((err: unknown) => {
       if (err instanceof WorkflowNotFoundError) return undefined;
       throw toHttpProblem(err, 'Servizio');
-    }),
-  ]);
+    });
+    return state ? { state, freshness: fromWorkflow() } : undefined;
+  };
+  const [comuneRead, ownRead] = await Promise.all([readComune(source, ipa), readOwn()]);
+  const comune = comuneRead.state;
   const summary = comune.services.find((s) => s.slug === slug);
-  if (own) {
+  if (ownRead) {
+    const own = ownRead.state;
     return {
       ...own,
+      freshness: ownRead.freshness,
       started: true,
       availableSteps: availableServiceSteps(own, comune.ipaCode, role),
       place: placeOf(comune, slug, own.status),
     };
   }
-  const planned = summary ? await temporalCall(() => comuneHandle.query(getPlannedServiceQuery, slug)) : null;
+  const planned = !summary
+    ? null
+    : comuneRead.planned
+      ? (comuneRead.planned.find((p) => p.slug === slug) ?? null)
+      : await temporalCall(() => comuneHandle.query(getPlannedServiceQuery, slug));
   if (!summary || !planned) {
     throw new HttpProblem(
       404,
@@ -153,6 +207,7 @@ export async function readServiceView(
     ...initialServiceState(slug, planned.card),
     name: summary.name,
     status: summary.status,
+    freshness: comuneRead.freshness,
     started: false,
     availableSteps: [],
     place: placeOf(comune, slug, summary.status),

@@ -4519,6 +4519,7 @@ export interface components {
             workflowId: string;
         };
         ComuneState: {
+            freshness: components["schemas"]["Freshness"];
             ipaCode: string;
             name: string;
             stage: string;
@@ -4554,6 +4555,12 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        Freshness: {
+            /** @enum {string} */
+            source: "read-model" | "workflow";
+            asOf: string;
+            writtenAt?: string;
+        };
         AvailableStep: {
             id: string;
             label: string;
@@ -4562,6 +4569,7 @@ export interface components {
             path: string;
         };
         ServiceState: {
+            freshness: components["schemas"]["Freshness"];
             slug: string;
             name: string;
             status: string;

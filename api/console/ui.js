@@ -514,3 +514,19 @@ export const pageTitle = (/** @type {Child[]} */ ...children) => h('h1', { tabin
 const isoDayFormat = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Rome' });
 /** The calendar day (YYYY-MM-DD) of an instant in Italy. */
 export const romeDay = (/** @type {IsoDate} */ iso) => (valid(iso) ? isoDayFormat.format(valid(iso)) : '');
+
+/**
+ * How fresh a page is, in words: the time of the state it shows (the read model is written at each change of the
+ * journey; an answer read from the workflow is current).
+ * @param {{ source: 'read-model' | 'workflow', asOf: string } | undefined} freshness
+ */
+export function freshnessNote(freshness) {
+  if (!freshness) return null;
+  return h(
+    'p',
+    { class: 'muted freshness', 'data-testid': 'freshness' },
+    freshness.source === 'read-model'
+      ? `Situazione al ${dateTime(freshness.asOf)} (${relative(freshness.asOf)})`
+      : 'Situazione letta ora dal percorso',
+  );
+}

@@ -25,8 +25,18 @@ const availableStepSchema = z
   .openapi('AvailableStep');
 
 /** The workflow's state is the source of truth; documented by its main fields. */
+/** How fresh a page is (contracts/read-model.ts). */
+const freshnessSchema = z
+  .object({
+    source: z.enum(['read-model', 'workflow']),
+    asOf: z.string(),
+    writtenAt: z.string().optional(),
+  })
+  .openapi('Freshness');
+
 const comuneStateSchema = z
   .object({
+    freshness: freshnessSchema,
     ipaCode: z.string(),
     name: z.string(),
     stage: z.string(),
@@ -62,6 +72,7 @@ const comuneStateSchema = z
 
 const serviceStateSchema = z
   .object({
+    freshness: freshnessSchema,
     slug: z.string(),
     name: z.string(),
     status: z.string(),
@@ -125,11 +136,14 @@ export function registerComuniRoutes(api: ApiBuilder, ctx: ApiContext): void {
     handler: async ({ params, actor, res }) => {
       const workflowId = comuneWorkflowId(params.ipa);
       res.locals.workflowId = workflowId;
-      const view = comuneView(await readComune(ctx.client, params.ipa), actor.role);
+      const read = await readComune(ctx, params.ipa);
+      const view = comuneView(read.state, actor.role);
       // The interface has no index signature; the schema documents its main fields and lets the rest through.
-      return { ...view, temporalUiUrl: workflowUiUrl(ctx, workflowId) } as unknown as z.infer<
-        typeof comuneStateSchema
-      >;
+      return {
+        ...view,
+        freshness: read.freshness,
+        temporalUiUrl: workflowUiUrl(ctx, workflowId),
+      } as unknown as z.infer<typeof comuneStateSchema>;
     },
   });
 
@@ -144,7 +158,7 @@ export function registerComuniRoutes(api: ApiBuilder, ctx: ApiContext): void {
     response: serviceStateSchema,
     errors: { 404: 'Servizio non trovato' },
     handler: async ({ params, actor, res }) => {
-      const view = await readServiceView(ctx.client, params.ipa, params.slug, actor.role);
+      const view = await readServiceView(ctx, params.ipa, params.slug, actor.role);
       const workflowId = view.started
         ? serviceWorkflowId(params.ipa, params.slug)
         : comuneWorkflowId(params.ipa);

@@ -13,6 +13,7 @@ import { recordSignedFormUpdate, type ComuneState } from '../../contracts/comune
 import { startComuneJourney } from '../../contracts/comune-start';
 import { comuneWorkflowId } from '../../contracts/ids';
 import { FileSystemDocumentStore } from '../../integrations/documents/document-store';
+import { FileViewStore } from '../../integrations/read-model/view-store';
 import { ManageKeyStore } from '../../integrations/keys/manage-key-store';
 import { createManageKeyVerifier } from '../../integrations/keys/manage-key-verifier';
 import { startSandbox, type RunningSandbox } from '../../sandbox';
@@ -84,6 +85,8 @@ export interface ApiHarness {
   advanceToServices(ipa: string): Promise<ComuneState>;
   /** Polls `GET /comuni/:ipa` until `accept` holds. */
   comuneState(ipa: string, accept?: (state: ComuneState) => boolean): Promise<ComuneState>;
+  /** Stops the worker (no workflow task runs any more: a query would wait), keeping the API and Temporal up. */
+  stopWorker(): Promise<void>;
   teardown(): Promise<void>;
 }
 
@@ -161,6 +164,9 @@ export async function startApiHarness(options: HarnessOptions = {}): Promise<Api
   const env = await createDevServerEnv();
   const api = testApiContext(env.client, options.context);
   const { ctx } = api;
+  // The read model the mock journey activities write and the API reads pages from, as in production.
+  const views = new FileViewStore(path.join(api.dir, 'read-model'));
+  if (!options.context || !('views' in options.context)) ctx.views = views;
   // The same temporary folder as the context's, without a log line per stored document.
   ctx.documents = new FileSystemDocumentStore(path.join(api.dir, 'documents'), {
     logger: createLogger('api-test', 'silent'),
@@ -184,7 +190,7 @@ export async function startApiHarness(options: HarnessOptions = {}): Promise<Api
     taskQueue: ctx.taskQueue,
     workflowBundle: workflowBundle(),
     activities: {
-      ...mockActivities(options.mock).activities,
+      ...mockActivities({ ...options.mock, views: ctx.views ?? views }).activities,
       ...options.activities,
       ...createBulkActivities({ client: env.client, taskQueue: ctx.taskQueue, documents: ctx.documents }),
     },
@@ -238,8 +244,12 @@ export async function startApiHarness(options: HarnessOptions = {}): Promise<Api
       await as('staff').post(`/comuni/${ipa}/manage-key`).send({ primaryKey: primary_key }).expect(200);
       return comuneState(ipa, (s) => s.stage !== 'io_access');
     },
+    async stopWorker() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    },
     async teardown() {
-      worker.shutdown();
+      if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
       await sandbox.running.close();
       await env.teardown();

@@ -485,6 +485,21 @@ export function badRequestCases(c: CaseContext): BadRequestCase[] {
     step(`/comuni/${A}/withdraw`, 'reason over 500 characters', { reason: long(501) }, 400, ['body.reason']),
     step(`/comuni/${UNKNOWN_IPA}/withdraw`, 'unknown Comune', { reason: 'recesso del Comune' }, 404),
   ]);
+  const undoDelegation = { step: 'recordDelegationDone', reason: 'registrata per errore' };
+  add('post /comuni/{ipa}/undo', 'manager', [
+    step(`/comuni/${A}/undo`, 'step and reason missing', {}, 400, ['body.reason', 'body.step']),
+    step(
+      `/comuni/${A}/undo`,
+      'a step that cannot be undone',
+      { ...undoDelegation, step: 'recordSignedForm' },
+      400,
+      ['body.step'],
+    ),
+    step(`/comuni/${A}/undo`, 'blank reason', { ...undoDelegation, reason: '   ' }, 400, ['body.reason']),
+    step(`/comuni/${A}/undo`, 'body as an array', [undoDelegation], 400, ['body']),
+    step(`/comuni/${UNKNOWN_IPA}/undo`, 'unknown Comune', undoDelegation, 404),
+    step(`/comuni/${B}/undo`, 'delegation built on (services run)', undoDelegation, 409),
+  ]);
   const restartReason = { reason: 'il Comune ha revocato la rinuncia' };
   add('post /comuni/{ipa}/restart', 'manager', [
     step(`/comuni/${A}/restart`, 'reason missing', {}, 400, ['body.reason']),

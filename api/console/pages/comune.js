@@ -33,6 +33,7 @@ import {
   successBox,
   table,
   time,
+  freshnessNote,
 } from '../ui.js';
 
 /** @typedef {import('../labels.js').Stage} Stage */
@@ -409,6 +410,7 @@ export default async function comunePage(ctx) {
             { class: 'muted' },
             `Codice IPA ${state.ipaCode} · Provincia ${state.province} · ${number(state.population)} abitanti`,
           ),
+          freshnessNote(state.freshness),
         ),
         h(
           'div',

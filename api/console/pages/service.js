@@ -29,6 +29,7 @@ import {
   table,
   textarea,
   uid,
+  freshnessNote,
 } from '../ui.js';
 
 /** @typedef {import('../labels.js').ServiceStatus} ServiceStatus */
@@ -366,6 +367,7 @@ export default async function servicePage(ctx) {
             ' ',
             h('a', { href: `#${comunePath}` }, comuneName),
           ),
+          freshnessNote(service.freshness),
         ),
         ctx.me?.role === 'admin' && service.started
           ? h('div', { class: 'head-actions' }, externalLink(service.temporalUiUrl, 'Apri in Temporal'))
