@@ -180,7 +180,15 @@ export class PortfolioReader {
   }
 
   list(filters: ListFilters): Promise<ComuneListItem[]> {
-    if (this.maxAgeMs <= 0) return this.read(filters);
+    return this.listFresh(filters).then((r) => r.items);
+  }
+
+  /** The list with the time of the visibility read it comes from (`readAt`, ms): how fresh the answer is. */
+  listFresh(filters: ListFilters): Promise<{ items: ComuneListItem[]; readAt: number }> {
+    if (this.maxAgeMs <= 0) {
+      const at = this.now();
+      return this.read(filters).then((items) => ({ items, readAt: at }));
+    }
     const key = `${visibilityQuery(filters)}\n${filters.q ?? ''}`;
     const now = this.now();
     for (const [k, e] of this.entries) {
@@ -190,10 +198,20 @@ export class PortfolioReader {
     let entry = this.entries.get(key);
     if (!entry) this.entries.set(key, (entry = {}));
     const { latest } = entry;
-    if (latest && now - latest.at <= this.maxAgeMs) return Promise.resolve(latest.items);
+    const served = (l: { at: number; items: ComuneListItem[] }) => ({ items: l.items, readAt: l.at });
+    if (latest && now - latest.at <= this.maxAgeMs) return Promise.resolve(served(latest));
     const refresh = entry.inFlight ?? this.startRead(key, entry, filters, now);
-    if (latest && now - latest.at <= this.maxStaleMs) return Promise.resolve(latest.items);
-    return refresh;
+    if (latest && now - latest.at <= this.maxStaleMs) return Promise.resolve(served(latest));
+    return refresh.then((items) => ({ items, readAt: now }));
+  }
+
+  /** Resolves when no read is in flight (background refreshes included): for an orderly shutdown. */
+  async idle(): Promise<void> {
+    for (;;) {
+      const flights = [...this.entries.values()].flatMap((e) => (e.inFlight ? [e.inFlight] : []));
+      if (flights.length === 0) return;
+      await Promise.allSettled(flights);
+    }
   }
 
   private startRead(

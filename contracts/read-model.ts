@@ -27,7 +27,7 @@ export type AnyViewDocument = ComuneViewDocument | ServiceViewDocument;
 
 /** How fresh an answer is: read from the read model (written at `asOf`, workflow time) or from the workflow itself. */
 export interface Freshness {
-  source: 'read-model' | 'workflow';
+  source: 'read-model' | 'workflow' | 'visibility';
   /** The state's own time: the workflow time of the snapshot (read model) or of the answer (workflow). */
   asOf: string;
   /** When the snapshot reached the store (read model only). */

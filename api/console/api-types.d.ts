@@ -37,6 +37,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            freshness: components["schemas"]["Freshness"];
                             total: number;
                             limit: number;
                             offset: number;
@@ -2655,6 +2656,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            freshness: components["schemas"]["Freshness"];
                             total: number;
                             limit: number;
                             offset: number;
@@ -4494,6 +4496,12 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        Freshness: {
+            /** @enum {string} */
+            source: "read-model" | "workflow" | "visibility";
+            asOf: string;
+            writtenAt?: string;
+        };
         ComuneListItem: {
             ipaCode: string;
             name: string;
@@ -4555,12 +4563,6 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        Freshness: {
-            /** @enum {string} */
-            source: "read-model" | "workflow";
-            asOf: string;
-            writtenAt?: string;
-        };
         AvailableStep: {
             id: string;
             label: string;
@@ -4615,6 +4617,7 @@ export interface components {
             [key: string]: unknown;
         };
         PortfolioSummary: {
+            freshness: components["schemas"]["Freshness"];
             comuni: number;
             byStage: {
                 [key: string]: number;

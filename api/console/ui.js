@@ -518,15 +518,15 @@ export const romeDay = (/** @type {IsoDate} */ iso) => (valid(iso) ? isoDayForma
 /**
  * How fresh a page is, in words: the time of the state it shows (the read model is written at each change of the
  * journey; an answer read from the workflow is current).
- * @param {{ source: 'read-model' | 'workflow', asOf: string } | undefined} freshness
+ * @param {{ source: 'read-model' | 'workflow' | 'visibility', asOf: string } | undefined} freshness
  */
 export function freshnessNote(freshness) {
   if (!freshness) return null;
   return h(
     'p',
     { class: 'muted freshness', 'data-testid': 'freshness' },
-    freshness.source === 'read-model'
-      ? `Situazione al ${dateTime(freshness.asOf)} (${relative(freshness.asOf)})`
-      : 'Situazione letta ora dal percorso',
+    freshness.source === 'workflow'
+      ? 'Situazione letta ora dal percorso'
+      : `Situazione al ${dateTime(freshness.asOf)} (${relative(freshness.asOf)})`,
   );
 }

@@ -1,3 +1,4 @@
+import { freshnessSchema, visibilityFreshness } from '../freshness';
 import { comuneWorkflowId, serviceWorkflowId } from '../../contracts/ids';
 import { parties } from '../../domain/journey-model';
 import { comuneView, readComune, readServiceView } from '../journey-view';
@@ -25,14 +26,6 @@ const availableStepSchema = z
   .openapi('AvailableStep');
 
 /** The workflow's state is the source of truth; documented by its main fields. */
-/** How fresh a page is (contracts/read-model.ts). */
-const freshnessSchema = z
-  .object({
-    source: z.enum(['read-model', 'workflow']),
-    asOf: z.string(),
-    writtenAt: z.string().optional(),
-  })
-  .openapi('Freshness');
 
 const comuneStateSchema = z
   .object({
@@ -108,14 +101,17 @@ export function registerComuniRoutes(api: ApiBuilder, ctx: ApiContext): void {
     role: 'staff',
     query: listQuerySchema,
     response: z.object({
+      freshness: freshnessSchema,
       total: z.number(),
       limit: z.number(),
       offset: z.number(),
       items: z.array(comuneListItemSchema),
     }),
     handler: async ({ query }) => {
-      const all = sortItems(await portfolioReader(ctx).list(query), query.sort, query.order);
+      const read = await portfolioReader(ctx).listFresh(query);
+      const all = sortItems(read.items, query.sort, query.order);
       return {
+        freshness: visibilityFreshness(read.readAt),
         total: all.length,
         limit: query.limit,
         offset: query.offset,

@@ -1,3 +1,4 @@
+import { freshnessSchema, visibilityFreshness } from '../freshness';
 import {
   isClosedStage,
   parties,
@@ -19,6 +20,7 @@ import { z } from '../zod';
 
 const summarySchema = z
   .object({
+    freshness: freshnessSchema,
     comuni: z.number(),
     byStage: z.record(z.string(), z.number()),
     late: z.number(),
@@ -133,7 +135,8 @@ export function registerPortfolioRoutes(api: ApiBuilder, ctx: ApiContext): void 
     role: 'manager',
     response: summarySchema,
     handler: async () => {
-      const items = await portfolioReader(ctx).list({});
+      const read = await portfolioReader(ctx).listFresh({});
+      const items = read.items;
       const byStatus = Object.fromEntries(serviceStatuses.map((st) => [st, 0])) as Record<
         ServiceStatus,
         number
@@ -169,6 +172,7 @@ export function registerPortfolioRoutes(api: ApiBuilder, ctx: ApiContext): void 
         deadlines.set(day, d);
       }
       return {
+        freshness: visibilityFreshness(read.readAt),
         comuni: items.length,
         byStage,
         late,
@@ -262,6 +266,7 @@ export function registerPortfolioRoutes(api: ApiBuilder, ctx: ApiContext): void 
       offset: z.coerce.number().int().min(0).default(0),
     }),
     response: z.object({
+      freshness: freshnessSchema,
       total: z.number(),
       limit: z.number(),
       offset: z.number(),
@@ -270,7 +275,8 @@ export function registerPortfolioRoutes(api: ApiBuilder, ctx: ApiContext): void 
     handler: async ({ query }) => {
       const nowMs = Date.now();
       const items: InboxItem[] = [];
-      for (const c of await portfolioReader(ctx).list(query.q ? { q: query.q } : {})) {
+      const read = await portfolioReader(ctx).listFresh(query.q ? { q: query.q } : {});
+      for (const c of read.items) {
         if (isClosedStage(c.stage)) continue;
         for (const task of c.tasks ?? tasksWithoutReadModel(c)) items.push(inboxItem(c, task, nowMs));
       }
@@ -281,6 +287,7 @@ export function registerPortfolioRoutes(api: ApiBuilder, ctx: ApiContext): void 
         .filter((i) => (!query.who || i.who === query.who) && (!query.status || i.status === query.status))
         .sort((a, b) => sign * (key(a).localeCompare(key(b)) || a.id.localeCompare(b.id)));
       return {
+        freshness: visibilityFreshness(read.readAt),
         total: filtered.length,
         limit: query.limit,
         offset: query.offset,

@@ -9,6 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createBulkActivities } from '../../activities/bulk';
 import { createApp } from '../../api/app';
+import { portfolioReader } from '../../api/portfolio';
 import { stageLabels } from '../../contracts/comune';
 import { serviceStatusLabels } from '../../contracts/service';
 import { topicIds } from '../../domain/service-card';
@@ -210,6 +211,9 @@ describe('console (browser)', () => {
   afterAll(async () => {
     await browser?.close();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    // A list refreshed in the background (stale while revalidate) may still be reading visibility: let it end
+    // before the connection closes, or its retry timer would fire on a closed channel.
+    if (api) await portfolioReader(api.ctx).idle();
     worker?.shutdown();
     await running;
     // The journeys are still running: stop them (worker already gone) so the dev server shuts down quietly.
