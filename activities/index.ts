@@ -7,7 +7,6 @@ import { createAdhesionActivities } from './adhesion';
 import { withFailureMapping } from './failures';
 import { createIoServiceActivities } from './io-services';
 import type { ManageClients } from './manage-keys';
-import { createReadModelActivities, type ViewSink } from './read-model';
 import { createNotificationActivities, type PartnerProfile } from './notifications';
 
 export interface ActivityDependencies {
@@ -22,8 +21,6 @@ export interface ActivityDependencies {
   mailer: Mailer;
   documents: DocumentStore;
   partner: PartnerProfile;
-  /** The read model the API reads pages from (absent: the API queries the workflows). */
-  views?: ViewSink;
 }
 
 /**
@@ -35,7 +32,6 @@ export function createActivities(deps: ActivityDependencies) {
     ...createAdhesionActivities(deps),
     ...createNotificationActivities(deps),
     ...createIoServiceActivities(deps),
-    ...createReadModelActivities(deps),
   });
 }
 

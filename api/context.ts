@@ -6,7 +6,6 @@ import type { FileTokenStore } from './auth/token-store';
 import type { OidcOptions } from './auth/authenticate';
 import type { RegistrationDefaults } from './import/registration';
 import type { ManageKeyStore } from '../integrations/keys/manage-key-store';
-import type { FileViewStore } from '../integrations/read-model/view-store';
 import type { ManageKeyVerifier } from '../integrations/keys/manage-key-verifier';
 
 /** What the API's routes need, wired once in api/main.ts (and by the tests). */
@@ -34,6 +33,4 @@ export interface ApiContext {
    * key answers 503 (no KEK configured).
    */
   manageKeys?: { store: ManageKeyStore; verify: ManageKeyVerifier };
-  /** The read model the workers write: pages are read from it, the workflow is queried only when it has none. */
-  views?: FileViewStore;
 }

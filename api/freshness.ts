@@ -1,11 +1,19 @@
 import { z } from './zod';
 
-/** How fresh an answer is (contracts/read-model.ts): every page and list says it. */
+/**
+ * How fresh an answer is: every page and list says it. `workflow`: read from the workflow for this answer; `cache`:
+ * the page's last known state, being refreshed (api/page-cache.ts); `visibility`: a list read from Temporal's
+ * visibility (the search attributes and memos the workflows publish). `asOf`: when that state was read.
+ */
+export interface Freshness {
+  source: 'workflow' | 'cache' | 'visibility';
+  asOf: string;
+}
+
 export const freshnessSchema = z
   .object({
-    source: z.enum(['read-model', 'workflow', 'visibility']),
+    source: z.enum(['workflow', 'cache', 'visibility']),
     asOf: z.string(),
-    writtenAt: z.string().optional(),
   })
   .openapi('Freshness');
 

@@ -1,12 +1,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import {
-  getComuneStateQuery,
-  getPlannedServiceQuery,
-  type ComuneState,
-  type ServiceRequest,
-} from '../contracts/comune';
-import type { Freshness } from '../contracts/read-model';
-import type { FileViewStore } from '../integrations/read-model/view-store';
+import { getComuneStateQuery, getPlannedServiceQuery, type ComuneState } from '../contracts/comune';
+import type { Freshness } from './freshness';
+import { pageCache } from './page-cache';
 import { comuneWorkflowId, serviceWorkflowId } from '../contracts/ids';
 import { getServiceStateQuery, initialServiceState, type ServiceState } from '../contracts/service';
 import {
@@ -38,39 +33,56 @@ export type ComuneView = ComuneState & {
   waitsOn: string;
 };
 
-/** What a page is read from: the read model the workflows write, the workflow itself as the fallback. */
+/** What a page is read from: the API's page cache over the workflows' queries. */
 export interface PageSource {
   client: Client;
-  views?: FileViewStore;
 }
 
 export interface ComuneRead {
   state: ComuneState;
   freshness: Freshness;
-  /** The services as planned, when read from the read model (else asked of the workflow when needed). */
-  planned?: ServiceRequest[];
 }
 
-const fromWorkflow = (): Freshness => ({ source: 'workflow', asOf: new Date().toISOString() });
+/** How long a page's query may wait for a workflow task. */
+export const PAGE_QUERY_DEADLINE_MS = 10_000;
+
+/** The page cache of this API: each Comune's and service's last answer, by workflow id (null: not started). */
+function pages(source: PageSource) {
+  return pageCache(source, async (workflowId) => {
+    const handle = source.client.workflow.getHandle(workflowId);
+    // A query waits for a workflow task: bounded, so a refresh behind a stopped worker ends (the page keeps its
+    // last state) instead of holding a call open.
+    const bounded = <T>(fn: () => Promise<T>) =>
+      source.client.withDeadline(Date.now() + PAGE_QUERY_DEADLINE_MS, fn);
+    if (workflowId.startsWith('comune:')) return bounded(() => handle.query(getComuneStateQuery));
+    return bounded(() => handle.query(getServiceStateQuery)).catch((err: unknown) => {
+      if (err instanceof WorkflowNotFoundError) return null;
+      throw err;
+    });
+  });
+}
 
 /**
- * A Comune's state without waiting for a workflow task: its page in the read model, written by the workflow at its
- * last change; the workflow's query only for journeys that have none (started before 0.6.0, or not yet written).
+ * A Comune's state without waiting for a workflow task: its last known state at once (refreshed in the background),
+ * the workflow's answer only on a first read.
  */
 export async function readComune(source: PageSource, ipa: string): Promise<ComuneRead> {
-  const stored = await source.views?.comune(ipa).catch(() => undefined);
-  if (stored) {
-    return {
-      state: stored.document.state,
-      planned: stored.document.planned,
-      freshness: { source: 'read-model', asOf: stored.document.asOf, writtenAt: stored.writtenAt },
-    };
-  }
-  const state = await temporalCall(() =>
-    source.client.workflow.getHandle(comuneWorkflowId(ipa)).query(getComuneStateQuery),
-  );
-  return { state, freshness: fromWorkflow() };
+  const read = await temporalCall(() => pages(source).read(comuneWorkflowId(ipa)));
+  return { state: read.value as ComuneState, freshness: read.freshness };
 }
+
+/** A step's answer: the freshest state of the Comune there is, for the next page read. */
+export function rememberComune(source: PageSource, state: ComuneState): void {
+  pages(source).put(comuneWorkflowId(state.ipaCode), state);
+}
+
+/** A service step's answer. */
+export function rememberService(source: PageSource, ipa: string, state: ServiceState): void {
+  pages(source).put(serviceWorkflowId(ipa, state.slug), state);
+}
+
+/** Waits for the background refreshes (tests' orderly shutdown). */
+export const pagesIdle = (source: PageSource) => pages(source).idle();
 
 export function comuneView(state: ComuneState, role: StepRole): ComuneView {
   return {
@@ -163,20 +175,13 @@ export async function readServiceView(
 ): Promise<ServiceView> {
   const { client } = source;
   const comuneHandle = client.workflow.getHandle(comuneWorkflowId(ipa));
-  const serviceHandle = client.workflow.getHandle(serviceWorkflowId(ipa, slug));
   const readOwn = async (): Promise<{ state: ServiceState; freshness: Freshness } | undefined> => {
-    const stored = await source.views?.service(ipa, slug).catch(() => undefined);
-    if (stored) {
-      return {
-        state: stored.document.state,
-        freshness: { source: 'read-model', asOf: stored.document.asOf, writtenAt: stored.writtenAt },
-      };
-    }
-    const state = await serviceHandle.query(getServiceStateQuery).catch((err: unknown) => {
-      if (err instanceof WorkflowNotFoundError) return undefined;
-      throw toHttpProblem(err, 'Servizio');
-    });
-    return state ? { state, freshness: fromWorkflow() } : undefined;
+    const read = await pages(source)
+      .read(serviceWorkflowId(ipa, slug))
+      .catch((err: unknown) => {
+        throw toHttpProblem(err, 'Servizio');
+      });
+    return read.value ? { state: read.value as ServiceState, freshness: read.freshness } : undefined;
   };
   const [comuneRead, ownRead] = await Promise.all([readComune(source, ipa), readOwn()]);
   const comune = comuneRead.state;
@@ -191,11 +196,7 @@ export async function readServiceView(
       place: placeOf(comune, slug, own.status),
     };
   }
-  const planned = !summary
-    ? null
-    : comuneRead.planned
-      ? (comuneRead.planned.find((p) => p.slug === slug) ?? null)
-      : await temporalCall(() => comuneHandle.query(getPlannedServiceQuery, slug));
+  const planned = summary ? await temporalCall(() => comuneHandle.query(getPlannedServiceQuery, slug)) : null;
   if (!summary || !planned) {
     throw new HttpProblem(
       404,

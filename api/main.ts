@@ -9,7 +9,6 @@ import { FileTokenStore } from './auth/token-store';
 import { registrationDefaultsFrom } from './registration-defaults';
 import { manageKeyStoreFromConfig } from '../integrations/keys';
 import { createManageKeyVerifier } from '../integrations/keys/manage-key-verifier';
-import { FileViewStore } from '../integrations/read-model/view-store';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -45,7 +44,6 @@ async function main(): Promise<void> {
         : undefined,
     outbox: config.MAIL_OUTBOX_DIR ? new FileOutbox(config.MAIL_OUTBOX_DIR) : undefined,
     temporalUiUrl: config.temporalUiUrl,
-    views: new FileViewStore(config.READ_MODEL_DIR ?? path.join(config.dataDir, 'read-model')),
     ...(keyStore && config.IO_MANAGE_BASE_URL
       ? {
           manageKeys: {

@@ -1,4 +1,3 @@
-import { FileViewStore } from '../integrations/read-model/view-store';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -294,10 +293,7 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Ben
     // the same folder and KEK, as the API and worker processes have in production (MANAGE_KEYS_KEK).
     const kek = { id: 'bench', key: randomBytes(32) };
     const keysDir = path.join(dir, 'manage-keys');
-    // The read model: the workers write each page, the API reads it (same folder, as DATA_DIR in production).
-    const views = new FileViewStore(path.join(dir, 'read-model'));
     const activities = createActivities({
-      views,
       manageKeys: {
         store: new ManageKeyStore(keysDir, { current: kek }),
         clientFor: cachedClientFactory((manageKey) =>
@@ -401,7 +397,6 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Ben
       tokens: tokenStore,
       temporalUiUrl: 'http://localhost:8233',
       registrationDefaults,
-      views: new FileViewStore(path.join(dir, 'read-model')),
       manageKeys: {
         store: new ManageKeyStore(keysDir, { current: kek }),
         verify: createManageKeyVerifier({ baseUrl: sandbox.url, partnerAddresses: PARTNER_ADDRESSES }),

@@ -105,8 +105,6 @@ export const configSchema = z.object({
    * key must authorise them, and a key refused with 403 names them. Default PARTNER_AUTHORIZED_CIDRS.
    */
   IO_PARTNER_ADDRESSES: optionalString,
-  /** The read model the API reads pages from, written by the workers; default `<DATA_DIR>/read-model`. */
-  READ_MODEL_DIR: optionalString,
   /** Where the sealed manage keys live (one file per Comune); default `<DATA_DIR>/manage-keys`. */
   MANAGE_KEYS_DIR: optionalString,
   IO_MESSAGES_BASE_URL: optionalUrl,

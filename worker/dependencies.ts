@@ -5,7 +5,6 @@ import type { Logger } from '../common/logger';
 import { FileSystemDocumentStore } from '../integrations/documents/document-store';
 import { createIoManageClient, createIoMessagesClient } from '../integrations/io';
 import { manageKeyStoreFromConfig } from '../integrations/keys';
-import { FileViewStore } from '../integrations/read-model/view-store';
 import { cachedClientFactory } from '../activities/manage-keys';
 import { FileSentLedger, SmtpMailer } from '../integrations/mail';
 import { createPortalClient } from '../integrations/portal';
@@ -91,7 +90,6 @@ export function buildActivityDependencies(config: Config, logger: Logger): Activ
     portal,
     mailer,
     documents: new FileSystemDocumentStore(path.join(config.dataDir, 'documents')),
-    views: new FileViewStore(config.READ_MODEL_DIR ?? path.join(config.dataDir, 'read-model')),
     partner: {
       name: config.PARTNER_NAME,
       staffEmails: config.STAFF_EMAILS,

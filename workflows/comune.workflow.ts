@@ -57,8 +57,6 @@ import { runEscalations } from './comune-escalations';
 import { comuneNotifications } from './comune-notifications';
 import { readModelPublisher, searchAttributePublisher } from './comune-search-attributes';
 import { serviceWorkflow } from './service.workflow';
-import { viewPublisher } from './view-publisher';
-import type { ComuneViewDocument } from '../contracts/read-model';
 import { workflowPatches } from './patches';
 import { describeFailure } from './workflow-support';
 
@@ -90,22 +88,6 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
   const publishSearchAttributes = searchAttributePublisher();
   const publishReadModel = readModelPublisher(input.comune.fiscalCode);
   const terminal = () => isClosedStage(state.stage);
-  // Since 0.6.0 the Comune's page is written to the read model at every change (the API reads it without a query).
-  const views = patched(workflowPatches.pageReadModel)
-    ? viewPublisher<ComuneViewDocument>(() => ({
-        kind: 'comune',
-        workflowId,
-        state,
-        planned: input.services,
-      }))
-    : undefined;
-  // Not cancellable: the last write must happen even while the run is being cancelled.
-  const viewsWritten = views ? CancellationScope.nonCancellable(() => views.run()) : undefined;
-  /** Writes what is pending and ends the read model's loop: before the run closes or continues as new. */
-  const closeViews = async () => {
-    views?.stop();
-    await viewsWritten;
-  };
 
   setHandler(getComuneStateQuery, () => state);
   setHandler(getPlannedServiceQuery, (slug) => input.services.find((s) => s.slug === slug) ?? null);
@@ -134,10 +116,7 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
     terminal,
     refresh,
     notify: notifications,
-    publishReadModel: () => {
-      publishReadModel(state);
-      views?.markDirty();
-    },
+    publishReadModel: () => publishReadModel(state),
   });
 
   while (!terminal()) {
@@ -166,7 +145,6 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
   if (state.stage === 'withdrawn') {
     await withdrawChildren();
     await condition(allHandlersFinished);
-    await closeViews();
     throw ApplicationFailure.nonRetryable(
       `Comune ritirato da ${state.withdrawn?.by ?? 'un responsabile'}: ${state.withdrawn?.reason ?? ''}`,
       WITHDRAWN_FAILURE_TYPE,
@@ -174,7 +152,6 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
     );
   }
   await condition(allHandlersFinished);
-  await closeViews();
   return state;
 
   // ------------------------------------------------------------------------------------------------- the stages
@@ -270,7 +247,6 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
       if (patched(workflowPatches.journeyCompletedNotice)) await notifications.journeyCompleted();
     } else if (!terminal() && historyTooLong()) {
       await condition(allHandlersFinished);
-      await closeViews();
       await continueAsNew<typeof comuneWorkflow>(input, { state, started: [...started], signals });
     }
   }
@@ -282,7 +258,6 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
     refreshDerived(state, workflowNowMs());
     publishSearchAttributes(state, workflowNowMs(), settings.escalationLadderDays);
     publishReadModel(state);
-    views?.markDirty();
   }
 
   function enter(stage: Stage, actor: string, detail?: string): void {
@@ -310,7 +285,6 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
       const nextReminderMs = base + intervalMs;
       scheduleReminder(state, nextReminderMs);
       publishReadModel(state);
-      views?.markDirty();
       const wakeAt = untilMs === undefined ? nextReminderMs : Math.min(nextReminderMs, untilMs);
       await condition(() => done() || terminal() || signals.remindNow, Math.max(1, wakeAt - workflowNowMs()));
       if (done() || terminal()) return 'done';

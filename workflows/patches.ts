@@ -11,6 +11,4 @@ export const workflowPatches = {
   journeyReadModel: 'journey-read-model',
   /** 0.5.0: the stage «Accesso a IO» (Selfcare onboarding active, the Comune's own manage key) before the services. */
   ioAccessStage: 'io-access-stage',
-  /** 0.6.0: the Comune and each service write their page to the read model (a local activity), read by the API. */
-  pageReadModel: 'page-read-model',
 } as const;

@@ -37,8 +37,6 @@ import { io, reviewPoller } from './activity-proxies';
 import { nowIso, workflowNowMs } from './clock';
 import { workflowPatches } from './patches';
 import { describeFailure, notifySafely, refuse, zodMessage } from './workflow-support';
-import { viewPublisher } from './view-publisher';
-import type { ServiceViewDocument } from '../contracts/read-model';
 
 /** History length past which a service continues as new between review rounds. */
 const CONTINUE_AS_NEW_AFTER_EVENTS = 2_000;
@@ -84,16 +82,6 @@ export async function serviceWorkflow(
     keyRenewals += 1;
   });
 
-  // Since 0.6.0 the service's page is written to the read model at every change (the API reads it without a query).
-  const views = patched(workflowPatches.pageReadModel)
-    ? viewPublisher<ServiceViewDocument>(() => ({ kind: 'service', workflowId, state }))
-    : undefined;
-  const viewsWritten = views ? CancellationScope.nonCancellable(() => views.run()) : undefined;
-  const closeViews = async () => {
-    views?.stop();
-    await viewsWritten;
-  };
-
   setHandler(getServiceStateQuery, () => state);
   /** Refuses the step when the journey model does not allow it in the service's current status. */
   const requireAllowed = (step: ServiceStep) => {
@@ -115,7 +103,6 @@ export async function serviceWorkflow(
       state.name = update.card.service_name;
       state.issues = [];
       state.timeline.push({ at: nowIso(), step: 'Scheda corretta', actor: update.actor });
-      views?.markDirty();
       return state;
     },
     {
@@ -149,7 +136,6 @@ export async function serviceWorkflow(
 
   async function setStatus(status: ServiceStatus, rejection?: { at: string; reason: string }): Promise<void> {
     state.status = status;
-    views?.markDirty();
     upsertSearchAttributes([
       { key: searchAttributes.serviceStatus, value: status },
       { key: searchAttributes.stageSince, value: new Date(workflowNowMs()) },
@@ -378,7 +364,6 @@ export async function serviceWorkflow(
         await withStaffRecovery('pubblicazione', () => io.ensurePublished({ serviceId, key }));
         state.timeline.push({ at: nowIso(), step: 'Servizio attivo su App IO', actor: decision.by });
         await setStatus('active');
-        await closeViews();
         return state;
       }
       round.reason = decision.reason;
@@ -413,7 +398,6 @@ export async function serviceWorkflow(
         workflowInfo().continueAsNewSuggested
       ) {
         await condition(allHandlersFinished);
-        await closeViews();
         await continueAsNew<typeof serviceWorkflow>(input, state);
       }
     }
@@ -423,7 +407,6 @@ export async function serviceWorkflow(
       await CancellationScope.nonCancellable(async () => {
         state.timeline.push({ at: nowIso(), step: 'Servizio annullato', actor: 'sistema' });
         await setStatus('cancelled');
-        await closeViews();
       });
     }
     throw err;

@@ -4498,9 +4498,8 @@ export interface components {
     schemas: {
         Freshness: {
             /** @enum {string} */
-            source: "read-model" | "workflow" | "visibility";
+            source: "workflow" | "cache" | "visibility";
             asOf: string;
-            writtenAt?: string;
         };
         ComuneListItem: {
             ipaCode: string;

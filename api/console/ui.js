@@ -516,9 +516,9 @@ const isoDayFormat = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Rome' 
 export const romeDay = (/** @type {IsoDate} */ iso) => (valid(iso) ? isoDayFormat.format(valid(iso)) : '');
 
 /**
- * How fresh a page is, in words: the time of the state it shows (the read model is written at each change of the
- * journey; an answer read from the workflow is current).
- * @param {{ source: 'read-model' | 'workflow' | 'visibility', asOf: string } | undefined} freshness
+ * How fresh a page is, in words: the time of the state it shows (a page answers at once with its last known state
+ * and refreshes it; an answer read from the workflow is current).
+ * @param {{ source: 'cache' | 'workflow' | 'visibility', asOf: string } | undefined} freshness
  */
 export function freshnessNote(freshness) {
   if (!freshness) return null;

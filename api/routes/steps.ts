@@ -30,7 +30,7 @@ import { z } from '../zod';
 import { ipaParam, serviceParams } from './params';
 import { endOfDayInRome } from '../import/italian-dates';
 import { comuneStepRefusal, comuneSteps, undoableStepIds } from '../../domain/journey-model';
-import { comuneView } from '../journey-view';
+import { comuneView, rememberComune, rememberService } from '../journey-view';
 
 export const MAX_SIGNED_FORM_BYTES = 10 * 1024 * 1024;
 
@@ -99,6 +99,7 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
         const state = await temporalCall(() =>
           spec.run(params.ipa, body, actorLabel(actor), updateId(req, `${spec.path}:${params.ipa}`)),
         );
+        rememberComune(ctx, state);
         return comuneView(state, actor.role) as unknown as z.infer<typeof stateResponse>;
       },
     });
@@ -258,6 +259,7 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
           updateId: updateId(req, `signed-form:${params.ipa}`),
         }),
       );
+      rememberComune(ctx, result);
       return comuneView(result, actor.role) as unknown as z.infer<typeof stateResponse>;
     },
   });
@@ -360,6 +362,7 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
         await undo();
         throw err;
       }
+      rememberComune(ctx, result);
       return comuneView(result, actor.role) as unknown as z.infer<typeof stateResponse>;
     },
   });
@@ -388,6 +391,7 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
           }),
         'Servizio',
       );
+      rememberService(ctx, params.ipa, state);
       return state as unknown as { status: string };
     },
   });
@@ -422,6 +426,7 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
           }),
         'Servizio',
       );
+      rememberService(ctx, params.ipa, state);
       return state as unknown as { status: string };
     },
   });

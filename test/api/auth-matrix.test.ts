@@ -1,3 +1,4 @@
+import { pagesIdle } from '../../api/journey-view';
 import request from 'supertest';
 import type { Express } from 'express';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -59,6 +60,7 @@ describe('authorisation matrix: every endpoint × every role, no token, forged a
   });
   afterAll(async () => {
     api?.cleanup();
+    if (api) await pagesIdle(api.ctx); // background page refreshes end before the connection closes
     await env?.teardown();
   });
 

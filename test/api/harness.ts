@@ -7,13 +7,13 @@ import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import { createBulkActivities } from '../../activities/bulk';
 import { createApp, type ApiContext } from '../../api/app';
+import { pagesIdle } from '../../api/journey-view';
 import type { Role } from '../../api/auth/roles';
 import { createLogger } from '../../common/logger';
 import { recordSignedFormUpdate, type ComuneState } from '../../contracts/comune';
 import { startComuneJourney } from '../../contracts/comune-start';
 import { comuneWorkflowId } from '../../contracts/ids';
 import { FileSystemDocumentStore } from '../../integrations/documents/document-store';
-import { FileViewStore } from '../../integrations/read-model/view-store';
 import { ManageKeyStore } from '../../integrations/keys/manage-key-store';
 import { createManageKeyVerifier } from '../../integrations/keys/manage-key-verifier';
 import { startSandbox, type RunningSandbox } from '../../sandbox';
@@ -164,9 +164,6 @@ export async function startApiHarness(options: HarnessOptions = {}): Promise<Api
   const env = await createDevServerEnv();
   const api = testApiContext(env.client, options.context);
   const { ctx } = api;
-  // The read model the mock journey activities write and the API reads pages from, as in production.
-  const views = new FileViewStore(path.join(api.dir, 'read-model'));
-  if (!options.context || !('views' in options.context)) ctx.views = views;
   // The same temporary folder as the context's, without a log line per stored document.
   ctx.documents = new FileSystemDocumentStore(path.join(api.dir, 'documents'), {
     logger: createLogger('api-test', 'silent'),
@@ -190,7 +187,7 @@ export async function startApiHarness(options: HarnessOptions = {}): Promise<Api
     taskQueue: ctx.taskQueue,
     workflowBundle: workflowBundle(),
     activities: {
-      ...mockActivities({ ...options.mock, views: ctx.views ?? views }).activities,
+      ...mockActivities(options.mock).activities,
       ...options.activities,
       ...createBulkActivities({ client: env.client, taskQueue: ctx.taskQueue, documents: ctx.documents }),
     },
@@ -249,6 +246,8 @@ export async function startApiHarness(options: HarnessOptions = {}): Promise<Api
       await running;
     },
     async teardown() {
+      // Background page refreshes end first (bounded by PAGE_QUERY_DEADLINE_MS), before the connection closes.
+      await pagesIdle(ctx);
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
       await sandbox.running.close();

@@ -10,6 +10,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { createBulkActivities } from '../../activities/bulk';
 import { createApp } from '../../api/app';
 import { portfolioReader } from '../../api/portfolio';
+import { pagesIdle } from '../../api/journey-view';
 import { stageLabels } from '../../contracts/comune';
 import { serviceStatusLabels } from '../../contracts/service';
 import { topicIds } from '../../domain/service-card';
@@ -213,7 +214,7 @@ describe('console (browser)', () => {
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     // A list refreshed in the background (stale while revalidate) may still be reading visibility: let it end
     // before the connection closes, or its retry timer would fire on a closed channel.
-    if (api) await portfolioReader(api.ctx).idle();
+    if (api) await Promise.all([portfolioReader(api.ctx).idle(), pagesIdle(api.ctx)]);
     worker?.shutdown();
     await running;
     // The journeys are still running: stop them (worker already gone) so the dev server shuts down quietly.

@@ -1,3 +1,4 @@
+import { pagesIdle } from '../../api/journey-view';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
@@ -85,6 +86,7 @@ describe('«Accesso a IO» end to end: each Comune its own manage key (API, dev 
     await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
     api?.cleanup();
     await harness?.close();
+    if (api) await pagesIdle(api.ctx); // background page refreshes end before the connection closes
     await env?.teardown();
   });
 

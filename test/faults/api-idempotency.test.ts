@@ -1,3 +1,4 @@
+import { pagesIdle } from '../../api/journey-view';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -30,6 +31,7 @@ describe('a staff step sent twice and concurrently through the API', () => {
   }, 120_000);
   afterAll(async () => {
     await new Promise((resolve) => server?.close(resolve));
+    if (api) await pagesIdle(api.ctx); // background page refreshes end before the connection closes
     api?.cleanup();
     await cluster?.close();
   });

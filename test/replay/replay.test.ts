@@ -36,7 +36,7 @@ function patchIds(file: string): string[] {
       markerRecordedEventAttributes?: { details?: Record<string, { payloads?: { data?: string }[] }> };
     }[];
   };
-  // Only patch markers: since 0.6.0 local activities (the read model's writes) leave markers of their own.
+  // Only patch markers (a local activity would leave markers of its own).
   return history.events
     .filter((e) => e.markerRecordedEventAttributes?.details?.['patch-data'] !== undefined)
     .map((e) => {
@@ -103,7 +103,6 @@ describe('replay of stored histories', () => {
       workflowPatches.ioAccessStage,
       workflowPatches.journeyCompletedNotice,
     ]);
-    expect(patchIds('v0.6.0-e2e-comune_c_l378.json')).toContain(workflowPatches.ioAccessStage);
     // A key refused mid-journey and replaced (test/workflows/io-access.test.ts) is kept among the 0.5.0 histories.
     const signals = (file: string) =>
       (
@@ -117,27 +116,6 @@ describe('replay of stored histories', () => {
       files.filter((f) => f.startsWith('v0.5.0-ts-comune_') && signals(f).includes('manageKeyRefused'))
         .length,
     ).toBeGreaterThan(0);
-  });
-
-  it('records the 0.6.0 change (pages written to the read model by a local activity) behind patched()', () => {
-    for (const release of ['v0.1.0', 'v0.2.0', 'v0.3.0', 'v0.4.0', 'v0.5.0']) {
-      for (const file of [`${release}-e2e-comune_c_l378.json`, `${release}-e2e-service_c_l378_mensa.json`])
-        expect(patchIds(file)).not.toContain(workflowPatches.pageReadModel);
-    }
-    // Among the first commands of a new Comune and of a new service: their pages are written from the start.
-    expect(patchIds('v0.6.0-e2e-comune_c_l378.json')[0]).toBe(workflowPatches.pageReadModel);
-    expect(patchIds('v0.6.0-e2e-service_c_l378_mensa.json')).toEqual([
-      workflowPatches.serviceReportsMilestonesOnly,
-      workflowPatches.pageReadModel,
-    ]);
-    const localActivityMarkers = (file: string) =>
-      (
-        JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as {
-          events: { markerRecordedEventAttributes?: { markerName?: string } }[];
-        }
-      ).events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length;
-    expect(localActivityMarkers('v0.5.0-e2e-comune_c_l378.json')).toBe(0);
-    expect(localActivityMarkers('v0.6.0-e2e-comune_c_l378.json')).toBeGreaterThan(0);
   });
 
   it.each(files)('%s replays deterministically against the current code', async (file) => {

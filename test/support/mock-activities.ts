@@ -1,6 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Activities, NotifyInput, ReviewDecision } from '../../activities';
-import type { ViewSink } from '../../activities/read-model';
 
 export interface MockBehaviour {
   adherent?: boolean;
@@ -10,8 +9,6 @@ export interface MockBehaviour {
   reviewPending?: boolean;
   /** Selfcare's prod-io onboarding after the signed form (the automatic check); `pending` polls for ever. */
   onboarding?: 'active' | 'rejected' | 'expired' | 'pending';
-  /** Where `publishView` writes the read model (the API harness's store); absent: nothing is written. */
-  views?: ViewSink;
 }
 
 /** What PagoPA does with the Comune's manage key now: tests flip it to see services pause and resume. */
@@ -40,9 +37,6 @@ export function mockActivities(behaviour: MockBehaviour = {}) {
     );
   };
   const activities: Activities = {
-    async publishView(document) {
-      return behaviour.views ? behaviour.views.put(document) : { written: false };
-    },
     async awaitIoOnboarding() {
       calls.push('awaitIoOnboarding');
       const outcome = behaviour.onboarding;
