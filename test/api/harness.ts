@@ -200,7 +200,11 @@ export async function startApiHarness(options: HarnessOptions = {}): Promise<Api
   const running = worker.run();
   const app = createApp(ctx);
   const as = (role: Role) => caller(app, api.tokens[role]);
-  const comuneState = (ipa: string, accept: (state: ComuneState) => boolean = () => true) =>
+  // Without a condition: the workflow's own answer, never a page's last known state (api/page-cache.ts), so a test
+  // reading once after a change elsewhere reads the change.
+  const current = (state: ComuneState) =>
+    (state as ComuneState & { freshness?: { source: string } }).freshness?.source !== 'cache';
+  const comuneState = (ipa: string, accept: (state: ComuneState) => boolean = current) =>
     eventually(
       `the state of ${ipa}`,
       async () => (await as('staff').get(`/comuni/${ipa}`).expect(200)).body as ComuneState,
