@@ -746,6 +746,20 @@ describe('console (browser)', () => {
     expect(writes[6]!.key).toBe(writes[5]!.key); // so was the refused key, with the right one
     expect(new Set(writes.map((w) => w.key)).size).toBe(writes.length - 2);
 
+    // Every page of the manager's console, at 1440 and 390 px, kept under test-artifacts/ (pagina-*).
+    for (const [name, hash] of [
+      ['attivita', '#/attivita'],
+      ['comuni', '#/comuni'],
+      ['cruscotto', '#/cruscotto'],
+      ['importa', '#/importa'],
+      ['email', '#/email'],
+      ['comune', `#/comuni/${first.Codice_IPA}`],
+      ['servizio', `#/comuni/${first.Codice_IPA}/servizi/tari`],
+    ] as const) {
+      await page.goto(`${base}/${hash}`);
+      await screenshots(`pagina-${name}`, () => page.locator('main h1').first().waitFor());
+    }
+
     expect(problems).toEqual([]);
     console.log(`console browser flow: ${Date.now() - started} ms`);
   }
