@@ -204,7 +204,9 @@ export function problemBox(thrown, { compact = false } = {}) {
   const repeated =
     errors.map((e) => `${e.field}: ${e.message}`).join('; ') === problem.detail ||
     errors.every((e) => e.message === problem.detail);
-  const detail = errors.length > 0 && repeated && !compact ? '' : problem.detail;
+  // A stable reason code before the sentence («signature_invalid: La firma …») is for programs, not people.
+  const sentence = problem.detail?.replace(/^[a-z][a-z_]*: (?=\S)/, '');
+  const detail = errors.length > 0 && repeated && !compact ? '' : sentence;
   return h(
     'div',
     { class: 'alert alert-danger', role: 'alert' },
