@@ -75,12 +75,8 @@ export class PageCache<T> {
   }
 
   /** Resolves when no refresh is in flight: for an orderly shutdown. */
-  async idle(): Promise<void> {
-    for (;;) {
-      const flights = [...this.entries.values()].flatMap((e) => (e.inFlight ? [e.inFlight] : []));
-      if (flights.length === 0) return;
-      await Promise.allSettled(flights);
-    }
+  idle(): Promise<void> {
+    return untilNoneInFlight(() => this.entries.values());
   }
 
   private touch(key: string, entry: Entry<T>): void {
@@ -103,6 +99,20 @@ export class PageCache<T> {
         if (entry.inFlight === flight) delete entry.inFlight;
       });
     return flight;
+  }
+}
+
+/**
+ * Resolves once none of `entries` has a read in flight, including reads started while waiting: the orderly shutdown
+ * of the API's caches (the page cache, the portfolio reader).
+ */
+export async function untilNoneInFlight(
+  entries: () => Iterable<{ inFlight?: Promise<unknown> }>,
+): Promise<void> {
+  for (;;) {
+    const flights = [...entries()].flatMap((e) => (e.inFlight ? [e.inFlight] : []));
+    if (flights.length === 0) return;
+    await Promise.allSettled(flights);
   }
 }
 

@@ -1,3 +1,4 @@
+import { untilNoneInFlight } from './page-cache';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { z } from './zod';
 import { stageSchema, stages, type Stage } from '../contracts/comune';
@@ -206,12 +207,8 @@ export class PortfolioReader {
   }
 
   /** Resolves when no read is in flight (background refreshes included): for an orderly shutdown. */
-  async idle(): Promise<void> {
-    for (;;) {
-      const flights = [...this.entries.values()].flatMap((e) => (e.inFlight ? [e.inFlight] : []));
-      if (flights.length === 0) return;
-      await Promise.allSettled(flights);
-    }
+  idle(): Promise<void> {
+    return untilNoneInFlight(() => this.entries.values());
   }
 
   private startRead(
