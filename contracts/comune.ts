@@ -324,6 +324,8 @@ export const serviceStatusChangedSchema = z.object({
   name: z.string().optional(),
   ioServiceId: z.string().optional(),
   rejection: z.object({ at: z.string(), reason: z.string() }).optional(),
+  /** A manager undid the rejection recorded at `at` (0.6.0): the Comune forgets it. */
+  rejectionUndone: z.object({ at: z.string() }).optional(),
   issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
 });
 export type ServiceStatusChanged = z.infer<typeof serviceStatusChangedSchema>;

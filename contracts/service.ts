@@ -55,6 +55,11 @@ export interface ServiceState {
   testMessageSent: boolean;
   rounds: ReviewRound[];
   timeline: { at: string; step: string; actor: string; detail?: string }[];
+  /**
+   * A rejection recorded by hand that a manager may still undo (0.6.0): set while the service waits for its
+   * correction, cleared when a corrected card arrives or the rejection is undone (domain/journey-model.ts).
+   */
+  rejectionUndoable?: { at: string; by: string };
 }
 
 /** A service before anything was done on IO: how its workflow starts, and how a queued service is shown. */
@@ -91,10 +96,18 @@ export const recordReviewOutcomeSchema = z
   });
 export type RecordReviewOutcome = z.infer<typeof recordReviewOutcomeSchema>;
 
+/** A manager undoes a rejection recorded by mistake (serviceSteps.undoReviewOutcome). */
+export const undoReviewOutcomeSchema = z.object({
+  actor: z.string().trim().min(1).max(120),
+  reason: z.string().trim().min(3).max(500),
+});
+export type UndoReviewOutcome = z.infer<typeof undoReviewOutcomeSchema>;
+
 export const correctCardUpdate = defineUpdate<ServiceState, [CorrectCard]>('correctCard');
 export const recordReviewOutcomeUpdate = defineUpdate<ServiceState, [RecordReviewOutcome]>(
   'recordReviewOutcome',
 );
+export const undoReviewOutcomeUpdate = defineUpdate<ServiceState, [UndoReviewOutcome]>('undoReviewOutcome');
 /**
  * The failure types of an IO activity whose manage key cannot be used: PagoPA refused it (401, or 403 from an
  * address not authorised on it or for a service it does not own), or the Comune has none recorded. The activities

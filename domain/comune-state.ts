@@ -256,6 +256,10 @@ export function applyServiceStatus(state: ComuneState, change: ServiceStatusChan
   service.updatedAt = at;
   if (change.ioServiceId) service.ioServiceId = change.ioServiceId;
   if (change.rejection) service.rejections.push(change.rejection);
+  if (change.rejectionUndone) {
+    const undone = change.rejectionUndone.at;
+    service.rejections = service.rejections.filter((r) => r.at !== undone);
+  }
   service.issues = change.issues;
   return true;
 }

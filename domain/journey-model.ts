@@ -220,6 +220,11 @@ export function manageKeyUsable(state: Pick<ComuneStepView, 'ioAccess'>): boolea
 /** What a service step's guard reads. */
 export interface ServiceStepView {
   status: ServiceStatus;
+  /**
+   * A rejection recorded by hand waits for its correction and may still be undone (0.6.0): set by the service while
+   * nothing has been built on it (no corrected card yet). Absent on rejections read from PagoPA and before 0.6.0.
+   */
+  rejectionUndoable?: { at: string; by: string };
 }
 
 interface StepCommon {
@@ -252,6 +257,7 @@ export interface ServiceStep extends StepCommon {
   allowedIn: readonly ServiceStatus[];
   /** The refusal when the status does not allow it; `{status}` is the current status's label. */
   notAllowed: string;
+  guard?: (state: ServiceStepView) => string | undefined;
 }
 
 /** The delegation is recorded for the current request (a link that expired asks for it again). */
@@ -589,6 +595,26 @@ export const serviceSteps = {
     allowedIn: ['in_review'],
     notAllowed: 'Un esito si registra solo per un servizio in revisione; ora è «{status}».',
   },
+  undoReviewOutcome: {
+    id: 'undoReviewOutcome',
+    scope: 'service',
+    role: 'manager',
+    label: 'Annulla il rifiuto registrato per errore',
+    action: 'Annullare il rifiuto',
+    help: 'Il servizio torna in revisione nello stesso giro, senza un nuovo invio a PagoPA: si attende di nuovo l’esito. Si annulla solo un rifiuto registrato a mano, finché la scheda non è stata corretta. Il rifiuto resta nella cronologia, con il motivo; non viene inviata nessuna e-mail.',
+    submitLabel: 'Annulla il rifiuto',
+    success: 'Rifiuto annullato: il servizio è di nuovo in revisione.',
+    confirm:
+      'Confermi di annullare il rifiuto? Il servizio torna in revisione e si attende di nuovo l’esito.',
+    fields: [reason('Motivo')],
+    api: { method: 'post', path: '/comuni/{ipa}/services/{slug}/review-outcome/undo' },
+    allowedIn: ['rejected'],
+    notAllowed: 'Si annulla solo un rifiuto; ora il servizio è «{status}».',
+    guard: (s) =>
+      s.rejectionUndoable
+        ? undefined
+        : 'Si annulla solo un rifiuto registrato a mano, finché la scheda non è stata corretta; un rifiuto letto su IO viene da PagoPA.',
+  },
 } as const satisfies Record<string, ServiceStep>;
 
 export type ComuneStepId = keyof typeof comuneSteps;
@@ -611,8 +637,9 @@ export function comuneStepRefusal(step: ComuneStep, state: ComuneStepView): stri
 
 /** Why a service step is refused now; undefined when it is allowed. */
 export function serviceStepRefusal(step: ServiceStep, state: ServiceStepView): string | undefined {
-  if (step.allowedIn.includes(state.status)) return undefined;
-  return step.notAllowed.replace('{status}', serviceStatusLabels[state.status]);
+  if (!step.allowedIn.includes(state.status))
+    return step.notAllowed.replace('{status}', serviceStatusLabels[state.status]);
+  return step.guard?.(state);
 }
 
 function roleMay(role: StepRole, step: StepCommon): boolean {
@@ -683,12 +710,13 @@ export function comuneWaitsOn(
 export type ConsoleJourneyModel = ReturnType<typeof journeyModelForConsole>;
 export function journeyModelForConsole() {
   const strip = ({ guard: _guard, ...rest }: ComuneStep) => rest;
+  const stripService = ({ guard: _guard, ...rest }: ServiceStep) => rest;
   return {
     parties: partyLabels,
     stages: stages.map((id) => ({ id, ...stageModel[id] })),
     serviceStatuses: serviceStatuses.map((id) => ({ id, ...serviceStatusModel[id] })),
     serviceStatusClasses: serviceStatusClasses.map((id) => ({ id, label: serviceStatusClassLabels[id] })),
     comuneSteps: allComuneSteps.map(strip),
-    serviceSteps: allServiceSteps,
+    serviceSteps: allServiceSteps.map(stripService),
   };
 }

@@ -11,4 +11,6 @@ export const workflowPatches = {
   journeyReadModel: 'journey-read-model',
   /** 0.5.0: the stage «Accesso a IO» (Selfcare onboarding active, the Comune's own manage key) before the services. */
   ioAccessStage: 'io-access-stage',
+  /** 0.6.0: a rejection recorded by hand may be undone by a manager until the card is corrected. */
+  undoReviewOutcome: 'undo-review-outcome',
 } as const;

@@ -13,7 +13,11 @@ import {
   allHandlersFinished,
   workflowInfo,
 } from '@temporalio/workflow';
-import { manageKeyRefusedSignal, serviceStatusChangedSignal } from '../contracts/comune';
+import {
+  manageKeyRefusedSignal,
+  serviceStatusChangedSignal,
+  type ServiceStatusChanged,
+} from '../contracts/comune';
 import { searchAttributes } from '../contracts/search-attributes';
 import {
   correctCardSchema,
@@ -24,7 +28,10 @@ import {
   manageKeyRenewedSignal,
   recordReviewOutcomeSchema,
   recordReviewOutcomeUpdate,
+  undoReviewOutcomeSchema,
+  undoReviewOutcomeUpdate,
   type RecordReviewOutcome,
+  type UndoReviewOutcome,
   type ServiceState,
   type ServiceStatus,
   type ManageKeyScope,
@@ -62,6 +69,7 @@ export async function serviceWorkflow(
   const state: ServiceState = carried ?? initialServiceState(input.slug, input.card);
   let correction: ServiceCard | undefined;
   let manualOutcome: RecordReviewOutcome | undefined;
+  let undoRequest: UndoReviewOutcome | undefined;
   const expected = { organizationFiscalCode: input.comune.fiscalCode };
   const comune = { name: input.comune.name, ipaCode: input.comune.ipaCode };
   // Since 0.3.0 a service signals its Comune only when the Comune's view changes in a way that matters (a
@@ -99,6 +107,7 @@ export async function serviceWorkflow(
     correctCardUpdate,
     (update) => {
       correction = update.card;
+      delete state.rejectionUndoable; // the rejection is now built on
       state.card = update.card;
       state.name = update.card.service_name;
       state.issues = [];
@@ -110,6 +119,7 @@ export async function serviceWorkflow(
         const parsed = correctCardSchema.safeParse(update);
         if (!parsed.success) refuse(`Scheda non valida: ${zodMessage(parsed.error)}`);
         requireAllowed(serviceSteps.correctCard);
+        if (undoRequest) refuse('Il rifiuto è in corso di annullamento: il servizio torna in revisione.');
         const issues = serviceCardIssues(parsed.data.card, expected);
         if (issues.length > 0) {
           refuse(
@@ -134,7 +144,28 @@ export async function serviceWorkflow(
     },
   );
 
-  async function setStatus(status: ServiceStatus, rejection?: { at: string; reason: string }): Promise<void> {
+  setHandler(
+    undoReviewOutcomeUpdate,
+    async (update) => {
+      undoRequest = update;
+      // Answers once the round is reopened, so the caller sees the service back in review.
+      await condition(() => undoRequest === undefined && state.status !== 'rejected');
+      return state;
+    },
+    {
+      validator: (update) => {
+        const parsed = undoReviewOutcomeSchema.safeParse(update);
+        if (!parsed.success) refuse(`Annullamento non valido: ${zodMessage(parsed.error)}`);
+        requireAllowed(serviceSteps.undoReviewOutcome);
+        if (undoRequest) refuse('L’annullamento del rifiuto è già in corso.');
+      },
+    },
+  );
+
+  async function setStatus(
+    status: ServiceStatus,
+    report: Pick<ServiceStatusChanged, 'rejection' | 'rejectionUndone'> = {},
+  ): Promise<void> {
     state.status = status;
     upsertSearchAttributes([
       { key: searchAttributes.serviceStatus, value: status },
@@ -148,7 +179,7 @@ export async function serviceWorkflow(
         status,
         name: state.name,
         ...(state.ioServiceId ? { ioServiceId: state.ioServiceId } : {}),
-        ...(rejection ? { rejection } : {}),
+        ...report,
         ...(state.issues.length > 0 ? { issues: state.issues } : {}),
       });
     } catch (err) {
@@ -341,6 +372,8 @@ export async function serviceWorkflow(
       state.testMessageSent = true;
     }
 
+    /** The rejection a manager just undid: the Comune hears of it with the return to review. */
+    let reopened: { at: string } | undefined;
     for (;;) {
       const open = state.rounds.at(-1);
       if (!open || open.outcome) {
@@ -348,7 +381,8 @@ export async function serviceWorkflow(
         state.rounds.push({ round: state.rounds.length + 1, submittedAt: nowIso() });
       }
       const round = state.rounds.at(-1)!;
-      await setStatus('in_review');
+      await setStatus('in_review', reopened ? { rejectionUndone: reopened } : {});
+      reopened = undefined;
       const decision = await awaitReview(serviceId);
       if (decision.outcome === 'draft') {
         round.outcome = 'rejected';
@@ -373,7 +407,12 @@ export async function serviceWorkflow(
         actor: decision.by,
         detail: decision.reason,
       });
-      await setStatus('rejected', { at: round.decidedAt, reason: decision.reason });
+      // Since 0.6.0 a rejection recorded by hand may be undone by a manager while it waits for its correction: the
+      // round reopens and the review is awaited again, without a new submission. A rejection read from PagoPA
+      // cannot be undone. Histories from before 0.6.0 have no marker and wait for the correction only.
+      const undoable = decision.by !== 'PagoPA' && patched(workflowPatches.undoReviewOutcome);
+      if (undoable) state.rejectionUndoable = { at: round.decidedAt, by: decision.by };
+      await setStatus('rejected', { rejection: { at: round.decidedAt, reason: decision.reason } });
       await notifySafely(state, {
         id: `${workflowId}:rejected:${round.round}`,
         kind: 'service_rejected',
@@ -389,7 +428,30 @@ export async function serviceWorkflow(
           missing: [`Correggere la scheda secondo il motivo indicato: ${decision.reason}`],
         },
       });
-      await awaitCorrection();
+      if (undoable) {
+        await condition(() => correction !== undefined || undoRequest !== undefined);
+        delete state.rejectionUndoable;
+        if (correction === undefined && undoRequest !== undefined) {
+          const undo: UndoReviewOutcome = undoRequest;
+          undoRequest = undefined;
+          const rejectedAt = round.decidedAt;
+          delete round.outcome;
+          delete round.reason;
+          delete round.decidedAt;
+          delete round.decidedBy;
+          state.timeline.push({
+            at: nowIso(),
+            step: 'Rifiuto annullato',
+            actor: undo.actor,
+            detail: undo.reason,
+          });
+          reopened = { at: rejectedAt };
+          continue;
+        }
+        correction = undefined;
+      } else {
+        await awaitCorrection();
+      }
       await withStaffRecovery('aggiornamento su IO', () =>
         io.updateService({ serviceId, card: state.card, key }),
       );

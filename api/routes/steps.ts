@@ -17,7 +17,11 @@ import {
   type ComuneState,
 } from '../../contracts/comune';
 import { comuneWorkflowId, serviceWorkflowId } from '../../contracts/ids';
-import { correctCardUpdate, recordReviewOutcomeUpdate } from '../../contracts/service';
+import {
+  correctCardUpdate,
+  recordReviewOutcomeUpdate,
+  undoReviewOutcomeUpdate,
+} from '../../contracts/service';
 import { serviceCardSchema } from '../../domain/service-card';
 import { verifySignedForm } from '../../integrations/documents/signed-form-verifier';
 import { isSignedFormRejected } from '../../integrations/documents/signed-form-errors';
@@ -423,6 +427,38 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
           ctx.client.workflow.getHandle(workflowId).executeUpdate(recordReviewOutcomeUpdate, {
             args: [{ actor: actorLabel(actor), outcome: body.outcome, reason: body.reason }],
             updateId: updateId(req, `review:${params.ipa}:${params.slug}`),
+          }),
+        'Servizio',
+      );
+      rememberService(ctx, params.ipa, state);
+      return state as unknown as { status: string };
+    },
+  });
+
+  api.add({
+    method: 'post',
+    path: '/comuni/:ipa/services/:slug/review-outcome/undo',
+    summary:
+      'Annulla un rifiuto registrato a mano per errore: il servizio torna in revisione nello stesso giro',
+    description:
+      'Solo per un rifiuto registrato a mano, finché la scheda non è stata corretta. Il rifiuto resta nella cronologia con il motivo.',
+    tags: ['Servizi'],
+    role: 'manager',
+    params: serviceParams,
+    body: z.object({ reason: z.string().trim().min(3).max(500) }),
+    response: z.object({ status: z.string() }).loose(),
+    errors: {
+      404: 'Servizio non trovato',
+      409: 'Il servizio non ha un rifiuto registrato a mano che si possa ancora annullare',
+    },
+    handler: async ({ params, body, actor, req, res }) => {
+      const workflowId = serviceWorkflowId(params.ipa, params.slug);
+      res.locals.workflowId = workflowId;
+      const state = await temporalCall(
+        () =>
+          ctx.client.workflow.getHandle(workflowId).executeUpdate(undoReviewOutcomeUpdate, {
+            args: [{ actor: actorLabel(actor), reason: body.reason }],
+            updateId: updateId(req, `undo-review:${params.ipa}:${params.slug}`),
           }),
         'Servizio',
       );

@@ -105,6 +105,48 @@ describe('API: services of a Comune (dev server)', () => {
     );
   });
 
+  it('lets a manager undo the rejection recorded by mistake: the service is back in review in the same round', async () => {
+    const manager = h.as('manager');
+    const before = await service((s) => s.status === 'rejected');
+    const offered = (await manager.get(tari).expect(200)).body as {
+      availableSteps: { id: string; path: string }[];
+    };
+    expect(offered.availableSteps).toContainEqual(
+      expect.objectContaining({ id: 'undoReviewOutcome', path: `${tari}/review-outcome/undo` }),
+    );
+    expect(
+      ((await staff.get(tari).expect(200)).body as typeof offered).availableSteps.map((s) => s.id),
+    ).not.toContain('undoReviewOutcome');
+    await staff.post(`${tari}/review-outcome/undo`).send({ reason: 'esito sbagliato' }).expect(403);
+    expect(problemFields(await manager.post(`${tari}/review-outcome/undo`).send({}).expect(400))).toEqual([
+      'body.reason',
+    ]);
+    expect((await service(() => true)).status).toBe('rejected');
+
+    const undone = await manager
+      .post(`${tari}/review-outcome/undo`)
+      .set('Idempotency-Key', 'annulla-tari-0001')
+      .send({ reason: 'esito letto sul servizio di un altro Comune' })
+      .expect(200);
+    expect(undone.body.status).toBe('in_review');
+    expect(undone.body.rounds).toEqual([{ round: 1, submittedAt: before.rounds[0]!.submittedAt }]);
+    expect(undone.body.timeline.at(-1)).toMatchObject({
+      step: 'Rifiuto annullato',
+      actor: 'manager:test-manager',
+      detail: 'esito letto sul servizio di un altro Comune',
+    });
+    const comune = await h.comuneState(ipa, (s) => s.services[0]!.status === 'in_review');
+    expect(comune.services[0]!.rejections).toEqual([]);
+
+    const again = await manager.post(`${tari}/review-outcome/undo`).send({ reason: 'ancora' }).expect(409);
+    expect(again.body.detail).toBe('Si annulla solo un rifiuto; ora il servizio è «In revisione PagoPA».');
+
+    // The outcome PagoPA really gave is recorded again, and the journey goes on as before.
+    const reason = 'La descrizione non indica come pagare la TARI';
+    await staff.post(`${tari}/review-outcome`).send({ outcome: 'rejected', reason }).expect(200);
+    await service((s) => s.status === 'rejected' && s.rounds[0]!.outcome === 'rejected');
+  });
+
   it('accepts a corrected card only when it follows PagoPA’s rules, and the service goes back to review', async () => {
     const shouting = await staff
       .put(`${tari}/card`)

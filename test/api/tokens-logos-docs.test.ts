@@ -24,6 +24,7 @@ const EXPECTED_OPERATIONS = [
   'get /comuni/{ipa}/services/{slug}',
   'put /comuni/{ipa}/services/{slug}/card',
   'post /comuni/{ipa}/services/{slug}/review-outcome',
+  'post /comuni/{ipa}/services/{slug}/review-outcome/undo',
   'get /portfolio/summary',
   'get /portfolio/export.csv',
   'get /inbox',

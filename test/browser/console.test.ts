@@ -652,6 +652,8 @@ describe('console (browser)', () => {
     expect(invalid[0]).toMatch(/^Descrizione[\s\S]*Da correggere: la descrizione non dice a chi si rivolge/);
     expect(invalid[1]).toMatch(/^Telefono[\s\S]*Da correggere: almeno un contatto/);
     await expect(page.getByRole('link', { name: /Apri in Temporal/ }).count()).resolves.toBe(0);
+    // The rejection came from PagoPA (read on IO): a manager cannot undo it, so the page does not offer it.
+    await expect(page.getByText('Annulla il rifiuto registrato per errore').count()).resolves.toBe(0);
     await page.screenshot({ path: path.join(ARTIFACTS, 'servizio.png'), fullPage: true });
     await page.unroute(tariAnswer);
     const description = cardForm.getByLabel('Descrizione');

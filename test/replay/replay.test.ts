@@ -118,6 +118,35 @@ describe('replay of stored histories', () => {
     ).toBeGreaterThan(0);
   });
 
+  it('records the 0.6.0 change (a rejection recorded by hand may be undone) behind patched(), in service histories', () => {
+    for (const release of ['v0.1.0', 'v0.2.0', 'v0.3.0', 'v0.4.0', 'v0.5.0']) {
+      for (const file of files.filter((f) => f.startsWith(`${release}-`)))
+        expect(patchIds(file)).not.toContain(workflowPatches.undoReviewOutcome);
+    }
+    // Rejections read from PagoPA leave no marker; one recorded by hand and undone (test/workflows/undo-review.test.ts)
+    // leaves it, after the milestones marker.
+    expect(patchIds('v0.6.0-e2e-service_c_l378_mensa.json')).toEqual([
+      workflowPatches.serviceReportsMilestonesOnly,
+    ]);
+    const undone = files.filter(
+      (f) => f.startsWith('v0.6.0-ts-service_') && patchIds(f).includes(workflowPatches.undoReviewOutcome),
+    );
+    expect(undone.length).toBeGreaterThan(0);
+    const updates = (file: string) =>
+      (
+        JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as {
+          events: {
+            workflowExecutionUpdateAcceptedEventAttributes?: {
+              acceptedRequest?: { input?: { name?: string } };
+            };
+          }[];
+        }
+      ).events
+        .map((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name)
+        .filter(Boolean);
+    expect(undone.some((f) => updates(f).includes('undoReviewOutcome'))).toBe(true);
+  });
+
   it.each(files)('%s replays deterministically against the current code', async (file) => {
     const history = temporal.api.history.v1.History.fromObject(
       JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Record<string, unknown>,

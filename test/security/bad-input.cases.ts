@@ -686,6 +686,20 @@ export function badRequestCases(c: CaseContext): BadRequestCase[] {
     step(outcome('servizio-inesistente'), 'service the Comune does not have', { outcome: 'approved' }, 404),
   ]);
 
+  const undoOutcome = (slug: string) => `/comuni/${B}/services/${slug}/review-outcome/undo`;
+  add('post /comuni/{ipa}/services/{slug}/review-outcome/undo', 'manager', [
+    step(undoOutcome(review), 'reason missing', {}, 400, ['body.reason']),
+    step(undoOutcome(review), 'reason of two characters', { reason: 'no' }, 400, ['body.reason']),
+    step(undoOutcome(review), 'reason as a number', { reason: 42 }, 400, ['body.reason']),
+    step(undoOutcome(review), 'out of order: nothing rejected to undo', { reason: 'per errore' }, 409),
+    step(
+      undoOutcome('servizio-inesistente'),
+      'service the Comune does not have',
+      { reason: 'per errore' },
+      404,
+    ),
+  ]);
+
   // ---------------------------------------------------------------- Portfolio, inbox, outbox
   const query = (path: string, name: string, field: string) => ({
     name,

@@ -255,7 +255,13 @@ describe('The journey model and the workflows’ validators agree on every stage
         const argsFor = (id: ServiceStepId, service: ServiceState, outcome: 'approved' | 'rejected') =>
           id === 'correctCard'
             ? { actor: staff, card: { ...service.card, service_name: 'Servizi scolastici' } }
-            : { actor: staff, outcome, ...(outcome === 'rejected' ? { reason: 'manca l’informativa' } : {}) };
+            : id === 'undoReviewOutcome'
+              ? { actor: 'Paolo Neri (manager)', reason: 'esito registrato sul servizio sbagliato' }
+              : {
+                  actor: staff,
+                  outcome,
+                  ...(outcome === 'rejected' ? { reason: 'manca l’informativa' } : {}),
+                };
         const seenStatuses = new Set<string>();
 
         /** Checks every service step against the model on `slug`, then takes `take` (which must be allowed). */
@@ -295,6 +301,17 @@ describe('The journey model and the workflows’ validators agree on every stage
         await waitForService(env, ipa, broken, 'needs_correction');
         await check(broken, 'correctCard');
         await waitForService(env, ipa, first, 'in_review');
+        await check(first, 'recordReviewOutcome', 'rejected');
+        await waitForService(env, ipa, first, 'rejected');
+        // A rejection recorded by hand is undone by a manager: back in review in the same round, then rejected again.
+        await check(first, 'undoReviewOutcome');
+        await waitForService(
+          env,
+          ipa,
+          first,
+          'in_review',
+          (s) => s.rounds.length === 1 && !s.rounds[0]!.outcome,
+        );
         await check(first, 'recordReviewOutcome', 'rejected');
         await waitForService(env, ipa, first, 'rejected');
         await check(first);
