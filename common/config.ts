@@ -199,15 +199,18 @@ export const configSchema = z.object({
   REVIEW_POLL_INITIAL_MINUTES: positive(60),
   REVIEW_POLL_MAX_HOURS: positive(12),
   /**
-   * Task queue of the service workflows, polled by the worker beside TEMPORAL_TASK_QUEUE; unset, they share it.
-   * Applies to journeys started after it is set.
+   * Task queue of the service workflows, polled by the worker beside TEMPORAL_TASK_QUEUE with its own slots and
+   * pollers, so a staff step on a Comune never waits behind the services' workflow tasks. Unset: the main queue's
+   * name with `-services` (since 0.6.0); the main queue's own name to share one queue. Fixed per journey at its start.
    */
   TEMPORAL_SERVICES_TASK_QUEUE: optionalString.pipe(
     z.string().regex(TASK_QUEUE_NAME, 'letters, digits and _.:- (at most 200)').optional(),
   ),
 });
 
-export type Config = z.infer<typeof configSchema> & {
+export type Config = Omit<z.infer<typeof configSchema>, 'TEMPORAL_SERVICES_TASK_QUEUE'> & {
+  /** The service workflows' task queue: TEMPORAL_TASK_QUEUE itself when they share it. */
+  TEMPORAL_SERVICES_TASK_QUEUE: string;
   /** Absolute data folder. */
   dataDir: string;
   /** Whether the launcher runs an embedded dev server (no TEMPORAL_ADDRESS given). */
@@ -293,6 +296,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   return {
     ...c,
+    TEMPORAL_SERVICES_TASK_QUEUE: c.TEMPORAL_SERVICES_TASK_QUEUE ?? `${c.TEMPORAL_TASK_QUEUE}-services`,
     dataDir: path.resolve(c.DATA_DIR),
     embeddedTemporal,
     temporalAddress: c.TEMPORAL_ADDRESS ?? `127.0.0.1:${c.TEMPORAL_DEV_SERVER_PORT}`,

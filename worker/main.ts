@@ -30,22 +30,23 @@ async function main(): Promise<void> {
       ...createBulkActivities({ client, taskQueue: config.TEMPORAL_TASK_QUEUE, documents: deps.documents }),
     },
   });
-  // The service workflows' own queue, when configured: the same code and activities, their own slots and pollers.
-  const servicesWorker = config.TEMPORAL_SERVICES_TASK_QUEUE
-    ? await createWorker({
-        connection,
-        namespace: config.TEMPORAL_NAMESPACE,
-        taskQueue: config.TEMPORAL_SERVICES_TASK_QUEUE,
-        dataConverter,
-        activities,
-      })
-    : undefined;
+  // The service workflows' own queue (by default): the same code and activities, their own slots and pollers.
+  const servicesWorker =
+    config.TEMPORAL_SERVICES_TASK_QUEUE !== config.TEMPORAL_TASK_QUEUE
+      ? await createWorker({
+          connection,
+          namespace: config.TEMPORAL_NAMESPACE,
+          taskQueue: config.TEMPORAL_SERVICES_TASK_QUEUE,
+          dataConverter,
+          activities,
+        })
+      : undefined;
   logger.info(
     {
       address: config.temporalAddress,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      servicesTaskQueue: config.TEMPORAL_SERVICES_TASK_QUEUE ?? config.TEMPORAL_TASK_QUEUE,
+      servicesTaskQueue: config.TEMPORAL_SERVICES_TASK_QUEUE,
       payloadEncryption: config.PAYLOAD_ENCRYPTION_KEY ? config.PAYLOAD_ENCRYPTION_KEY_ID : 'off',
     },
     'worker polling',

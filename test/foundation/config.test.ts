@@ -17,6 +17,17 @@ describe('configuration', () => {
     expect(config.TEMPORAL_NAMESPACE).toBe('io-prod');
   });
 
+  it('runs the service workflows on their own task queue unless told to share the main one', () => {
+    expect(parseConfig({}).TEMPORAL_SERVICES_TASK_QUEUE).toBe('io-onboarding-services');
+    expect(parseConfig({ TEMPORAL_TASK_QUEUE: 'io-prod' }).TEMPORAL_SERVICES_TASK_QUEUE).toBe(
+      'io-prod-services',
+    );
+    expect(
+      parseConfig({ TEMPORAL_TASK_QUEUE: 'io-prod', TEMPORAL_SERVICES_TASK_QUEUE: 'io-prod' })
+        .TEMPORAL_SERVICES_TASK_QUEUE,
+    ).toBe('io-prod');
+  });
+
   it('parses booleans strictly ("false" is false)', () => {
     expect(parseConfig({ TEMPORAL_TLS: 'false' }).TEMPORAL_TLS).toBe(false);
     expect(parseConfig({ TEMPORAL_TLS: 'true' }).TEMPORAL_TLS).toBe(true);
