@@ -5,6 +5,7 @@ import { z } from './zod';
 import { problemSchema } from './problem';
 import { HttpProblem, zodProblem } from './problem';
 import { roleAllows, roleLabels, type Actor, type Role } from './auth/roles';
+import { newRequestTiming, serverTimingHeader, withRequestTiming } from './timing';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -83,8 +84,13 @@ export class ApiBuilder {
       const params = parse(spec.params, req.params, 'params');
       const query = parse(spec.query, req.query, 'query');
       const body = parse((spec.body ?? spec.multipart?.fields) as B | undefined, req.body ?? {}, 'body');
-      const result = await spec.handler({ params, query, body, actor: actor!, req, res });
+      const timing = newRequestTiming();
+      res.locals.timing = timing;
+      const result = await withRequestTiming(timing, () =>
+        spec.handler({ params, query, body, actor: actor!, req, res }),
+      );
       if (res.headersSent) return;
+      res.setHeader('Server-Timing', serverTimingHeader(timing));
       const status = spec.successStatus ?? 200;
       if (spec.response === 'empty' || result === undefined) res.status(status === 200 ? 204 : status).end();
       else if (spec.response === 'csv') res.status(status).type('text/csv; charset=utf-8').send(result);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Logger } from '../common/logger';
+import type { RequestTiming } from './timing';
 
 /**
  * One structured line per request. Handlers that act on a Comune set `res.locals.workflowId`, so the line carries
@@ -19,6 +20,8 @@ export function requestLogger(logger: Logger): RequestHandler {
         path: req.path,
         status: res.statusCode,
         durationMs: Math.round(durationMs * 10) / 10,
+        // The part spent waiting on Temporal (api/timing.ts), when the request called it.
+        ...temporalPart(res.locals.timing as RequestTiming | undefined),
         workflowId: res.locals.workflowId as string | undefined,
         actor: res.locals.actor as string | undefined,
         err: res.locals.error as unknown,
@@ -29,4 +32,8 @@ export function requestLogger(logger: Logger): RequestHandler {
     });
     next();
   };
+}
+
+function temporalPart(timing: RequestTiming | undefined): { temporalMs?: number } {
+  return timing && timing.temporalMs > 0 ? { temporalMs: Math.round(timing.temporalMs * 10) / 10 } : {};
 }

@@ -1,3 +1,4 @@
+import { timeTemporal } from './timing';
 import {
   ServiceError,
   WorkflowExecutionAlreadyStartedError,
@@ -69,7 +70,7 @@ export function toHttpProblem(err: unknown, what = 'Comune'): unknown {
 
 export async function temporalCall<T>(fn: () => Promise<T>, what?: string): Promise<T> {
   try {
-    return await fn();
+    return await timeTemporal(fn);
   } catch (err) {
     throw toHttpProblem(err, what);
   }

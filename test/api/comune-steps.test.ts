@@ -149,6 +149,13 @@ describe('API: one Comune and its staff steps (dev server)', () => {
       .send({ adherent: false, note: 'nessuna adesione su Selfcare' })
       .expect(200);
     expect(adhesion.body.scenario).toBe('A');
+    // Where the step's time went: the Update on Temporal, within the handler's whole time (api/timing.ts).
+    const timing = /^temporal;dur=(\d+\.\d), app;dur=(\d+\.\d)$/.exec(
+      adhesion.headers['server-timing'] ?? '',
+    );
+    expect(timing).not.toBeNull();
+    expect(Number(timing![1])).toBeGreaterThan(0);
+    expect(Number(timing![2])).toBeGreaterThanOrEqual(Number(timing![1]));
     expect(adhesion.body.timeline.at(-1)).toMatchObject({
       step: 'Adesione registrata: scenario A',
       actor: 'staff:test-staff',
