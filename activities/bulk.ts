@@ -3,6 +3,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@
 import { z } from 'zod';
 import {
   bulkChunkResultSchema,
+  bulkItemErrorSchema,
   emptyChunkResult,
   type BulkChunkInput,
   type BulkChunkResult,
@@ -19,7 +20,15 @@ export interface BulkActivityDependencies {
   /** Where the Comune workflows run (the worker's own task queue). */
   taskQueue: string;
   documents: DocumentStore;
+  /**
+   * Items of a chunk in flight at once (starts or updates, each a Temporal call; every item is a different
+   * Comune): {@link DEFAULT_BULK_CONCURRENCY} when unset. One at a time, a chunk waited for each call in turn.
+   */
+  startConcurrency?: number;
 }
+
+/** Items of a chunk in flight at once unless the worker says otherwise. */
+export const DEFAULT_BULK_CONCURRENCY = 16;
 
 type Outcome = Exclude<keyof BulkChunkResult, 'errors'>;
 interface ItemResult {
@@ -27,8 +36,28 @@ interface ItemResult {
   error?: BulkItemError;
 }
 
-/** Progress recorded with each heartbeat, so a retried chunk resumes after the last item it finished. */
-const progressSchema = z.object({ done: z.number().int().nonnegative(), result: bulkChunkResultSchema });
+const outcomeSchema = z.enum(['started', 'alreadyRunning', 'applied', 'skipped', 'failed']);
+
+/**
+ * Progress recorded with each heartbeat, so a retried chunk resumes where this one stopped: `done` is how many
+ * items of the chunk, from its first, all finished (their counts and errors are in `result`); `ahead` holds the
+ * items after those that finished too, each with its outcome, while an earlier one was still in flight. A retry
+ * does the rest (never an item twice, never one skipped) and counts them in list order.
+ */
+const progressSchema = z.object({
+  done: z.number().int().nonnegative(),
+  result: bulkChunkResultSchema,
+  ahead: z
+    .array(
+      z.object({
+        index: z.number().int().nonnegative(),
+        outcome: outcomeSchema,
+        error: bulkItemErrorSchema.optional(),
+      }),
+    )
+    .optional(),
+});
+type Progress = z.infer<typeof progressSchema>;
 
 /** How errors name an item: its IPA code when it has one, else its 1-based position in the job's list. */
 function itemLabel(chunk: BulkChunkInput, item: unknown, position: number): string {
@@ -44,7 +73,15 @@ function itemLabel(chunk: BulkChunkInput, item: unknown, position: number): stri
  * Updates (remind, move_deadline). A re-import or a retried chunk is harmless: starts are refused for existing
  * ids, and updates carry ids derived from the job, which Temporal deduplicates.
  */
-export function createBulkActivities({ client, taskQueue, documents }: BulkActivityDependencies) {
+export function createBulkActivities({
+  client,
+  taskQueue,
+  documents,
+  startConcurrency = DEFAULT_BULK_CONCURRENCY,
+}: BulkActivityDependencies) {
+  if (!Number.isInteger(startConcurrency) || startConcurrency < 1) {
+    throw new RangeError(`startConcurrency must be a positive integer, got ${startConcurrency}`);
+  }
   // Items are immutable (content-addressed): the last array read serves the job's following chunks.
   let cache: { ref: string; items: unknown[] } | undefined;
 
@@ -124,7 +161,11 @@ export function createBulkActivities({ client, taskQueue, documents }: BulkActiv
   }
 
   return withFailureMapping({
-    /** Processes items [offset, offset + limit) of the job's list; heartbeats after each item. */
+    /**
+     * Processes items [offset, offset + limit) of the job's list, `startConcurrency` at a time; heartbeats after
+     * each item with the progress a retry resumes from. Counts and errors are kept in list order whatever order
+     * the items finish in.
+     */
     async runBulkChunk(chunk: BulkChunkInput): Promise<BulkChunkResult> {
       const ctx = Context.current();
       const items = (await loadItems(chunk.itemsRef, chunk.itemCount)).slice(
@@ -133,15 +174,62 @@ export function createBulkActivities({ client, taskQueue, documents }: BulkActiv
       );
       const resumed = progressSchema.safeParse(ctx.info.heartbeatDetails);
       const result = resumed.success ? resumed.data.result : emptyChunkResult();
-      for (let i = resumed.success ? resumed.data.done : 0; i < items.length; i++) {
-        if (ctx.cancellationSignal.aborted) throw new CancelledFailure('lavoro annullato');
-        const item = items[i];
-        const label = itemLabel(chunk, item, chunk.offset + i + 1);
-        const { outcome, error } =
-          chunk.kind === 'import' ? await importOne(item, label) : await updateOne(item, label, chunk);
-        result[outcome] += 1;
-        if (error) result.errors.push(error);
-        ctx.heartbeat({ done: i + 1, result });
+      let done = resumed.success ? Math.min(resumed.data.done, items.length) : 0;
+      // Items past `done` that finished: folded into `result` once every item before them has.
+      const finished = new Map<number, ItemResult>();
+      for (const { index, outcome, error } of resumed.success ? (resumed.data.ahead ?? []) : []) {
+        if (index > done && index < items.length)
+          finished.set(index, error ? { outcome, error } : { outcome });
+      }
+
+      const progress = (): Progress => ({
+        done,
+        // A copy: the SDK may encode the details after later items changed `result`.
+        result: { ...result, errors: [...result.errors] },
+        ahead: [...finished].map(([index, r]) => ({ index, ...r })),
+      });
+      const settle = (index: number, item: ItemResult) => {
+        finished.set(index, item);
+        for (let next = finished.get(done); next; next = finished.get(done)) {
+          finished.delete(done);
+          result[next.outcome] += 1;
+          if (next.error) result.errors.push(next.error);
+          done += 1;
+        }
+        ctx.heartbeat(progress());
+      };
+
+      // A small pool: each lane takes the next item not yet taken, until none is left, the activity is
+      // cancelled, or an item failed in a way that fails the chunk (then the items in flight finish first).
+      let cursor = done;
+      let stop: { error: unknown } | undefined;
+      const lane = async () => {
+        for (;;) {
+          while (cursor < items.length && finished.has(cursor)) cursor++;
+          if (stop || cursor >= items.length) return;
+          if (ctx.cancellationSignal.aborted) {
+            stop = { error: new CancelledFailure('lavoro annullato') };
+            return;
+          }
+          const index = cursor++;
+          const item = items[index];
+          const label = itemLabel(chunk, item, chunk.offset + index + 1);
+          let outcome: ItemResult;
+          try {
+            outcome =
+              chunk.kind === 'import' ? await importOne(item, label) : await updateOne(item, label, chunk);
+          } catch (err) {
+            stop ??= { error: err };
+            return;
+          }
+          settle(index, outcome);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(startConcurrency, items.length - done) }, lane));
+      if (stop) {
+        // The SDK sends this last heartbeat with the failure: the retry starts from it.
+        ctx.heartbeat(progress());
+        throw stop.error;
       }
       ctx.log.info('bulk chunk done', {
         kind: chunk.kind,
