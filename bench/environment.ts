@@ -66,6 +66,8 @@ export interface EnvironmentOptions {
   sandboxLatencyMs: number;
   /** Runs the service workflows on their own task queue and worker (TEMPORAL_SERVICES_TASK_QUEUE). */
   servicesTaskQueue?: string;
+  /** Items of an import (or update) chunk in flight at once; the bulk activities' default when unset. */
+  bulkConcurrency?: number;
   log: (line: string) => void;
 }
 
@@ -352,7 +354,12 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Ben
     };
     await startWorker('worker created', TASK_QUEUE, {
       ...activities,
-      ...createBulkActivities({ client, taskQueue: TASK_QUEUE, documents }),
+      ...createBulkActivities({
+        client,
+        taskQueue: TASK_QUEUE,
+        documents,
+        ...(options.bulkConcurrency ? { startConcurrency: options.bulkConcurrency } : {}),
+      }),
       ...baseline,
     });
     if (options.servicesTaskQueue) {

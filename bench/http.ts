@@ -4,6 +4,10 @@ export interface ApiAnswer {
   status: number;
   ms: number;
   body: unknown;
+  /** Wall clock when the request was sent (epoch ms). */
+  sentAtMs: number;
+  /** The answer's `Server-Timing` header (api/timing.ts). */
+  serverTiming: string | null;
 }
 
 /** Calls the back office's API with a bearer token; the latency of each answer goes to `book` under `series`. */
@@ -24,8 +28,10 @@ export class ApiCaller {
     options: { body?: unknown; headers?: Record<string, string>; expected?: number[] } = {},
   ): Promise<ApiAnswer> {
     const started = performance.now();
+    const sentAtMs = Date.now();
     let status = 0;
     let body: unknown;
+    let serverTiming: string | null = null;
     try {
       const res = await fetch(`${this.baseUrl}${path}`, {
         method,
@@ -37,6 +43,7 @@ export class ApiCaller {
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
       });
       status = res.status;
+      serverTiming = res.headers.get('server-timing');
       const text = await res.text();
       body = text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text;
     } catch (err) {
@@ -51,6 +58,6 @@ export class ApiCaller {
         this.errors.push({ series, status, detail: `${method} ${path}: ${detail.slice(0, 300)}` });
       }
     }
-    return { status, ms, body };
+    return { status, ms, body, sentAtMs, serverTiming };
   }
 }

@@ -9,7 +9,8 @@ import { comuneWorkflowId } from '../contracts/ids';
 import { searchAttributes } from '../contracts/search-attributes';
 import { serviceStatuses } from '../contracts/service';
 import type { RunningSandbox } from '../sandbox';
-import type { ApiCaller } from './http';
+import type { ApiAnswer, ApiCaller } from './http';
+import { parseServerTiming, type StepSample } from './step-breakdown';
 import { LatencyBook, runPool, sleep } from './stats';
 
 /** express.json({ limit: '1mb' }) in api/app.ts. */
@@ -175,10 +176,24 @@ export interface DriveOutcome {
   failedWorkflows: number;
   progress: Progress[];
   stepRetries: { delegation: number; signedForm: number; manageKey: number };
+  /** Every staff step answered 2xx, for the breakdown of its time (bench/step-breakdown.ts). */
+  stepSamples: StepSample[];
   errors: string[];
 }
 
 const STAFF = 'staff:bench';
+
+function stepSample(series: string, ipa: string, updateId: string, answer: ApiAnswer): StepSample {
+  const server = parseServerTiming(answer.serverTiming);
+  return {
+    series,
+    ipa,
+    updateId,
+    sentAtMs: answer.sentAtMs,
+    totalMs: answer.ms,
+    ...(server ? { server } : {}),
+  };
+}
 
 /**
  * PagoPA's part of «Accesso a IO» in the sandbox: the institution's prod-io onboarding turns ACTIVE on Selfcare (its
@@ -216,6 +231,7 @@ async function driveOne(
   fiscalCode: string,
   retries: DriveOutcome['stepRetries'],
   deadline: number,
+  samples: StepSample[],
 ): Promise<void> {
   for (;;) {
     const answer = await api.call(SERIES.delegation, token, 'POST', `/api/v1/comuni/${ipa}/delegation`, {
@@ -223,7 +239,10 @@ async function driveOne(
       headers: { 'idempotency-key': `bench-delegation-${ipa}` },
       expected: [409],
     });
-    if (answer.status >= 200 && answer.status < 300) break;
+    if (answer.status >= 200 && answer.status < 300) {
+      samples.push(stepSample(SERIES.delegation, ipa, `delegation:${ipa}:bench-delegation-${ipa}`, answer));
+      break;
+    }
     if (answer.status !== 409) throw new Error(`delegation of ${ipa}: HTTP ${answer.status}`);
     if (JSON.stringify(answer.body).includes('già registrata')) break;
     // Still in the adhesion check: the workflow refused the step before it reached history.
@@ -237,12 +256,21 @@ async function driveOne(
   const sha256 = createHash('sha256').update(`bench:${ipa}`).digest('hex');
   for (;;) {
     const started = performance.now();
+    const sentAtMs = Date.now();
     try {
       await handle.executeUpdate(recordSignedFormUpdate, {
         args: [{ actor: STAFF, document: { sha256, signerName: 'Sindaco (benchmark)' } }],
         updateId: `bench-signed-form-${ipa}`,
       });
-      book.record(SERIES.signedForm, performance.now() - started);
+      const totalMs = performance.now() - started;
+      book.record(SERIES.signedForm, totalMs);
+      samples.push({
+        series: SERIES.signedForm,
+        ipa,
+        updateId: `bench-signed-form-${ipa}`,
+        sentAtMs,
+        totalMs,
+      });
       break;
     } catch (err) {
       if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
@@ -268,7 +296,10 @@ async function driveOne(
       headers: { 'idempotency-key': `bench-manage-key-${ipa}` },
       expected: [409],
     });
-    if (answer.status >= 200 && answer.status < 300) return;
+    if (answer.status >= 200 && answer.status < 300) {
+      samples.push(stepSample(SERIES.manageKey, ipa, `manage-key:${ipa}:bench-manage-key-${ipa}`, answer));
+      return;
+    }
     if (answer.status !== 409) throw new Error(`manage key of ${ipa}: HTTP ${answer.status}`);
     // Not yet «Accesso a IO» (the signed form's effects still under way): refused before anything was stored.
     retries.manageKey += 1;
@@ -306,6 +337,7 @@ export async function driveToCompletion(args: {
     failedWorkflows: 0,
     progress: [],
     stepRetries: { delegation: 0, signedForm: 0, manageKey: 0 },
+    stepSamples: [],
     errors: [],
   };
   const steps = runPool(ipaCodes, args.concurrency, (ipa) =>
@@ -319,6 +351,7 @@ export async function driveToCompletion(args: {
       args.fiscalCodeOf(ipa),
       outcome.stepRetries,
       deadline,
+      outcome.stepSamples,
     ),
   ).then(
     () => {

