@@ -278,6 +278,40 @@ export function createIoServiceActivities({
     },
 
     /**
+     * The watch after completion (0.6.0): what PagoPA shows of each published service now. Deleted (or gone: 404),
+     * no longer published (no release, or its release unpublished), back in review (submitted again), or published.
+     * Reads only; one call per service and its release.
+     */
+    async checkPublishedServices(input: {
+      key?: ManageKeyScope;
+      services: { slug: string; serviceId: string }[];
+    }): Promise<{ slug: string; seen: 'published' | 'unpublished' | 'deleted' | 'in_review' }[]> {
+      const io = await manage(input.key);
+      const seen: { slug: string; seen: 'published' | 'unpublished' | 'deleted' | 'in_review' }[] = [];
+      for (const { slug, serviceId } of input.services) {
+        let lifecycle: string;
+        try {
+          lifecycle = (await io.getReviewStatus(serviceId)).value;
+        } catch (err) {
+          if (err instanceof HttpNonRetryableError && err.status === 404) {
+            seen.push({ slug, seen: 'deleted' });
+            continue;
+          }
+          throw err;
+        }
+        if (lifecycle === 'deleted') {
+          seen.push({ slug, seen: 'deleted' });
+          continue;
+        }
+        const release = await io.getRelease(serviceId);
+        if (release?.status !== 'published') seen.push({ slug, seen: 'unpublished' });
+        else if (lifecycle === 'submitted') seen.push({ slug, seen: 'in_review' });
+        else seen.push({ slug, seen: 'published' });
+      }
+      return seen;
+    },
+
+    /**
      * Publishes an approved service unless it already is: visible in the app, so it counts for funding. A 404 right
      * after approval is retried for `IO_PUBLICATION_WAIT_MINUTES` (see `publicationNotFound`).
      */

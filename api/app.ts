@@ -11,6 +11,7 @@ import { errorHandler, notFoundHandler } from './problem';
 import { requestLogger } from './request-logger';
 import { registerAdminRoutes } from './routes/admin';
 import { registerComuniRoutes } from './routes/comuni';
+import { registerDossierRoutes } from './routes/dossier';
 import { registerImportRoutes } from './routes/imports';
 import { registerLogoRoutes } from './routes/logos';
 import { registerOutboxRoutes } from './routes/outbox';
@@ -27,6 +28,7 @@ function buildApi(ctx: ApiContext, modules: RouteModule[]): ApiBuilder {
   const api = new ApiBuilder();
   registerComuniRoutes(api, ctx);
   registerStepRoutes(api, ctx);
+  registerDossierRoutes(api, ctx);
   registerPortfolioRoutes(api, ctx);
   registerLogoRoutes(api, ctx);
   registerOutboxRoutes(api, ctx);

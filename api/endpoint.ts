@@ -39,12 +39,15 @@ export interface EndpointSpec<
   multipart?: { fields: z.ZodObject; fileField: string; fileDescription: string };
   middleware?: RequestHandler[];
   successStatus?: number;
-  response: R | 'csv' | 'html' | 'empty';
+  /** `pdf`: the handler returns the document's bytes. */
+  response: R | 'csv' | 'html' | 'pdf' | 'empty';
+  /** A JSON answer also given as CSV (`?format=csv`, sent by the handler itself): documented beside the JSON. */
+  alsoCsv?: boolean;
   /** Extra documented errors besides 400/401/403. */
   errors?: Record<number, string>;
   handler: (
     ctx: HandlerContext<z.infer<P>, z.infer<Q>, z.infer<B>>,
-  ) => Promise<z.infer<R> | string | undefined>;
+  ) => Promise<z.infer<R> | string | Buffer | undefined>;
 }
 
 const openApiPath = (p: string) => p.replace(/:([A-Za-z_]+)/g, '{$1}');
@@ -95,6 +98,7 @@ export class ApiBuilder {
       if (spec.response === 'empty' || result === undefined) res.status(status === 200 ? 204 : status).end();
       else if (spec.response === 'csv') res.status(status).type('text/csv; charset=utf-8').send(result);
       else if (spec.response === 'html') res.status(status).type('html').send(result);
+      else if (spec.response === 'pdf') res.status(status).type('application/pdf').send(result);
       else res.status(status).json(result);
     };
     const middleware = spec.role === 'public' ? [] : [requireActorBeforeUpload(spec.role)];
@@ -136,7 +140,20 @@ export class ApiBuilder {
           ? { description: 'CSV', content: { 'text/csv': { schema: z.string() } } }
           : spec.response === 'html'
             ? { description: 'HTML', content: { 'text/html': { schema: z.string() } } }
-            : { description: 'OK', content: { 'application/json': { schema: spec.response } } };
+            : spec.response === 'pdf'
+              ? {
+                  description: 'PDF',
+                  content: {
+                    'application/pdf': { schema: z.string().openapi({ type: 'string', format: 'binary' }) },
+                  },
+                }
+              : {
+                  description: 'OK',
+                  content: {
+                    'application/json': { schema: spec.response },
+                    ...(spec.alsoCsv ? { 'text/csv': { schema: z.string() } } : {}),
+                  },
+                };
     this.registry.registerPath({
       method: spec.method,
       path: openApiPath(spec.path),

@@ -2,6 +2,7 @@ import { untilNoneInFlight } from './page-cache';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { z } from './zod';
 import { stageSchema, stages, type Stage } from '../contracts/comune';
+import { COMUNE_MEMO_KEY, type ComuneMemo } from '../contracts/comune-start';
 import { searchAttributes as sa } from '../contracts/search-attributes';
 import { JOURNEY_MEMO_KEY, type JourneyReadModel, type JourneyTask } from '../domain/journey-tasks';
 
@@ -30,8 +31,27 @@ export const comuneListItemSchema = z
     workflowId: z.string(),
   })
   .openapi('ComuneListItem');
-/** A list item, plus the open tasks of its read model (for the inbox; not part of the list's answer). */
-export type ComuneListItem = z.infer<typeof comuneListItemSchema> & { tasks?: JourneyTask[] };
+/**
+ * A list item, plus what the list does not answer: the open tasks of its read model (for the inbox) and the
+ * population of its start memo (for the funding report; absent for journeys started without it).
+ */
+export type ComuneListItem = z.infer<typeof comuneListItemSchema> & {
+  tasks?: JourneyTask[];
+  population?: number;
+};
+
+/** Funding secured, at risk and lost of some Comuni: the sum of what each journey publishes (dashboard, report). */
+export function fundingTotals(
+  items: readonly Pick<ComuneListItem, 'fundingSecuredEur' | 'fundingAtRiskEur' | 'fundingLostEur'>[],
+): { securedEur: number; atRiskEur: number; lostEur: number } {
+  const funding = { securedEur: 0, atRiskEur: 0, lostEur: 0 };
+  for (const item of items) {
+    funding.securedEur += item.fundingSecuredEur;
+    funding.atRiskEur += item.fundingAtRiskEur;
+    funding.lostEur += item.fundingLostEur;
+  }
+  return funding;
+}
 
 export const listFiltersSchema = z.object({
   stage: stageSchema.optional(),
@@ -94,6 +114,7 @@ function toItem(wf: WorkflowExecutionInfo): ComuneListItem | undefined {
     fundingSecuredEur: get<number>(sa.fundingSecuredEur) ?? 0,
     fundingLostEur: get<number>(sa.fundingLostEur) ?? 0,
     ...readModelOf(wf),
+    ...populationOf(wf),
     workflowStatus: wf.status.name,
     workflowId: wf.workflowId,
   };
@@ -110,6 +131,15 @@ function readModelOf(
     serviceStatusCounts: model.serviceStatusCounts as Record<string, number>,
     tasks: model.tasks,
   };
+}
+
+/** The population in the journey's start memo, when it has one (journeys started since the funding report). */
+function populationOf(wf: WorkflowExecutionInfo): Pick<ComuneListItem, 'population'> {
+  const memo = wf.memo?.[COMUNE_MEMO_KEY] as Partial<ComuneMemo> | undefined;
+  const population = memo?.v === 1 ? memo.population : undefined;
+  return typeof population === 'number' && Number.isInteger(population) && population >= 0
+    ? { population }
+    : {};
 }
 
 /** Every Comune matching the filters (visibility pages of 1,000: about 8 calls for all 7,904 Comuni). */

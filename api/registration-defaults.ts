@@ -41,6 +41,8 @@ export async function registrationDefaultsFrom(
       maxParallelServices: config.MAX_PARALLEL_SERVICES,
       reviewPollInitialMinutes: config.REVIEW_POLL_INITIAL_MINUTES,
       reviewPollMaxHours: config.REVIEW_POLL_MAX_HOURS,
+      watchAfterCompletionDays: config.POST_COMPLETION_WATCH_DAYS,
+      watchCheckEveryHours: config.WATCH_CHECK_EVERY_HOURS,
       ...(config.TEMPORAL_SERVICES_TASK_QUEUE !== config.TEMPORAL_TASK_QUEUE
         ? { servicesTaskQueue: config.TEMPORAL_SERVICES_TASK_QUEUE }
         : {}),

@@ -196,8 +196,17 @@ export const configSchema = z.object({
     .pipe(z.array(z.number().int().positive().max(365)).min(1).max(10)),
   SIGNED_FORM_LINK_VALIDITY_DAYS: positive(30),
   MAX_PARALLEL_SERVICES: z.coerce.number().int().min(1).max(50).default(5),
+  /** After completion, days a journey keeps checking that its services stay published in App IO; 0: none. */
+  POST_COMPLETION_WATCH_DAYS: z.coerce.number().int().min(0).max(730).default(365),
+  /** Hours between two checks of a completed journey's published services. */
+  WATCH_CHECK_EVERY_HOURS: z.coerce.number().positive().max(168).default(24),
   REVIEW_POLL_INITIAL_MINUTES: positive(60),
   REVIEW_POLL_MAX_HOURS: positive(12),
+  /**
+   * Workflows each worker (the Comuni's, the services') keeps in memory between their tasks; one evicted replays its
+   * history at its next task. The worker's memory is bounded by it: README, «Sizing a worker».
+   */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(10).max(100_000).default(2_000),
   /**
    * Task queue of the service workflows, polled by the worker beside TEMPORAL_TASK_QUEUE with its own slots and
    * pollers, so a staff step on a Comune never waits behind the services' workflow tasks. Unset: the main queue's

@@ -126,6 +126,20 @@ export function whyNotStarted(comuneName: string, journey: ExistingJourney): str
   }
 }
 
+/**
+ * The memo a journey starts with (`comune`): what the portfolio reads of the input from visibility, next to the read
+ * model the workflow publishes (`journey`). Set by the starter, so no workflow code changes; a journey started without
+ * it (before the funding report) is read from its start event instead (`journeyStartInput`).
+ */
+export const COMUNE_MEMO_KEY = 'comune';
+export interface ComuneMemo {
+  v: 1;
+  population: number;
+}
+function comuneMemo(input: ComuneInput): ComuneMemo {
+  return { v: 1, population: input.comune.population };
+}
+
 async function start(
   client: Client,
   raw: ComuneInput | ComuneInputRaw,
@@ -140,6 +154,8 @@ async function start(
       taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
       workflowId,
       args: [restartOf ? { ...input, restartOf } : input],
+      // What the portfolio reads of the input without a workflow query (the funding report's population band).
+      memo: { [COMUNE_MEMO_KEY]: comuneMemo(input) },
       // Running: never a second journey. Closed: never again, except a withdrawn one restarted on purpose (its
       // last run failed); the caller checked it was withdrawn, and a concurrent start of the same id fails here.
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
@@ -193,6 +209,11 @@ async function failureType(client: Client, workflowId: string, runId: string): P
   });
   const failure = history?.events?.[0]?.workflowExecutionFailedEventAttributes?.failure;
   return failure?.applicationFailureInfo?.type ?? undefined;
+}
+
+/** The input a journey started with: its latest run's when `runId` is omitted (the portfolio's fallback). */
+export function journeyStartInput(client: Client, workflowId: string, runId?: string): Promise<ComuneInput> {
+  return startInput(client, workflowId, runId ?? '');
 }
 
 /** The input a run started with (its first event), decoded by the client's data converter (and codec). */

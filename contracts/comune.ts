@@ -55,6 +55,13 @@ export const journeySettingsSchema = z.object({
   servicesTaskQueue: z.string().regex(TASK_QUEUE_NAME, 'nome di coda: lettere, cifre e _.:-').optional(),
   /** History length past which the Comune workflow continues as new (bounded history for 50 services). */
   continueAsNewAfterEvents: z.number().int().min(100).max(40_000).default(5_000),
+  /**
+   * After completion, how many days the journey keeps checking that its services stay published in App IO (0.6.0,
+   * POST_COMPLETION_WATCH_DAYS). 0 or absent: the journey ends at completion, as before.
+   */
+  watchAfterCompletionDays: z.number().int().min(0).max(730).optional(),
+  /** Hours between two checks of the published services (WATCH_CHECK_EVERY_HOURS). */
+  watchCheckEveryHours: z.number().positive().max(168).optional(),
 });
 export type JourneySettings = z.infer<typeof journeySettingsSchema>;
 
@@ -149,6 +156,21 @@ export interface ServiceSummary {
   updatedAt: string;
 }
 
+/** How the journey watches its published services after completion. */
+export interface WatchState {
+  startedAt: string;
+  /** When the watch ends by itself. */
+  until: string;
+  checkEveryHours: number;
+  checks: number;
+  lastCheckAt?: string;
+  /** The last check that could not run (e.g. the manage key refused), in Italian. */
+  lastError?: string;
+  endedAt?: string;
+  /** A manager's stop; absent when the period ran out. */
+  stopped?: { by: string; reason: string };
+}
+
 export interface SignedFormRecord {
   sha256: string;
   signerName: string;
@@ -195,6 +217,8 @@ export interface ComuneState {
   escalationStepsHandled: number[];
   nextEscalationAt?: string;
   services: ServiceSummary[];
+  /** The watch of the published services after completion (0.6.0): absent when the journey does not watch. */
+  watch?: WatchState;
   servicesActive: number;
   servicesTotal: number;
   funding: { eurPerService: number; securedEur: number; atRiskEur: number; lostEur: number };
@@ -283,6 +307,7 @@ export const moveDeadlineSchema = z.object({
 });
 export const withdrawSchema = z.object({ actor: actorSchema, reason: z.string().trim().min(3).max(500) });
 export const remindNowSchema = z.object({ actor: actorSchema });
+export const stopWatchSchema = z.object({ actor: actorSchema, reason: z.string().trim().min(3).max(500) });
 
 export type RecordAdhesion = z.infer<typeof recordAdhesionSchema>;
 export type RecordDelegationDone = z.infer<typeof recordDelegationDoneSchema>;
@@ -294,6 +319,7 @@ export type MoveDeadline = z.infer<typeof moveDeadlineSchema>;
 export type UndoStep = z.infer<typeof undoStepSchema>;
 export type Withdraw = z.infer<typeof withdrawSchema>;
 export type RemindNow = z.infer<typeof remindNowSchema>;
+export type StopWatch = z.infer<typeof stopWatchSchema>;
 
 /** Staff and manager steps: Updates, so a step out of order is refused by the validator before it enters history. */
 export const recordAdhesionUpdate = defineUpdate<ComuneState, [RecordAdhesion]>('recordAdhesion');
@@ -308,8 +334,40 @@ export const undoStepUpdate = defineUpdate<ComuneState, [UndoStep]>('undoStep');
 export const moveDeadlineUpdate = defineUpdate<ComuneState, [MoveDeadline]>('moveDeadline');
 export const withdrawUpdate = defineUpdate<ComuneState, [Withdraw]>('withdraw');
 export const remindNowUpdate = defineUpdate<ComuneState, [RemindNow]>('remindNow');
+export const stopWatchUpdate = defineUpdate<ComuneState, [StopWatch]>('stopWatch');
 
 export const getComuneStateQuery = defineQuery<ComuneState>('getComuneState');
+
+/**
+ * What the journey's input holds and its state does not (the contract date, the ISTAT code…): the facts of the
+ * funding dossier (domain/dossier.ts). Read-only: a query adds nothing to history. No contact e-mail, no key.
+ */
+export interface JourneyFacts {
+  comune: {
+    ipaCode: string;
+    fiscalCode: string;
+    istatCode: string;
+    name: string;
+    province: string;
+    population: number;
+  };
+  mayorName: string;
+  /** The contract's date (AAAA-MM-GG). */
+  contractDate: string;
+  /** The deadline the journey started with (a manager may have moved it since: the state has the current one). */
+  initialDeadline: string;
+}
+
+export function journeyFactsOf(input: ComuneInput): JourneyFacts {
+  const { ipaCode, fiscalCode, istatCode, name, province, population } = input.comune;
+  return {
+    comune: { ipaCode, fiscalCode, istatCode, name, province, population },
+    mayorName: input.contacts.mayor.name,
+    contractDate: input.contractDate,
+    initialDeadline: input.deadline,
+  };
+}
+export const getJourneyFactsQuery = defineQuery<JourneyFacts>('getJourneyFacts');
 /**
  * A service as the Comune planned it (its card from the journey's input), for a service whose own workflow has not
  * started yet: every service has a page from the day its Comune is imported. A query adds nothing to history.

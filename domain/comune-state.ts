@@ -423,3 +423,99 @@ export function undoStep(state: ComuneState, u: UndoStep, at: string): void {
   }
   recordOnTimeline(state, at, undoneLabels[u.step], u.actor, u.reason);
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The watch of the published services after completion (0.6.0).
+
+/** What PagoPA shows of one published service at a check (activities: `checkPublishedServices`). */
+export type PublicationSeen = 'published' | 'unpublished' | 'deleted' | 'in_review';
+
+/** Why a service is no longer visible in App IO, in Italian. */
+export const publicationLossLabels: Record<Exclude<PublicationSeen, 'published'>, string> = {
+  unpublished: 'tolto dalla pubblicazione su IO',
+  deleted: 'eliminato su IO',
+  in_review: 'tornato in revisione su IO',
+};
+
+export function startWatch(state: ComuneState, atMs: number, days: number, checkEveryHours: number): void {
+  state.watch = {
+    startedAt: new Date(atMs).toISOString(),
+    until: new Date(atMs + days * DAY_MS).toISOString(),
+    checkEveryHours,
+    checks: 0,
+  };
+  state.timeline.push({
+    at: new Date(atMs).toISOString(),
+    step: 'Controllo dei servizi pubblicati avviato',
+    actor: 'sistema',
+    detail: `fino al ${state.watch.until.slice(0, 10)}`,
+  });
+}
+
+/** A service whose visibility in App IO changed at this check. */
+export interface PublicationChange {
+  slug: string;
+  name: string;
+  seen: PublicationSeen;
+}
+
+/**
+ * Applies one check: an active service PagoPA no longer shows in the app becomes `unpublished` (no longer secured),
+ * one published again becomes `active`. Returns the changes, for the e-mail.
+ */
+export function applyPublicationCheck(
+  state: ComuneState,
+  seen: readonly { slug: string; seen: PublicationSeen }[],
+  at: string,
+): PublicationChange[] {
+  const changes: PublicationChange[] = [];
+  state.watch!.checks += 1;
+  state.watch!.lastCheckAt = at;
+  delete state.watch!.lastError;
+  for (const { slug, seen: now } of seen) {
+    const service = state.services.find((s) => s.slug === slug);
+    if (!service) continue;
+    if (service.status === 'active' && now !== 'published') {
+      service.status = 'unpublished';
+      service.updatedAt = at;
+      service.issues = [{ field: 'pubblicazione', message: `Servizio ${publicationLossLabels[now]}` }];
+      state.timeline.push({
+        at,
+        step: `Servizio non più visibile in App IO: ${service.name}`,
+        actor: 'PagoPA',
+        detail: publicationLossLabels[now],
+      });
+      changes.push({ slug, name: service.name, seen: now });
+    } else if (service.status === 'unpublished' && now === 'published') {
+      service.status = 'active';
+      service.updatedAt = at;
+      delete service.issues;
+      state.timeline.push({
+        at,
+        step: `Servizio di nuovo visibile in App IO: ${service.name}`,
+        actor: 'PagoPA',
+      });
+      changes.push({ slug, name: service.name, seen: now });
+    } else if (service.status === 'unpublished' && now !== 'published') {
+      service.issues = [{ field: 'pubblicazione', message: `Servizio ${publicationLossLabels[now]}` }];
+    }
+  }
+  return changes;
+}
+
+export function recordWatchCheckFailed(state: ComuneState, at: string, cause: string): void {
+  state.watch!.lastCheckAt = at;
+  state.watch!.lastError = cause;
+}
+
+export function stopWatch(state: ComuneState, at: string, by: string, reason: string): void {
+  state.watch!.stopped = { by, reason };
+  state.timeline.push({ at, step: 'Controllo dei servizi pubblicati interrotto', actor: by, detail: reason });
+}
+
+export function endWatch(state: ComuneState, at: string): void {
+  state.watch!.endedAt = at;
+  if (!state.watch!.stopped) {
+    state.timeline.push({ at, step: 'Controllo dei servizi pubblicati concluso', actor: 'sistema' });
+  }
+}

@@ -100,6 +100,7 @@ export const serviceStatuses = [
   'publishing',
   'active',
   'cancelled',
+  'unpublished',
 ] as const;
 export type ServiceStatus = (typeof serviceStatuses)[number];
 
@@ -149,6 +150,14 @@ export const serviceStatusModel: Record<ServiceStatus, ServiceStatusDefinition> 
   publishing: { label: 'Pubblicazione', class: 'working', waitsOn: 'nobody' },
   active: { label: 'Servizio attivo', class: 'done', waitsOn: 'nobody' },
   cancelled: { label: 'Annullato', class: 'done', waitsOn: 'nobody' },
+  // After completion (0.6.0): the watch found the service no longer published in the app (unpublished, deleted or
+  // back in review on IO). It no longer counts as secured until it is published again.
+  unpublished: {
+    label: 'Non più visibile in App IO',
+    class: 'waiting',
+    waitsOn: 'staff',
+    task: 'Verificare su IO perché il servizio non è più visibile in App IO e ripubblicarlo',
+  },
 };
 
 export const serviceStatusLabels = Object.fromEntries(
@@ -198,6 +207,8 @@ export interface ComuneStepView {
   trackingForm?: unknown;
   /** Absent on journeys that reached the services before the stage «Accesso a IO» existed (0.5.0). */
   ioAccess?: IoAccessView;
+  /** The watch of the published services after completion (0.6.0). */
+  watch?: { endedAt?: string };
 }
 
 /** The stage «Accesso a IO» as the guards read it. */
@@ -500,6 +511,24 @@ export const comuneSteps = {
     allowedIn: ['delegation_requested', 'awaiting_signed_form', 'io_access', 'services'],
     guard: (s) =>
       undoableSteps(s).length === 0 ? 'Nessun passo registrato che si possa ancora annullare.' : undefined,
+  },
+  stopWatch: {
+    id: 'stopWatch',
+    scope: 'comune',
+    role: 'manager',
+    label: 'Interrompi il controllo dei servizi pubblicati',
+    action: 'Interrompere il controllo dei servizi pubblicati',
+    help: 'Dopo il completamento il percorso controlla ogni giorno che i servizi restino pubblicati in App IO. Interrompendolo il percorso si chiude: un servizio tolto da App IO non sarà più segnalato.',
+    submitLabel: 'Interrompi il controllo',
+    success: 'Controllo interrotto: il percorso si chiude.',
+    confirm: 'Confermi di interrompere il controllo? Non si può riprendere.',
+    fields: [reason('Motivo')],
+    api: { method: 'post', path: '/comuni/{ipa}/watch/stop' },
+    allowedIn: ['completed'],
+    guard: (s) =>
+      s.watch && !s.watch.endedAt
+        ? undefined
+        : 'Il controllo dei servizi pubblicati non è in corso per questo Comune.',
   },
   withdraw: {
     id: 'withdraw',

@@ -123,6 +123,8 @@ function stageTask(state: TaskState): JourneyTask | undefined {
 }
 
 export function journeyTasks(state: TaskState): JourneyTask[] {
+  // A completed journey still watching its services (0.6.0): a task for each service no longer in the app.
+  if (state.stage === 'completed') return serviceTasks(state).filter((t) => t.status === 'unpublished');
   if (isClosedStage(state.stage)) return [];
   const tasks: JourneyTask[] = [];
   const stage = stageTask(state);
@@ -146,6 +148,23 @@ export function journeyTasks(state: TaskState): JourneyTask[] {
       ...escalationOrDeadline(state),
     });
   }
+  tasks.push(...serviceTasks(state));
+  if (state.late) {
+    tasks.push({
+      kind: 'late',
+      party: 'manager',
+      status: state.stage,
+      ...(state.lateSince ? { since: state.lateSince } : {}),
+      due: state.deadline,
+      dueKind: 'deadline',
+    });
+  }
+  return tasks;
+}
+
+/** A task for each service waiting on a person. */
+function serviceTasks(state: TaskState): JourneyTask[] {
+  const tasks: JourneyTask[] = [];
   for (const service of state.services) {
     const definition = serviceStatusModel[service.status];
     if (!definition.task) continue;
@@ -163,16 +182,6 @@ export function journeyTasks(state: TaskState): JourneyTask[] {
         : escalationOrDeadline(state)),
       slug: service.slug,
       serviceName: service.name,
-    });
-  }
-  if (state.late) {
-    tasks.push({
-      kind: 'late',
-      party: 'manager',
-      status: state.stage,
-      ...(state.lateSince ? { since: state.lateSince } : {}),
-      due: state.deadline,
-      dueKind: 'deadline',
     });
   }
   return tasks;

@@ -49,3 +49,17 @@ export const onboardingPoller = proxyActivities<Pick<Activities, 'awaitIoOnboard
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '10 minutes', backoffCoefficient: 2, maximumInterval: '6 hours' },
 });
+
+/**
+ * The watch after completion reads the published services once a day: a check that cannot run (an outage) is
+ * retried for a few minutes, then left to the next check, which is the retry that matters.
+ */
+export const publicationWatch = proxyActivities<Pick<Activities, 'checkPublishedServices'>>({
+  startToCloseTimeout: '2 minutes',
+  retry: {
+    initialInterval: '10 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '2 minutes',
+    maximumAttempts: 5,
+  },
+});

@@ -17,6 +17,8 @@ import {
   recordTrackingFormUpdate,
   remindNowSchema,
   remindNowUpdate,
+  stopWatchSchema,
+  stopWatchUpdate,
   undoStepSchema,
   undoStepUpdate,
   withdrawSchema,
@@ -33,6 +35,7 @@ import {
   recordOnTimeline,
   recordSignedForm,
   recordTrackingForm,
+  stopWatch,
   undoStep,
   withdraw,
 } from '../domain/comune-state';
@@ -247,6 +250,22 @@ export function registerComuneHandlers({
       validator: (u) => {
         parsed(remindNowSchema, u, 'Richiesta non valida');
         requireAllowed(state, comuneSteps.remindNow);
+      },
+    },
+  );
+
+  setHandler(
+    stopWatchUpdate,
+    (u) => {
+      stopWatch(state, nowIso(), u.actor, u.reason);
+      refresh();
+      return state;
+    },
+    {
+      validator: (u) => {
+        parsed(stopWatchSchema, u, 'Richiesta non valida');
+        requireAllowed(state, comuneSteps.stopWatch);
+        if (state.watch?.stopped) refuse('Il controllo dei servizi pubblicati è già stato interrotto.');
       },
     },
   );

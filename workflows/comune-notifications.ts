@@ -1,4 +1,5 @@
 import type { ComuneInput, ComuneState } from '../contracts/comune';
+import { publicationLossLabels, type PublicationChange } from '../domain/comune-state';
 import { stageLabels } from '../contracts/comune';
 import { daysLeft, DAY_MS } from '../domain/deadlines';
 import { workflowNowMs } from './clock';
@@ -174,6 +175,27 @@ export function comuneNotifications(input: ComuneInput, state: ComuneState, work
           completedAt: state.completedAt ?? new Date(workflowNowMs()).toISOString(),
           services: state.services.map((s) => s.name).slice(0, 100),
           ...(state.late ? {} : { deadline: state.deadline }),
+        },
+      }),
+
+    /** The watch after completion: services no longer visible in App IO (or visible again), to staff and managers. */
+    publicationChanged: (changes: readonly PublicationChange[]) =>
+      notifySafely(state, {
+        id: `${workflowId}:watch:${state.watch?.checks ?? 0}`,
+        kind: 'service_unpublished',
+        comuneIpa: comune.ipaCode,
+        audience: { staff: true, managers: true },
+        data: {
+          comune,
+          changes: changes.slice(0, 50).map((c) => ({
+            serviceName: c.name,
+            what: c.seen === 'published' ? 'di nuovo visibile in App IO' : publicationLossLabels[c.seen],
+            visible: c.seen === 'published',
+          })),
+          servicesActive: state.servicesActive,
+          servicesTotal: state.servicesTotal,
+          fundingSecuredEur: state.funding.securedEur,
+          eurPerService: state.funding.eurPerService,
         },
       }),
 

@@ -7,6 +7,7 @@ import {
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  isCancellation,
   patched,
   setHandler,
   startChild,
@@ -16,7 +17,9 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   WITHDRAWN_FAILURE_TYPE,
   getComuneStateQuery,
+  getJourneyFactsQuery,
   getPlannedServiceQuery,
+  journeyFactsOf,
   manageKeyRefusedSignal,
   serviceStatusChangedSignal,
   type ComuneInput,
@@ -27,9 +30,11 @@ import { serviceWorkflowId } from '../contracts/ids';
 import { manageKeyRenewedSignal } from '../contracts/service';
 
 import {
+  applyPublicationCheck,
   applyServiceStatus,
   cancelOpenServices,
   complete,
+  endWatch,
   enterStage,
   everyServiceActive,
   expireSignedFormLink,
@@ -42,15 +47,19 @@ import {
   recordManageKeyRefused,
   recordOnboardingOutcome,
   recordReminder,
+  recordWatchCheckFailed,
   requestDelegation,
   restartAdhesionRound,
   scheduleReminder,
   sendSignedFormLink,
+  startWatch,
 } from '../domain/comune-state';
 import { DAY_MS } from '../domain/deadlines';
+
+const HOUR_MS = 60 * 60 * 1000;
 import { refreshDerived } from '../domain/journey';
 import { holdsParallelSlot, isClosedStage } from '../domain/journey-model';
-import { adhesion, onboardingPoller } from './activity-proxies';
+import { adhesion, onboardingPoller, publicationWatch } from './activity-proxies';
 import { nowIso, workflowNowMs } from './clock';
 import { registerComuneHandlers, type ComuneSignals } from './comune-handlers';
 import { runEscalations } from './comune-escalations';
@@ -91,6 +100,7 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
 
   setHandler(getComuneStateQuery, () => state);
   setHandler(getPlannedServiceQuery, (slug) => input.services.find((s) => s.slug === slug) ?? null);
+  setHandler(getJourneyFactsQuery, () => journeyFactsOf(input));
   registerComuneHandlers({ input, state, signals, refresh, nowMs: workflowNowMs, resumeServices });
   setHandler(serviceStatusChangedSignal, (change) => {
     if (applyServiceStatus(state, change, nowIso())) refresh();
@@ -150,6 +160,15 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
       WITHDRAWN_FAILURE_TYPE,
       state,
     );
+  }
+  // Since 0.6.0 a completed journey keeps watching that its services stay published in App IO, for the days its
+  // settings give (none for journeys started without the setting: they end at completion, as before).
+  if (
+    state.stage === 'completed' &&
+    (settings.watchAfterCompletionDays ?? 0) > 0 &&
+    patched(workflowPatches.postCompletionWatch)
+  ) {
+    await watchPublishedServices();
   }
   await condition(allHandlersFinished);
   return state;
@@ -249,6 +268,54 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
       await condition(allHandlersFinished);
       await continueAsNew<typeof comuneWorkflow>(input, { state, started: [...started], signals });
     }
+  }
+
+  /**
+   * 6. After completion: every `watchCheckEveryHours` the published copy of each service is read on IO. A service
+   * unpublished, deleted or back in review is no longer secured and staff and managers are told; published again,
+   * it counts again. Ends after `watchAfterCompletionDays`, or when a manager stops it; continues as new when long.
+   */
+  async function watchPublishedServices(): Promise<void> {
+    if (!state.watch) {
+      startWatch(
+        state,
+        workflowNowMs(),
+        settings.watchAfterCompletionDays ?? 0,
+        settings.watchCheckEveryHours ?? 24,
+      );
+      refresh();
+    }
+    const watch = state.watch!;
+    const until = Date.parse(watch.until);
+    const key = {
+      comuneIpa: input.comune.ipaCode,
+      source: state.ioAccess?.manageKey ? 'comune' : 'partner',
+    } as const;
+    while (!watch.stopped && workflowNowMs() < until) {
+      const wait = Math.min(watch.checkEveryHours * HOUR_MS, until - workflowNowMs());
+      await condition(() => watch.stopped !== undefined, Math.max(1, wait));
+      if (watch.stopped) break;
+      const services = state.services
+        .filter((s) => (s.status === 'active' || s.status === 'unpublished') && s.ioServiceId)
+        .map((s) => ({ slug: s.slug, serviceId: s.ioServiceId! }));
+      try {
+        const seen = await publicationWatch.checkPublishedServices({ key, services });
+        const changes = applyPublicationCheck(state, seen, nowIso());
+        refresh();
+        if (changes.length > 0) await notifications.publicationChanged(changes);
+      } catch (err) {
+        if (!(err instanceof ActivityFailure) || isCancellation(err)) throw err;
+        // The key refused, a service unknown to IO: the next check tries again; the page says why.
+        recordWatchCheckFailed(state, nowIso(), describeFailure(err));
+        refresh();
+      }
+      if (historyTooLong()) {
+        await condition(allHandlersFinished);
+        await continueAsNew<typeof comuneWorkflow>(input, { state, started: [...started], signals });
+      }
+    }
+    endWatch(state, nowIso());
+    refresh();
   }
 
   // ------------------------------------------------------------------------------------------------ the helpers

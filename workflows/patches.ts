@@ -13,4 +13,6 @@ export const workflowPatches = {
   ioAccessStage: 'io-access-stage',
   /** 0.6.0: a rejection recorded by hand may be undone by a manager until the card is corrected. */
   undoReviewOutcome: 'undo-review-outcome',
+  /** 0.6.0: a completed journey watches its published services for the days its settings give. */
+  postCompletionWatch: 'post-completion-watch',
 } as const;

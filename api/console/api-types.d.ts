@@ -1610,6 +1610,148 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/comuni/{ipa}/watch/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Interrompe il controllo dei servizi pubblicati di un Comune completato: il percorso si chiude
+         * @description Header facoltativo `Idempotency-Key`: la stessa chiave non applica il passo due volte.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    ipa: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": {
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StepResult"];
+                    };
+                };
+                /** @description Richiesta non valida */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Token mancante o non valido */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Ruolo insufficiente */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Comune non trovato */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Passo rifiutato dal percorso (fuori ordine o già fatto) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/comuni/{ipa}/reminders": {
         parameters: {
             query?: never;
@@ -2430,6 +2572,388 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/comuni/{ipa}/services/{slug}/review-outcome/undo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Annulla un rifiuto registrato a mano per errore: il servizio torna in revisione nello stesso giro
+         * @description Solo per un rifiuto registrato a mano, finché la scheda non è stata corretta. Il rifiuto resta nella cronologia con il motivo.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    ipa: string;
+                    slug: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": {
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            status: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Richiesta non valida */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Token mancante o non valido */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Ruolo insufficiente */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Servizio non trovato */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Il servizio non ha un rifiuto registrato a mano che si possa ancora annullare */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/comuni/{ipa}/dossier": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Fascicolo per la richiesta dei fondi PNRR 1.4.3 di un Comune: i dati (JSON, o CSV con format=csv)
+         * @description Dal percorso registrato: il Comune e la sua fascia, contratto, scadenza e conclusione, ogni servizio (ID IO, argomento, invii, rifiuti con motivo, approvazione e pubblicazione), i fondi, il modulo firmato, i passi registrati dal personale e i tempi di attesa per fase. Un Comune non concluso è «non concluso», con cosa manca. Con `format=csv`: UTF-8 con BOM, separato da `;`, una riga per servizio con le colonne del Comune.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description json (predefinito) o csv */
+                    format?: "json" | "csv";
+                };
+                header?: never;
+                path: {
+                    ipa: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FundingDossier"];
+                        "text/csv": string;
+                    };
+                };
+                /** @description Richiesta non valida */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Token mancante o non valido */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Ruolo insufficiente */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Comune non trovato */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/comuni/{ipa}/dossier.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Fascicolo per la richiesta dei fondi PNRR 1.4.3 di un Comune, in PDF da stampare */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    ipa: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description PDF */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/pdf": string;
+                    };
+                };
+                /** @description Richiesta non valida */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Token mancante o non valido */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Ruolo insufficiente */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Comune non trovato */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/portfolio/summary": {
         parameters: {
             query?: never;
@@ -2624,6 +3148,211 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/portfolio/funding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Fondi per fascia di popolazione (PNRR 1.4.3): Comuni, servizi, fondi ottenuti, a rischio e persi, con gli stessi filtri dell’elenco
+         * @description Senza filtri i totali coincidono all’euro con `funding` del riepilogo (`GET /portfolio/summary`): sono la stessa somma degli stessi importi pubblicati da ogni percorso.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    stage?: "adhesion_check" | "delegation_requested" | "awaiting_signed_form" | "io_access" | "services" | "completed" | "withdrawn";
+                    province?: string;
+                    scenario?: "A" | "B";
+                    atRisk?: "true" | "false";
+                    late?: "true" | "false";
+                    deadlineBefore?: string;
+                    q?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FundingReport"];
+                    };
+                };
+                /** @description Richiesta non valida */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Token mancante o non valido */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Ruolo insufficiente */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/portfolio/funding.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Report dei fondi in CSV (con gli stessi filtri dell’elenco): un Comune per riga, poi il riepilogo per fascia di popolazione */
+        get: {
+            parameters: {
+                query?: {
+                    stage?: "adhesion_check" | "delegation_requested" | "awaiting_signed_form" | "io_access" | "services" | "completed" | "withdrawn";
+                    province?: string;
+                    scenario?: "A" | "B";
+                    atRisk?: "true" | "false";
+                    late?: "true" | "false";
+                    deadlineBefore?: string;
+                    q?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description CSV */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/csv": string;
+                    };
+                };
+                /** @description Richiesta non valida */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Token mancante o non valido */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Ruolo insufficiente */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/inbox": {
         parameters: {
             query?: never;
@@ -2636,7 +3365,7 @@ export interface paths {
             parameters: {
                 query?: {
                     who?: "comune" | "staff" | "manager" | "pagopa" | "nobody";
-                    status?: "adhesion_check" | "delegation_requested" | "awaiting_signed_form" | "io_access" | "services" | "completed" | "withdrawn" | "pending" | "needs_correction" | "awaiting_key" | "creating" | "configuring" | "in_review" | "rejected" | "publishing" | "active" | "cancelled";
+                    status?: "adhesion_check" | "delegation_requested" | "awaiting_signed_form" | "io_access" | "services" | "completed" | "withdrawn" | "pending" | "needs_correction" | "awaiting_key" | "creating" | "configuring" | "in_review" | "rejected" | "publishing" | "active" | "cancelled" | "unpublished";
                     q?: string;
                     sort?: "due" | "since" | "comune";
                     order?: "asc" | "desc";
@@ -4615,6 +5344,124 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        FundingDossier: {
+            freshness: components["schemas"]["Freshness"];
+            title: string;
+            generatedAt: string;
+            complete: boolean;
+            /** @description «concluso» o «non concluso» */
+            statusLabel: string;
+            comune: {
+                name: string;
+                ipaCode: string;
+                fiscalCode?: string;
+                istatCode?: string;
+                province: string;
+                population: number;
+                band: {
+                    id: string;
+                    label: string;
+                    eurPerService: number;
+                };
+            };
+            contract: {
+                contractDate?: string;
+                deadline: string;
+                initialDeadline?: string;
+                completedAt?: string;
+                pastDeadline: boolean;
+                daysLate?: number;
+                /** @description «entro i termini», «in ritardo di N giorni», «non concluso» */
+                timeliness: string;
+            };
+            services: {
+                slug: string;
+                name: string;
+                /** @enum {string} */
+                status: "pending" | "needs_correction" | "awaiting_key" | "creating" | "configuring" | "in_review" | "rejected" | "publishing" | "active" | "cancelled" | "unpublished";
+                statusLabel: string;
+                started: boolean;
+                ioServiceId?: string;
+                topicId?: number;
+                topic?: string;
+                firstSubmittedAt?: string;
+                rejections: {
+                    round: number;
+                    at: string;
+                    reason: string;
+                    by?: string;
+                }[];
+                approvedAt?: string;
+                approvedBy?: string;
+                publishedAt?: string;
+                approvedDaysLate?: number;
+                reviewWait: {
+                    /** @enum {string} */
+                    party: "comune" | "staff" | "manager" | "pagopa" | "nobody";
+                    partyLabel: string;
+                    ms: number;
+                    days: number;
+                };
+                correctionWait: {
+                    /** @enum {string} */
+                    party: "comune" | "staff" | "manager" | "pagopa" | "nobody";
+                    partyLabel: string;
+                    ms: number;
+                    days: number;
+                };
+            }[];
+            lateServices: {
+                slug: string;
+                name: string;
+                approvedAt: string;
+                daysLate: number;
+            }[];
+            funding: {
+                fundedServices: number;
+                maxFundedServices: number;
+                eurPerService: number;
+                amountEur: number;
+                journeySecuredEur: number;
+                agreesWithJourney: boolean;
+            };
+            signedForm?: {
+                signerName: string;
+                signerFiscalCode?: string;
+                signingTime?: string;
+                sha256: string;
+                recordedAt: string;
+                recordedBy: string;
+            };
+            manualSteps: {
+                at: string;
+                step: string;
+                actor: string;
+                detail?: string;
+                service?: string;
+            }[];
+            waiting: {
+                stages: {
+                    /** @enum {string} */
+                    stage: "adhesion_check" | "delegation_requested" | "awaiting_signed_form" | "io_access" | "services" | "completed" | "withdrawn";
+                    label: string;
+                    from: string;
+                    to?: string;
+                    ms: number;
+                    days: number;
+                    /** @enum {string} */
+                    waitsOn: "comune" | "staff" | "manager" | "pagopa" | "nobody";
+                    waitsOnLabel: string;
+                }[];
+                byParty: {
+                    /** @enum {string} */
+                    party: "comune" | "staff" | "manager" | "pagopa" | "nobody";
+                    partyLabel: string;
+                    ms: number;
+                    days: number;
+                }[];
+            };
+            missing: string[];
+        };
         PortfolioSummary: {
             freshness: components["schemas"]["Freshness"];
             comuni: number;
@@ -4645,6 +5492,43 @@ export interface components {
                 servicesTotal: number;
                 servicesActive: number;
             }[];
+            generatedAt: string;
+        };
+        FundingReport: {
+            freshness: components["schemas"]["Freshness"];
+            bands: {
+                comuni: number;
+                servicesActive: number;
+                servicesTotal: number;
+                servicesFunded: number;
+                securedEur: number;
+                atRiskEur: number;
+                lostEur: number;
+                /** @enum {string} */
+                id: "a" | "b" | "c" | "d" | "e";
+                label: string;
+                eurPerService: number;
+                minimumServices: number;
+            }[];
+            unassigned?: {
+                comuni: number;
+                servicesActive: number;
+                servicesTotal: number;
+                servicesFunded: number;
+                securedEur: number;
+                atRiskEur: number;
+                lostEur: number;
+                label: string;
+            };
+            totals: {
+                comuni: number;
+                servicesActive: number;
+                servicesTotal: number;
+                servicesFunded: number;
+                securedEur: number;
+                atRiskEur: number;
+                lostEur: number;
+            };
             generatedAt: string;
         };
         InboxItem: {

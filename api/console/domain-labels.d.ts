@@ -11,7 +11,7 @@ export declare const stageLabels: {
     readonly "completed": string;
     readonly "withdrawn": string;
 };
-export declare const serviceStatuses: readonly ["pending", "needs_correction", "awaiting_key", "creating", "configuring", "in_review", "rejected", "publishing", "active", "cancelled"];
+export declare const serviceStatuses: readonly ["pending", "needs_correction", "awaiting_key", "creating", "configuring", "in_review", "rejected", "publishing", "active", "cancelled", "unpublished"];
 export declare const serviceStatusLabels: {
     readonly [key: string]: string | undefined;
     readonly "pending": string;
@@ -24,6 +24,7 @@ export declare const serviceStatusLabels: {
     readonly "publishing": string;
     readonly "active": string;
     readonly "cancelled": string;
+    readonly "unpublished": string;
 };
 export declare const topicIds: readonly ["Altro", "Ambiente e animali", "Attività produttive e commercio", "Benessere sociale", "Casa e utenze", "Cultura tempo libero e sport", "Educazione e formazione", "Giustizia e legge", "Lavori edilizi catasto e urbanistica", "Mobilità e trasporti", "Redditi patrimoni e fisco", "Servizi anagrafici e civici", "Servizi elettorali", "Sicurezza e Protezione Civile", "Suolo spazi e beni pubblici", "Viaggi e turismo", "Vita lavorativa", "Salute"];
 export declare const journeyModel: import('../../domain/journey-model').ConsoleJourneyModel;

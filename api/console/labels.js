@@ -44,6 +44,7 @@ export const serviceStatusTone = {
   publishing: 'info',
   active: 'success',
   cancelled: 'neutral',
+  unpublished: 'danger',
 };
 
 /** @type {Readonly<Record<Stage, Tone>>} */

@@ -115,7 +115,9 @@ export function registerComuniRoutes(api: ApiBuilder, ctx: ApiContext): void {
         total: all.length,
         limit: query.limit,
         offset: query.offset,
-        items: all.slice(query.offset, query.offset + query.limit).map(({ tasks: _tasks, ...item }) => item),
+        items: all
+          .slice(query.offset, query.offset + query.limit)
+          .map(({ tasks: _tasks, population: _population, ...item }) => item),
       };
     },
   });

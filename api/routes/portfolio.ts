@@ -15,7 +15,20 @@ import {
 import { dueKindLabels, dueKinds, taskAction, taskKinds, type JourneyTask } from '../../domain/journey-tasks';
 import type { ApiContext } from '../context';
 import type { ApiBuilder } from '../endpoint';
-import { listFiltersSchema, portfolioReader, sortItems, type ComuneListItem } from '../portfolio';
+import {
+  fundedComuni,
+  fundingByBand,
+  fundingReportSchema,
+  type FundedComune,
+  type FundingReport,
+} from '../funding-report';
+import {
+  fundingTotals,
+  listFiltersSchema,
+  portfolioReader,
+  sortItems,
+  type ComuneListItem,
+} from '../portfolio';
 import { z } from '../zod';
 
 const summarySchema = z
@@ -126,6 +139,31 @@ function csvCell(value: unknown): string {
   return `"${safe.replace(/"/g, '""')}"`;
 }
 
+/** A CSV table: quoted cells separated by `;`, lines by CRLF. */
+function csvLines(rows: readonly (readonly unknown[])[]): string[] {
+  return rows.map((r) => r.map(csvCell).join(';'));
+}
+
+/** Today in Rome (`AAAA-MM-GG`): the day in an exported file's name. */
+function exportDay(): string {
+  return new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Rome' }).format(new Date());
+}
+
+/** One line of the funding report's summary: a band (or the Comuni in none, or the total) and its figures. */
+function bandCsvRow(label: string, eurPerService: number | undefined, f: FundingReport['totals']): unknown[] {
+  return [
+    label,
+    eurPerService ?? '',
+    f.comuni,
+    f.servicesActive,
+    f.servicesTotal,
+    f.servicesFunded,
+    f.securedEur,
+    f.atRiskEur,
+    f.lostEur,
+  ];
+}
+
 export function registerPortfolioRoutes(api: ApiBuilder, ctx: ApiContext): void {
   api.add({
     method: 'get',
@@ -148,7 +186,8 @@ export function registerPortfolioRoutes(api: ApiBuilder, ctx: ApiContext): void 
       let late = 0;
       let atRisk = 0;
       const services = { active: 0, total: 0 };
-      const funding = { securedEur: 0, atRiskEur: 0, lostEur: 0 };
+      // The same sum as the funding report's totals (`GET /portfolio/funding`): they agree to the euro.
+      const funding = fundingTotals(items);
       for (const item of items) {
         byStage[item.stage] += 1;
         if (item.late) late += 1;
@@ -161,9 +200,6 @@ export function registerPortfolioRoutes(api: ApiBuilder, ctx: ApiContext): void 
           byStatus.active += item.servicesActive;
           unclassified += item.servicesTotal - item.servicesActive;
         }
-        funding.securedEur += item.fundingSecuredEur;
-        funding.atRiskEur += item.fundingAtRiskEur;
-        funding.lostEur += item.fundingLostEur;
         const day = item.deadline.slice(0, 10);
         const d = deadlines.get(day) ?? { comuni: 0, servicesTotal: 0, servicesActive: 0 };
         d.comuni += 1;
@@ -239,12 +275,110 @@ export function registerPortfolioRoutes(api: ApiBuilder, ctx: ApiContext): void 
         i.fundingAtRiskEur,
         i.fundingLostEur,
       ];
-      const day = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Rome' }).format(new Date());
-      res.setHeader('Content-Disposition', `attachment; filename="portafoglio-comuni-${day}.csv"`);
-      return [
-        '\ufeff' + header.map(csvCell).join(';'),
-        ...items.map((i) => row(i).map(csvCell).join(';')),
-      ].join('\r\n');
+      res.setHeader('Content-Disposition', `attachment; filename="portafoglio-comuni-${exportDay()}.csv"`);
+      return '\ufeff' + csvLines([header, ...items.map(row)]).join('\r\n');
+    },
+  });
+
+  api.add({
+    method: 'get',
+    path: '/portfolio/funding',
+    summary:
+      'Fondi per fascia di popolazione (PNRR 1.4.3): Comuni, servizi, fondi ottenuti, a rischio e persi, con gli stessi filtri dell’elenco',
+    description:
+      'Senza filtri i totali coincidono all’euro con `funding` del riepilogo (`GET /portfolio/summary`): ' +
+      'sono la stessa somma degli stessi importi pubblicati da ogni percorso.',
+    tags: ['Portafoglio'],
+    role: 'manager',
+    query: listFiltersSchema,
+    response: fundingReportSchema,
+    handler: async ({ query }) => {
+      const read = await portfolioReader(ctx).listFresh(query);
+      const rows = await fundedComuni(ctx, read.items);
+      return {
+        freshness: visibilityFreshness(read.readAt),
+        ...fundingByBand(rows),
+        generatedAt: new Date().toISOString(),
+      };
+    },
+  });
+
+  api.add({
+    method: 'get',
+    path: '/portfolio/funding.csv',
+    summary:
+      'Report dei fondi in CSV (con gli stessi filtri dell’elenco): un Comune per riga, poi il riepilogo per fascia di popolazione',
+    tags: ['Portafoglio'],
+    role: 'manager',
+    query: listFiltersSchema,
+    response: 'csv',
+    handler: async ({ query, res }) => {
+      const items = sortItems(await portfolioReader(ctx).list(query), 'name', 'asc');
+      const rows = await fundedComuni(ctx, items);
+      const report = fundingByBand(rows);
+      const comune = (r: FundedComune) => [
+        r.item.ipaCode,
+        r.item.name,
+        r.item.province,
+        r.population ?? '',
+        r.band?.label ?? '',
+        stageLabels[r.item.stage],
+        r.item.deadline.slice(0, 10),
+        r.item.stage === 'completed' ? (r.item.stageSince?.slice(0, 10) ?? '') : '',
+        r.item.servicesActive,
+        r.item.servicesTotal,
+        r.servicesFunded,
+        r.band?.eurPerService ?? '',
+        r.item.fundingSecuredEur,
+        r.item.fundingAtRiskEur,
+        r.item.fundingLostEur,
+        r.item.late ? 'sì' : 'no',
+      ];
+      res.setHeader('Content-Disposition', `attachment; filename="report-fondi-comuni-${exportDay()}.csv"`);
+      return (
+        '\ufeff' +
+        [
+          ...csvLines([
+            [
+              'Codice IPA',
+              'Comune',
+              'Provincia',
+              'Abitanti',
+              'Fascia di popolazione',
+              'Fase',
+              'Scadenza',
+              'Completato il',
+              'Servizi attivi',
+              'Servizi totali',
+              'Servizi finanziabili (max 50)',
+              'Importo per servizio (EUR)',
+              'Fondi ottenuti (EUR)',
+              'Fondi a rischio (EUR)',
+              'Fondi persi (EUR)',
+              'In ritardo',
+            ],
+            ...rows.map(comune),
+          ]),
+          '',
+          ...csvLines([
+            ['Riepilogo per fascia di popolazione'],
+            [
+              'Fascia di popolazione',
+              'Importo per servizio (EUR)',
+              'Comuni',
+              'Servizi attivi',
+              'Servizi totali',
+              'Servizi finanziabili (max 50)',
+              'Fondi ottenuti (EUR)',
+              'Fondi a rischio (EUR)',
+              'Fondi persi (EUR)',
+            ],
+            ...report.bands.map((b) => bandCsvRow(b.label, b.eurPerService, b)),
+            ...(report.unassigned ? [bandCsvRow(report.unassigned.label, undefined, report.unassigned)] : []),
+            bandCsvRow('Totale', undefined, report.totals),
+          ]),
+        ].join('\r\n')
+      );
     },
   });
 

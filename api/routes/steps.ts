@@ -12,6 +12,7 @@ import {
   recordSignedFormUpdate,
   recordTrackingFormUpdate,
   remindNowUpdate,
+  stopWatchUpdate,
   undoStepUpdate,
   withdrawUpdate,
   type ComuneState,
@@ -188,6 +189,14 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
         args: [{ actor, step: b.step, reason: b.reason }],
         updateId: id,
       }),
+  });
+  step({
+    path: 'watch/stop',
+    summary: 'Interrompe il controllo dei servizi pubblicati di un Comune completato: il percorso si chiude',
+    role: 'manager',
+    body: z.object({ reason: z.string().trim().min(3).max(500) }),
+    run: (ipa, b, actor, id) =>
+      comune(ipa).executeUpdate(stopWatchUpdate, { args: [{ actor, reason: b.reason }], updateId: id }),
   });
   step({
     path: 'reminders',

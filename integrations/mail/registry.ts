@@ -11,8 +11,10 @@ import { renderSignedFormLinkExpired, signedFormLinkExpiredDataSchema } from './
 import { renderReminder, reminderDataSchema } from './templates/reminder';
 import {
   renderServiceRejected,
+  renderServiceUnpublished,
   renderStaffAlert,
   serviceRejectedDataSchema,
+  serviceUnpublishedDataSchema,
   staffAlertDataSchema,
 } from './templates/staff';
 
@@ -97,6 +99,12 @@ export const notificationRegistry = {
     schema: serviceRejectedDataSchema,
     render: renderServiceRejected,
     recipients: ['staff'],
+  }),
+  service_unpublished: defineNotification({
+    label: 'Servizi non più visibili in App IO',
+    schema: serviceUnpublishedDataSchema,
+    render: renderServiceUnpublished,
+    recipients: ['staff', 'managers'],
   }),
   manager_escalation: defineNotification({
     label: 'Escalation alla direzione',

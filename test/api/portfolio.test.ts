@@ -116,6 +116,7 @@ describe('API: portfolio, inbox and outbox (dev server)', () => {
           publishing: 0,
           active: 5,
           cancelled: 0,
+          unpublished: 0,
         },
         byClass: { queued: 15, working: 0, waiting: 0, done: 5 },
         unclassified: 0,

@@ -701,6 +701,24 @@ describe('console (browser)', () => {
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     expect(bytes.toString('utf8')).toContain('Comune di Baselga di Pinè');
 
+    // «Fondi per fascia di popolazione»: its total row says what the cards say, and the report downloads.
+    const kpiValue = (label: string) =>
+      page.locator('.kpi', { hasText: label }).locator('.kpi-value').innerText();
+    const fundingTotal = await page.locator('[data-testid=funding-total] td').allInnerTexts();
+    expect(fundingTotal.slice(3)).toEqual([
+      await kpiValue('Fondi ottenuti'),
+      await kpiValue('Fondi da ottenere'),
+      await kpiValue('Fondi persi'),
+    ]);
+    const [fundingCsv] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Scarica il report dei fondi (CSV)' }).click(),
+    ]);
+    expect(fundingCsv.suggestedFilename()).toMatch(/^report-fondi-comuni-\d{4}-\d{2}-\d{2}\.csv$/);
+    expect(fs.readFileSync(await fundingCsv.path()).toString('utf8')).toContain(
+      'Riepilogo per fascia di popolazione',
+    );
+
     // A figure opens the list it counts: «Comuni in ritardo» lists the late Comune, and only it.
     await page.locator('.kpi', { hasText: 'Comuni in ritardo' }).getByRole('link').click();
     await page.waitForURL(/#\/comuni\?late=true/);

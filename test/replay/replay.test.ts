@@ -147,6 +147,19 @@ describe('replay of stored histories', () => {
     expect(undone.some((f) => updates(f).includes('undoReviewOutcome'))).toBe(true);
   });
 
+  it('records the 0.6.0 watch after completion behind patched(), in Comune histories that watch', () => {
+    for (const file of files.filter((f) => !f.startsWith('v0.6.0-')))
+      expect(patchIds(file)).not.toContain(workflowPatches.postCompletionWatch);
+    // Journeys without the setting end at completion, as before: no marker.
+    expect(patchIds('v0.6.0-e2e-comune_c_l378.json')).not.toContain(workflowPatches.postCompletionWatch);
+    // A journey that watched (test/workflows/watch.test.ts): the marker after the completion notice's.
+    const watched = patchIds('v0.6.0-ts-comune_c_wa01.json');
+    expect(watched.slice(-2)).toEqual([
+      workflowPatches.journeyCompletedNotice,
+      workflowPatches.postCompletionWatch,
+    ]);
+  });
+
   it.each(files)('%s replays deterministically against the current code', async (file) => {
     const history = temporal.api.history.v1.History.fromObject(
       JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Record<string, unknown>,

@@ -157,6 +157,28 @@ export function badRequestCases(c: CaseContext): BadRequestCase[] {
     { name: 'NUL byte in the IPA code', path: '/comuni/c_l3%0078', status: 400, names: ['params.ipa'] },
     { name: 'unknown Comune', path: `/comuni/${UNKNOWN_IPA}`, status: 404, detail: /not found/i },
   ]);
+  const dossier = (suffix: string) => [
+    { name: 'IPA code too short', path: `/comuni/x/${suffix}`, status: 400, names: ['params.ipa'] },
+    { name: 'IPA code with symbols', path: `/comuni/c-l378!/${suffix}`, status: 400, names: ['params.ipa'] },
+    {
+      name: 'NUL byte in the IPA code',
+      path: `/comuni/c_l3%0078/${suffix}`,
+      status: 400,
+      names: ['params.ipa'],
+    },
+    { name: 'unknown Comune', path: `/comuni/${UNKNOWN_IPA}/${suffix}`, status: 404, detail: /c_z999/ },
+  ];
+  add('get /comuni/{ipa}/dossier', 'staff', [
+    ...dossier('dossier'),
+    { name: 'unknown format', path: `/comuni/${B}/dossier?format=xml`, status: 400, names: ['query.format'] },
+    {
+      name: 'format repeated',
+      path: `/comuni/${B}/dossier?format=csv&format=json`,
+      status: 400,
+      names: ['query.format'],
+    },
+  ]);
+  add('get /comuni/{ipa}/dossier.pdf', 'staff', dossier('dossier.pdf'));
   add('get /comuni/{ipa}/services/{slug}', 'staff', [
     {
       name: 'slug with capitals and symbols',
@@ -486,6 +508,18 @@ export function badRequestCases(c: CaseContext): BadRequestCase[] {
     step(`/comuni/${UNKNOWN_IPA}/withdraw`, 'unknown Comune', { reason: 'recesso del Comune' }, 404),
   ]);
   const undoDelegation = { step: 'recordDelegationDone', reason: 'registrata per errore' };
+  add('post /comuni/{ipa}/watch/stop', 'manager', [
+    step(`/comuni/${A}/watch/stop`, 'reason missing', {}, 400, ['body.reason']),
+    step(`/comuni/${A}/watch/stop`, 'blank reason', { reason: '   ' }, 400, ['body.reason']),
+    step(`/comuni/${A}/watch/stop`, 'reason as a number', { reason: 7 }, 400, ['body.reason']),
+    step(
+      `/comuni/${A}/watch/stop`,
+      'out of order: the journey is not completed',
+      { reason: 'per errore' },
+      409,
+    ),
+    step(`/comuni/${UNKNOWN_IPA}/watch/stop`, 'unknown Comune', { reason: 'per errore' }, 404),
+  ]);
   add('post /comuni/{ipa}/undo', 'manager', [
     step(`/comuni/${A}/undo`, 'step and reason missing', {}, 400, ['body.reason', 'body.step']),
     step(
@@ -712,6 +746,17 @@ export function badRequestCases(c: CaseContext): BadRequestCase[] {
     query('/portfolio/export.csv?province=123', 'province of digits', 'province'),
     query('/portfolio/export.csv?deadlineBefore=2025-13-01', 'month 13', 'deadlineBefore'),
     query('/portfolio/export.csv?atRisk=yes', 'atRisk as yes', 'atRisk'),
+  ]);
+  add('get /portfolio/funding', 'manager', [
+    query('/portfolio/funding?stage=bogus', 'unknown stage', 'stage'),
+    query('/portfolio/funding?province=T', 'province of one letter', 'province'),
+    query('/portfolio/funding?late=si', 'late as si', 'late'),
+    query('/portfolio/funding?deadlineBefore=31-12-2026', 'Italian date order', 'deadlineBefore'),
+  ]);
+  add('get /portfolio/funding.csv', 'manager', [
+    query('/portfolio/funding.csv?scenario=C', 'unknown scenario', 'scenario'),
+    query('/portfolio/funding.csv?atRisk=1', 'atRisk as 1', 'atRisk'),
+    query(`/portfolio/funding.csv?q=${'x'.repeat(101)}`, 'search of 101 characters', 'q'),
   ]);
   add('get /inbox', 'staff', [
     query('/inbox?who=everyone', 'unknown recipient', 'who'),

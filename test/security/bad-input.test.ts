@@ -207,7 +207,14 @@ describe('malformed requests: 4xx Problem JSON on every endpoint, Temporal untou
       (op) => op.method === 'get' && op.parameters.some((p) => p.in === 'query') && !/\{/.test(op.template),
     );
     expect(lists.map((op) => op.key).sort()).toEqual(
-      ['get /comuni', 'get /inbox', 'get /outbox', 'get /portfolio/export.csv'].sort(),
+      [
+        'get /comuni',
+        'get /inbox',
+        'get /outbox',
+        'get /portfolio/export.csv',
+        'get /portfolio/funding',
+        'get /portfolio/funding.csv',
+      ].sort(),
     );
     for (const op of lists) {
       await fc.assert(

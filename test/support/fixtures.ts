@@ -16,6 +16,8 @@ export interface ComuneFixtureOptions {
   logoRef?: string;
   settings?: ComuneInputRaw['settings'];
   mayorFiscalCode?: string;
+  /** Inhabitants (Trento's by default): the population band sets the funding per service. */
+  population?: number;
 }
 
 /** A realistic Comune of the province of Trento, with `services` services from the catalogue. */
@@ -30,7 +32,7 @@ export function comuneInput(options: ComuneFixtureOptions = {}): ComuneInput {
     name,
     province: options.province ?? 'TN',
     pec: 'servizio.protocollo@pec.comune.trento.it',
-    population: 117_417,
+    population: options.population ?? 117_417,
     website: 'https://www.comune.trento.it',
   };
   const services = catalogue.slice(0, options.services ?? 5).map((entry) => ({

@@ -5,6 +5,8 @@ export interface MockBehaviour {
   adherent?: boolean;
   /** Decides each review: called with the service name and the round (1-based). */
   review?: (serviceName: string, round: number) => ReviewDecision;
+  /** What the watch after completion sees of each published service (default: published). */
+  publication?: (serviceName: string) => 'published' | 'unpublished' | 'deleted' | 'in_review';
   /** PagoPA never decides: every review poll fails with a retryable ReviewPending, as the real activity does. */
   reviewPending?: boolean;
   /** Selfcare's prod-io onboarding after the signed form (the automatic check); `pending` polls for ever. */
@@ -103,6 +105,13 @@ export function mockActivities(behaviour: MockBehaviour = {}) {
     },
     async ensurePublished() {
       return { published: true as const, alreadyPublished: false };
+    },
+    async checkPublishedServices({ services: watched }) {
+      calls.push(`checkPublishedServices:${watched.length}`);
+      return watched.map(({ slug, serviceId }) => ({
+        slug,
+        seen: behaviour.publication?.(services.get(serviceId)?.name ?? slug) ?? ('published' as const),
+      }));
     },
   };
   return { activities, notifications, services, calls, key };

@@ -2,7 +2,7 @@
 // Comune: where the journey stands and who it waits on, what is missing, its timeline and services, and the forms of
 // the steps the API offers (`availableSteps`, from the journey model) to the signed-in role.
 
-import { ApiError, api } from '../api.js';
+import { ApiError, api, download, session } from '../api.js';
 import {
   actorLabel,
   journeyModel,
@@ -124,6 +124,67 @@ function stepContext(state, stepId) {
  */
 function stepValues(state, stepId) {
   return stepId === 'moveDeadline' ? { deadline: romeDay(state.deadline) } : {};
+}
+
+/**
+ * Downloads the funding dossier as a PDF: the bytes as they come (api() reads answers as text, which would spoil a
+ * PDF), with the day in the file name like the CSV exports.
+ * @param {string} ipa
+ */
+async function downloadDossierPdf(ipa) {
+  const response = await fetch(`/api/v1/comuni/${encodeURIComponent(ipa)}/dossier.pdf`, {
+    headers: {
+      Accept: 'application/pdf, application/problem+json',
+      Authorization: `Bearer ${session.token}`,
+    },
+  });
+  if (!response.ok) {
+    const problem = (response.headers.get('content-type') || '').includes('json')
+      ? await response.json().catch(() => ({}))
+      : {};
+    if (response.status === 401) window.dispatchEvent(new CustomEvent('auth:expired', { detail: problem }));
+    throw new ApiError(response.status, { title: `Errore ${response.status}`, ...problem });
+  }
+  const day = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Rome' }).format(new Date());
+  const url = URL.createObjectURL(await response.blob());
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = `fascicolo-${ipa}-${day}.pdf`;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/**
+ * A button that downloads a file, shows an error beside itself and cannot be pressed twice meanwhile.
+ * @param {string} label
+ * @param {() => Promise<void>} fetchFile
+ */
+function downloadButton(label, fetchFile) {
+  return h(
+    'button',
+    {
+      type: 'button',
+      class: 'btn btn-ghost',
+      onclick: async (/** @type {MouseEvent} */ event) => {
+        const button = /** @type {HTMLButtonElement} */ (event.currentTarget);
+        button.disabled = true;
+        const previous = button.nextElementSibling;
+        if (previous?.classList.contains('download-problem')) previous.remove();
+        try {
+          await fetchFile();
+        } catch (err) {
+          const box = problemBox(err, { compact: true });
+          box.classList.add('download-problem');
+          button.after(box);
+        } finally {
+          button.disabled = false;
+        }
+      },
+    },
+    label,
+  );
 }
 
 /** @param {import('../app.js').PageContext} ctx */
@@ -417,6 +478,21 @@ export default async function comunePage(ctx) {
           { class: 'head-actions' },
           // The workflow's technical view: for admins only, never a clerk's tool.
           ctx.me?.role === 'admin' ? externalLink(state.temporalUiUrl, 'Apri in Temporal') : null,
+          // The funding dossier (PNRR 1.4.3): the evidence for the claim, printable or for a spreadsheet.
+          ctx.can('get', '/comuni/{ipa}/dossier.pdf')
+            ? downloadButton('Scarica il fascicolo (PDF)', () => downloadDossierPdf(state.ipaCode))
+            : null,
+          ctx.can('get', '/comuni/{ipa}/dossier')
+            ? downloadButton('Scarica i dati del fascicolo (CSV)', () =>
+                download(
+                  `/comuni/${encodeURIComponent(state.ipaCode)}/dossier`,
+                  `fascicolo-${state.ipaCode}.csv`,
+                  {
+                    format: 'csv',
+                  },
+                ),
+              )
+            : null,
           h(
             'button',
             {

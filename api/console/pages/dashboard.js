@@ -4,7 +4,7 @@
 import { api, download } from '../api.js';
 import { deadlinesChart, funnelChart } from '../charts.js';
 import { journeyModel, serviceStatusClassTone, serviceStatusTone } from '../labels.js';
-import { badge, dateTime, euro, h, number, pageTitle, problemBox } from '../ui.js';
+import { badge, dateTime, euro, h, number, pageTitle, problemBox, table } from '../ui.js';
 
 /**
  * One figure; it opens the list it counts.
@@ -114,14 +114,70 @@ function servicesByStatus(services) {
   ];
 }
 
-/** @param {import('../app.js').PageContext} ctx */
-export default async function dashboardPage(ctx) {
-  /** @type {import('../api.js').ApiResponse<'/portfolio/summary'>} */
-  const summary = await api('/portfolio/summary', { signal: ctx.signal });
-  const services = summary.services;
-  const percent = services.total ? Math.round((services.active / services.total) * 100) : 0;
+/**
+ * «Fondi per fascia di popolazione»: the funding by PNRR band, its total the same figures as the cards above.
+ * @param {import('../api.js').ApiResponse<'/portfolio/funding'>} funding
+ */
+function fundingByBand(funding) {
+  /** @param {import('../api.js').Schemas['FundingReport']['totals']} f */
+  const figures = (f) => [
+    h('td', { class: 'num' }, number(f.comuni)),
+    h('td', { class: 'num' }, `${number(f.servicesActive)} / ${number(f.servicesTotal)}`),
+    h('td', { class: 'num' }, euro(f.securedEur)),
+    h('td', { class: 'num' }, euro(f.atRiskEur)),
+    h('td', { class: 'num' }, euro(f.lostEur)),
+  ];
+  const num = (/** @type {string} */ label) => ({ label, class: 'num' });
+  return table({
+    caption: 'Fondi per fascia di popolazione',
+    captionHidden: true,
+    columns: [
+      'Fascia di popolazione',
+      num('Importo per servizio'),
+      num('Comuni'),
+      num('Servizi attivi / totali'),
+      num('Garantiti'),
+      num('A rischio'),
+      num('Persi'),
+    ],
+    rows: [
+      ...funding.bands.map((b) =>
+        h(
+          'tr',
+          null,
+          h('th', { scope: 'row' }, b.label),
+          h('td', { class: 'num' }, euro(b.eurPerService)),
+          figures(b),
+        ),
+      ),
+      funding.unassigned
+        ? h(
+            'tr',
+            null,
+            h('th', { scope: 'row' }, funding.unassigned.label),
+            h('td'),
+            figures(funding.unassigned),
+          )
+        : null,
+      h(
+        'tr',
+        { class: 'row-total', 'data-testid': 'funding-total' },
+        h('th', { scope: 'row' }, 'Totale'),
+        h('td'),
+        figures(funding.totals),
+      ),
+    ],
+  });
+}
 
-  const exportButton = h(
+/**
+ * A button that downloads a CSV of the API; a failure is shown beside it.
+ * @param {string} label
+ * @param {string} path
+ * @param {string} filename
+ */
+function downloadButton(label, path, filename) {
+  return h(
     'button',
     {
       type: 'button',
@@ -130,7 +186,7 @@ export default async function dashboardPage(ctx) {
         const button = event.currentTarget;
         button.disabled = true;
         try {
-          await download('/portfolio/export.csv', 'portafoglio-comuni.csv');
+          await download(path, filename);
         } catch (err) {
           button.after(problemBox(err, { compact: true }));
         } finally {
@@ -138,7 +194,27 @@ export default async function dashboardPage(ctx) {
         }
       },
     },
+    label,
+  );
+}
+
+/** @param {import('../app.js').PageContext} ctx */
+export default async function dashboardPage(ctx) {
+  const [summary, funding] = await Promise.all([
+    /** @type {Promise<import('../api.js').ApiResponse<'/portfolio/summary'>>} */ (
+      api('/portfolio/summary', { signal: ctx.signal })
+    ),
+    /** @type {Promise<import('../api.js').ApiResponse<'/portfolio/funding'>>} */ (
+      api('/portfolio/funding', { signal: ctx.signal })
+    ),
+  ]);
+  const services = summary.services;
+  const percent = services.total ? Math.round((services.active / services.total) * 100) : 0;
+
+  const exportButton = downloadButton(
     'Scarica il portafoglio (CSV)',
+    '/portfolio/export.csv',
+    'portafoglio-comuni.csv',
   );
 
   return h(
@@ -218,6 +294,26 @@ export default async function dashboardPage(ctx) {
         { class: 'panel', 'aria-labelledby': 'h-stati' },
         h('h2', { id: 'h-stati' }, 'Servizi per stato'),
         servicesByStatus(services),
+      ),
+    ),
+    h(
+      'section',
+      { class: 'panel', 'aria-labelledby': 'h-fondi' },
+      h('h2', { id: 'h-fondi' }, 'Fondi per fascia di popolazione'),
+      h(
+        'p',
+        { class: 'muted' },
+        'Contributo PNRR 1.4.3 per servizio attivato secondo gli abitanti del Comune (al massimo 50 servizi per Comune): garantiti dai servizi attivi, a rischio quelli ancora da attivare entro la scadenza, persi quelli non attivi a scadenza superata o del Comune ritirato.',
+      ),
+      fundingByBand(funding),
+      h(
+        'p',
+        null,
+        downloadButton(
+          'Scarica il report dei fondi (CSV)',
+          '/portfolio/funding.csv',
+          'report-fondi-comuni.csv',
+        ),
       ),
     ),
     h(

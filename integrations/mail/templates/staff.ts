@@ -1,6 +1,15 @@
 import { z } from 'zod';
-import { type Block, fields, heading, p, quote, renderDocument, type RenderedEmail } from '../document';
-import { formatDateIt, formatDays } from '../format';
+import {
+  type Block,
+  bullets,
+  fields,
+  heading,
+  p,
+  quote,
+  renderDocument,
+  type RenderedEmail,
+} from '../document';
+import { formatDateIt, formatDays, formatEuro } from '../format';
 import {
   baseDataSchema,
   httpUrlSchema,
@@ -106,6 +115,74 @@ export function renderServiceRejected(input: ServiceRejectedData): RenderedEmail
     subject:
       `Servizio non approvato da PagoPA (revisione n. ${data.round}): «${data.serviceName}» – ` +
       comuneLabel(data.comune),
+    blocks,
+  });
+}
+
+/**
+ * `service_unpublished`: to staff and managers, the watch after completion found services no longer visible in App
+ * IO (unpublished, deleted, back in review), or visible again. Those not visible no longer count as secured.
+ */
+export const serviceUnpublishedDataSchema = baseDataSchema.extend({
+  /** Each service whose visibility changed, with what PagoPA shows now. */
+  changes: z
+    .array(z.object({ serviceName: singleLineSchema, what: singleLineSchema, visible: z.boolean() }))
+    .min(1)
+    .max(50),
+  servicesActive: z.number().int().min(0),
+  servicesTotal: z.number().int().min(0),
+  fundingSecuredEur: z.number().min(0),
+  eurPerService: z.number().min(0),
+  detailsUrl: httpUrlSchema.optional(),
+});
+export type ServiceUnpublishedData = z.infer<typeof serviceUnpublishedDataSchema>;
+
+export function renderServiceUnpublished(input: ServiceUnpublishedData): RenderedEmail {
+  const data = serviceUnpublishedDataSchema.parse(input);
+  const lost = data.changes.filter((c) => !c.visible);
+  const back = data.changes.filter((c) => c.visible);
+  const blocks: Block[] = [p('Buongiorno,')];
+  if (lost.length > 0) {
+    blocks.push(
+      p(
+        lost.length === 1
+          ? 'il controllo periodico dei servizi pubblicati ha rilevato un servizio non più visibile in App IO.'
+          : `il controllo periodico dei servizi pubblicati ha rilevato ${lost.length} servizi non più visibili in App IO.`,
+      ),
+      p(
+        `Finché non sono di nuovo pubblicati non contano tra quelli finanziati: ${formatEuro(data.eurPerService)} ` +
+          'in meno per ciascuno.',
+      ),
+    );
+  } else {
+    blocks.push(
+      p('il controllo periodico dei servizi pubblicati ha rilevato servizi di nuovo visibili in App IO.'),
+    );
+  }
+  blocks.push(
+    fields([
+      ...comuneFields(data.comune),
+      ['Servizi attivi', `${data.servicesActive} su ${data.servicesTotal}`],
+      ['Finanziamento garantito', formatEuro(data.fundingSecuredEur)],
+    ]),
+    heading('Servizi'),
+    bullets([
+      ...lost.map((c) => `${c.serviceName}: ${c.what}`),
+      ...back.map((c) => `${c.serviceName}: di nuovo visibile in App IO`),
+    ]),
+  );
+  if (lost.length > 0) {
+    blocks.push(
+      heading('Azione suggerita'),
+      p('Verificare sul back office IO perché il servizio non è più pubblicato e ripubblicarlo.'),
+    );
+  }
+  blocks.push(...detailsLink(data.detailsUrl), ...closingInternal(data));
+  return renderDocument({
+    subject:
+      lost.length > 0
+        ? `Servizi non più visibili in App IO – ${comuneLabel(data.comune)}`
+        : `Servizi di nuovo visibili in App IO – ${comuneLabel(data.comune)}`,
     blocks,
   });
 }

@@ -91,6 +91,22 @@ export function sampleNotifications(suffix: string): Notification[] {
       },
     },
     {
+      id: `comune:c_l378:watch:3:${suffix}`,
+      kind: 'service_unpublished',
+      to: [staff, manager],
+      data: {
+        ...base,
+        changes: [
+          { serviceName: 'Mensa scolastica', what: 'tolto dalla pubblicazione su IO', visible: false },
+          { serviceName: 'Tassa sui rifiuti (TARI)', what: 'di nuovo visibile in App IO', visible: true },
+        ],
+        servicesActive: 10,
+        servicesTotal: 11,
+        fundingSecuredEur: 10990,
+        eurPerService: 1099,
+      },
+    },
+    {
       id: `comune:c_l378:escalation:${suffix}`,
       kind: 'manager_escalation',
       to: [manager],
