@@ -5,6 +5,7 @@
  *   npm run sandbox -- regenerate <fiscal code> primary|secondary    IO back office: «Rigenera»
  *   npm run sandbox -- cidrs <fiscal code> [cidr;cidr…]              IO back office: authorised addresses
  *   npm run sandbox -- reject <fiscal code>                          Selfcare: the onboarding rejected
+ *   npm run sandbox -- unpublish <fiscal code> "<nome del servizio>"   IO back office: the service taken off the app
  * The keys are printed in clear, as the IO back office shows them to the Comune's administrator: this command
  * talks only to the local sandbox, never to PagoPA.
  */
@@ -12,6 +13,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '../common/config';
+import { createLogger } from '../common/logger';
+import { createIoManageClient } from '../integrations/io';
 
 const config = loadConfigOrExit();
 if (!config.embeddedSandbox) {
@@ -101,9 +104,30 @@ async function main(): Promise<void> {
       console.log(`Indirizzi autorizzati: ${JSON.stringify(answer)}`);
       return;
     }
+    case 'unpublish': {
+      // As the Comune's administrator would in its IO back office, with the Comune's own manage key.
+      if (!extra) throw new Error('nome del servizio da togliere da App IO, tra virgolette');
+      const keys = (await call('GET', `/institutions/${fiscalCode}/manage-keys`)) as Record<string, string>;
+      const io = createIoManageClient({
+        baseUrl: `http://127.0.0.1:${config.SANDBOX_PORT}`,
+        manageKey: keys.primary_key!,
+        logger: createLogger('sandbox', 'silent'),
+      });
+      const wanted = extra.trim().toLowerCase();
+      const page = await io.listServices({ limit: 100, offset: 0 });
+      const service = page.value.find((s) => s.name.toLowerCase() === wanted);
+      if (!service) {
+        throw new Error(
+          `nessun servizio «${extra}» per ${fiscalCode}; servizi: ${page.value.map((s) => s.name).join(', ')}`,
+        );
+      }
+      await io.unpublish(service.id);
+      console.log(`Servizio «${service.name}» (${service.id}) tolto da App IO.`);
+      return;
+    }
     default:
       throw new Error(
-        'comandi: onboard | reject | keys | regenerate primary|secondary | cidrs "a.b.c.d/32;…"',
+        'comandi: onboard | reject | keys | regenerate primary|secondary | cidrs "a.b.c.d/32;…" | unpublish "<servizio>"',
       );
   }
 }
