@@ -53,7 +53,7 @@ export function missingItems(state: ComuneState): string[] {
         : service.status === 'needs_correction' && service.issues?.length
           ? `: ${service.issues.map((i) => i.message).join('; ')}`
           : '';
-    items.push(`Servizio «${service.name}»: ${serviceStatusLabels[service.status].toLowerCase()}${reason}`);
+    items.push(`Servizio «${service.name}»: ${lowerFirst(serviceStatusLabels[service.status])}${reason}`);
   }
   return items;
 }
@@ -89,4 +89,9 @@ export function isAtRisk(state: ComuneState, nowMs: number, ladderDays: readonly
   if (state.late) return true;
   const window = Math.max(0, ...ladderDays) * DAY_MS;
   return Date.parse(state.deadline) - nowMs <= window;
+}
+
+/** «In revisione PagoPA» → «in revisione PagoPA»: only the first letter, brands keep their capitals. */
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
 }

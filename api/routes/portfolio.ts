@@ -411,8 +411,14 @@ export function registerPortfolioRoutes(api: ApiBuilder, ctx: ApiContext): void 
       const items: InboxItem[] = [];
       const read = await portfolioReader(ctx).listFresh(query.q ? { q: query.q } : {});
       for (const c of read.items) {
-        if (isClosedStage(c.stage)) continue;
-        for (const task of c.tasks ?? tasksWithoutReadModel(c)) items.push(inboxItem(c, task, nowMs));
+        // A closed journey has no task, but a completed one still watching its services has one for each service no
+        // longer visible in App IO (its read model says so).
+        const tasks = isClosedStage(c.stage)
+          ? c.stage === 'completed'
+            ? (c.tasks ?? [])
+            : []
+          : (c.tasks ?? tasksWithoutReadModel(c));
+        for (const task of tasks) items.push(inboxItem(c, task, nowMs));
       }
       const sign = query.order === 'asc' ? 1 : -1;
       const key = (i: InboxItem) =>

@@ -136,8 +136,8 @@ function fundingByBand(funding) {
       num('Importo per servizio'),
       num('Comuni'),
       num('Servizi attivi / totali'),
-      num('Garantiti'),
-      num('A rischio'),
+      num('Ottenuti'),
+      num('Da ottenere'),
       num('Persi'),
     ],
     rows: [
@@ -303,7 +303,7 @@ export default async function dashboardPage(ctx) {
       h(
         'p',
         { class: 'muted' },
-        'Contributo PNRR 1.4.3 per servizio attivato secondo gli abitanti del Comune (al massimo 50 servizi per Comune): garantiti dai servizi attivi, a rischio quelli ancora da attivare entro la scadenza, persi quelli non attivi a scadenza superata o del Comune ritirato.',
+        'Contributo PNRR 1.4.3 per servizio attivato secondo gli abitanti del Comune (al massimo 50 servizi per Comune): ottenuti con i servizi attivi, da ottenere con quelli ancora da attivare entro la scadenza, persi quelli non attivi a scadenza superata o del Comune ritirato.',
       ),
       fundingByBand(funding),
       h(
