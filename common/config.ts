@@ -206,7 +206,7 @@ export const configSchema = z.object({
    * Workflows each worker (the Comuni's, the services') keeps in memory between their tasks; one evicted replays its
    * history at its next task. The worker's memory is bounded by it: README, «Sizing a worker».
    */
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(10).max(100_000).default(2_000),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(10).max(100_000).default(150),
   /**
    * Task queue of the service workflows, polled by the worker beside TEMPORAL_TASK_QUEUE with its own slots and
    * pollers, so a staff step on a Comune never waits behind the services' workflow tasks. Unset: the main queue's

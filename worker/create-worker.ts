@@ -13,6 +13,8 @@ export interface CreateWorkerOptions {
   identity?: string;
   /** Payload codecs (common/payload-codec.ts): the same as the clients', or payloads cannot be read. */
   dataConverter?: WorkerOptions['dataConverter'];
+  /** WORKER_MAX_CACHED_WORKFLOWS: what bounds the worker's memory (README, «Sizing a worker»). */
+  maxCachedWorkflows?: number;
 }
 
 /** The one place worker options live, shared by worker/main.ts and the tests. */
@@ -25,7 +27,8 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
     ...(options.identity ? { identity: options.identity } : {}),
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
-    // Journeys wait for months: keep cached workflows modest, the history is the source of truth.
-    maxCachedWorkflows: 2_000,
+    // Journeys wait for months: keep cached workflows modest, the history is the source of truth. Tests and the bench
+    // keep the earlier 2,000; worker/main.ts passes WORKER_MAX_CACHED_WORKFLOWS (README, «Sizing a worker»).
+    maxCachedWorkflows: options.maxCachedWorkflows ?? 2_000,
   });
 }

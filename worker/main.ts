@@ -1,11 +1,11 @@
-import { NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection, Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import { loadConfigOrExit } from '../common/config';
 import { createLogger } from '../common/logger';
 import { dataConverterFromConfig } from '../common/payload-codec';
 import { connectClient, temporalConnectionOptions } from '../common/temporal';
 import { createBulkActivities } from '../activities/bulk';
 import { createActivities } from '../activities';
-import { createWorker } from './create-worker';
+import { createWorker, workflowsPath } from './create-worker';
 import { buildActivityDependencies } from './dependencies';
 import { PinoTemporalLogger } from './temporal-logger';
 
@@ -20,11 +20,15 @@ async function main(): Promise<void> {
   const deps = buildActivityDependencies(config, logger);
   const activities = createActivities(deps);
   const dataConverter = dataConverterFromConfig(config);
+  // One bundle of the workflow code for both workers (the Comuni's and the services'): bundling is slow and large.
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: new PinoTemporalLogger(logger) });
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     dataConverter,
+    workflowBundle,
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     activities: {
       ...activities,
       ...createBulkActivities({ client, taskQueue: config.TEMPORAL_TASK_QUEUE, documents: deps.documents }),
@@ -38,6 +42,8 @@ async function main(): Promise<void> {
           namespace: config.TEMPORAL_NAMESPACE,
           taskQueue: config.TEMPORAL_SERVICES_TASK_QUEUE,
           dataConverter,
+          workflowBundle,
+          maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
           activities,
         })
       : undefined;
