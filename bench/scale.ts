@@ -29,6 +29,7 @@ import {
   FULL_COMUNI,
   appendResults,
   summaryLine,
+  TARGETS,
   targets,
   writeReport,
   type Machine,
@@ -471,7 +472,11 @@ function printFigures(r: RunResult): void {
   log(`drive to completion      ${formatDuration(r.drive.ms)}`);
   log(`service journeys/s       ${line.journeysPerS} (first service start → last close)`);
   log(`minimal workflows/s      ${line.baselinePerS ?? 'n/a'}`);
-  log(`ratio                    ${line.ratio ?? 'n/a'} (target ≥ 0.5): ${t.ratioVerdict}`);
+  log(`ratio                    ${line.ratio ?? 'n/a'} (target ≥ ${TARGETS.ratio}): ${t.ratioVerdict}`);
+  log(
+    `Comune detail p99        ${formatMs(t.detailP99)} (target < ${TARGETS.detailP99Ms} ms): ${t.detailVerdict}`,
+  );
+  log(`list p99                 ${formatMs(t.listP99)} (target < ${TARGETS.listP99Ms} ms): ${t.listVerdict}`);
   log(
     `portfolio summary        p50 ${formatMs(t.summaryP50)}, p99 ${formatMs(t.summaryP99)} (target < 1 s): ` +
       t.summaryVerdict,
