@@ -313,7 +313,7 @@ export function dossierPdf(d: Dossier, options: { freshnessNote?: string } = {})
   table(
     ['Servizio', 'ID servizio IO', 'Argomento', 'Stato'],
     d.services.map((s) => [s.name, s.ioServiceId ?? '—', s.topic ?? '—', s.statusLabel]),
-    ['*', 150, 110, 80],
+    ['*', 168, 100, 72],
   );
   table(
     ['Servizio', 'Primo invio in revisione', 'Rifiuti', 'Approvato', 'Pubblicato'],

@@ -2,7 +2,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { recordHistoriesIfAsked } from '../support/record-histories';
-import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import {
   getComuneStateQuery,
   recordDelegationDoneUpdate,
@@ -217,4 +217,14 @@ export async function statusesReportedToComune(
     if (!payload) return [];
     return [defaultPayloadConverter.fromPayload<{ status: ServiceStatus }>(payload).status];
   });
+}
+
+/** The validator's sentence of an Update the workflow refused (fails the test when it was accepted). */
+export async function refusalOf(promise: Promise<unknown>): Promise<string> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+  return (err as WorkflowUpdateFailedError).cause!.message;
 }

@@ -1,5 +1,4 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
 import {
   correctCardUpdate,
   recordReviewOutcomeUpdate,
@@ -19,6 +18,7 @@ import {
   waitForService,
   waitForState,
   withComune,
+  refusalOf,
 } from './helpers';
 
 /**
@@ -31,15 +31,6 @@ const staff = 'Giulia Verdi (staff)';
 const manager = 'Paolo Neri (manager)';
 const settings = { adhesionCheck: 'automatic' as const };
 const automaticA = { adherent: false, onboarding: 'active' as const };
-
-async function refusal(promise: Promise<unknown>): Promise<string> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
-  return (err as WorkflowUpdateFailedError).cause!.message;
-}
 
 describe('a manager undoes a review outcome recorded by mistake', () => {
   let env: TestWorkflowEnvironment;
@@ -121,7 +112,7 @@ describe('a manager undoes a review outcome recorded by mistake', () => {
         // Nothing left to undo now: refused with the model's sentence, and the service stays in review.
         const now = await serviceStateOf(env, ipa, slug);
         expect(
-          await refusal(
+          await refusalOf(
             service.executeUpdate(undoReviewOutcomeUpdate, { args: [{ actor: manager, reason: 'ancora' }] }),
           ),
         ).toBe(serviceStepRefusal(serviceSteps.undoReviewOutcome, now));
@@ -165,7 +156,7 @@ describe('a manager undoes a review outcome recorded by mistake', () => {
           ],
         });
         expect(corrected.rejectionUndoable).toBeUndefined();
-        const message = await refusal(
+        const message = await refusalOf(
           service.executeUpdate(undoReviewOutcomeUpdate, {
             args: [{ actor: manager, reason: 'per errore' }],
           }),
@@ -199,7 +190,7 @@ describe('a manager undoes a review outcome recorded by mistake', () => {
         const expected = serviceStepRefusal(serviceSteps.undoReviewOutcome, rejected);
         expect(expected).toContain('un rifiuto letto su IO viene da PagoPA');
         expect(
-          await refusal(
+          await refusalOf(
             serviceHandle(env, ipa, slug).executeUpdate(undoReviewOutcomeUpdate, {
               args: [{ actor: manager, reason: 'per errore' }],
             }),

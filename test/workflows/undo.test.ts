@@ -1,5 +1,4 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
 import {
   recordDelegationDoneUpdate,
   recordOnboardingUpdate,
@@ -17,6 +16,7 @@ import {
   waitForNotifications,
   waitForStage,
   withComune,
+  refusalOf,
 } from './helpers';
 
 /**
@@ -26,15 +26,6 @@ import {
 
 const staff = 'Giulia Verdi (staff)';
 const manager = 'Paolo Neri (manager)';
-
-async function refusal(promise: Promise<unknown>): Promise<string> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
-  return (err as WorkflowUpdateFailedError).cause!.message;
-}
 
 describe('a manager undoes a step recorded by mistake', () => {
   let env: TestWorkflowEnvironment;
@@ -78,7 +69,7 @@ describe('a manager undoes a step recorded by mistake', () => {
 
         // Undone twice: refused with the model's sentence. Then the journey goes on as before.
         expect(
-          await refusal(
+          await refusalOf(
             handle.executeUpdate(undoStepUpdate, {
               args: [{ actor: manager, step: 'recordDelegationDone', reason: 'di nuovo' }],
             }),
@@ -91,7 +82,7 @@ describe('a manager undoes a step recorded by mistake', () => {
         // Once the signed form is built on it, the delegation can no longer be undone.
         const atAccess = await stateOf(handle);
         expect(
-          await refusal(
+          await refusalOf(
             handle.executeUpdate(undoStepUpdate, {
               args: [{ actor: manager, step: 'recordDelegationDone', reason: 'troppo tardi' }],
             }),
@@ -138,7 +129,7 @@ describe('a manager undoes a step recorded by mistake', () => {
         await recordManageKey(handle);
         const services = await stateOf(handle);
         expect(
-          await refusal(
+          await refusalOf(
             handle.executeUpdate(undoStepUpdate, {
               args: [{ actor: manager, step: 'recordOnboarding', reason: 'troppo tardi' }],
             }),

@@ -1,5 +1,4 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { stopWatchUpdate, type ComuneState } from '../../contracts/comune';
 import { journeyTasks } from '../../domain/journey-tasks';
 import { comuneStepRefusal, comuneSteps } from '../../domain/journey-model';
@@ -13,6 +12,7 @@ import {
   waitForNotifications,
   waitForState,
   withComune,
+  refusalOf,
 } from './helpers';
 
 /**
@@ -23,15 +23,6 @@ import {
 
 type Seen = 'published' | 'unpublished' | 'deleted' | 'in_review';
 const manager = 'Paolo Neri (manager)';
-
-async function refusal(promise: Promise<unknown>): Promise<string> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
-  return (err as WorkflowUpdateFailedError).cause!.message;
-}
 
 describe('the watch of the published services after completion', () => {
   let env: TestWorkflowEnvironment;
@@ -125,7 +116,9 @@ describe('the watch of the published services after completion', () => {
 
         // A manager stops the watch with a reason: the journey closes.
         expect(
-          await refusal(handle.executeUpdate(stopWatchUpdate, { args: [{ actor: manager, reason: 'no' }] })),
+          await refusalOf(
+            handle.executeUpdate(stopWatchUpdate, { args: [{ actor: manager, reason: 'no' }] }),
+          ),
         ).toMatch(/Richiesta non valida/);
         const stopped = await handle.executeUpdate(stopWatchUpdate, {
           args: [{ actor: manager, reason: 'fondi già liquidati: controllo non più necessario' }],
