@@ -54,6 +54,18 @@ describe('API: the funding dossier of a Comune (dev server)', () => {
       (s) => s.slug === slug && accept(s),
     );
 
+  /** A binary answer (the PDF), read whole as a Buffer; fails unless 200. */
+  const binary = (path: string) =>
+    staff
+      .get(path)
+      .buffer(true)
+      .parse((response, callback) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (c: Buffer) => chunks.push(c));
+        response.on('end', () => callback(null, Buffer.concat(chunks)));
+      })
+      .expect(200);
+
   beforeAll(async () => {
     h = await startApiHarness();
     staff = h.as('staff');
@@ -202,15 +214,7 @@ describe('API: the funding dossier of a Comune (dev server)', () => {
 
   it('gives a printable PDF with the services’ IO ids', async () => {
     const dossier = (await staff.get(`/comuni/${ipa}/dossier`).expect(200)).body as Dossier;
-    const res = await staff
-      .get(`/comuni/${ipa}/dossier.pdf`)
-      .buffer(true)
-      .parse((response, callback) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (c: Buffer) => chunks.push(c));
-        response.on('end', () => callback(null, Buffer.concat(chunks)));
-      })
-      .expect(200);
+    const res = await binary(`/comuni/${ipa}/dossier.pdf`);
     expect(res.headers['content-type']).toBe('application/pdf');
     expect(res.headers['content-disposition']).toMatch(
       /^attachment; filename="fascicolo-c_l378-[\d-]+\.pdf"$/,
@@ -243,15 +247,7 @@ describe('API: the funding dossier of a Comune (dev server)', () => {
     ]);
     expect(dossier.waiting.stages[0]!.to).toBeUndefined();
 
-    const pdf = await staff
-      .get(`/comuni/${notComplete}/dossier.pdf`)
-      .buffer(true)
-      .parse((response, callback) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (c: Buffer) => chunks.push(c));
-        response.on('end', () => callback(null, Buffer.concat(chunks)));
-      })
-      .expect(200);
+    const pdf = await binary(`/comuni/${notComplete}/dossier.pdf`);
     const text = pdfText(pdf.body as Buffer);
     expect(text).toContain('NON CONCLUSO');
     expect(text).toContain('Cosa manca');
