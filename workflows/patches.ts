@@ -15,4 +15,6 @@ export const workflowPatches = {
   undoReviewOutcome: 'undo-review-outcome',
   /** 0.6.0: a completed journey watches its published services for the days its settings give. */
   postCompletionWatch: 'post-completion-watch',
+  /** 0.7.0: a service tells its Comune again when a signal is refused (the Comune between two runs). */
+  serviceSignalRetried: 'service-signal-retried',
 } as const;

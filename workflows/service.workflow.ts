@@ -9,6 +9,8 @@ import {
   log,
   patched,
   setHandler,
+  sleep,
+  type SignalDefinition,
   upsertSearchAttributes,
   allHandlersFinished,
   workflowInfo,
@@ -47,6 +49,8 @@ import { describeFailure, notifySafely, refuse, zodMessage } from './workflow-su
 
 /** History length past which a service continues as new between review rounds. */
 const CONTINUE_AS_NEW_AFTER_EVENTS = 2_000;
+/** How long a service waits before telling its Comune again, when the Comune's workflow refused a signal. */
+const SIGNAL_RETRY_WAITS = ['1 second', '5 seconds', '30 seconds'] as const;
 
 /**
  * One App IO service of one Comune: card → IO service → logo → portal keys → test message → review rounds →
@@ -173,19 +177,46 @@ export async function serviceWorkflow(
     ]);
     if (reportMilestonesOnly && !mattersToComune(status)) return;
     reported = status;
+    await tellComune(serviceStatusChangedSignal, {
+      slug: input.slug,
+      status,
+      name: state.name,
+      ...(state.ioServiceId ? { ioServiceId: state.ioServiceId } : {}),
+      ...report,
+      ...(state.issues.length > 0 ? { issues: state.issues } : {}),
+    });
+  }
+
+  /**
+   * Signals the Comune's workflow (its latest run). A Comune closed for good (withdrawn) cannot hear it: the service's
+   * own state stays authoritative. Since 0.7.0 a refused signal is tried again a few times first: a server may
+   * briefly find no open run while the Comune continues as new (the time-skipping test server does), and a lost
+   * milestone would leave the Comune waiting for a service that is already active.
+   */
+  async function tellComune<Args extends unknown[]>(
+    signal: SignalDefinition<Args>,
+    ...args: Args
+  ): Promise<void> {
+    const comune = getExternalWorkflowHandle(input.parentWorkflowId);
+    let lastError: unknown;
     try {
-      await getExternalWorkflowHandle(input.parentWorkflowId).signal(serviceStatusChangedSignal, {
-        slug: input.slug,
-        status,
-        name: state.name,
-        ...(state.ioServiceId ? { ioServiceId: state.ioServiceId } : {}),
-        ...report,
-        ...(state.issues.length > 0 ? { issues: state.issues } : {}),
-      });
+      await comune.signal(signal, ...args);
+      return;
     } catch (err) {
-      // The Comune workflow may be closed (withdrawn): the service's own state stays authoritative.
-      log.warn('cannot signal the Comune workflow', { error: String(err) });
+      lastError = err;
     }
+    if (patched(workflowPatches.serviceSignalRetried)) {
+      for (const wait of SIGNAL_RETRY_WAITS) {
+        await sleep(wait);
+        try {
+          await comune.signal(signal, ...args);
+          return;
+        } catch (err) {
+          lastError = err;
+        }
+      }
+    }
+    log.warn('cannot signal the Comune workflow', { signal: signal.name, error: String(lastError) });
   }
 
   /**
@@ -253,15 +284,11 @@ export async function serviceWorkflow(
     state.timeline.push({ at: nowIso(), step: `In pausa: ${step}`, actor: 'sistema', detail: cause });
     // The Comune hears of the refusal before the status: a paused service frees its parallel slot, and the Comune
     // must already know the key is refused, or it would start the next service with it.
-    try {
-      await getExternalWorkflowHandle(input.parentWorkflowId).signal(manageKeyRefusedSignal, {
-        slug: input.slug,
-        ref: details?.ref ?? 'none',
-        cause: cause.slice(0, 1000),
-      });
-    } catch (signalErr) {
-      log.warn('cannot signal the Comune workflow', { error: String(signalErr) });
-    }
+    await tellComune(manageKeyRefusedSignal, {
+      slug: input.slug,
+      ref: details?.ref ?? 'none',
+      cause: cause.slice(0, 1000),
+    });
     await setStatus('awaiting_key');
     await condition(() => keyRenewals > seen);
     state.timeline.push({ at: nowIso(), step: 'Nuova chiave di gestione: si riprende', actor: 'sistema' });

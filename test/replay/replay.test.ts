@@ -160,6 +160,16 @@ describe('replay of stored histories', () => {
     ]);
   });
 
+  it('records the 0.7.0 retried signal behind patched(), only where a signal to the Comune was refused', () => {
+    for (const file of files.filter((f) => !f.startsWith('v0.7.0-')))
+      expect(patchIds(file)).not.toContain(workflowPatches.serviceSignalRetried);
+    // test/workflows/service-signal-retry.test.ts: the Comune started after the service's first signal.
+    const retried = files.filter(
+      (f) => f.startsWith('v0.7.0-ts-service_') && patchIds(f).includes(workflowPatches.serviceSignalRetried),
+    );
+    expect(retried.length).toBeGreaterThan(0);
+  });
+
   it.each(files)('%s replays deterministically against the current code', async (file) => {
     const history = temporal.api.history.v1.History.fromObject(
       JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Record<string, unknown>,

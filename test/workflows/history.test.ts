@@ -70,7 +70,20 @@ describe('Comune journey: bounded history and idempotent start', () => {
             return state.stage === 'completed' ? state : undefined;
           },
           { timeoutMs: 60_000 },
-        );
+        ).catch(async (err: Error) => {
+          // Say where each service stands, in the Comune's copy and in its own workflow, so a hang is diagnosable.
+          const state = await stateOf(handle);
+          const lines = await Promise.all(
+            state.services.map(async (s) => {
+              const own = await serviceStateOf(env, ipa, s.slug).then(
+                (child) => child.status,
+                (e: unknown) => String(e),
+              );
+              return `${s.slug}: Comune ${s.status}, service ${own}`;
+            }),
+          );
+          throw new Error(`${err.message} (stage ${state.stage})\n${lines.join('\n')}`);
+        });
         expect(corrected.size).toBe(2);
 
         // The first run ended by continuing as new; the workflow id now points at a later run.
