@@ -38,6 +38,8 @@ export const comuneListItemSchema = z
 export type ComuneListItem = z.infer<typeof comuneListItemSchema> & {
   tasks?: JourneyTask[];
   population?: number;
+  /** Time spent in each stage left (its read model, since 0.7.0): the portfolio's stall breakdown. */
+  stageMs?: Partial<Record<Stage, number>>;
 };
 
 /** Funding secured, at risk and lost of some Comuni: the sum of what each journey publishes (dashboard, report). */
@@ -123,13 +125,14 @@ function toItem(wf: WorkflowExecutionInfo): ComuneListItem | undefined {
 /** The journey's read model from its memo, when it keeps one (journeys started since 0.4.0). */
 function readModelOf(
   wf: WorkflowExecutionInfo,
-): Pick<ComuneListItem, 'serviceStatusCounts' | 'tasks' | 'fiscalCode'> {
+): Pick<ComuneListItem, 'serviceStatusCounts' | 'tasks' | 'fiscalCode' | 'stageMs'> {
   const model = wf.memo?.[JOURNEY_MEMO_KEY] as JourneyReadModel | undefined;
   if (!model || model.v !== 1) return {};
   return {
     ...(model.fiscalCode ? { fiscalCode: model.fiscalCode } : {}),
     serviceStatusCounts: model.serviceStatusCounts as Record<string, number>,
     tasks: model.tasks,
+    ...(model.stageMs ? { stageMs: model.stageMs } : {}),
   };
 }
 

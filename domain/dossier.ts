@@ -1,20 +1,12 @@
-import type { ComuneState, JourneyFacts, TimelineEntry } from '../contracts/comune';
+import type { ComuneState, JourneyFacts } from '../contracts/comune';
 import type { ServiceState } from '../contracts/service';
 import { DAY_MS } from './deadlines';
 import { MAX_FUNDED_SERVICES, populationBand } from './funding';
-import {
-  isClosedStage,
-  partyLabels,
-  serviceStatusLabels,
-  serviceStatusModel,
-  stageLabels,
-  stageModel,
-  stages,
-  type Party,
-  type ServiceStatus,
-  type Stage,
-} from './journey-model';
+import { serviceStatusLabels, serviceStatusModel, type ServiceStatus } from './journey-model';
 import { topicIds } from './service-card';
+import { partyTime, stageTimes, stepLabel, timeByParty, type PartyTime, type StageTime } from './stage-times';
+
+export { stageTimes, stepLabel, timeByParty, type PartyTime, type StageTime } from './stage-times';
 
 /**
  * The funding dossier of one Comune (PNRR 1.4.3, «PA digitale 2026»): the evidence the partner files for the claim,
@@ -62,25 +54,6 @@ export interface DossierService {
   reviewWait: PartyTime;
   /** Time from each rejection to the next submission, waiting on a corrected card. */
   correctionWait: PartyTime;
-}
-
-export interface PartyTime {
-  party: Party;
-  partyLabel: string;
-  ms: number;
-  days: number;
-}
-
-export interface StageTime {
-  stage: Stage;
-  label: string;
-  from: string;
-  /** Absent while the stage is still open (its time runs to `generatedAt`). */
-  to?: string;
-  ms: number;
-  days: number;
-  waitsOn: Party;
-  waitsOnLabel: string;
 }
 
 export interface ManualStep {
@@ -148,70 +121,6 @@ export interface Dossier {
 /** Whole days after `deadlineMs` (a part of a day counts as one); 0 on or before it. */
 export function daysAfter(atMs: number, deadlineMs: number): number {
   return atMs > deadlineMs ? Math.ceil((atMs - deadlineMs) / DAY_MS) : 0;
-}
-
-const toDays = (ms: number) => Math.round((ms / DAY_MS) * 10) / 10;
-
-function partyTime(party: Party, ms: number): PartyTime {
-  return { party, partyLabel: partyLabels[party], ms, days: toDays(ms) };
-}
-
-const STAGE_STEP = /^Fase: ([a-z_]+)$/;
-
-function stageOfStep(step: string): Stage | undefined {
-  const id = STAGE_STEP.exec(step)?.[1];
-  return id && (stages as readonly string[]).includes(id) ? (id as Stage) : undefined;
-}
-
-/** A timeline step as a person reads it: «Fase: services» → «Fase: Servizi in lavorazione». */
-export function stepLabel(step: string): string {
-  const stage = stageOfStep(step);
-  return stage ? `Fase: ${stageLabels[stage]}` : step;
-}
-
-/**
- * How long each stage lasted, from the Comune's timeline: the journey starts in the first stage, every «Fase: …»
- * entry opens the next one, a withdrawal closes it. Who each stage waited on is the journey model's.
- */
-export function stageTimes(timeline: readonly TimelineEntry[], generatedAtMs: number): StageTime[] {
-  const times: StageTime[] = [];
-  const first = timeline[0];
-  if (!first) return times;
-  let open: { stage: Stage; from: string } | undefined = { stage: stages[0], from: first.at };
-  const close = (to: string | undefined) => {
-    if (!open) return;
-    const end = to === undefined ? generatedAtMs : Date.parse(to);
-    const ms = Math.max(0, end - Date.parse(open.from));
-    const waitsOn = stageModel[open.stage].waitsOn;
-    times.push({
-      stage: open.stage,
-      label: stageLabels[open.stage],
-      from: open.from,
-      ...(to === undefined ? {} : { to }),
-      ms,
-      days: toDays(ms),
-      waitsOn,
-      waitsOnLabel: partyLabels[waitsOn],
-    });
-    open = undefined;
-  };
-  for (const entry of timeline) {
-    const stage = stageOfStep(entry.step) ?? (entry.step === 'Comune ritirato' ? 'withdrawn' : undefined);
-    if (!stage) continue;
-    close(entry.at);
-    if (!isClosedStage(stage)) open = { stage, from: entry.at };
-  }
-  close(undefined);
-  return times;
-}
-
-/** The time spent on each party, the Comune, staff and PagoPA first; others only when they took any. */
-export function timeByParty(times: readonly StageTime[]): PartyTime[] {
-  const totals = new Map<Party, number>();
-  for (const t of times) totals.set(t.waitsOn, (totals.get(t.waitsOn) ?? 0) + t.ms);
-  const main: Party[] = ['comune', 'staff', 'pagopa'];
-  const others = [...totals.keys()].filter((p) => !main.includes(p) && (totals.get(p) ?? 0) > 0);
-  return [...main, ...others].map((p) => partyTime(p, totals.get(p) ?? 0));
 }
 
 function serviceFacts(

@@ -53,6 +53,11 @@ export interface JourneyReadModel {
   fiscalCode?: string;
   serviceStatusCounts: Partial<Record<ServiceStatus, number>>;
   tasks: JourneyTask[];
+  /**
+   * Milliseconds spent in each stage the journey has left (`closedStageMs`), for the portfolio's breakdown of where
+   * journeys stall. Since 0.7.0; absent from older journeys' memos until they publish again.
+   */
+  stageMs?: Partial<Record<Stage, number>>;
 }
 export const JOURNEY_MEMO_KEY = 'journey';
 

@@ -4,6 +4,7 @@ import type { ComuneState } from '../contracts/comune';
 import { searchAttributes as sa } from '../contracts/search-attributes';
 import { isAtRisk } from '../domain/journey';
 import { JOURNEY_MEMO_KEY, journeyReadModel } from '../domain/journey-tasks';
+import { closedStageMs } from '../domain/stage-times';
 import { workflowPatches } from './patches';
 
 /**
@@ -40,8 +41,8 @@ export function searchAttributePublisher() {
 }
 
 /**
- * Keeps the Comune's read model current in its memo (`journey`: service counts by status and open tasks with their
- * due dates), upserting only when it changed, so the inbox and the dashboard read it from visibility without
+ * Keeps the Comune's read model current in its memo (`journey`: service counts by status, open tasks with their
+ * due dates, the time spent in each stage left), upserting only when it changed, so the inbox and the dashboard read it from visibility without
  * querying the workflow. Since 0.4.0: journeys whose history predates the patch replay without it.
  */
 export function readModelPublisher(fiscalCode: string) {
@@ -49,6 +50,8 @@ export function readModelPublisher(fiscalCode: string) {
   return (state: ComuneState): void => {
     if (!patched(workflowPatches.journeyReadModel)) return;
     const model = journeyReadModel(state, fiscalCode);
+    // Since 0.7.0 the time spent in each stage left travels with it (the portfolio's stall breakdown).
+    if (patched(workflowPatches.journeyStageTimes)) model.stageMs = closedStageMs(state.timeline);
     const value = JSON.stringify(model);
     if (value === published) return;
     published = value;

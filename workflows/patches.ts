@@ -17,4 +17,6 @@ export const workflowPatches = {
   postCompletionWatch: 'post-completion-watch',
   /** 0.7.0: a service tells its Comune again when a signal is refused (the Comune between two runs). */
   serviceSignalRetried: 'service-signal-retried',
+  /** 0.7.0: the journey's read model keeps the time spent in each stage it has left (where journeys stall). */
+  journeyStageTimes: 'journey-stage-times',
 } as const;

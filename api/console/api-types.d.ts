@@ -3252,6 +3252,110 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/portfolio/stalls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Dove si fermano i percorsi: per ogni fase i Comuni che vi sono ora e da quanto, e il tempo speso in essa, con chi si attende
+         * @description Letto dalla visibilità (fase attuale e da quando, tempo speso nelle fasi concluse che ogni percorso tiene nel suo memo dalla 0.7.0), senza interrogare i percorsi. Stessi filtri dell’elenco.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    stage?: "adhesion_check" | "delegation_requested" | "awaiting_signed_form" | "io_access" | "services" | "completed" | "withdrawn";
+                    province?: string;
+                    scenario?: "A" | "B";
+                    atRisk?: "true" | "false";
+                    late?: "true" | "false";
+                    deadlineBefore?: string;
+                    q?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StallReport"];
+                    };
+                };
+                /** @description Richiesta non valida */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Token mancante o non valido */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Ruolo insufficiente */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail?: string;
+                            instance?: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/portfolio/funding.csv": {
         parameters: {
             query?: never;
@@ -5529,6 +5633,51 @@ export interface components {
                 atRiskEur: number;
                 lostEur: number;
             };
+            generatedAt: string;
+        };
+        StallReport: {
+            freshness: components["schemas"]["Freshness"];
+            comuni: number;
+            stalledAfterDays: number;
+            stages: {
+                /** @enum {string} */
+                stage: "adhesion_check" | "delegation_requested" | "awaiting_signed_form" | "io_access" | "services" | "completed" | "withdrawn";
+                label: string;
+                /** @enum {string} */
+                waitsOn: "comune" | "staff" | "manager" | "pagopa" | "nobody";
+                waitsOnLabel: string;
+                now: {
+                    comuni: number;
+                    medianDays: number;
+                    maxDays: number;
+                    stalled: number;
+                    fundingAtRiskEur: number;
+                    longest?: {
+                        ipaCode: string;
+                        name: string;
+                        days: number;
+                    };
+                };
+                spent: {
+                    comuni: number;
+                    totalDays: number;
+                    averageDays: number;
+                };
+            }[];
+            byParty: {
+                /** @enum {string} */
+                party: "comune" | "staff" | "manager" | "pagopa" | "nobody";
+                partyLabel: string;
+                days: number;
+                share: number;
+            }[];
+            servicesWaitingOn: {
+                /** @enum {string} */
+                party: "comune" | "staff" | "manager" | "pagopa" | "nobody";
+                partyLabel: string;
+                services: number;
+            }[];
+            withoutStageHistory: number;
             generatedAt: string;
         };
         InboxItem: {

@@ -117,7 +117,7 @@ export function registerComuniRoutes(api: ApiBuilder, ctx: ApiContext): void {
         offset: query.offset,
         items: all
           .slice(query.offset, query.offset + query.limit)
-          .map(({ tasks: _tasks, population: _population, ...item }) => item),
+          .map(({ tasks: _tasks, population: _population, stageMs: _stageMs, ...item }) => item),
       };
     },
   });

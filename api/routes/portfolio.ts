@@ -22,6 +22,7 @@ import {
   type FundedComune,
   type FundingReport,
 } from '../funding-report';
+import { stallBreakdown, stallReportSchema } from '../stall-report';
 import {
   fundingTotals,
   listFiltersSchema,
@@ -298,6 +299,28 @@ export function registerPortfolioRoutes(api: ApiBuilder, ctx: ApiContext): void 
       return {
         freshness: visibilityFreshness(read.readAt),
         ...fundingByBand(rows),
+        generatedAt: new Date().toISOString(),
+      };
+    },
+  });
+
+  api.add({
+    method: 'get',
+    path: '/portfolio/stalls',
+    summary:
+      'Dove si fermano i percorsi: per ogni fase i Comuni che vi sono ora e da quanto, e il tempo speso in essa, con chi si attende',
+    description:
+      'Letto dalla visibilità (fase attuale e da quando, tempo speso nelle fasi concluse che ogni percorso tiene nel ' +
+      'suo memo dalla 0.7.0), senza interrogare i percorsi. Stessi filtri dell’elenco.',
+    tags: ['Portafoglio'],
+    role: 'manager',
+    query: listFiltersSchema,
+    response: stallReportSchema,
+    handler: async ({ query }) => {
+      const read = await portfolioReader(ctx).listFresh(query);
+      return {
+        freshness: visibilityFreshness(read.readAt),
+        ...stallBreakdown(read.items, read.readAt),
         generatedAt: new Date().toISOString(),
       };
     },

@@ -336,4 +336,85 @@ describe('API: funding report by population band (dev server)', () => {
     }
     await h.as('staff').get('/portfolio/funding').expect(403);
   });
+
+  it('tells managers where journeys stall: each stage now and the time spent in it, by whom it waits on', async () => {
+    interface StallReport {
+      freshness: { source: string };
+      comuni: number;
+      stalledAfterDays: number;
+      stages: {
+        stage: string;
+        label: string;
+        waitsOn: string;
+        waitsOnLabel: string;
+        now: {
+          comuni: number;
+          medianDays: number;
+          maxDays: number;
+          stalled: number;
+          fundingAtRiskEur: number;
+          longest?: { ipaCode: string; name: string; days: number };
+        };
+        spent: { comuni: number; totalDays: number; averageDays: number };
+      }[];
+      byParty: { party: string; partyLabel: string; days: number; share: number }[];
+      servicesWaitingOn: { party: string; services: number }[];
+      withoutStageHistory: number;
+    }
+    const stalls = (query = '') =>
+      manager
+        .get(`/portfolio/stalls${query}`)
+        .expect(200)
+        .then((r) => r.body as StallReport);
+    const all = await stalls();
+    expect(all.freshness.source).toBe('visibility');
+    expect(all.comuni).toBe(6);
+    const stage = (id: string) => all.stages.find((s) => s.stage === id)!;
+    // Only the stages a journey can wait in, in the journey's order, with the model's labels and parties.
+    expect(all.stages.map((s) => s.stage)).toEqual([
+      'adhesion_check',
+      'delegation_requested',
+      'awaiting_signed_form',
+      'io_access',
+      'services',
+    ]);
+    expect(stage('delegation_requested')).toMatchObject({ waitsOn: 'comune', waitsOnLabel: 'Comune' });
+    expect(stage('services').label).toBe('Servizi in lavorazione');
+
+    // Now: four Comuni wait for the adhesion check, Avio in its services; Ala is completed and waits on nobody.
+    expect(all.stages.map((s) => s.now.comuni)).toEqual([4, 0, 0, 0, 1]);
+    expect(stage('services').now.longest).toMatchObject({ ipaCode: ipa.avio, name: 'Comune di Avio' });
+    // The funding still to obtain of the Comuni in each stage adds up to the dashboard's (Besenello's is lost).
+    const summary = (await manager.get('/portfolio/summary').expect(200)).body as {
+      funding: { atRiskEur: number };
+    };
+    expect(all.stages.reduce((sum, s) => sum + s.now.fundingAtRiskEur, 0)).toBe(summary.funding.atRiskEur);
+    expect(stage('services').now.fundingAtRiskEur).toBe(3 * rate('c'));
+    // Minutes old, nobody is stalled yet.
+    expect(all.stalledAfterDays).toBe(30);
+    expect(all.stages.every((s) => s.now.stalled === 0)).toBe(true);
+
+    // Spent: Ala and Avio went through every stage up to the services; every journey keeps its stage times.
+    expect(all.withoutStageHistory).toBe(0);
+    for (const id of ['delegation_requested', 'awaiting_signed_form', 'io_access']) {
+      expect(stage(id).spent.comuni).toBe(2);
+    }
+    expect(stage('adhesion_check').spent.comuni).toBe(6);
+    expect(stage('services').spent.comuni).toBe(2);
+    // The days by party are the stages' days added up by whom each stage waits on.
+    const byStages = (party: string) =>
+      all.stages.filter((s) => s.waitsOn === party).reduce((sum, s) => sum + s.spent.totalDays, 0);
+    for (const p of all.byParty) expect(p.days).toBeCloseTo(byStages(p.party), 0);
+    expect(all.byParty.map((p) => p.party).slice(0, 3)).toEqual(['comune', 'staff', 'pagopa']);
+    // Avio's three rejected services wait on staff to correct them.
+    expect(all.servicesWaitingOn.find((p) => p.party === 'staff')!.services).toBe(3);
+
+    // Filtered like the list; bad filters are named; managers only.
+    const roma = await stalls('?province=rm');
+    expect(roma.comuni).toBe(1);
+    expect(roma.stages.map((s) => s.now.comuni)).toEqual([1, 0, 0, 0, 0]);
+    const bad = await manager.get('/portfolio/stalls?stage=archiviato').expect(400);
+    expect(problemFields(bad)).toEqual(['query.stage']);
+    await h.as('staff').get('/portfolio/stalls').expect(403);
+  });
 });

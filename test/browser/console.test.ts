@@ -679,6 +679,7 @@ describe('console (browser)', () => {
       page.locator('.kpi', { hasText: 'Comuni' }).first().locator('.kpi-value').innerText(),
     ).resolves.toBe('3');
     const summary = await apiGet<{
+      byStage: Record<string, number>;
       services: { total: number; byStatus: Record<string, number>; unclassified: number };
     }>('/portfolio/summary');
     const classes = await page.locator('.hbar-class .hbar-value').allInnerTexts();
@@ -718,6 +719,21 @@ describe('console (browser)', () => {
     expect(fs.readFileSync(await fundingCsv.path()).toString('utf8')).toContain(
       'Riepilogo per fascia di popolazione',
     );
+
+    // «Dove si fermano i percorsi»: the Comuni in each stage now are the funnel's Comuni still under way, in Italian.
+    const stalls = page.locator('section[aria-labelledby=h-fermi]');
+    await stalls.getByRole('heading', { name: 'Dove si fermano i percorsi' }).waitFor();
+    const nowByStage = await stalls.locator('tbody tr td:nth-child(3)').allInnerTexts();
+    const underWay = Object.entries(summary.byStage)
+      .filter(([stage]) => stage !== 'completed' && stage !== 'withdrawn')
+      .reduce((sum, [, n]) => sum + n, 0);
+    expect(nowByStage.reduce((sum, n) => sum + Number(n.replace(/\D/g, '')), 0)).toBe(underWay);
+    const byParty = await stalls.locator('[data-testid=stalls-by-party]').innerText();
+    expect(byParty).toMatch(
+      /^Tempo speso in attesa, su tutte le fasi: Comune \d+% .*Personale del partner \d+% .*PagoPA \d+% /,
+    );
+    expect([...byParty.matchAll(/(\d+)%/g)].reduce((sum, m) => sum + Number(m[1]), 0)).toBe(100);
+    expect(await stalls.innerText()).not.toMatch(/delegation_requested|waitsOn|staff\b|pagopa\b/);
 
     // A figure opens the list it counts: «Comuni in ritardo» lists the late Comune, and only it.
     await page.locator('.kpi', { hasText: 'Comuni in ritardo' }).getByRole('link').click();

@@ -170,6 +170,114 @@ function fundingByBand(funding) {
   });
 }
 
+/** Days as people read them: «12,5 gg», «meno di un giorno». */
+const days = (/** @type {number} */ d) => (d < 1 ? 'meno di un giorno' : `${number(d)} gg`);
+
+/**
+ * «Dove si fermano i percorsi»: for each stage, the Comuni in it now and for how long, and the days all journeys have
+ * spent in it, with whom it waits on; then the same days by party, and the services at work by whom they wait on.
+ * @param {import('../api.js').ApiResponse<'/portfolio/stalls'>} stalls
+ */
+function stallsByStage(stalls) {
+  const num = (/** @type {string} */ label) => ({ label, class: 'num' });
+  const rows = stalls.stages.map((s) =>
+    h(
+      'tr',
+      { 'data-stage': s.stage },
+      h('th', { scope: 'row' }, s.label),
+      h('td', null, s.waitsOnLabel),
+      h(
+        'td',
+        { class: 'num' },
+        s.now.comuni > 0 ? h('a', { href: `#/comuni?stage=${s.stage}` }, number(s.now.comuni)) : '0',
+      ),
+      h('td', { class: 'num' }, s.now.comuni > 0 ? days(s.now.medianDays) : '—'),
+      h(
+        'td',
+        { class: 'num' },
+        s.now.longest
+          ? [
+              days(s.now.longest.days),
+              h('br'),
+              h(
+                'a',
+                { class: 'small', href: `#/comuni/${encodeURIComponent(s.now.longest.ipaCode)}` },
+                s.now.longest.name || s.now.longest.ipaCode,
+              ),
+            ]
+          : '—',
+      ),
+      h('td', { class: 'num' }, s.now.stalled > 0 ? badge(number(s.now.stalled), 'warning') : '0'),
+      h('td', { class: 'num' }, euro(s.now.fundingAtRiskEur)),
+      h(
+        'td',
+        { class: 'num', title: `${number(s.spent.totalDays)} giorni in tutto` },
+        s.spent.comuni > 0
+          ? [
+              days(s.spent.averageDays),
+              h('br'),
+              h(
+                'span',
+                { class: 'small muted' },
+                s.spent.comuni === 1 ? 'su 1 Comune' : `su ${number(s.spent.comuni)} Comuni`,
+              ),
+            ]
+          : '—',
+      ),
+    ),
+  );
+  const parties = stalls.byParty.filter((p) => p.days > 0 || ['comune', 'staff', 'pagopa'].includes(p.party));
+  const working = stalls.servicesWaitingOn.filter((p) => p.services > 0);
+  return [
+    table({
+      caption: 'Dove si fermano i percorsi',
+      captionHidden: true,
+      columns: [
+        'Fase',
+        'In attesa di',
+        num('Comuni ora'),
+        num('Da (mediana)'),
+        num('Il più lungo'),
+        num(`Fermi da oltre ${stalls.stalledAfterDays} giorni`),
+        num('Fondi da ottenere'),
+        num('Tempo medio per Comune'),
+      ],
+      rows,
+    }),
+    h(
+      'p',
+      { 'data-testid': 'stalls-by-party' },
+      'Tempo speso in attesa, su tutte le fasi: ',
+      parties.map((p, i) => [
+        i > 0 ? '; ' : '',
+        h('strong', null, p.partyLabel),
+        ` ${number(p.share)}% (${days(p.days)})`,
+      ]),
+      '.',
+    ),
+    working.length > 0
+      ? h(
+          'p',
+          { 'data-testid': 'stalls-services' },
+          'Servizi in lavorazione ora: ',
+          working.map((p, i) => [
+            i > 0 ? '; ' : '',
+            `${number(p.services)} in attesa di `,
+            h('strong', null, p.partyLabel),
+          ]),
+          '.',
+        )
+      : null,
+    stalls.withoutStageHistory > 0
+      ? h(
+          'p',
+          { class: 'muted' },
+          `Per ${number(stalls.withoutStageHistory)} Comuni avviati prima dell’aggiornamento conta solo la fase in corso: il tempo delle fasi già concluse si somma da quando pubblicano di nuovo il loro stato.`,
+        )
+      : null,
+  ];
+}
+
 /**
  * A button that downloads a CSV of the API; a failure is shown beside it.
  * @param {string} label
@@ -200,12 +308,15 @@ function downloadButton(label, path, filename) {
 
 /** @param {import('../app.js').PageContext} ctx */
 export default async function dashboardPage(ctx) {
-  const [summary, funding] = await Promise.all([
+  const [summary, funding, stalls] = await Promise.all([
     /** @type {Promise<import('../api.js').ApiResponse<'/portfolio/summary'>>} */ (
       api('/portfolio/summary', { signal: ctx.signal })
     ),
     /** @type {Promise<import('../api.js').ApiResponse<'/portfolio/funding'>>} */ (
       api('/portfolio/funding', { signal: ctx.signal })
+    ),
+    /** @type {Promise<import('../api.js').ApiResponse<'/portfolio/stalls'>>} */ (
+      api('/portfolio/stalls', { signal: ctx.signal })
     ),
   ]);
   const services = summary.services;
@@ -315,6 +426,17 @@ export default async function dashboardPage(ctx) {
           'report-fondi-comuni.csv',
         ),
       ),
+    ),
+    h(
+      'section',
+      { class: 'panel', 'aria-labelledby': 'h-fermi' },
+      h('h2', { id: 'h-fermi' }, 'Dove si fermano i percorsi'),
+      h(
+        'p',
+        { class: 'muted' },
+        'Per ogni fase: i Comuni che vi si trovano ora e da quanto, chi si attende, e il tempo che tutti i percorsi vi hanno trascorso (fasi concluse e fase in corso).',
+      ),
+      stallsByStage(stalls),
     ),
     h(
       'section',
