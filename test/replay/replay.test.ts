@@ -148,7 +148,7 @@ describe('replay of stored histories', () => {
   });
 
   it('records the 0.6.0 watch after completion behind patched(), in Comune histories that watch', () => {
-    for (const file of files.filter((f) => !f.startsWith('v0.6.0-')))
+    for (const file of files.filter((f) => /^v0\.[1-5]\.0-/.test(f)))
       expect(patchIds(file)).not.toContain(workflowPatches.postCompletionWatch);
     // Journeys without the setting end at completion, as before: no marker.
     expect(patchIds('v0.6.0-e2e-comune_c_l378.json')).not.toContain(workflowPatches.postCompletionWatch);
@@ -168,6 +168,22 @@ describe('replay of stored histories', () => {
       (f) => f.startsWith('v0.7.0-ts-service_') && patchIds(f).includes(workflowPatches.serviceSignalRetried),
     );
     expect(retried.length).toBeGreaterThan(0);
+  });
+
+  it('records the 0.7.0 stage times of the read model behind patched(), in every new Comune history', () => {
+    for (const file of files.filter((f) => !f.startsWith('v0.7.0-')))
+      expect(patchIds(file)).not.toContain(workflowPatches.journeyStageTimes);
+    // Published with the first read model, before the stage «Accesso a IO» and the completion notice.
+    expect(patchIds('v0.7.0-e2e-comune_c_l378.json')).toEqual([
+      workflowPatches.journeyReadModel,
+      workflowPatches.journeyStageTimes,
+      workflowPatches.ioAccessStage,
+      workflowPatches.journeyCompletedNotice,
+    ]);
+    // Service histories do not publish the Comune's read model.
+    expect(patchIds('v0.7.0-e2e-service_c_l378_mensa.json')).toEqual([
+      workflowPatches.serviceReportsMilestonesOnly,
+    ]);
   });
 
   it.each(files)('%s replays deterministically against the current code', async (file) => {
