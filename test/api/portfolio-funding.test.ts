@@ -1,3 +1,4 @@
+import type { components } from '../../api/console/api-types';
 import type { comuneWorkflow } from '../../workflows/comune.workflow';
 import { comuneWorkflowId } from '../../contracts/ids';
 import { catalogue } from '../../domain/catalogue';
@@ -338,29 +339,7 @@ describe('API: funding report by population band (dev server)', () => {
   });
 
   it('tells managers where journeys stall: each stage now and the time spent in it, by whom it waits on', async () => {
-    interface StallReport {
-      freshness: { source: string };
-      comuni: number;
-      stalledAfterDays: number;
-      stages: {
-        stage: string;
-        label: string;
-        waitsOn: string;
-        waitsOnLabel: string;
-        now: {
-          comuni: number;
-          medianDays: number;
-          maxDays: number;
-          stalled: number;
-          fundingAtRiskEur: number;
-          longest?: { ipaCode: string; name: string; days: number };
-        };
-        spent: { comuni: number; totalDays: number; averageDays: number };
-      }[];
-      byParty: { party: string; partyLabel: string; days: number; share: number }[];
-      servicesWaitingOn: { party: string; services: number }[];
-      withoutStageHistory: number;
-    }
+    type StallReport = components['schemas']['StallReport'];
     const stalls = (query = '') =>
       manager
         .get(`/portfolio/stalls${query}`)

@@ -62,12 +62,7 @@ export async function withComune(
 ): Promise<void> {
   const taskQueue = `wf-${options.ipaCode}`;
   const mocks = mockActivities(options.behaviour);
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: workflowBundle(),
-    activities: mocks.activities,
-  });
+  const worker = await testWorker(env, taskQueue, mocks);
   await worker.runUntil(async () => {
     const startedAtMs = await env.currentTimeMs();
     const input = comuneInput({ ...options.fixture, ipaCode: options.ipaCode, now: new Date(startedAtMs) });
@@ -87,6 +82,16 @@ export async function withComune(
         ...input.services.map((s) => serviceWorkflowId(input.comune.ipaCode, s.slug)),
       ]);
     }
+  });
+}
+
+/** A worker on `taskQueue` with the tests' workflow bundle and these mock activities. */
+export function testWorker(env: TestWorkflowEnvironment, taskQueue: string, mocks: Mocks): Promise<Worker> {
+  return Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: workflowBundle(),
+    activities: mocks.activities,
   });
 }
 

@@ -1,5 +1,4 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { startComuneJourney } from '../../contracts/comune-start';
 import { serviceWorkflowId } from '../../contracts/ids';
@@ -8,9 +7,9 @@ import { workflowPatches } from '../../workflows/patches';
 import { comuneInput } from '../support/fixtures';
 import { mockActivities } from '../support/mock-activities';
 import { recordHistoriesIfAsked } from '../support/record-histories';
-import { createTimeSkippingEnv, workflowBundle } from '../support/temporal-env';
+import { createTimeSkippingEnv } from '../support/temporal-env';
 import { waitFor } from '../support/wait';
-import { stateOf } from './helpers';
+import { stateOf, testWorker } from './helpers';
 
 const { EventType } = temporal.api.enums.v1;
 
@@ -31,12 +30,7 @@ describe('a service tells its Comune again when a signal is refused', () => {
   it('retries the refused milestone, and the Comune started meanwhile sees the service', async () => {
     const taskQueue = 'wf-c_sr01';
     const mocks = mockActivities({ adherent: false });
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: workflowBundle(),
-      activities: mocks.activities,
-    });
+    const worker = await testWorker(env, taskQueue, mocks);
     await worker.runUntil(async () => {
       const now = new Date(await env.currentTimeMs());
       const input = comuneInput({ ipaCode: 'c_sr01', now, settings: { adhesionCheck: 'manual' } });
