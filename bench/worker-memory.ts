@@ -2,7 +2,11 @@
  * What a worker process holds, measured on the real thing: a Temporal dev server, the PagoPA sandbox, and ONE worker
  * process (`worker/main.ts`, configured only by environment, as in production) whose VmRSS is sampled every 500 ms.
  *
- *   npx tsx bench/worker-memory.ts --comuni 1000 --drive 60 --services 11 [--max-cached N]
+ *   npx tsx bench/worker-memory.ts --comuni 1000 --drive 60 --services 11 [--max-cached N] [--compiled]
+ *     [--max-old-space MiB]
+ *
+ * `--compiled` runs `dist/worker/main.js` as `npm start` does (`npm run build` first) instead of the sources through
+ * tsx; `--max-old-space` bounds the worker's V8 heap (`--max-old-space-size`), as NODE_OPTIONS would in production.
  *
  * Phases: the idle worker; N Comuni started and waiting for their delegation (each a cached workflow); `drive` of
  * them taken through the staff steps to their services, which run to publication. Prints the worker's RSS per phase
@@ -23,6 +27,8 @@ const { values: flags } = parseArgs({
     drive: { type: 'string', default: '60' },
     services: { type: 'string', default: '11' },
     'max-cached': { type: 'string' },
+    compiled: { type: 'boolean', default: false },
+    'max-old-space': { type: 'string' },
   },
   strict: true,
 });
@@ -91,6 +97,10 @@ async function main(): Promise<void> {
   const cluster: Cluster = await startCluster({
     name: 'memory',
     workers: 1,
+    workerProcess: {
+      compiled: flags.compiled,
+      nodeOptions: flags['max-old-space'] ? [`--max-old-space-size=${Number(flags['max-old-space'])}`] : [],
+    },
     institutions: Object.fromEntries(
       fiscalCodes.map((fc, i) => [
         fc,
@@ -144,9 +154,16 @@ async function main(): Promise<void> {
     const open = chosen.length * services;
     line(
       'per service in flight (peak growth over the waiting Comuni ÷ services driven), upper bound',
-      `${(Math.max(0, drivePeak - waiting) / MiB / open).toFixed(2)} MiB`,
+      open > 0 ? `${(Math.max(0, drivePeak - waiting) / MiB / open).toFixed(2)} MiB` : 'none driven',
     );
-    line('settings', `WORKER_MAX_CACHED_WORKFLOWS=${process.env.WORKER_MAX_CACHED_WORKFLOWS ?? '(default)'}`);
+    line(
+      'settings',
+      [
+        `WORKER_MAX_CACHED_WORKFLOWS=${process.env.WORKER_MAX_CACHED_WORKFLOWS ?? '(default)'}`,
+        flags.compiled ? 'dist/worker/main.js' : 'worker/main.ts through tsx',
+        flags['max-old-space'] ? `--max-old-space-size=${flags['max-old-space']}` : 'V8 heap unbounded',
+      ].join(', '),
+    );
     line('total', formatDuration(performance.now() - started));
   } finally {
     rss.stop();

@@ -57,6 +57,11 @@ export interface ClusterOptions {
   institutions?: Record<string, InstitutionSeed>;
   /** Worker processes started (and waited for) before `startCluster` returns. Default 1. */
   workers?: number;
+  /**
+   * How a worker process runs: the TypeScript sources through tsx (default), or `dist/worker/main.js` as `npm start`
+   * and production run it (`npm run build` first), with these Node options (e.g. `--max-old-space-size=512`).
+   */
+  workerProcess?: { compiled?: boolean; nodeOptions?: string[] };
 }
 
 export interface Cluster {
@@ -160,8 +165,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     workers,
     async startWorker() {
       const logFile = path.join(dir, `worker-${workers.length + 1}.log`);
-      const main = path.join(ROOT, 'worker', 'main.ts');
-      const child = spawnLogged(process.execPath, ['--import', 'tsx', main], logFile, {
+      const compiled = options.workerProcess?.compiled === true;
+      const main = compiled ? path.join(ROOT, 'dist', 'worker', 'main.js') : path.join(ROOT, 'worker', 'main.ts');
+      if (compiled && !fs.existsSync(main)) throw new Error(`${main} missing: run \`npm run build\` first`);
+      const args = [...(options.workerProcess?.nodeOptions ?? []), ...(compiled ? [] : ['--import', 'tsx']), main];
+      const child = spawnLogged(process.execPath, args, logFile, {
         cwd: ROOT,
         env: { ...process.env, ...workerEnv() },
       });
