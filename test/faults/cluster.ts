@@ -166,9 +166,15 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     async startWorker() {
       const logFile = path.join(dir, `worker-${workers.length + 1}.log`);
       const compiled = options.workerProcess?.compiled === true;
-      const main = compiled ? path.join(ROOT, 'dist', 'worker', 'main.js') : path.join(ROOT, 'worker', 'main.ts');
+      const main = compiled
+        ? path.join(ROOT, 'dist', 'worker', 'main.js')
+        : path.join(ROOT, 'worker', 'main.ts');
       if (compiled && !fs.existsSync(main)) throw new Error(`${main} missing: run \`npm run build\` first`);
-      const args = [...(options.workerProcess?.nodeOptions ?? []), ...(compiled ? [] : ['--import', 'tsx']), main];
+      const args = [
+        ...(options.workerProcess?.nodeOptions ?? []),
+        ...(compiled ? [] : ['--import', 'tsx']),
+        main,
+      ];
       const child = spawnLogged(process.execPath, args, logFile, {
         cwd: ROOT,
         env: { ...process.env, ...workerEnv() },

@@ -73,10 +73,7 @@ describe('a service tells its Comune again when a signal is refused', () => {
         const seen = await waitFor(
           'the Comune to hear of its service',
           async () => {
-            const [state, own] = await Promise.all([
-              stateOf(comune),
-              service.query(getServiceStateQuery),
-            ]);
+            const [state, own] = await Promise.all([stateOf(comune), service.query(getServiceStateQuery)]);
             const copy = state.services.find((s) => s.slug === planned.slug)!;
             return copy.status !== 'pending' && copy.status === own.status ? copy : undefined;
           },
