@@ -385,8 +385,12 @@ describe('API: funding report by population band (dev server)', () => {
       all.stages.filter((s) => s.waitsOn === party).reduce((sum, s) => sum + s.spent.totalDays, 0);
     for (const p of all.byParty) expect(p.days).toBeCloseTo(byStages(p.party), 0);
     expect(all.byParty.map((p) => p.party).slice(0, 3)).toEqual(['comune', 'staff', 'pagopa']);
-    // Avio's three rejected services wait on staff to correct them.
-    expect(all.servicesWaitingOn.find((p) => p.party === 'staff')!.services).toBe(3);
+    // Avio's three rejected services wait on staff to correct them (its memo is read from visibility: eventually).
+    await eventually(
+      'the rejected services in visibility',
+      async () => (await stalls()).servicesWaitingOn.find((p) => p.party === 'staff')!.services,
+      (n) => n === 3,
+    );
 
     // Filtered like the list; bad filters are named; managers only.
     const roma = await stalls('?province=rm');

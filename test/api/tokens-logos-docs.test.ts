@@ -32,6 +32,7 @@ const EXPECTED_OPERATIONS = [
   'get /portfolio/export.csv',
   'get /portfolio/funding',
   'get /portfolio/funding.csv',
+  'get /portfolio/stalls',
   'get /inbox',
   'post /logos',
   'get /outbox',

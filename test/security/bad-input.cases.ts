@@ -758,6 +758,12 @@ export function badRequestCases(c: CaseContext): BadRequestCase[] {
     query('/portfolio/funding.csv?atRisk=1', 'atRisk as 1', 'atRisk'),
     query(`/portfolio/funding.csv?q=${'x'.repeat(101)}`, 'search of 101 characters', 'q'),
   ]);
+  add('get /portfolio/stalls', 'manager', [
+    query('/portfolio/stalls?stage=ferma', 'unknown stage', 'stage'),
+    query('/portfolio/stalls?province=TNN', 'province of three letters', 'province'),
+    query('/portfolio/stalls?atRisk=forse', 'atRisk as forse', 'atRisk'),
+    query('/portfolio/stalls?deadlineBefore=2026-02-30', 'February 30th', 'deadlineBefore'),
+  ]);
   add('get /inbox', 'staff', [
     query('/inbox?who=everyone', 'unknown recipient', 'who'),
     query('/inbox?status=Bad-Stage', 'status with capitals and dashes', 'status'),

@@ -214,6 +214,7 @@ describe('malformed requests: 4xx Problem JSON on every endpoint, Temporal untou
         'get /portfolio/export.csv',
         'get /portfolio/funding',
         'get /portfolio/funding.csv',
+        'get /portfolio/stalls',
       ].sort(),
     );
     for (const op of lists) {
