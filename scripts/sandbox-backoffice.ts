@@ -113,14 +113,9 @@ async function main(): Promise<void> {
         manageKey: keys.primary_key!,
         logger: createLogger('sandbox', 'silent'),
       });
-      const wanted = extra.trim().toLowerCase();
-      const page = await io.listServices({ limit: 100, offset: 0 });
-      const service = page.value.find((s) => s.name.toLowerCase() === wanted);
-      if (!service) {
-        throw new Error(
-          `nessun servizio «${extra}» per ${fiscalCode}; servizi: ${page.value.map((s) => s.name).join(', ')}`,
-        );
-      }
+      // The client's own search: every page, deleted services skipped (PagoPA keeps them listed).
+      const service = await io.findServiceByName(fiscalCode, extra);
+      if (!service) throw new Error(`nessun servizio «${extra}» (non eliminato) per ${fiscalCode}`);
       await io.unpublish(service.id);
       console.log(`Servizio «${service.name}» (${service.id}) tolto da App IO.`);
       return;
