@@ -738,6 +738,8 @@ describe('console (browser)', () => {
     // A figure opens the list it counts: «Comuni in ritardo» lists the late Comune, and only it.
     await page.locator('.kpi', { hasText: 'Comuni in ritardo' }).getByRole('link').click();
     await page.waitForURL(/#\/comuni\?late=true/);
+    // The dashboard's tables name Baselga too («Il più lungo»): count the list's rows once the dashboard is gone.
+    await page.locator('section.dashboard').waitFor({ state: 'detached' });
     await page.locator('tbody tr', { hasText: 'Baselga di Pinè' }).waitFor();
     await expect(page.locator('tbody tr').count()).resolves.toBe(1);
     await page.goto(`${base}/#/cruscotto`);
