@@ -11,7 +11,7 @@ import {
   type Stage,
 } from '../domain/journey-model';
 import { DAY_MS } from '../domain/deadlines';
-import { toDays } from '../domain/stage-times';
+import { MAIN_PARTIES, timeByParty, toDays } from '../domain/stage-times';
 import { freshnessSchema } from './freshness';
 import type { ComuneListItem } from './portfolio';
 import { z } from './zod';
@@ -122,7 +122,9 @@ export function stallBreakdown(
     if (!isClosedStage(item.stage) && item.stageSince && item.workflowStatus === 'RUNNING') {
       const ms = Math.max(0, nowMs - Date.parse(item.stageSince));
       spentHere.set(item.stage, (spentHere.get(item.stage) ?? 0) + ms);
-      openMs.set(item.stage, [...(openMs.get(item.stage) ?? []), { item, ms }]);
+      const inStage = openMs.get(item.stage) ?? [];
+      inStage.push({ item, ms });
+      openMs.set(item.stage, inStage);
       if (item.stage === 'services') {
         for (const [status, n] of Object.entries(item.serviceStatusCounts ?? {})) {
           const model = serviceStatusModel[status as ServiceStatus];
@@ -175,21 +177,18 @@ export function stallBreakdown(
     };
   });
 
-  const partyMs = new Map<Party, number>();
-  for (const stage of OPEN_STAGES) {
-    const party = stageModel[stage].waitsOn;
-    partyMs.set(party, (partyMs.get(party) ?? 0) + (spentMs.get(stage) ?? 0));
-  }
-  const main: Party[] = ['comune', 'staff', 'pagopa'];
-  const shown = [...main, ...[...partyMs.keys()].filter((p) => !main.includes(p))];
-  const shares = percentShares(shown.map((p) => partyMs.get(p) ?? 0));
-  const byParty = shown.map((party, i) => ({
-    party,
-    partyLabel: partyLabels[party],
-    days: toDays(partyMs.get(party) ?? 0),
+  // The days spent, added up by whom each stage waits on: the dossier's own sum, over the portfolio.
+  const partyTimes = timeByParty(
+    OPEN_STAGES.map((stage) => ({ waitsOn: stageModel[stage].waitsOn, ms: spentMs.get(stage) ?? 0 })),
+  );
+  const shares = percentShares(partyTimes.map((p) => p.ms));
+  const byParty = partyTimes.map((p, i) => ({
+    party: p.party,
+    partyLabel: p.partyLabel,
+    days: p.days,
     share: shares[i]!,
   }));
-  const servicesWaitingOn = [...main, 'nobody' as const].map((party) => ({
+  const servicesWaitingOn = [...MAIN_PARTIES, 'nobody' as const].map((party) => ({
     party,
     partyLabel: partyLabels[party],
     services: services.get(party) ?? 0,

@@ -90,13 +90,15 @@ export function stageTimes(timeline: readonly TimelineEntry[], generatedAtMs: nu
   return times;
 }
 
+/** The parties a journey waits on, always shown and in this order: the Comune, the partner's staff, PagoPA. */
+export const MAIN_PARTIES: readonly Party[] = ['comune', 'staff', 'pagopa'];
+
 /** The time spent on each party, the Comune, staff and PagoPA first; others only when they took any. */
-export function timeByParty(times: readonly StageTime[]): PartyTime[] {
+export function timeByParty(times: readonly Pick<StageTime, 'waitsOn' | 'ms'>[]): PartyTime[] {
   const totals = new Map<Party, number>();
   for (const t of times) totals.set(t.waitsOn, (totals.get(t.waitsOn) ?? 0) + t.ms);
-  const main: Party[] = ['comune', 'staff', 'pagopa'];
-  const others = [...totals.keys()].filter((p) => !main.includes(p) && (totals.get(p) ?? 0) > 0);
-  return [...main, ...others].map((p) => partyTime(p, totals.get(p) ?? 0));
+  const others = [...totals.keys()].filter((p) => !MAIN_PARTIES.includes(p) && (totals.get(p) ?? 0) > 0);
+  return [...MAIN_PARTIES, ...others].map((p) => partyTime(p, totals.get(p) ?? 0));
 }
 
 /**

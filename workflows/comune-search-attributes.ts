@@ -42,16 +42,25 @@ export function searchAttributePublisher() {
 
 /**
  * Keeps the Comune's read model current in its memo (`journey`: service counts by status, open tasks with their
- * due dates, the time spent in each stage left), upserting only when it changed, so the inbox and the dashboard read it from visibility without
- * querying the workflow. Since 0.4.0: journeys whose history predates the patch replay without it.
+ * due dates, the time spent in each stage left), upserting only when it changed, so the inbox and the dashboard
+ * read it from visibility without querying the workflow. Since 0.4.0: journeys whose history predates the patch
+ * replay without it.
  */
 export function readModelPublisher(fiscalCode: string) {
   let published = '';
+  // The timeline only grows: its stage times are read again only when it has new entries (refresh runs at every
+  // service signal).
+  let stageTimes = { entries: -1, ms: {} as ReturnType<typeof closedStageMs> };
   return (state: ComuneState): void => {
     if (!patched(workflowPatches.journeyReadModel)) return;
     const model = journeyReadModel(state, fiscalCode);
     // Since 0.7.0 the time spent in each stage left travels with it (the portfolio's stall breakdown).
-    if (patched(workflowPatches.journeyStageTimes)) model.stageMs = closedStageMs(state.timeline);
+    if (patched(workflowPatches.journeyStageTimes)) {
+      if (stageTimes.entries !== state.timeline.length) {
+        stageTimes = { entries: state.timeline.length, ms: closedStageMs(state.timeline) };
+      }
+      model.stageMs = stageTimes.ms;
+    }
     const value = JSON.stringify(model);
     if (value === published) return;
     published = value;

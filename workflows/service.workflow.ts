@@ -198,25 +198,19 @@ export async function serviceWorkflow(
     ...args: Args
   ): Promise<void> {
     const comune = getExternalWorkflowHandle(input.parentWorkflowId);
-    let lastError: unknown;
-    try {
-      await comune.signal(signal, ...args);
-      return;
-    } catch (err) {
-      lastError = err;
-    }
-    if (patched(workflowPatches.serviceSignalRetried)) {
-      for (const wait of SIGNAL_RETRY_WAITS) {
-        await sleep(wait);
-        try {
-          await comune.signal(signal, ...args);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await comune.signal(signal, ...args);
+        return;
+      } catch (err) {
+        const wait = SIGNAL_RETRY_WAITS[attempt];
+        if (wait === undefined || !patched(workflowPatches.serviceSignalRetried)) {
+          log.warn('cannot signal the Comune workflow', { signal: signal.name, error: String(err) });
           return;
-        } catch (err) {
-          lastError = err;
         }
+        await sleep(wait);
       }
     }
-    log.warn('cannot signal the Comune workflow', { signal: signal.name, error: String(lastError) });
   }
 
   /**

@@ -226,7 +226,6 @@ function stallsByStage(stalls) {
       ),
     ),
   );
-  const parties = stalls.byParty.filter((p) => p.days > 0 || ['comune', 'staff', 'pagopa'].includes(p.party));
   const working = stalls.servicesWaitingOn.filter((p) => p.services > 0);
   return [
     table({
@@ -248,7 +247,8 @@ function stallsByStage(stalls) {
       'p',
       { 'data-testid': 'stalls-by-party' },
       'Tempo speso in attesa, su tutte le fasi: ',
-      parties.map((p, i) => [
+      // The API lists the Comune, staff and PagoPA always, any other party only when it took time.
+      stalls.byParty.map((p, i) => [
         i > 0 ? '; ' : '',
         h('strong', null, p.partyLabel),
         ` ${number(p.share)}% (${days(p.days)})`,
