@@ -14,6 +14,8 @@ export const bulkJobKindSchema = z.enum(bulkJobKinds);
 export type BulkJobKind = z.infer<typeof bulkJobKindSchema>;
 
 export const DEFAULT_BULK_CHUNK_SIZE = 50;
+/** Chunks a job runs at once (since 0.8.0; before, one after the other). */
+export const BULK_PARALLEL_CHUNKS = 4;
 /** Chunks per run before the job continues as new (each chunk adds a handful of events to history). */
 export const BULK_CHUNKS_PER_RUN = 200;
 /** Errors kept in the job's state; later ones are only counted. */

@@ -6,11 +6,13 @@ import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client
 import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Worker } from '@temporalio/worker';
 import { createBulkActivities } from '../../activities/bulk';
+import { recordHistoriesIfAsked } from '../support/record-histories';
 import {
   getBulkJobStateQuery,
   type BulkChunkInput,
   type BulkChunkResult,
   type BulkJobState,
+  BULK_PARALLEL_CHUNKS,
 } from '../../contracts/bulk';
 import { getComuneStateQuery, recordAdhesionUpdate, type ComuneInput } from '../../contracts/comune';
 import { comuneWorkflowId } from '../../contracts/ids';
@@ -65,11 +67,13 @@ describe('bulk jobs (dev server)', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  async function runJob(request: BulkJobRequest): Promise<BulkJobState> {
+  async function runJob(request: BulkJobRequest, { record = false } = {}): Promise<BulkJobState> {
     const { workflowId } = await startBulkJob({ client: env.client, taskQueue, documents }, request);
     const handle = env.client.workflow.getHandle(workflowId);
     const result = await handle.result();
     expect(await handle.query(getBulkJobStateQuery)).toEqual(result);
+    // The import's history is kept for the replay tests (npm run record-histories).
+    if (record) await recordHistoriesIfAsked('bulk', [handle]);
     return result;
   }
 
@@ -80,7 +84,10 @@ describe('bulk jobs (dev server)', () => {
     ).length;
 
   it('imports 30 Comuni, and importing them again starts nothing', async () => {
-    const first = await runJob({ kind: 'import', actor: 'Giulia Verdi', items: inputs, chunkSize: 7 });
+    const first = await runJob(
+      { kind: 'import', actor: 'Giulia Verdi', items: inputs, chunkSize: 7 },
+      { record: true },
+    );
     expect(first).toMatchObject({ total: 30, processed: 30, started: 30, alreadyRunning: 0, failed: 0 });
     expect(first).toMatchObject({ status: 'completed', errors: [] });
     expect(first.finishedAt).toBeDefined();
@@ -180,6 +187,21 @@ describe('bulk jobs (dev server)', () => {
     expect(result.errors.map((e) => e.item)).toEqual(items);
     const runs = await env.client.workflow.count(`WorkflowId = '${workflowId}'`);
     expect(runs.count).toBe(2);
+    // Since 0.8.0 a few chunks run at once: at most BULK_PARALLEL_CHUNKS activities open at any time, and that many
+    // at the start; the errors above still read in list order.
+    const mostByRun: number[] = [];
+    for await (const run of env.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+      const events = (await env.client.workflow.getHandle(workflowId, run.runId).fetchHistory()).events ?? [];
+      let open = 0;
+      let most = 0;
+      for (const e of events) {
+        if (e.activityTaskScheduledEventAttributes) most = Math.max(most, ++open);
+        if (e.activityTaskCompletedEventAttributes || e.activityTaskFailedEventAttributes) open -= 1;
+      }
+      mostByRun.push(most);
+    }
+    // 200 chunks in the first run, the last 3 in the second.
+    expect(mostByRun.sort()).toEqual([3, BULK_PARALLEL_CHUNKS]);
   }, 120_000);
 
   describe('a chunk, many starts in flight', () => {

@@ -186,6 +186,27 @@ describe('replay of stored histories', () => {
     ]);
   });
 
+  it('records the 0.8.0 quick IO steps of a service behind patched(), in every new service history', () => {
+    for (const file of files.filter((f) => !f.startsWith('v0.8.0-')))
+      expect(patchIds(file)).not.toContain(workflowPatches.serviceQuickSteps);
+    expect(patchIds('v0.8.0-e2e-service_c_l378_tari.json')).toEqual([
+      workflowPatches.serviceReportsMilestonesOnly,
+      workflowPatches.serviceQuickSteps,
+    ]);
+    // The Comune's own steps are unchanged.
+    expect(patchIds('v0.8.0-e2e-comune_c_l378.json')).not.toContain(workflowPatches.serviceQuickSteps);
+  });
+
+  it('records the 0.8.0 parallel chunks of a bulk job behind patched(), beside a job of 0.7.0 without them', () => {
+    const jobs = files.filter((f) => /^v\d+\.\d+\.\d+-bulk-/.test(f));
+    const old = jobs.filter((f) => f.startsWith('v0.7.0-'));
+    const current = jobs.filter((f) => f.startsWith('v0.8.0-'));
+    expect(old.length).toBeGreaterThan(0);
+    expect(current.length).toBeGreaterThan(0);
+    for (const file of old) expect(patchIds(file)).toEqual([]);
+    for (const file of current) expect(patchIds(file)).toEqual([workflowPatches.bulkParallelChunks]);
+  });
+
   it.each(files)('%s replays deterministically against the current code', async (file) => {
     const history = temporal.api.history.v1.History.fromObject(
       JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Record<string, unknown>,
