@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { HttpError, HttpRetryableError } from '../integrations/http';
 import { MailError } from '../integrations/mail';
 import { DocumentIntegrityError, InvalidDocumentReference } from '../integrations/documents/document-store';
@@ -37,9 +37,58 @@ export function toActivityFailure(err: unknown): unknown {
   return err;
 }
 
-/** Wraps every activity of a group so its errors are classified the same way. */
+/** The backoff of a transient failure (5xx, timeout) without a Retry-After: the activities' retry policy's. */
+export const TRANSIENT_BACKOFF = { initialMs: 2_000, coefficient: 2, maxMs: 120_000 } as const;
+
+/** What an attempt leaves to the next one (heartbeat details): the transient failures in a row so far. */
+interface RetryPacing {
+  transientFailures: number;
+}
+
+/**
+ * Paces the next attempt after a transient failure by the transient failures in a row, not by the attempt number.
+ * A 429 (or any answer with Retry-After) sets its own delay and counts as an attempt: after a minute of 429s the
+ * policy's exponential backoff would be at its 2-minute cap, and the first 5xx after the burst would stall the
+ * service for 2 minutes. Here a server's pacing resets the count, and the delay grows with the 5xx since: 2 s, 4 s,
+ * 8 s… up to 2 minutes, as the retry policy would from a first attempt. The count travels in the heartbeat details
+ * (kept by Temporal across attempts). Local activities keep their own short policy.
+ */
+function paced(failure: ApplicationFailure, err: HttpRetryableError): ApplicationFailure {
+  let ctx: Context;
+  try {
+    ctx = Context.current();
+  } catch {
+    return failure; // outside an activity (a direct call in a test)
+  }
+  if (ctx.info.isLocal) return failure;
+  if (err.retryAfterMs !== undefined) {
+    ctx.heartbeat({ transientFailures: 0 } satisfies RetryPacing);
+    return failure;
+  }
+  const before = (ctx.info.heartbeatDetails as Partial<RetryPacing> | undefined)?.transientFailures ?? 0;
+  const inARow = Number.isInteger(before) && before >= 0 ? before + 1 : 1;
+  ctx.heartbeat({ transientFailures: inARow } satisfies RetryPacing);
+  const delayMs = Math.min(
+    TRANSIENT_BACKOFF.maxMs,
+    TRANSIENT_BACKOFF.initialMs * TRANSIENT_BACKOFF.coefficient ** Math.min(inARow - 1, 16),
+  );
+  return ApplicationFailure.create({
+    message: failure.message,
+    type: failure.type ?? undefined,
+    details: failure.details ? [...failure.details] : [],
+    nonRetryable: false,
+    nextRetryDelay: delayMs,
+  });
+}
+
+/**
+ * Wraps every activity of a group so its errors are classified the same way. `paceTransientRetries`: the next
+ * attempt after a 5xx or a timeout is paced by the transient failures in a row (see {@link paced}); for activities
+ * that do not keep heartbeat details of their own.
+ */
 export function withFailureMapping<T extends Record<string, (...args: never[]) => Promise<unknown>>>(
   activities: T,
+  { paceTransientRetries = false } = {},
 ): T {
   const wrapped: Record<string, unknown> = {};
   for (const [name, fn] of Object.entries(activities)) {
@@ -47,7 +96,11 @@ export function withFailureMapping<T extends Record<string, (...args: never[]) =
       try {
         return await fn(...args);
       } catch (err) {
-        throw toActivityFailure(err);
+        const failure = toActivityFailure(err);
+        if (paceTransientRetries && err instanceof HttpRetryableError && failure instanceof ApplicationFailure) {
+          throw paced(failure, err);
+        }
+        throw failure;
       }
     };
   }

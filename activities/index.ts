@@ -28,11 +28,14 @@ export interface ActivityDependencies {
  * the sandbox's locally; workflows import only the type of this factory.
  */
 export function createActivities(deps: ActivityDependencies) {
-  return withFailureMapping({
-    ...createAdhesionActivities(deps),
-    ...createNotificationActivities(deps),
-    ...createIoServiceActivities(deps),
-  });
+  return withFailureMapping(
+    {
+      ...createAdhesionActivities(deps),
+      ...createNotificationActivities(deps),
+      ...createIoServiceActivities(deps),
+    },
+    { paceTransientRetries: true },
+  );
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -9,6 +9,8 @@ export interface HistoryCounts {
   events: number;
   workflowTasks: number;
   activities: number;
+  /** Local activities (their markers): IO calls without an activity task of their own. */
+  localActivities: number;
   timers: number;
   signalsSent: number;
   signalsReceived: number;
@@ -22,6 +24,7 @@ function count(events: temporal.api.history.v1.IHistoryEvent[]): HistoryCounts {
     events: events.length,
     workflowTasks: 0,
     activities: 0,
+    localActivities: 0,
     timers: 0,
     signalsSent: 0,
     signalsReceived: 0,
@@ -36,6 +39,9 @@ function count(events: temporal.api.history.v1.IHistoryEvent[]): HistoryCounts {
         break;
       case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
         c.activities++;
+        break;
+      case EventType.EVENT_TYPE_MARKER_RECORDED:
+        if (e.markerRecordedEventAttributes?.markerName === 'core_local_activity') c.localActivities++;
         break;
       case EventType.EVENT_TYPE_TIMER_STARTED:
         c.timers++;

@@ -137,6 +137,7 @@ function historyRows(h: HistoryStats): (string | number)[][] {
     events: 'history events',
     workflowTasks: 'workflow tasks (WorkflowTaskCompleted)',
     activities: 'activities (ActivityTaskScheduled)',
+    localActivities: 'local activities (markers)',
     timers: 'timers (TimerStarted)',
     signalsSent: 'signals sent',
     signalsReceived: 'signals received',
@@ -353,7 +354,7 @@ export async function renderReport(r: RunResult, resultsFile: string, findings: 
             `**${n1(r.serviceWindow.perSecond)}/s**`,
         ],
         [
-          'Minimal workflows: same activities and timers, same worker, after the journeys',
+          'Minimal workflows: one activity per IO call of a service (activities + local activities), same timers, same worker, after the journeys',
           r.baseline
             ? `${n0(r.baseline.window.count)} in ${formatDuration(r.baseline.window.ms)} = ` +
               `**${n1(r.baseline.window.perSecond)}/s** (${r.baseline.input.activities} activities, ` +

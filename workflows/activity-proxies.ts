@@ -9,7 +9,9 @@ import type { Activities } from '../activities';
  * Why 2 minutes: a 429 answer sets its own delay (Retry-After) but still counts as an attempt, so after a minute
  * of 429s the exponential backoff of the next 5xx would reach the cap at once (10 minutes in the first release:
  * journeys stalled long after PagoPA recovered, test/faults). Only activities in flight retry, so even thousands
- * of them waiting out an outage stay a modest load on PagoPA, and 429s keep pacing us.
+ * of them waiting out an outage stay a modest load on PagoPA, and 429s keep pacing us. Since 0.8.0 the IO
+ * activities also pace a 5xx by the 5xx in a row since PagoPA's last Retry-After, not by the attempt number
+ * (activities/failures.ts): the first 5xx after a burst of 429s waits 2 seconds, not 2 minutes.
  */
 // No maximumAttempts: unlimited retries.
 const durable = {

@@ -4,6 +4,7 @@ import {
   failureOf,
   overrideClient,
   runActivity,
+  runAttempt,
   silentLogger,
   startActivityHarness,
   type ActivityHarness,
@@ -48,12 +49,63 @@ describe('failure mapping', () => {
     expect(failure).toMatchObject({ type: 'Http401', nonRetryable: true });
   });
 
-  it('a 503 on every attempt (errorRate 1) is retryable, typed Http503', async () => {
+  it('a 503 on every attempt (errorRate 1) is retryable, typed Http503, paced from 2 seconds', async () => {
     const { serviceId } = await runActivity(h.activities.ensureService, { card: h.card('imu') });
     await h.admin('PUT', '/faults', { errorRate: 1, errorStatus: 503 });
-    const failure = await failureOf(runActivity(h.activities.awaitReviewDecision, { serviceId }));
+    const { outcome, heartbeats } = await runAttempt({}, h.activities.awaitReviewDecision, { serviceId });
+    const failure = await failureOf(outcome);
     expect(failure).toMatchObject({ type: 'Http503', nonRetryable: false });
-    expect(failure.nextRetryDelay).toBeUndefined();
+    expect(msToNumber(failure.nextRetryDelay!)).toBe(2_000);
+    expect(heartbeats).toEqual([{ transientFailures: 1 }]);
+  });
+
+  it('the next retry after a 503 grows with the 503s in a row, up to 2 minutes, whatever the attempt number', async () => {
+    const { serviceId } = await runActivity(h.activities.ensureService, { card: h.card('suap') });
+    await h.admin('PUT', '/faults', { errorRate: 1, errorStatus: 503 });
+    const delays: number[] = [];
+    for (const before of [1, 3, 6, 7, 40]) {
+      const { outcome, heartbeats } = await runAttempt(
+        { heartbeatDetails: { transientFailures: before } },
+        h.activities.awaitReviewDecision,
+        { serviceId },
+      );
+      delays.push(msToNumber((await failureOf(outcome)).nextRetryDelay!));
+      expect(heartbeats).toEqual([{ transientFailures: before + 1 }]);
+    }
+    expect(delays).toEqual([4_000, 16_000, 120_000, 120_000, 120_000]);
+  });
+
+  it('a 429 with Retry-After resets the count: the first 503 after a burst of 429s waits 2 seconds, not 2 minutes', async () => {
+    const { serviceId } = await runActivity(h.activities.ensureService, { card: h.card('edilizia') });
+    await h.admin('PUT', '/faults', { rateLimitBurst: { requests: 5, retryAfterSeconds: 30 } });
+    const limited = await runAttempt(
+      { heartbeatDetails: { transientFailures: 6 } },
+      h.activities.awaitReviewDecision,
+      {
+        serviceId,
+      },
+    );
+    expect(msToNumber((await failureOf(limited.outcome)).nextRetryDelay!)).toBe(30_000);
+    expect(limited.heartbeats).toEqual([{ transientFailures: 0 }]);
+    await h.admin('PUT', '/faults', { errorRate: 1, errorStatus: 503 });
+    const after = await runAttempt(
+      { heartbeatDetails: limited.heartbeats.at(-1) },
+      h.activities.awaitReviewDecision,
+      {
+        serviceId,
+      },
+    );
+    expect(msToNumber((await failureOf(after.outcome)).nextRetryDelay!)).toBe(2_000);
+  });
+
+  it('a local activity keeps its own short policy: no pacing, no heartbeat', async () => {
+    const { serviceId } = await runActivity(h.activities.ensureService, { card: h.card('elettorale') });
+    await h.admin('PUT', '/faults', { errorRate: 1, errorStatus: 503 });
+    const { outcome, heartbeats } = await runAttempt({ isLocal: true }, h.activities.awaitReviewDecision, {
+      serviceId,
+    });
+    expect((await failureOf(outcome)).nextRetryDelay).toBeUndefined();
+    expect(heartbeats).toEqual([]);
   });
 
   it('a 503 on the create (failNext) is not retried in-client, as it may hide a success: Temporal retries', async () => {

@@ -157,6 +157,23 @@ export function runActivity<P extends unknown[], R>(fn: (...args: P) => Promise<
   return new MockActivityEnvironment(undefined, { logger: silentTemporalLogger }).run(fn, ...args);
 }
 
+/**
+ * Runs an activity as attempt `attempt` of a retried activity, with the heartbeat details its previous attempt
+ * left; returns its outcome and the heartbeats it sent.
+ */
+export async function runAttempt<P extends unknown[], R>(
+  previous: { heartbeatDetails?: unknown; isLocal?: boolean },
+  fn: (...args: P) => Promise<R>,
+  ...args: P
+): Promise<{ outcome: Promise<R>; heartbeats: unknown[] }> {
+  const env = new MockActivityEnvironment(previous, { logger: silentTemporalLogger });
+  const heartbeats: unknown[] = [];
+  env.on('heartbeat', (details: unknown) => heartbeats.push(details));
+  const outcome: Promise<R> = env.run(fn, ...args) as Promise<R>;
+  await outcome.catch(() => undefined);
+  return { outcome, heartbeats };
+}
+
 /** The ApplicationFailure an activity failed with (fails the test when it succeeded or threw something else). */
 export async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
   const outcome = await promise.then(
