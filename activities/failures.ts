@@ -97,7 +97,11 @@ export function withFailureMapping<T extends Record<string, (...args: never[]) =
         return await fn(...args);
       } catch (err) {
         const failure = toActivityFailure(err);
-        if (paceTransientRetries && err instanceof HttpRetryableError && failure instanceof ApplicationFailure) {
+        if (
+          paceTransientRetries &&
+          err instanceof HttpRetryableError &&
+          failure instanceof ApplicationFailure
+        ) {
           throw paced(failure, err);
         }
         throw failure;

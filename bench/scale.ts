@@ -309,7 +309,9 @@ async function main(): Promise<number> {
       // A service that runs some of them as local activities (0.8.0) is measured against the same minimal
       // workflow, so the ratio shows what the local activities save.
       const input = {
-        activities: Math.round(histories.services.activities.median + histories.services.localActivities.median),
+        activities: Math.round(
+          histories.services.activities.median + histories.services.localActivities.median,
+        ),
         timers: Math.round(histories.services.timers.median),
       };
       log(
