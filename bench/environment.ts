@@ -6,21 +6,8 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import type { Context } from '@temporalio/activity';
-import {
-  DefaultLogger,
-  NativeConnection,
-  Runtime,
-  Worker,
-  bundleWorkflowCode,
-  type ActivityInboundCallsInterceptor,
-  type ActivityExecuteInput,
-  type Next,
-} from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import pino from 'pino';
-import { createActivities } from '../activities';
-import { cachedClientFactory } from '../activities/manage-keys';
-import { createBulkActivities } from '../activities/bulk';
 import { createApp, type ApiContext } from '../api/app';
 import { FileTokenStore } from '../api/auth/token-store';
 import { CONTRACT_DURATION_DAYS, type RegistrationDefaults } from '../api/import/registration';
@@ -29,15 +16,20 @@ import { registerSearchAttributes } from '../common/temporal';
 import { resolveTemporalBinaries } from '../common/temporal-binaries';
 import { FileSystemDocumentStore } from '../integrations/documents/document-store';
 import { createSolidPng } from '../integrations/documents/png';
-import { createIoManageClient, createIoMessagesClient } from '../integrations/io';
 import { ManageKeyStore } from '../integrations/keys/manage-key-store';
 import { createManageKeyVerifier } from '../integrations/keys/manage-key-verifier';
-import { FileSentLedger, SmtpMailer, startSmtpCatcher, type SmtpCatcher } from '../integrations/mail';
-import { createPortalClient } from '../integrations/portal';
-import { createSelfcareClient } from '../integrations/selfcare';
+import { startSmtpCatcher, type SmtpCatcher } from '../integrations/mail';
 import { startSandbox, type InstitutionSeed, type RunningSandbox } from '../sandbox';
-import type { BaselineActivities } from './baseline.workflow';
 import { Samples, sleep } from './stats';
+import {
+  documentsDir,
+  manageKeysDir,
+  startBenchWorkers,
+  type BenchWorkerConfig,
+  type WorkerTuning,
+} from './worker-setup';
+
+export type { WorkerTuning } from './worker-setup';
 
 export const TASK_QUEUE = 'bench';
 const NAMESPACE = 'default';
@@ -48,14 +40,6 @@ const SECRETS = {
   adminToken: 'bench-admin-token-00000000003',
   portal: { username: 'partner', password: 'bench-portal-password-000004' },
 };
-
-export interface WorkerTuning {
-  maxConcurrentActivityTaskExecutions: number;
-  maxConcurrentWorkflowTaskExecutions: number;
-  maxConcurrentWorkflowTaskPolls: number;
-  maxConcurrentActivityTaskPolls: number;
-  maxCachedWorkflows: number;
-}
 
 export interface EnvironmentOptions {
   tuning: WorkerTuning;
@@ -68,6 +52,11 @@ export interface EnvironmentOptions {
   servicesTaskQueue?: string;
   /** Items of an import (or update) chunk in flight at once; the bulk activities' default when unset. */
   bulkConcurrency?: number;
+  /**
+   * The worker in the bench's own process (API, sandbox, driver and readers share its event loop) instead of a
+   * process of its own, as in production.
+   */
+  workerInProcess?: boolean;
   log: (line: string) => void;
 }
 
@@ -92,25 +81,6 @@ export class ActivityTimings {
   }
 }
 
-class TimingInterceptor implements ActivityInboundCallsInterceptor {
-  constructor(
-    private readonly ctx: Context,
-    private readonly timings: ActivityTimings,
-  ) {}
-
-  async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>) {
-    const started = performance.now();
-    let ok = false;
-    try {
-      const result = await next(input);
-      ok = true;
-      return result;
-    } finally {
-      this.timings.record(this.ctx.info.activityType, performance.now() - started, ok);
-    }
-  }
-}
-
 /** The partner's addresses named in a 403 on a manage key (the sandbox's keys have no CIDRs: any address may call). */
 const PARTNER_ADDRESSES = ['203.0.113.10/32'];
 
@@ -126,6 +96,10 @@ export interface BenchEnvironment {
   apiErrorLog: string;
   tokens: { staff: string; manager: string };
   timings: ActivityTimings;
+  /** Brings in the worker process's last activity timings (a no-op when the worker runs in this process). */
+  flushTimings(): Promise<void>;
+  /** The worker process's pid (undefined when the worker runs in this process). */
+  workerPid: number | undefined;
   tuning: WorkerTuning;
   /** Setup steps and how long each took. */
   setup: { step: string; ms: number }[];
@@ -208,8 +182,66 @@ function stopChild(child: ChildProcess, timeoutMs: number): Promise<void> {
 }
 
 /**
- * Everything in this process but Temporal: the sandbox (reviewer approves at once), the SMTP catcher, the worker
- * with the real activities over the sandbox plus the bulk activities and the baseline's no-op, and the API.
+ * The worker in a process of its own (bench/worker-process.ts under tsx), as in production: it reports each
+ * activity attempt's time over IPC, and stops gracefully (SIGKILL after 30 s).
+ */
+async function startWorkerProcess(
+  config: BenchWorkerConfig,
+  timings: ActivityTimings,
+): Promise<{ pid: number; flush(): Promise<void>; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'worker-process.ts')], {
+    cwd: path.resolve(__dirname, '..'),
+    env: { ...process.env, BENCH_WORKER_CONFIG: JSON.stringify(config) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  process.once('exit', () => child.kill('SIGKILL'));
+  const waiters: (() => void)[] = [];
+  child.on('message', (message: { type: string; records?: [string, number, boolean][] }) => {
+    if (message.type === 'timings')
+      for (const [type, ms, ok] of message.records ?? []) timings.record(type, ms, ok);
+    if (message.type === 'flushed' || message.type === 'ready') waiters.splice(0).forEach((w) => w());
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error('the bench worker process did not start in 120 s')),
+      120_000,
+    );
+    waiters.push(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the bench worker process exited (${code}) before it was ready`));
+    });
+  });
+  return {
+    pid: child.pid!,
+    flush: () =>
+      child.connected
+        ? new Promise<void>((resolve) => {
+            waiters.push(resolve);
+            child.send({ type: 'flush' });
+          })
+        : Promise.resolve(),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        if (child.connected) child.send({ type: 'stop' });
+        else child.kill('SIGTERM');
+      }),
+  };
+}
+
+/**
+ * Temporal's dev server and the worker in processes of their own (the worker in this one with `workerInProcess`);
+ * in this process the sandbox (reviewer approves at once), the SMTP catcher and the API. The worker runs the real
+ * activities over the sandbox plus the bulk activities and the baseline's no-op.
  */
 export async function startEnvironment(options: EnvironmentOptions): Promise<BenchEnvironment> {
   const setup: { step: string; ms: number }[] = [];
@@ -276,95 +308,46 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Ben
     );
     closers.push(() => catcher.close());
 
-    const documents = new FileSystemDocumentStore(path.join(dir, 'documents'), { logger: silent });
+    const documents = new FileSystemDocumentStore(documentsDir(dir), { logger: silent });
     const logo = await documents.put(createSolidPng(300, 300, [255, 255, 255, 255]), {
       contentType: 'image/png',
       originalName: 'stemma.png',
     });
-    const mailer = new SmtpMailer(
-      {
-        host: catcher.host,
-        port: catcher.port,
-        secure: false,
-        from: 'Back office App IO <noreply@partner.example>',
-      },
-      { ledger: new FileSentLedger(path.join(dir, 'ledger')), logger: silent },
-    );
-    closers.push(async () => mailer.close());
     // Each Comune's manage key, sealed by the API (AES-256-GCM) and opened by the worker at each call: two stores on
     // the same folder and KEK, as the API and worker processes have in production (MANAGE_KEYS_KEK).
     const kek = { id: 'bench', key: randomBytes(32) };
-    const keysDir = path.join(dir, 'manage-keys');
-    const activities = createActivities({
-      manageKeys: {
-        store: new ManageKeyStore(keysDir, { current: kek }),
-        clientFor: cachedClientFactory((manageKey) =>
-          createIoManageClient({ baseUrl: sandbox.url, manageKey, logger: silent }),
-        ),
-      },
-      messages: createIoMessagesClient({ baseUrl: sandbox.url, logger: silent }),
-      selfcare: createSelfcareClient({
-        baseUrl: sandbox.url,
-        subscriptionKey: SECRETS.selfcareKey,
-        logger: silent,
-      }),
-      portal: createPortalClient({
-        baseUrl: `${sandbox.url}/portal`,
-        credentials: SECRETS.portal,
-        logger: silent,
-      }),
-      mailer,
-      documents,
-      partner: {
-        name: 'Consorzio dei Comuni (benchmark)',
-        staffEmails: ['staff@partner.example'],
-        managerEmails: ['direzione@partner.example'],
-        contactEmail: 'innovazione@partner.example',
-      },
-    });
-    const baseline: BaselineActivities = { baselineNoop: async () => undefined };
-
-    const bundle = await timed('workflow bundle (project workflows + baseline)', () =>
-      bundleWorkflowCode({
-        workflowsPath: require.resolve('./workflows'),
-        logger: new DefaultLogger('ERROR'),
-      }),
-    );
-    const timings = new ActivityTimings();
-    const nativeConnection = await NativeConnection.connect({ address: temporal.address });
-    closers.push(() => nativeConnection.close());
-    /** A running worker with the bench's tuning and activity timings, shut down with the environment. */
-    const startWorker = async (label: string, taskQueue: string, workerActivities: object) => {
-      const worker = await timed(label, () =>
-        Worker.create({
-          connection: nativeConnection,
-          namespace: NAMESPACE,
-          taskQueue,
-          workflowBundle: bundle,
-          activities: workerActivities,
-          ...options.tuning,
-          interceptors: { activity: [(ctx) => ({ inbound: new TimingInterceptor(ctx, timings) })] },
-        }),
-      );
-      const running = worker.run();
-      closers.push(async () => {
-        if (worker.getState() === 'RUNNING') worker.shutdown();
-        await running;
-      });
+    const keysDir = manageKeysDir(dir);
+    const workerConfig: BenchWorkerConfig = {
+      temporalAddress: temporal.address,
+      namespace: NAMESPACE,
+      taskQueue: TASK_QUEUE,
+      ...(options.servicesTaskQueue ? { servicesTaskQueue: options.servicesTaskQueue } : {}),
+      tuning: options.tuning,
+      ...(options.bulkConcurrency ? { bulkConcurrency: options.bulkConcurrency } : {}),
+      sandboxUrl: sandbox.url,
+      selfcareKey: SECRETS.selfcareKey,
+      portal: SECRETS.portal,
+      smtp: { host: catcher.host, port: catcher.port },
+      dir,
+      kek: { id: kek.id, keyHex: kek.key.toString('hex') },
     };
-    await startWorker('worker created', TASK_QUEUE, {
-      ...activities,
-      ...createBulkActivities({
-        client,
-        taskQueue: TASK_QUEUE,
-        documents,
-        ...(options.bulkConcurrency ? { startConcurrency: options.bulkConcurrency } : {}),
-      }),
-      ...baseline,
-    });
-    if (options.servicesTaskQueue) {
-      // The same settings as the Comuni's worker, as worker/main.ts does: its own slots, pollers and sticky queue.
-      await startWorker('services worker created', options.servicesTaskQueue, activities);
+    const timings = new ActivityTimings();
+    let workerPid: number | undefined;
+    let flushTimings = async () => undefined as void;
+    if (options.workerInProcess) {
+      const workers = await startBenchWorkers(
+        workerConfig,
+        (type, ms, ok) => timings.record(type, ms, ok),
+        timed,
+      );
+      closers.push(() => workers.stop());
+    } else {
+      const worker = await timed('worker process (bundle, both workers polling)', () =>
+        startWorkerProcess(workerConfig, timings),
+      );
+      workerPid = worker.pid;
+      flushTimings = () => worker.flush();
+      closers.push(() => worker.stop());
     }
 
     const tokenStore = new FileTokenStore(path.join(dir, 'tokens.json'));
@@ -437,6 +420,8 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Ben
       apiErrorLog,
       tokens,
       timings,
+      flushTimings,
+      workerPid,
       tuning: options.tuning,
       setup,
       close,

@@ -190,6 +190,9 @@ export function summaryLine(r: RunResult) {
     stepP99Ms: Math.round(t.stepP99),
     summaryP99Ms: Math.round(t.summaryP99),
     benchPeakRssMiB: Math.round(r.memoryOverall.bench / 1048576),
+    ...(r.memoryOverall.worker !== undefined
+      ? { workerPeakRssMiB: Math.round(r.memoryOverall.worker / 1048576) }
+      : {}),
     temporalPeakRssMiB: Math.round(r.memoryOverall.temporal / 1048576),
     loadAverageStart: r.machine.loadAverageStart[0] ?? null,
     loadAverageEnd: r.machine.loadAverageEnd[0] ?? null,
@@ -310,13 +313,20 @@ export async function renderReport(r: RunResult, resultsFile: string, findings: 
       ],
     ),
     '',
-    '## Set-up: one process plus the Temporal server',
+    r.memoryOverall.worker !== undefined
+      ? '## Set-up: the bench, the worker and the Temporal server, three processes'
+      : '## Set-up: one process plus the Temporal server',
     '',
     'The Temporal dev server is spawned from the provisioned CLI (`server start-dev --headless`, SQLite in a ' +
-      'temporary file) and the project’s search attributes are registered. Everything else runs in the bench’s ' +
-      'process: the PagoPA sandbox (reviewer approves at once; Selfcare seeded with every other Comune adherent), ' +
-      'the SMTP catcher, the worker (the real activities over the sandbox, SMTP to the catcher, a 300×300 logo in ' +
-      'the document store, the bulk activities, the baseline’s no-op), the API (`createApp`, review polling ' +
+      'temporary file) and the project’s search attributes are registered. ' +
+      (r.memoryOverall.worker !== undefined
+        ? 'The worker runs in a process of its own, as in production (`bench/worker-process.ts`: both task ' +
+          'queues, the real activities over the sandbox, SMTP to the catcher, the bulk activities, the baseline’s ' +
+          'no-op; activity timings sent to the bench over IPC). The bench’s process holds the rest: '
+        : 'Everything else runs in the bench’s process (`--worker-in-process`): the worker (the real activities ' +
+          'over the sandbox, SMTP to the catcher, the bulk activities, the baseline’s no-op), ') +
+      'the PagoPA sandbox (reviewer approves at once; Selfcare seeded with every other Comune adherent), ' +
+      'the SMTP catcher, a 300×300 logo in the document store, the API (`createApp`, review polling ' +
       '`reviewPollInitialMinutes` 0.01 / `reviewPollMaxHours` 0.001, write rate limit off for the single staff ' +
       'token), the driver and the load generator.',
     '',
@@ -361,10 +371,15 @@ export async function renderReport(r: RunResult, resultsFile: string, findings: 
               `${r.baseline.input.timers} timers each)`
             : 'not run',
         ],
-        [
-          'Peak RSS, bench process (worker + API + sandbox + SMTP + driver)',
-          formatMiB(r.memoryOverall.bench),
-        ],
+        r.memoryOverall.worker !== undefined
+          ? ['Peak RSS, bench process (API + sandbox + SMTP + driver)', formatMiB(r.memoryOverall.bench)]
+          : [
+              'Peak RSS, bench process (worker + API + sandbox + SMTP + driver)',
+              formatMiB(r.memoryOverall.bench),
+            ],
+        ...(r.memoryOverall.worker !== undefined
+          ? [['Peak RSS, worker process (both queues)', formatMiB(r.memoryOverall.worker)]]
+          : []),
         ['Peak RSS, Temporal dev server (VmRSS)', formatMiB(r.memoryOverall.temporal)],
         [
           'Services on the sandbox’s IO / published',
@@ -472,12 +487,14 @@ export async function renderReport(r: RunResult, resultsFile: string, findings: 
       [
         'Phase',
         'peak RSS, bench process',
+        'peak RSS, worker process',
         'peak RSS, Temporal server',
         'event-loop delay p99, bench process',
       ],
       [...r.memory.entries()].map(([phase, p]) => [
         phase,
         formatMiB(p.bench),
+        p.worker !== undefined ? formatMiB(p.worker) : 'in bench',
         formatMiB(p.temporal),
         formatMs(p.loopDelayP99Ms),
       ]),
@@ -512,7 +529,7 @@ export async function renderReport(r: RunResult, resultsFile: string, findings: 
         'ratio',
         'step p99',
         'summary p99',
-        'peak RSS bench / Temporal',
+        'peak RSS bench / worker / Temporal',
         'load avg start / end',
         'total',
       ],
@@ -530,7 +547,7 @@ export async function renderReport(r: RunResult, resultsFile: string, findings: 
         l.ratio === null ? 'n/a' : n2(l.ratio),
         `${l.stepP99Ms} ms`,
         `${l.summaryP99Ms} ms`,
-        `${l.benchPeakRssMiB} / ${l.temporalPeakRssMiB} MiB`,
+        `${l.benchPeakRssMiB} / ${l.workerPeakRssMiB ?? 'in bench'} / ${l.temporalPeakRssMiB} MiB`,
         `${n1(l.loadAverageStart ?? Number.NaN)} / ${n1(l.loadAverageEnd ?? Number.NaN)}`,
         formatDuration(l.totalS * 1000) + (l.broken.length > 0 ? ' **BROKEN**' : ''),
       ]),

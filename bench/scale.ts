@@ -63,6 +63,9 @@ const USAGE = `Usage: npm run bench -- [options]
                            temporary folder: the disk is shared, its fsync latency is not the engine's)
   --report FILE            report to write (default BENCHMARKS.md; with --ci: none)
   --results FILE           JSON-lines log of runs (default bench/results.jsonl; with --ci: none)
+  --worker-in-process      the worker in the bench's own process, sharing its event loop with the API, the
+                           sandbox, the driver and the readers (by default it has a process of its own, as in
+                           production: npm run start:worker beside npm run start:api)
   --one-queue              service workflows on the Comuni's task queue (TEMPORAL_SERVICES_TASK_QUEUE set to
                            TEMPORAL_TASK_QUEUE); by default they have their own queue and worker, as in production,
                            both workers with the tuning above
@@ -92,6 +95,7 @@ const { values: flags } = parseArgs({
     report: { type: 'string' },
     results: { type: 'string' },
     'one-queue': { type: 'boolean', default: false },
+    'worker-in-process': { type: 'boolean', default: false },
     ci: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -174,10 +178,11 @@ async function main(): Promise<number> {
     dbDir,
     ...(flags['one-queue'] ? {} : { servicesTaskQueue: `${TASK_QUEUE}-services` }),
     ...(flags['bulk-concurrency'] ? { bulkConcurrency: int('bulk-concurrency', 16, 1) } : {}),
+    ...(flags['worker-in-process'] ? { workerInProcess: true } : {}),
     log,
   });
   running.env = env;
-  const memory = new RssSampler(env.temporalPid);
+  const memory = new RssSampler(env.temporalPid, env.workerPid);
   try {
     if (preseeded > 0) {
       preseedServices(env.sandbox, preseeded);
@@ -256,6 +261,7 @@ async function main(): Promise<number> {
         }
       }
     }
+    await env.flushTimings();
     const journeyTimings = new Map(env.timings.ok);
     const journeyFailedAttempts = new Map(env.timings.failed);
     env.timings.reset();
@@ -507,7 +513,9 @@ function printFigures(r: RunResult): void {
     );
   }
   log(
-    `peak RSS                 bench ${formatMiB(r.memoryOverall.bench)}, Temporal ${formatMiB(r.memoryOverall.temporal)}`,
+    `peak RSS                 bench ${formatMiB(r.memoryOverall.bench)}` +
+      (r.memoryOverall.worker !== undefined ? `, worker ${formatMiB(r.memoryOverall.worker)}` : '') +
+      `, Temporal ${formatMiB(r.memoryOverall.temporal)}`,
   );
   log(`total                    ${formatDuration(r.totalMs)}`);
   log(r.broken.length > 0 ? `BROKEN:\n  ${r.broken.join('\n  ')}` : 'OK: nothing broke');
