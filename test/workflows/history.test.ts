@@ -88,6 +88,10 @@ describe('Comune journey: bounded history and idempotent start', () => {
 
         // The first run ended by continuing as new; the workflow id now points at a later run.
         const firstRun = env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId);
+        // The stage may read «completed» a task before the run closes (the completion notice still to send).
+        await waitFor('the first run closed', async () =>
+          (await firstRun.describe()).status.name !== 'RUNNING' ? true : undefined,
+        );
         const firstHistory = await firstRun.fetchHistory();
         expect(firstHistory.events!.at(-1)!.eventType).toBe(
           EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
