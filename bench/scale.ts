@@ -51,7 +51,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --max-workflow-tasks N   worker maxConcurrentWorkflowTaskExecutions (default 40, the SDK's)
   --workflow-task-polls N  worker maxConcurrentWorkflowTaskPolls (default 10, the SDK's)
   --activity-task-polls N  worker maxConcurrentActivityTaskPolls (default 10, the SDK's)
-  --max-cached N           worker maxCachedWorkflows (default 2000, as worker/create-worker.ts)
+  --max-cached N           worker maxCachedWorkflows (default 150, WORKER_MAX_CACHED_WORKFLOWS's default)
   --import-batch N         at most N Comuni per JSON import (default 2000; also kept under the 1 MB body limit)
   --bulk-concurrency N     items of an import chunk in flight at once (default: the bulk activities', 16)
   --timeout S              seconds allowed for every Comune to complete (default 300 + 0.5 s per service)
@@ -149,7 +149,7 @@ async function main(): Promise<number> {
     maxConcurrentWorkflowTaskExecutions: int('max-workflow-tasks', 40, 2),
     maxConcurrentWorkflowTaskPolls: int('workflow-task-polls', 10, 2),
     maxConcurrentActivityTaskPolls: int('activity-task-polls', 10, 1),
-    maxCachedWorkflows: int('max-cached', 2000, 0),
+    maxCachedWorkflows: int('max-cached', 150, 0),
   };
   const dbDir = flags['db-dir'] ?? (existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir());
   const reportFile = flags.report ?? (flags.ci ? undefined : path.join(__dirname, '..', 'BENCHMARKS.md'));

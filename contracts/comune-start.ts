@@ -140,6 +140,15 @@ function comuneMemo(input: ComuneInput): ComuneMemo {
   return { v: 1, population: input.comune.population };
 }
 
+/**
+ * A Comune's workflow task may take up to a minute before Temporal gives it to another worker (the default is 10 s).
+ * On a saturated worker (the bench at 200 Comuni on 2 cores) Comune tasks took over 10 s; a task timed out while the
+ * worker was still applying it, the next one was applied on top, and the history came out in an order a replay could
+ * not reproduce (a nondeterminism error at the next cache eviction). A journey waits for weeks: a minute before a
+ * stuck task moves to another worker costs nothing. Kept across continue-as-new.
+ */
+export const COMUNE_WORKFLOW_TASK_TIMEOUT = '1 minute';
+
 async function start(
   client: Client,
   raw: ComuneInput | ComuneInputRaw,
@@ -154,6 +163,7 @@ async function start(
       taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
       workflowId,
       args: [restartOf ? { ...input, restartOf } : input],
+      workflowTaskTimeout: COMUNE_WORKFLOW_TASK_TIMEOUT,
       // What the portfolio reads of the input without a workflow query (the funding report's population band).
       memo: { [COMUNE_MEMO_KEY]: comuneMemo(input) },
       // Running: never a second journey. Closed: never again, except a withdrawn one restarted on purpose (its

@@ -1,4 +1,4 @@
-import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 
 /**
@@ -20,23 +20,6 @@ const durable = {
 } as const;
 
 export const io = proxyActivities<Activities>(durable);
-
-/**
- * The short, idempotent IO steps of a service (create, logo, portal, test message, submission, update), since
- * 0.8.0 run first as local activities: one marker in history instead of an activity task and a workflow task each.
- * A few quick attempts only (about 3 seconds of backoff, inside one workflow task); when they are used up by a
- * transient failure, the step runs again as the durable activity above, whose retries never end and live on the
- * server (an outage adds no events). Non-retryable failures reach the workflow as before.
- */
-export const ioQuick = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '2 seconds',
-    maximumAttempts: 3,
-  },
-});
 export const mail = proxyActivities<Pick<Activities, 'notify'>>(durable);
 
 /** The adhesion check falls back to staff quickly instead of retrying for long. */

@@ -19,8 +19,6 @@ export const workflowPatches = {
   serviceSignalRetried: 'service-signal-retried',
   /** 0.7.0: the journey's read model keeps the time spent in each stage it has left (where journeys stall). */
   journeyStageTimes: 'journey-stage-times',
-  /** 0.8.0: a service runs its short IO steps as local activities, durable activities only when they keep failing. */
-  serviceQuickSteps: 'service-quick-steps',
   /** 0.8.0: a bulk job runs a few chunks at once. */
   bulkParallelChunks: 'bulk-parallel-chunks',
 } as const;

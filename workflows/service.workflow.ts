@@ -11,7 +11,6 @@ import {
   setHandler,
   sleep,
   type SignalDefinition,
-  TemporalFailure,
   upsertSearchAttributes,
   allHandlersFinished,
   workflowInfo,
@@ -42,8 +41,8 @@ import {
 } from '../contracts/service';
 import { serviceCardIssues, type ServiceCard } from '../domain/service-card';
 import { isWorkingStatus, serviceStepRefusal, serviceSteps, type ServiceStep } from '../domain/journey-model';
-import type { Activities, ReviewDecision } from '../activities';
-import { io, ioQuick, reviewPoller } from './activity-proxies';
+import type { ReviewDecision } from '../activities';
+import { io, reviewPoller } from './activity-proxies';
 import { nowIso, workflowNowMs } from './clock';
 import { workflowPatches } from './patches';
 import { describeFailure, notifySafely, refuse, zodMessage } from './workflow-support';
@@ -64,39 +63,6 @@ function isKeyRefusal(err: ActivityFailure): boolean {
     cause instanceof ApplicationFailure &&
     (MANAGE_KEY_FAILURES as readonly string[]).includes(cause.type ?? '')
   );
-}
-
-/** The short IO steps that run as local activities first (0.8.0); the review poll and the publication do not. */
-type QuickStep =
-  | 'ensureService'
-  | 'uploadLogo'
-  | 'configurePortal'
-  | 'sendTestMessage'
-  | 'submitForReview'
-  | 'updateService';
-
-/**
- * A local activity's failure as the rest of the workflow expects it: an ActivityFailure whose cause is the
- * activity's own failure, as a durable activity gives it. The SDK hands a local activity's failure over unwrapped
- * (the ApplicationFailure itself), which would otherwise fail the workflow instead of reaching staff.
- */
-function asActivityFailure(err: unknown, step: QuickStep): unknown {
-  if (err instanceof ActivityFailure || isCancellation(err) || !(err instanceof TemporalFailure)) return err;
-  const nonRetryable = err instanceof ApplicationFailure && err.nonRetryable;
-  return new ActivityFailure(
-    err.message,
-    step,
-    undefined,
-    nonRetryable ? 'NON_RETRYABLE_FAILURE' : 'MAXIMUM_ATTEMPTS_REACHED',
-    undefined,
-    err,
-  );
-}
-
-/** A local activity that failed for a reason a later attempt may not have: retried as a durable activity. */
-function worthDurableRetry(err: unknown): boolean {
-  if (!(err instanceof ActivityFailure) || isCancellation(err)) return false;
-  return !(err.cause instanceof ApplicationFailure && err.cause.nonRetryable);
 }
 
 export async function serviceWorkflow(
@@ -124,31 +90,6 @@ export async function serviceWorkflow(
   };
   /** Bumped when the Comune tells that a new manage key is recorded. */
   let keyRenewals = 0;
-  /** Whether this run takes the quick path (decided once per run: histories from before 0.8.0 replay without it). */
-  let quickSteps: boolean | undefined;
-
-  /**
-   * One of the short IO steps: a local activity (a marker in history, no task of its own), then, if it keeps
-   * failing transiently, the same step as a durable activity. Each step is idempotent, so running it again is
-   * harmless. Non-retryable failures (a refused key, a 4xx) reach the caller either way.
-   */
-  async function ioStep<K extends QuickStep>(
-    name: K,
-    ...args: Parameters<Activities[K]>
-  ): Promise<Awaited<ReturnType<Activities[K]>>> {
-    type Step = (...a: Parameters<Activities[K]>) => Promise<Awaited<ReturnType<Activities[K]>>>;
-    const durableStep = io[name] as unknown as Step;
-    quickSteps ??= patched(workflowPatches.serviceQuickSteps);
-    if (!quickSteps) return durableStep(...args);
-    try {
-      return await (ioQuick[name] as unknown as Step)(...args);
-    } catch (caught) {
-      const err = asActivityFailure(caught, name);
-      if (!worthDurableRetry(err)) throw err;
-      log.info('quick IO step failed, retried as a durable activity', { step: name, error: String(err) });
-      return durableStep(...args);
-    }
-  }
   setHandler(manageKeyRenewedSignal, () => {
     keyRenewals += 1;
   });
@@ -415,7 +356,7 @@ export async function serviceWorkflow(
     if (!state.ioServiceId) {
       await setStatus('creating');
       const { serviceId } = await withStaffRecovery('creazione su IO', () =>
-        ioStep('ensureService', { card: state.card, key }),
+        io.ensureService({ card: state.card, key }),
       );
       state.ioServiceId = serviceId;
       state.timeline.push({
@@ -430,13 +371,13 @@ export async function serviceWorkflow(
       await setStatus('configuring');
     if (!state.logoUploaded) {
       await withStaffRecovery('caricamento logo', () =>
-        ioStep('uploadLogo', { serviceId, logoRef: state.card.logo_ref, key }),
+        io.uploadLogo({ serviceId, logoRef: state.card.logo_ref, key }),
       );
       state.logoUploaded = true;
     }
     if (!state.portalConfigured) {
       await withStaffRecovery('configurazione portale', () =>
-        ioStep('configurePortal', { serviceId, tenant: input.comune.portalTenant, slug: input.slug, key }),
+        io.configurePortal({ serviceId, tenant: input.comune.portalTenant, slug: input.slug, key }),
       );
       state.portalConfigured = true;
       state.timeline.push({
@@ -447,7 +388,7 @@ export async function serviceWorkflow(
     }
     if (!state.testMessageSent) {
       await withStaffRecovery('messaggio di prova', () =>
-        ioStep('sendTestMessage', { serviceId, serviceName: state.card.service_name, key }),
+        io.sendTestMessage({ serviceId, serviceName: state.card.service_name, key }),
       );
       state.testMessageSent = true;
     }
@@ -457,7 +398,7 @@ export async function serviceWorkflow(
     for (;;) {
       const open = state.rounds.at(-1);
       if (!open || open.outcome) {
-        await withStaffRecovery('invio in revisione', () => ioStep('submitForReview', { serviceId, key }));
+        await withStaffRecovery('invio in revisione', () => io.submitForReview({ serviceId, key }));
         state.rounds.push({ round: state.rounds.length + 1, submittedAt: nowIso() });
       }
       const round = state.rounds.at(-1)!;
@@ -533,7 +474,7 @@ export async function serviceWorkflow(
         await awaitCorrection();
       }
       await withStaffRecovery('aggiornamento su IO', () =>
-        ioStep('updateService', { serviceId, card: state.card, key }),
+        io.updateService({ serviceId, card: state.card, key }),
       );
       if (
         workflowInfo().historyLength > CONTINUE_AS_NEW_AFTER_EVENTS ||

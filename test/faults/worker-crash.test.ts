@@ -94,12 +94,20 @@ describe('a worker process SIGKILLed in every stage of a journey', () => {
     // «Accesso a IO»: the onboarding seen active on Selfcare, then the Comune's own manage key recorded.
     await recordIoAccess(cluster, handle);
 
-    // 4. Services: some created on IO while others are still being created or configured. Since 0.8.0 a service
-    // runs its IO steps as local activities inside one workflow task: the kill loses that task's work, and the
-    // steps run again (each idempotent) on the next worker. Read the progress on IO itself.
-    await waitFor('a service created on IO, others not yet', async () => {
-      const created = (await ioServicesOf(cluster, fiscalCode)).length;
-      return created > 0 && created < 11 ? true : undefined;
+    // 4. Services: some created and being configured while others are still being created.
+    // The Comune shows creation and configuration as one phase (0.3.0): ask the services themselves.
+    await waitFor('a service configuring', async () => {
+      const states = await Promise.all(
+        journeyHandles(cluster, input)
+          .slice(1)
+          .map(
+            (service) =>
+              cluster.client.connection
+                .withDeadline(Date.now() + 5_000, () => service.query(getServiceStateQuery))
+                .catch(() => undefined), // not started yet
+          ),
+      );
+      return states.some((s) => s?.status === 'configuring') ? true : undefined;
     });
     await crash('services creating / configuring');
 

@@ -194,17 +194,6 @@ describe('replay of stored histories', () => {
     ]);
   });
 
-  it('records the 0.8.0 quick IO steps of a service behind patched(), in every new service history', () => {
-    for (const file of files.filter((f) => olderThan(f, '0.8.0')))
-      expect(patchIds(file)).not.toContain(workflowPatches.serviceQuickSteps);
-    expect(patchIds('v0.8.0-e2e-service_c_l378_tari.json')).toEqual([
-      workflowPatches.serviceReportsMilestonesOnly,
-      workflowPatches.serviceQuickSteps,
-    ]);
-    // The Comune's own steps are unchanged.
-    expect(patchIds('v0.8.0-e2e-comune_c_l378.json')).not.toContain(workflowPatches.serviceQuickSteps);
-  });
-
   it('records the 0.8.0 parallel chunks of a bulk job behind patched(), beside a job of 0.7.0 without them', () => {
     const jobs = files.filter((f) => /^v\d+\.\d+\.\d+-bulk-/.test(f));
     const old = jobs.filter((f) => f.startsWith('v0.7.0-'));

@@ -11,8 +11,6 @@ export interface MockBehaviour {
   reviewPending?: boolean;
   /** Selfcare's prod-io onboarding after the signed form (the automatic check); `pending` polls for ever. */
   onboarding?: 'active' | 'rejected' | 'expired' | 'pending';
-  /** The first `times` calls of `step` for one service (the first to call it) fail as PagoPA does when it is briefly down (503, retryable). */
-  transientFailures?: { step: keyof Activities; times: number };
 }
 
 /** What PagoPA does with the Comune's manage key now: tests flip it to see services pause and resume. */
@@ -116,21 +114,5 @@ export function mockActivities(behaviour: MockBehaviour = {}) {
       }));
     },
   };
-  const transient = behaviour.transientFailures;
-  if (transient) {
-    const real = activities[transient.step] as (...args: unknown[]) => Promise<unknown>;
-    let failed = 0;
-    let victim: string | undefined;
-    (activities as Record<string, unknown>)[transient.step] = async (...args: unknown[]) => {
-      const target = JSON.stringify((args[0] as { serviceId?: string }).serviceId ?? args[0]);
-      victim ??= target;
-      if (target === victim && failed < transient.times) {
-        failed += 1;
-        calls.push(`transient:${transient.step}:${failed}`);
-        throw ApplicationFailure.retryable('PagoPA non risponde (503)', 'Http503');
-      }
-      return real(...args);
-    };
-  }
   return { activities, notifications, services, calls, key };
 }

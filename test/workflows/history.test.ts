@@ -98,6 +98,10 @@ describe('Comune journey: bounded history and idempotent start', () => {
         );
         const latest = await handle.describe();
         expect(latest.runId).not.toBe(handle.firstExecutionRunId);
+        // A Comune's task may take a minute before it moves to another worker, in every run.
+        for (const run of [await firstRun.describe(), latest]) {
+          expect(run.raw.executionConfig?.defaultWorkflowTaskTimeout?.seconds?.toString()).toBe('60');
+        }
 
         const result = (await handle.result()) as ComuneState;
         expect(result).toEqual(await stateOf(handle));
