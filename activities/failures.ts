@@ -1,4 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { transientBackoffMs } from '../domain/transient-backoff';
 import { HttpError, HttpRetryableError } from '../integrations/http';
 import { MailError } from '../integrations/mail';
 import { DocumentIntegrityError, InvalidDocumentReference } from '../integrations/documents/document-store';
@@ -37,9 +38,6 @@ export function toActivityFailure(err: unknown): unknown {
   return err;
 }
 
-/** The backoff of a transient failure (5xx, timeout) without a Retry-After: the activities' retry policy's. */
-export const TRANSIENT_BACKOFF = { initialMs: 2_000, coefficient: 2, maxMs: 120_000 } as const;
-
 /** What an attempt leaves to the next one (heartbeat details): the transient failures in a row so far. */
 interface RetryPacing {
   transientFailures: number;
@@ -68,10 +66,7 @@ function paced(failure: ApplicationFailure, err: HttpRetryableError): Applicatio
   const before = (ctx.info.heartbeatDetails as Partial<RetryPacing> | undefined)?.transientFailures ?? 0;
   const inARow = Number.isInteger(before) && before >= 0 ? before + 1 : 1;
   ctx.heartbeat({ transientFailures: inARow } satisfies RetryPacing);
-  const delayMs = Math.min(
-    TRANSIENT_BACKOFF.maxMs,
-    TRANSIENT_BACKOFF.initialMs * TRANSIENT_BACKOFF.coefficient ** Math.min(inARow - 1, 16),
-  );
+  const delayMs = transientBackoffMs(inARow);
   return ApplicationFailure.create({
     message: failure.message,
     type: failure.type ?? undefined,

@@ -224,17 +224,7 @@ async function startWorkerProcess(
             child.send({ type: 'flush' });
           })
         : Promise.resolve(),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-        child.once('exit', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        if (child.connected) child.send({ type: 'stop' });
-        else child.kill('SIGTERM');
-      }),
+    stop: () => stopChild(child, 30_000),
   };
 }
 

@@ -312,8 +312,8 @@ async function main(): Promise<number> {
     if (baselineCount > 0 && histories) {
       memory.enter('baseline');
       // The same IO calls as a service, each as an activity: the engine's minimal workflow of the journey's shape.
-      // A service that runs some of them as local activities (0.8.0) is measured against the same minimal
-      // workflow, so the ratio shows what the local activities save.
+      // A service that ran some of them as local activities (the trial withdrawn from 0.8.0, BENCHMARKS.md) is
+      // measured against the same minimal workflow, so the ratio shows what they would save.
       const input = {
         activities: Math.round(
           histories.services.activities.median + histories.services.localActivities.median,

@@ -4,11 +4,11 @@ import { startBenchWorkers, type BenchWorkerConfig } from './worker-setup';
 /**
  * The bench's worker in a process of its own, as in production (`npm run start:worker` beside `npm run start:api`):
  * started by bench/environment.ts with its configuration in BENCH_WORKER_CONFIG and an IPC channel. It reports
- * each activity attempt's time to the bench in batches, and stops gracefully when asked.
+ * each activity attempt's time to the bench in batches, and stops gracefully on SIGTERM, as worker/main.ts does.
  */
 
 type Attempt = [type: string, ms: number, ok: boolean];
-type FromBench = { type: 'flush' } | { type: 'stop' };
+type FromBench = { type: 'flush' };
 
 async function main(): Promise<void> {
   if (!process.send) throw new Error('bench/worker-process.ts runs under bench/environment.ts (IPC channel)');
@@ -27,14 +27,15 @@ async function main(): Promise<void> {
     if (message.type === 'flush') {
       flush();
       send({ type: 'flushed' });
-    } else if (message.type === 'stop') {
-      void workers.stop().then(() => {
-        flush();
-        process.exit(0);
-      });
     }
   });
-  process.on('disconnect', () => void workers.stop().then(() => process.exit(0)));
+  const stop = () =>
+    void workers.stop().then(() => {
+      if (process.connected) flush();
+      process.exit(0);
+    });
+  process.once('SIGTERM', stop);
+  process.once('disconnect', stop);
   send({ type: 'ready' });
 }
 

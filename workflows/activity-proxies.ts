@@ -1,5 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { TRANSIENT_BACKOFF } from '../domain/transient-backoff';
 
 /**
  * Activity options in one place. Transient failures (5xx, 429, timeouts, SMTP 4xx) retry without limit, with
@@ -16,7 +17,11 @@ import type { Activities } from '../activities';
 // No maximumAttempts: unlimited retries.
 const durable = {
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes' },
+  retry: {
+    initialInterval: TRANSIENT_BACKOFF.initialMs,
+    backoffCoefficient: TRANSIENT_BACKOFF.coefficient,
+    maximumInterval: TRANSIENT_BACKOFF.maxMs,
+  },
 } as const;
 
 export const io = proxyActivities<Activities>(durable);
