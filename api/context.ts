@@ -7,6 +7,7 @@ import type { OidcOptions } from './auth/authenticate';
 import type { RegistrationDefaults } from './import/registration';
 import type { ManageKeyStore } from '../integrations/keys/manage-key-store';
 import type { ManageKeyVerifier } from '../integrations/keys/manage-key-verifier';
+import type { ReadModelStore } from '../common/read-model-store';
 
 /** What the API's routes need, wired once in api/main.ts (and by the tests). */
 export interface ApiContext {
@@ -33,4 +34,9 @@ export interface ApiContext {
    * key answers 503 (no KEK configured).
    */
   manageKeys?: { store: ManageKeyStore; verify: ManageKeyVerifier };
+  /**
+   * The pages' read model the worker writes (common/read-model-store.ts): the Comune and service pages are read from
+   * it without a workflow task. Absent, or a document not written yet: the page cache over queries.
+   */
+  readModel?: ReadModelStore;
 }

@@ -17,6 +17,10 @@ import {
 } from '../domain/journey-model';
 import { HttpProblem } from './problem';
 import { temporalCall, toHttpProblem } from './temporal-errors';
+import type { Logger } from '../common/logger';
+import type { ReadModelStore } from '../common/read-model-store';
+import { serviceDocumentKey, type ReadModelDocumentKey } from '../contracts/read-model';
+import type { ServiceRequest } from '../contracts/comune';
 
 /**
  * The Comune and service answers: the workflow's state, plus what the journey model says about it for the caller
@@ -33,9 +37,14 @@ export type ComuneView = ComuneState & {
   waitsOn: string;
 };
 
-/** What a page is read from: the API's page cache over the workflows' queries. */
+/**
+ * What a page is read from: the read model the worker writes at the end of each workflow task (no workflow task to
+ * read it), and for a journey that has not written one yet, the API's page cache over the workflows' queries.
+ */
 export interface PageSource {
   client: Client;
+  readModel?: ReadModelStore;
+  logger?: Logger;
 }
 
 export interface ComuneRead {
@@ -63,11 +72,36 @@ function pages(source: PageSource) {
 }
 
 /**
- * A Comune's state without waiting for a workflow task: its last known state at once (refreshed in the background),
- * the workflow's answer only on a first read.
+ * A document of the read model with its freshness, or undefined when the journey has not written it (or it cannot be
+ * read: the page then falls back to the workflow, and the log says why).
+ */
+async function fromReadModel<T>(
+  source: PageSource,
+  ipa: string,
+  key: ReadModelDocumentKey,
+): Promise<{ value: T; freshness: Freshness } | undefined> {
+  if (!source.readModel) return undefined;
+  try {
+    const entry = await source.readModel.read<T>(ipa, key);
+    return entry && { value: entry.document, freshness: { source: 'read-model', asOf: entry.asOf } };
+  } catch (err) {
+    source.logger?.warn(
+      { err, comune: ipa, document: key },
+      'read model unreadable: the page asks the workflow',
+    );
+    return undefined;
+  }
+}
+
+/**
+ * A Comune's state without waiting for a workflow task: the read model the worker wrote at the journey's last task;
+ * for a journey that has not written one, the page cache (its last known state at once, refreshed in the background,
+ * the workflow's answer only on a first read).
  */
 export async function readComune(source: PageSource, ipa: string): Promise<ComuneRead> {
-  const read = await temporalCall(() => pages(source).read(comuneWorkflowId(ipa)));
+  const read =
+    (await fromReadModel<ComuneState>(source, ipa, 'comune')) ??
+    (await temporalCall(() => pages(source).read(comuneWorkflowId(ipa))));
   return { state: read.value as ComuneState, freshness: read.freshness };
 }
 
@@ -176,6 +210,8 @@ export async function readServiceView(
   const { client } = source;
   const comuneHandle = client.workflow.getHandle(comuneWorkflowId(ipa));
   const readOwn = async (): Promise<{ state: ServiceState; freshness: Freshness } | undefined> => {
+    const written = await fromReadModel<ServiceState>(source, ipa, serviceDocumentKey(slug));
+    if (written) return { state: written.value, freshness: written.freshness };
     const read = await pages(source)
       .read(serviceWorkflowId(ipa, slug))
       .catch((err: unknown) => {
@@ -196,7 +232,12 @@ export async function readServiceView(
       place: placeOf(comune, slug, own.status),
     };
   }
-  const planned = summary ? await temporalCall(() => comuneHandle.query(getPlannedServiceQuery, slug)) : null;
+  const readPlanned = async (): Promise<ServiceRequest | null> => {
+    const plan = await fromReadModel<ServiceRequest[]>(source, ipa, 'plan');
+    if (plan) return plan.value.find((s) => s.slug === slug) ?? null;
+    return temporalCall(() => comuneHandle.query(getPlannedServiceQuery, slug));
+  };
+  const planned = summary ? await readPlanned() : null;
   if (!summary || !planned) {
     throw new HttpProblem(
       404,

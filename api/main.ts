@@ -9,6 +9,8 @@ import { FileTokenStore } from './auth/token-store';
 import { registrationDefaultsFrom } from './registration-defaults';
 import { manageKeyStoreFromConfig } from '../integrations/keys';
 import { createManageKeyVerifier } from '../integrations/keys/manage-key-verifier';
+import { payloadCodecFromConfig } from '../common/payload-codec';
+import { readModelStoreFromConfig } from '../common/read-model-store';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -42,6 +44,7 @@ async function main(): Promise<void> {
             rolesClaim: config.OIDC_ROLES_CLAIM,
           }
         : undefined,
+    readModel: readModelStoreFromConfig(config, payloadCodecFromConfig(config)),
     outbox: config.MAIL_OUTBOX_DIR ? new FileOutbox(config.MAIL_OUTBOX_DIR) : undefined,
     temporalUiUrl: config.temporalUiUrl,
     ...(keyStore && config.IO_MANAGE_BASE_URL

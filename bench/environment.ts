@@ -9,6 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 import { createApp, type ApiContext } from '../api/app';
+import { ReadModelStore } from '../common/read-model-store';
 import { FileTokenStore } from '../api/auth/token-store';
 import { CONTRACT_DURATION_DAYS, type RegistrationDefaults } from '../api/import/registration';
 import { createLogger, redactedPaths } from '../common/logger';
@@ -24,6 +25,7 @@ import { Samples, sleep } from './stats';
 import {
   documentsDir,
   manageKeysDir,
+  readModelDir,
   startBenchWorkers,
   type BenchWorkerConfig,
   type WorkerTuning,
@@ -377,6 +379,7 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Ben
       tokens: tokenStore,
       temporalUiUrl: 'http://localhost:8233',
       registrationDefaults,
+      readModel: new ReadModelStore(readModelDir(dir)),
       manageKeys: {
         store: new ManageKeyStore(keysDir, { current: kek }),
         verify: createManageKeyVerifier({ baseUrl: sandbox.url, partnerAddresses: PARTNER_ADDRESSES }),

@@ -20,6 +20,9 @@ import { ManageKeyStore } from '../integrations/keys/manage-key-store';
 import { FileSentLedger, SmtpMailer } from '../integrations/mail';
 import { createPortalClient } from '../integrations/portal';
 import { createSelfcareClient } from '../integrations/selfcare';
+import { ReadModelStore } from '../common/read-model-store';
+import { workflowInterceptorModules } from '../worker/create-worker';
+import { readModelSinks } from '../worker/read-model-sink';
 import type { BaselineActivities } from './baseline.workflow';
 
 const silent = createLogger('bench-worker', 'silent');
@@ -56,6 +59,8 @@ export interface BenchWorkerConfig {
 
 export const documentsDir = (dir: string) => path.join(dir, 'documents');
 export const manageKeysDir = (dir: string) => path.join(dir, 'manage-keys');
+/** The pages' read model, written by the workers and read by the API (as READ_MODEL_DIR in production). */
+export const readModelDir = (dir: string) => path.join(dir, 'read-model');
 
 /** Called after each activity attempt with its type, its time inside the activity (ms) and whether it succeeded. */
 export type ActivityRecorder = (type: string, ms: number, ok: boolean) => void;
@@ -134,10 +139,12 @@ export async function startBenchWorkers(
         contactEmail: 'innovazione@partner.example',
       },
     });
+    const readModel = new ReadModelStore(readModelDir(config.dir));
     const baseline: BaselineActivities = { baselineNoop: async () => undefined };
     const bundle = await timed('workflow bundle (project workflows + baseline)', () =>
       bundleWorkflowCode({
         workflowsPath: require.resolve('./workflows'),
+        workflowInterceptorModules,
         logger: new DefaultLogger('ERROR'),
       }),
     );
@@ -156,6 +163,7 @@ export async function startBenchWorkers(
           taskQueue,
           workflowBundle: bundle,
           activities: workerActivities,
+          sinks: readModelSinks(readModel, silent),
           ...config.tuning,
           interceptors: { activity: [(ctx) => ({ inbound: new TimingInterceptor(ctx, record) })] },
         }),

@@ -107,6 +107,11 @@ export const configSchema = z.object({
   IO_PARTNER_ADDRESSES: optionalString,
   /** Where the sealed manage keys live (one file per Comune); default `<DATA_DIR>/manage-keys`. */
   MANAGE_KEYS_DIR: optionalString,
+  /**
+   * Where the worker writes the pages' read model and the API reads it (one folder per Comune); default
+   * `<DATA_DIR>/read-model`. Shared by the API and the worker, like the manage keys.
+   */
+  READ_MODEL_DIR: optionalString,
   IO_MESSAGES_BASE_URL: optionalUrl,
   SELFCARE_BASE_URL: optionalUrl,
   /** Without it the adhesion check is recorded by staff. */

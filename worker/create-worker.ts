@@ -1,7 +1,16 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Logger } from '../common/logger';
+import type { ReadModelStore } from '../common/read-model-store';
+import { readModelSinks } from './read-model-sink';
 
 /** Where the workflow code is: TypeScript sources in tests, compiled JavaScript under dist/. */
 export const workflowsPath = require.resolve('../workflows');
+
+/**
+ * The workflow interceptor modules every bundle of the workflow code includes (`bundleWorkflowCode`'s
+ * `workflowInterceptorModules`): the journeys' read model, handed to the worker at the end of each activation.
+ */
+export const workflowInterceptorModules = [require.resolve('../workflows/read-model-interceptor')];
 
 export interface CreateWorkerOptions {
   connection: NativeConnection;
@@ -15,6 +24,8 @@ export interface CreateWorkerOptions {
   dataConverter?: WorkerOptions['dataConverter'];
   /** WORKER_MAX_CACHED_WORKFLOWS: what bounds the worker's memory (README, «Sizing a worker»). */
   maxCachedWorkflows?: number;
+  /** Where the journeys' read model is written (worker/read-model-sink.ts): every bundle's interceptor needs it. */
+  readModel: { store: ReadModelStore; logger: Logger };
 }
 
 /** The one place worker options live, shared by worker/main.ts and the tests. */
@@ -24,7 +35,12 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: options.activities ?? {},
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath, interceptors: { workflowModules: workflowInterceptorModules } }),
+    ...(options.readModel
+      ? { sinks: readModelSinks(options.readModel.store, options.readModel.logger) }
+      : {}),
     ...(options.identity ? { identity: options.identity } : {}),
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     // Journeys wait for months: keep cached workflows modest, the history is the source of truth. Tests and the bench

@@ -5,7 +5,9 @@ import { dataConverterFromConfig } from '../common/payload-codec';
 import { connectClient, temporalConnectionOptions } from '../common/temporal';
 import { createBulkActivities } from '../activities/bulk';
 import { createActivities } from '../activities';
-import { createWorker, workflowsPath } from './create-worker';
+import { createWorker, workflowInterceptorModules, workflowsPath } from './create-worker';
+import { payloadCodecFromConfig } from '../common/payload-codec';
+import { readModelStoreFromConfig } from '../common/read-model-store';
 import { buildActivityDependencies } from './dependencies';
 import { PinoTemporalLogger } from './temporal-logger';
 
@@ -21,7 +23,12 @@ async function main(): Promise<void> {
   const activities = createActivities(deps);
   const dataConverter = dataConverterFromConfig(config);
   // One bundle of the workflow code for both workers (the Comuni's and the services'): bundling is slow and large.
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: new PinoTemporalLogger(logger) });
+  const workflowBundle = await bundleWorkflowCode({
+    workflowsPath,
+    workflowInterceptorModules,
+    logger: new PinoTemporalLogger(logger),
+  });
+  const readModel = { store: readModelStoreFromConfig(config, payloadCodecFromConfig(config)), logger };
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -29,6 +36,7 @@ async function main(): Promise<void> {
     dataConverter,
     workflowBundle,
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+    readModel,
     activities: {
       ...activities,
       ...createBulkActivities({ client, taskQueue: config.TEMPORAL_TASK_QUEUE, documents: deps.documents }),
@@ -44,6 +52,7 @@ async function main(): Promise<void> {
           dataConverter,
           workflowBundle,
           maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+          readModel,
           activities,
         })
       : undefined;

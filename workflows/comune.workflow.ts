@@ -60,6 +60,7 @@ const HOUR_MS = 60 * 60 * 1000;
 import { refreshDerived } from '../domain/journey';
 import { holdsParallelSlot, isClosedStage } from '../domain/journey-model';
 import { adhesion, onboardingPoller, publicationWatch } from './activity-proxies';
+import { keepReadModel } from './read-model';
 import { nowIso, workflowNowMs } from './clock';
 import { registerComuneHandlers, type ComuneSignals } from './comune-handlers';
 import { runEscalations } from './comune-escalations';
@@ -98,6 +99,11 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
   const publishReadModel = readModelPublisher(input.comune.fiscalCode);
   const terminal = () => isClosedStage(state.stage);
 
+  // The pages' read model: the journey and its plan, written by the worker when they change (no history event).
+  keepReadModel(input.comune.ipaCode, () => ({ comune: state }), {
+    fixed: { plan: input.services },
+    newJourney: carried === undefined,
+  });
   setHandler(getComuneStateQuery, () => state);
   setHandler(getPlannedServiceQuery, (slug) => input.services.find((s) => s.slug === slug) ?? null);
   setHandler(getJourneyFactsQuery, () => journeyFactsOf(input));

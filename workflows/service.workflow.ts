@@ -44,6 +44,8 @@ import { isWorkingStatus, serviceStepRefusal, serviceSteps, type ServiceStep } f
 import type { ReviewDecision } from '../activities';
 import { io, reviewPoller } from './activity-proxies';
 import { nowIso, workflowNowMs } from './clock';
+import { serviceDocumentKey } from '../contracts/read-model';
+import { keepReadModel } from './read-model';
 import { workflowPatches } from './patches';
 import { describeFailure, notifySafely, refuse, zodMessage } from './workflow-support';
 
@@ -94,6 +96,8 @@ export async function serviceWorkflow(
     keyRenewals += 1;
   });
 
+  // The service page's read model, written by the worker when the state changes (no history event).
+  keepReadModel(input.comune.ipaCode, () => ({ [serviceDocumentKey(input.slug)]: state }));
   setHandler(getServiceStateQuery, () => state);
   /** Refuses the step when the journey model does not allow it in the service's current status. */
   const requireAllowed = (step: ServiceStep) => {

@@ -5331,7 +5331,7 @@ export interface components {
     schemas: {
         Freshness: {
             /** @enum {string} */
-            source: "workflow" | "cache" | "visibility";
+            source: "read-model" | "workflow" | "cache" | "visibility";
             asOf: string;
         };
         ComuneListItem: {

@@ -518,17 +518,18 @@ const isoDayFormat = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Rome' 
 export const romeDay = (/** @type {IsoDate} */ iso) => (valid(iso) ? isoDayFormat.format(valid(iso)) : '');
 
 /**
- * How fresh a page is, in words: the time of the state it shows (a page answers at once with its last known state
- * and refreshes it; an answer read from the workflow is current).
- * @param {{ source: 'cache' | 'workflow' | 'visibility', asOf: string } | undefined} freshness
+ * How fresh a page is, in words: the time of the state it shows. A page read from the read model shows the journey
+ * as of its last change (written when it changed); an answer read from the workflow is current; a cached one is the
+ * last known state, being refreshed.
+ * @param {{ source: 'read-model' | 'cache' | 'workflow' | 'visibility', asOf: string } | undefined} freshness
  */
 export function freshnessNote(freshness) {
   if (!freshness) return null;
-  return h(
-    'p',
-    { class: 'muted freshness', 'data-testid': 'freshness' },
+  const text =
     freshness.source === 'workflow'
       ? 'Situazione letta ora dal percorso'
-      : `Situazione al ${dateTime(freshness.asOf)} (${relative(freshness.asOf)})`,
-  );
+      : freshness.source === 'read-model'
+        ? `Ultimo aggiornamento del percorso: ${dateTime(freshness.asOf)} (${relative(freshness.asOf)})`
+        : `Situazione al ${dateTime(freshness.asOf)} (${relative(freshness.asOf)})`;
+  return h('p', { class: 'muted freshness', 'data-testid': 'freshness' }, text);
 }

@@ -20,7 +20,7 @@ import { startSandbox, type RunningSandbox } from '../../sandbox';
 import { testApiContext, type TestApiContext } from '../support/api-context';
 import { comuneInput, type ComuneFixtureOptions } from '../support/fixtures';
 import { mockActivities, type MockBehaviour } from '../support/mock-activities';
-import { createDevServerEnv, workflowBundle } from '../support/temporal-env';
+import { createDevServerEnv, testReadModelSinks, workflowBundle } from '../support/temporal-env';
 import { waitFor } from '../support/wait';
 
 /**
@@ -186,6 +186,8 @@ export async function startApiHarness(options: HarnessOptions = {}): Promise<Api
     connection: env.nativeConnection,
     taskQueue: ctx.taskQueue,
     workflowBundle: workflowBundle(),
+    // Without a read model in the API's context (the fallback's tests) the worker writes one nobody reads.
+    sinks: testReadModelSinks(ctx.readModel),
     activities: {
       ...mockActivities(options.mock).activities,
       ...options.activities,

@@ -24,7 +24,7 @@ import { toCsv, trentoRows } from '../import/trento-csv';
 import { buildSignedForm, createCa, createSigner } from '../integrations/documents/cms-fixtures';
 import { testApiContext, type TestApiContext } from '../support/api-context';
 import { mockActivities } from '../support/mock-activities';
-import { createDevServerEnv, workflowBundle } from '../support/temporal-env';
+import { createDevServerEnv, workflowBundle, testReadModelSinks } from '../support/temporal-env';
 import { waitFor } from '../support/wait';
 
 /**
@@ -160,6 +160,7 @@ describe('console (browser)', () => {
       connection: env.nativeConnection,
       taskQueue: TASK_QUEUE,
       workflowBundle: workflowBundle(),
+      sinks: testReadModelSinks(api.ctx.readModel),
       activities: {
         ...mockActivities({
           review: (name, round) =>

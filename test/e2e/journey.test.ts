@@ -2,7 +2,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { startActivityHarness, type ActivityHarness } from '../activities/harness';
 import { driveElevenServiceJourney, elevenServiceTrento } from '../support/eleven-service-journey';
-import { createDevServerEnv, workflowBundle } from '../support/temporal-env';
+import { createDevServerEnv, workflowBundle, testReadModelSinks } from '../support/temporal-env';
 import { recordHistoriesIfAsked } from '../support/record-histories';
 
 /**
@@ -36,6 +36,7 @@ describe('a Comune journey end to end (dev server, sandbox, SMTP)', () => {
       connection: env.nativeConnection,
       taskQueue,
       workflowBundle: workflowBundle(),
+      sinks: testReadModelSinks(),
       activities: harness.activities,
     });
     await worker.runUntil(async () => {

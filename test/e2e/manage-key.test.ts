@@ -1,4 +1,6 @@
 import { pagesIdle } from '../../api/journey-view';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
@@ -23,7 +25,7 @@ import {
 import { testApiContext, type TestApiContext } from '../support/api-context';
 import { comuneInput } from '../support/fixtures';
 import { historyText } from '../support/history-text';
-import { createDevServerEnv, workflowBundle } from '../support/temporal-env';
+import { createDevServerEnv, testReadModelSinks, workflowBundle } from '../support/temporal-env';
 import { waitFor } from '../support/wait';
 
 /**
@@ -116,6 +118,7 @@ describe('«Accesso a IO» end to end: each Comune its own manage key (API, dev 
       connection: env.nativeConnection,
       taskQueue,
       workflowBundle: workflowBundle(),
+      sinks: testReadModelSinks(api.ctx.readModel),
       activities: createActivities({
         ...harness.deps,
         manageKeys: {
@@ -273,14 +276,26 @@ describe('«Accesso a IO» end to end: each Comune its own manage key (API, dev 
       }
       await pageShows('completed', (p) => p.stage === 'completed');
 
-      // No manage key, old or new, in any workflow history, log line or API answer of the run.
+      // No manage key, old or new, in any workflow history, log line, API answer or read-model document of the run.
       const secrets = [old.primary_key, old.secondary_key, renewed.primary_key];
       const histories: string[] = [];
       for await (const wf of env.client.workflow.list()) {
         histories.push(await historyText(env.client.workflow.getHandle(wf.workflowId, wf.runId)));
       }
       expect(histories.length).toBeGreaterThanOrEqual(4);
-      const haystacks = { histories: histories.join('\n'), logs: logs.output(), answers: answers.join('\n') };
+      // The pages' read model on disk, every document the worker wrote (the journey's and each service's).
+      const readModelDir = api.ctx.readModel!.dir;
+      const readModel = fs
+        .readdirSync(readModelDir, { recursive: true, withFileTypes: true })
+        .filter((entry) => entry.isFile())
+        .map((entry) => fs.readFileSync(path.join(entry.parentPath, entry.name), 'utf8'));
+      expect(readModel.length).toBeGreaterThanOrEqual(4);
+      const haystacks = {
+        histories: histories.join('\n'),
+        logs: logs.output(),
+        answers: answers.join('\n'),
+        readModel: readModel.join('\n'),
+      };
       expect(haystacks.logs).toContain('manage key verified and sealed');
       // The histories hold the keys' references (decoded payloads are searched), never the keys.
       const currentRef = (await harness.keyStore.describe(ipa))!.ref;

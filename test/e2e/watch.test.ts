@@ -12,7 +12,7 @@ import { startComuneJourney } from '../../contracts/comune-start';
 import { journeyTasks } from '../../domain/journey-tasks';
 import { startActivityHarness, type ActivityHarness } from '../activities/harness';
 import { comuneInput } from '../support/fixtures';
-import { createDevServerEnv, workflowBundle } from '../support/temporal-env';
+import { createDevServerEnv, workflowBundle, testReadModelSinks } from '../support/temporal-env';
 import { waitFor } from '../support/wait';
 
 /**
@@ -57,6 +57,7 @@ describe('the watch after completion, end to end (dev server, sandbox)', () => {
       connection: env.nativeConnection,
       taskQueue,
       workflowBundle: workflowBundle(),
+      sinks: testReadModelSinks(),
       activities: harness.activities,
     });
     await worker.runUntil(async () => {

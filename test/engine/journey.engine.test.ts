@@ -6,7 +6,7 @@ import { comuneWorkflowId, serviceWorkflowId } from '../../contracts/ids';
 import { searchAttributes as sa } from '../../contracts/search-attributes';
 import { startActivityHarness, type ActivityHarness } from '../activities/harness';
 import { driveElevenServiceJourney, elevenServiceTrento } from '../support/eleven-service-journey';
-import { workflowBundle } from '../support/temporal-env';
+import { workflowBundle, testReadModelSinks } from '../support/temporal-env';
 import { waitFor } from '../support/wait';
 import { connectToEngine, describeOnEngine, uniqueTaskQueue, type EngineEnv } from './engine-env';
 
@@ -57,6 +57,7 @@ describeOnEngine('a Comune journey end to end on temporal-server + PostgreSQL', 
       namespace: env.namespace,
       taskQueue,
       workflowBundle: workflowBundle(),
+      sinks: testReadModelSinks(),
       activities: harness.activities,
     });
     await worker.runUntil(async () => {

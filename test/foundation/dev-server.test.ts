@@ -2,7 +2,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { startComuneJourney } from '../../contracts/comune-start';
 import { comuneInput } from '../support/fixtures';
-import { createDevServerEnv, workflowBundle } from '../support/temporal-env';
+import { createDevServerEnv, workflowBundle, testReadModelSinks } from '../support/temporal-env';
 import { waitFor } from '../support/wait';
 
 describe('dev server (provisioned Temporal CLI) with custom search attributes', () => {
@@ -20,6 +20,7 @@ describe('dev server (provisioned Temporal CLI) with custom search attributes', 
       connection: env.nativeConnection,
       taskQueue,
       workflowBundle: workflowBundle(),
+      sinks: testReadModelSinks(),
     });
     await worker.runUntil(async () => {
       const trento = comuneInput({ ipaCode: 'c_l378' });

@@ -4,6 +4,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createApp } from '../../api/app';
 import { testApiContext } from '../support/api-context';
 import { createWorker } from '../../worker/create-worker';
+import { createLogger } from '../../common/logger';
 import { createDevServerEnv, workflowBundle } from '../support/temporal-env';
 import { waitFor } from '../support/wait';
 
@@ -31,6 +32,7 @@ describe('GET /health', () => {
       namespace: 'default',
       taskQueue,
       workflowBundle: workflowBundle(),
+      readModel: { store: ctx.readModel!, logger: createLogger('health-test', 'silent') },
     });
     await worker.runUntil(async () => {
       const healthy = await waitFor('the worker to poll', async () => {

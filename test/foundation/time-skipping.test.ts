@@ -3,7 +3,7 @@ import { Worker } from '@temporalio/worker';
 import { startComuneJourney } from '../../contracts/comune-start';
 import { getComuneStateQuery } from '../../contracts/comune';
 import { comuneInput } from '../support/fixtures';
-import { createTimeSkippingEnv, workflowBundle } from '../support/temporal-env';
+import { createTimeSkippingEnv, workflowBundle, testReadModelSinks } from '../support/temporal-env';
 import { mockActivities } from '../support/mock-activities';
 
 describe('time-skipping test server (provisioned Java server)', () => {
@@ -20,6 +20,7 @@ describe('time-skipping test server (provisioned Java server)', () => {
       connection: env.nativeConnection,
       taskQueue: 'ts-foundation',
       workflowBundle: workflowBundle(),
+      sinks: testReadModelSinks(),
       activities: mockActivities().activities,
     });
     await worker.runUntil(async () => {

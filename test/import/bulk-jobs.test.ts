@@ -22,7 +22,7 @@ import { parseIpaCsv } from '../../api/import/csv';
 import { startBulkJob, storeBulkItems, type BulkJobRequest } from '../../api/import/jobs';
 import { buildRows } from '../../api/import/rows';
 import { mockActivities } from '../support/mock-activities';
-import { createDevServerEnv, workflowBundle } from '../support/temporal-env';
+import { createDevServerEnv, workflowBundle, testReadModelSinks } from '../support/temporal-env';
 import { waitFor } from '../support/wait';
 import { DEFAULTS } from './import-fixtures';
 import { buildTrentoCsv } from './trento-csv';
@@ -50,6 +50,7 @@ describe('bulk jobs (dev server)', () => {
       connection: env.nativeConnection,
       taskQueue,
       workflowBundle: workflowBundle(),
+      sinks: testReadModelSinks(),
       activities: { ...mockActivities().activities, ...bulk },
     });
     running = worker.run();

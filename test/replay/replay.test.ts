@@ -4,7 +4,7 @@ import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { AesGcmPayloadCodec } from '../../common/payload-codec';
-import { installQuietRuntime, workflowBundle } from '../support/temporal-env';
+import { installQuietRuntime, testReadModelSinks, workflowBundle } from '../support/temporal-env';
 import { workflowPatches } from '../../workflows/patches';
 
 /**
@@ -209,7 +209,8 @@ describe('replay of stored histories', () => {
       JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Record<string, unknown>,
     );
     await Worker.runReplayHistory(
-      { workflowBundle: workflowBundle(), dataConverter },
+      // The sink the bundle's read-model interceptor hands documents to (a replay worker never calls it).
+      { workflowBundle: workflowBundle(), dataConverter, sinks: testReadModelSinks() },
       history,
       file.replace(/\.json$/, ''),
     );

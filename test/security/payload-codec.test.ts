@@ -1,5 +1,7 @@
 import { pagesIdle } from '../../api/journey-view';
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import request from 'supertest';
 import { Client } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
@@ -25,11 +27,13 @@ import {
 } from '../../contracts/comune';
 import { comuneWorkflowId } from '../../contracts/ids';
 import { createWorker } from '../../worker/create-worker';
+import { createLogger } from '../../common/logger';
+import { ReadModelStore } from '../../common/read-model-store';
 import { eventually } from '../api/harness';
 import { DEFAULTS, trento } from '../import/import-fixtures';
 import { testApiContext, type TestApiContext } from '../support/api-context';
 import { mockActivities } from '../support/mock-activities';
-import { createDevServerEnv, workflowBundle } from '../support/temporal-env';
+import { createDevServerEnv, testReadModelSinks, workflowBundle } from '../support/temporal-env';
 import { workflowPatches } from '../../workflows/patches';
 
 const key = (id: string) => ({ id, key: randomBytes(32) });
@@ -245,12 +249,15 @@ describe('no secret in clear in Temporal histories (dev server, codec on client,
     env = await createDevServerEnv({ dataConverter });
     plainClient = new Client({ connection: env.connection, namespace: env.namespace ?? 'default' });
     api = testApiContext(env.client);
+    // The pages' read model, sealed with the same codec (as worker/main.ts and api/main.ts build it).
+    api.ctx.readModel = new ReadModelStore(path.join(api.dir, 'read-model'), codec);
     worker = await createWorker({
       connection: env.nativeConnection,
       namespace: env.namespace ?? 'default',
       taskQueue: api.ctx.taskQueue,
       workflowBundle: workflowBundle(),
       dataConverter,
+      readModel: { store: api.ctx.readModel, logger: createLogger('codec-test', 'silent') },
       activities: {
         ...mockActivities().activities,
         ...createBulkActivities({
@@ -323,8 +330,19 @@ describe('no secret in clear in Temporal histories (dev server, codec on client,
     });
     const done = await state((s) => s.stage === 'completed');
 
-    // The API, whose client has the codec, reads everything.
-    expect(done).toMatchObject({ name: comuneName, stage: 'completed' });
+    // The API, whose client has the codec, reads everything (the page from the sealed read model).
+    expect(done).toMatchObject({ name: comuneName, stage: 'completed', freshness: { source: 'read-model' } });
+    // On disk the read model is ciphertext: no secret, token or name of the Comune in clear.
+    const readModelFiles = fs
+      .readdirSync(api.ctx.readModel!.dir, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => fs.readFileSync(path.join(entry.parentPath, entry.name), 'utf8'));
+    expect(readModelFiles.length).toBeGreaterThanOrEqual(1 + 1 + 11); // the journey, its plan, its services
+    for (const text of readModelFiles) {
+      for (const [what, secret] of [...Object.entries(secrets), ['name', comuneName]]) {
+        expect({ what, found: text.includes(secret!) }).toEqual({ what, found: false });
+      }
+    }
     expect(JSON.stringify(done)).toContain(secrets.mayorFiscalCode);
     // A client without the codec reads nothing.
     const handle = plainClient.workflow.getHandle(comuneWorkflowId(ipa));
@@ -403,9 +421,17 @@ describe('no secret in clear in Temporal histories (dev server, codec on client,
 
     // The encrypted history replays with the codec; without it the workflow cannot even read its input.
     const comune = histories.find((h) => h.id === comuneWorkflowId(ipa))!.raw;
-    await Worker.runReplayHistory({ workflowBundle: workflowBundle(), dataConverter }, comune, 'encrypted');
+    await Worker.runReplayHistory(
+      { workflowBundle: workflowBundle(), dataConverter, sinks: testReadModelSinks() },
+      comune,
+      'encrypted',
+    );
     await expect(
-      Worker.runReplayHistory({ workflowBundle: workflowBundle() }, comune, 'no-codec'),
+      Worker.runReplayHistory(
+        { workflowBundle: workflowBundle(), sinks: testReadModelSinks() },
+        comune,
+        'no-codec',
+      ),
     ).rejects.toThrow();
   });
 });

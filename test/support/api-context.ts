@@ -6,6 +6,7 @@ import type { ApiContext } from '../../api/app';
 import { FileTokenStore } from '../../api/auth/token-store';
 import type { Role } from '../../api/auth/roles';
 import { createLogger } from '../../common/logger';
+import { ReadModelStore } from '../../common/read-model-store';
 import { FileSystemDocumentStore } from '../../integrations/documents/document-store';
 import { DEFAULTS } from '../import/import-fixtures';
 
@@ -36,6 +37,8 @@ export function testApiContext(client: Client, overrides: Partial<ApiContext> = 
     tokens: store,
     temporalUiUrl: 'http://localhost:8233',
     registrationDefaults: DEFAULTS,
+    // The pages' read model: a test's worker writes it with readModelSinks(ctx.readModel) (test/api/harness.ts).
+    readModel: new ReadModelStore(path.join(dir, 'read-model')),
     ...overrides,
   };
   return { ctx, dir, tokens, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { workflowInterceptorModules } from '../../worker/create-worker';
 
 export const WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '../../.temporal/test-workflow-bundle.js');
 
@@ -8,6 +9,7 @@ export const WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '../../.temporal/tes
 export default async function globalSetup(): Promise<void> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../../workflows'),
+    workflowInterceptorModules,
     logger: {
       trace() {},
       debug() {},

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { DataConverter } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -7,6 +8,8 @@ import { allSearchAttributeKeys } from '../../contracts/search-attributes';
 import { resolveTemporalBinaries } from '../../common/temporal-binaries';
 import { registerSearchAttributes } from '../../common/temporal';
 import { createLogger } from '../../common/logger';
+import { ReadModelStore } from '../../common/read-model-store';
+import { readModelSinks } from '../../worker/read-model-sink';
 
 const bundlePath = path.resolve(__dirname, '../../.temporal/test-workflow-bundle.js');
 
@@ -23,6 +26,22 @@ export function installQuietRuntime(): void {
 export function workflowBundle(): NonNullable<WorkerOptions['workflowBundle']> {
   if (fs.existsSync(bundlePath)) return { codePath: bundlePath };
   throw new Error(`${bundlePath} missing: run the tests through jest (globalSetup builds it)`);
+}
+
+/**
+ * The journeys' read-model sink for a test worker (worker/read-model-sink.ts): into `store` (an API context's, so its
+ * pages read what the worker wrote), by default into a folder of this test process. Every worker of the workflow
+ * bundle needs it: the bundle's interceptor hands the documents to it at each workflow task.
+ */
+export function testReadModelSinks(store?: ReadModelStore): WorkerOptions['sinks'] {
+  const target = store ?? (defaultReadModel ??= processReadModel());
+  return readModelSinks(target, createLogger('test-read-model', 'silent'));
+}
+let defaultReadModel: ReadModelStore | undefined;
+function processReadModel(): ReadModelStore {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'io-read-model-'));
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return new ReadModelStore(dir);
 }
 
 /** Time-skipping server (Java test server provisioned by scripts/provision-temporal.sh). */

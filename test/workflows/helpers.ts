@@ -19,7 +19,7 @@ import { getServiceStateQuery, type ServiceState, type ServiceStatus } from '../
 import type { NotifyInput } from '../../activities';
 import { comuneInput, type ComuneFixtureOptions } from '../support/fixtures';
 import { mockActivities, type MockBehaviour } from '../support/mock-activities';
-import { workflowBundle } from '../support/temporal-env';
+import { workflowBundle, testReadModelSinks } from '../support/temporal-env';
 import { waitFor } from '../support/wait';
 
 /** Shared steps of the Comune workflow tests: one worker per test, one Comune per test, time moved explicitly. */
@@ -91,6 +91,7 @@ export function testWorker(env: TestWorkflowEnvironment, taskQueue: string, mock
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: workflowBundle(),
+    sinks: testReadModelSinks(),
     activities: mocks.activities,
   });
 }

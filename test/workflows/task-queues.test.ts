@@ -2,7 +2,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { ComuneState } from '../../contracts/comune';
 import { comuneInputSchema } from '../../contracts/comune';
-import { createTimeSkippingEnv, workflowBundle } from '../support/temporal-env';
+import { createTimeSkippingEnv, workflowBundle, testReadModelSinks } from '../support/temporal-env';
 import { waitFor } from '../support/wait';
 import { recordDelegationAndSignedForm, serviceHandle, withComune } from './helpers';
 
@@ -45,6 +45,7 @@ describe('Comune journey: services on their own task queue', () => {
           connection: env.nativeConnection,
           taskQueue: servicesTaskQueue,
           workflowBundle: workflowBundle(),
+          sinks: testReadModelSinks(),
           activities: mocks.activities,
         });
         const final = await servicesWorker.runUntil(() => handle.result() as Promise<ComuneState>);

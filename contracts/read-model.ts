@@ -1,0 +1,38 @@
+import type { Sinks } from '@temporalio/workflow';
+
+/**
+ * The pages' read model (issue #13): each journey hands its current state to the worker at the end of every workflow
+ * task that changed it, through a sink (no command, no history event, nothing replayed), and the worker stores it
+ * before the task completes. The API reads the Comune and service pages from there without a workflow task
+ * (api/journey-view.ts); a query is the fallback for journeys that have not written one yet.
+ */
+
+/** One document of a Comune's read model: its journey, its planned services, or one service's own state. */
+export type ReadModelDocumentKey = 'comune' | 'plan' | `service:${string}`;
+
+export interface ReadModelDocument {
+  key: ReadModelDocumentKey;
+  /** The document, serialized by the workflow (it compares it with the last one it handed over). */
+  json: string;
+}
+
+export interface ReadModelWrite {
+  /** The Comune's IPA code: its documents live together. */
+  ipa: string;
+  /** Workflow time of the task that produced the documents (ISO 8601): the `asOf` of the pages read from them. */
+  asOf: string;
+  documents: ReadModelDocument[];
+  /**
+   * The first task of a new journey (not a continuation): the Comune's earlier documents, left by a journey started
+   * before under the same id, are removed first.
+   */
+  fresh?: boolean;
+}
+
+export interface ReadModelSinks extends Sinks {
+  readModel: {
+    write(write: ReadModelWrite): void;
+  };
+}
+
+export const serviceDocumentKey = (slug: string): ReadModelDocumentKey => `service:${slug}`;

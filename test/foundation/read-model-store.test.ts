@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { AesGcmPayloadCodec } from '../../common/payload-codec';
+import { ReadModelStore, ReadModelStoreError } from '../../common/read-model-store';
+
+/** The pages' read model on disk (common/read-model-store.ts): what the worker writes is what the API reads. */
+describe('ReadModelStore', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'read-model-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const state = { stage: 'services', name: 'Comune di Trento', secretary: 'Anna Bianchi' };
+  const write = (store: ReadModelStore, document: unknown, extra: { fresh?: boolean } = {}) =>
+    store.write({
+      ipa: 'c_l378',
+      asOf: '2026-12-06T10:00:00.000Z',
+      documents: [{ key: 'comune', json: JSON.stringify(document) }],
+      ...extra,
+    });
+
+  it('reads back what was written, with the task’s time and the time of writing', async () => {
+    const store = new ReadModelStore(dir, undefined, () => Date.parse('2026-12-06T10:00:01.000Z'));
+    expect(await store.read('c_l378', 'comune')).toBeUndefined();
+    await write(store, state);
+    expect(await store.read('c_l378', 'comune')).toEqual({
+      document: state,
+      asOf: '2026-12-06T10:00:00.000Z',
+      writtenAt: '2026-12-06T10:00:01.000Z',
+    });
+    expect(fs.readdirSync(path.join(dir, 'c_l378'))).toEqual(['comune.json']);
+  });
+
+  it('seals documents with the payload codec: nothing in clear on disk, unreadable without the key', async () => {
+    const codec = new AesGcmPayloadCodec({ current: { id: 'k1', key: randomBytes(32) } });
+    const sealed = new ReadModelStore(dir, codec);
+    await write(sealed, state);
+    const onDisk = fs.readFileSync(path.join(dir, 'c_l378', 'comune.json'), 'utf8');
+    expect(onDisk).not.toContain('Anna Bianchi');
+    expect(onDisk).not.toContain('services');
+    expect((await sealed.read('c_l378', 'comune'))?.document).toEqual(state);
+    await expect(new ReadModelStore(dir).read('c_l378', 'comune')).rejects.toThrow(ReadModelStoreError);
+    const otherKey = new AesGcmPayloadCodec({ current: { id: 'k1', key: randomBytes(32) } });
+    await expect(new ReadModelStore(dir, otherKey).read('c_l378', 'comune')).rejects.toThrow(
+      /cannot be decrypted/,
+    );
+  });
+
+  it('applies the writes of one document in order: the last one stays', async () => {
+    const store = new ReadModelStore(dir);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => write(store, { ...state, revision: i })));
+    expect((await store.read('c_l378', 'comune'))?.document).toMatchObject({ revision: 19 });
+    expect(fs.readdirSync(path.join(dir, 'c_l378'))).toEqual(['comune.json']); // no temporary file left
+  });
+
+  it('a new journey under the same id removes what the earlier one left', async () => {
+    const store = new ReadModelStore(dir);
+    await store.write({
+      ipa: 'c_l378',
+      asOf: '2026-01-01T00:00:00.000Z',
+      documents: [
+        { key: 'comune', json: '{"stage":"completed"}' },
+        { key: 'service:tari', json: '{"status":"active"}' },
+      ],
+    });
+    await write(store, { stage: 'adhesion_check' }, { fresh: true });
+    expect(await store.read('c_l378', 'service:tari')).toBeUndefined();
+    expect((await store.read('c_l378', 'comune'))?.document).toEqual({ stage: 'adhesion_check' });
+  });
+
+  it('refuses names that are not an IPA code or a slug (no path outside its folder)', async () => {
+    const store = new ReadModelStore(dir);
+    await expect(store.read('../etc', 'comune')).rejects.toThrow(ReadModelStoreError);
+    await expect(store.read('c_l378', 'service:../../x')).rejects.toThrow(ReadModelStoreError);
+  });
+});
