@@ -379,6 +379,10 @@ describe('console (browser)', () => {
     await page.getByRole('link', { name: first.Denominazione_ente, exact: true }).click();
     await page.getByRole('heading', { name: first.Denominazione_ente, level: 1 }).waitFor();
     await expectStage('Verifica adesione');
+    // Read from the read model the worker writes: the page says when the journey last changed, in words.
+    await expect(page.locator('[data-testid=freshness]').innerText()).resolves.toMatch(
+      /^Ultimo aggiornamento del percorso: \d{1,2} [a-z]{3} \d{4}, \d{2}:\d{2} \(/,
+    );
     // The link to Temporal's own view is an admin's tool: a manager does not see it.
     await expect(page.getByRole('link', { name: /Apri in Temporal/ }).count()).resolves.toBe(0);
     // The page draws the forms of the steps the API offers a manager at the adhesion check, and only those.
@@ -584,6 +588,10 @@ describe('console (browser)', () => {
       serviceStatusLabels.pending,
     );
     await page.getByRole('heading', { name: 'Scheda prevista del servizio' }).waitFor();
+    // A queued service's planned card comes from its Comune's plan in the read model, not from a query.
+    await expect(page.locator('[data-testid=freshness]').innerText()).resolves.toContain(
+      'Ultimo aggiornamento del percorso',
+    );
     await expect(page.getByText('Servizio su IO').count()).resolves.toBe(0);
     await expect(page.getByRole('link', { name: /Apri in Temporal/ }).count()).resolves.toBe(0);
 
