@@ -19,7 +19,7 @@ import { HttpProblem } from './problem';
 import { temporalCall, toHttpProblem } from './temporal-errors';
 import type { Logger } from '../common/logger';
 import type { ReadModelStore } from '../common/read-model-store';
-import { serviceDocumentKey, type ReadModelDocumentKey } from '../contracts/read-model';
+import { serviceDocumentKey, writeReadModelSignal, type ReadModelDocumentKey } from '../contracts/read-model';
 import type { ServiceRequest } from '../contracts/comune';
 
 /**
@@ -93,15 +93,57 @@ async function fromReadModel<T>(
   }
 }
 
+/** How long a page waits for a journey asked to write its documents before it asks the workflow instead. */
+export const READ_MODEL_WRITE_WAIT_MS = 1_000;
+/** A journey is asked to write its documents at most once a minute by this API. */
+const WRITE_REQUEST_EVERY_MS = 60_000;
+const writeRequests = new WeakMap<PageSource, Map<string, number>>();
+
+/**
+ * A document the journey has not written (one started before 0.9.0, until its next task; a folder deleted by hand):
+ * the journey is signalled to write its documents (`writeReadModelSignal`, no command), and the page waits for them
+ * a moment. A signal is a task of the journey's own, never a query task beside one. Undefined when they do not come
+ * in time (a busy worker, a closed journey): the page then asks the workflow.
+ */
+async function askToWrite<T>(
+  source: PageSource,
+  workflowId: string,
+  ipa: string,
+  key: ReadModelDocumentKey,
+): Promise<{ value: T; freshness: Freshness } | undefined> {
+  if (!source.readModel) return undefined;
+  let requests = writeRequests.get(source);
+  if (!requests) writeRequests.set(source, (requests = new Map()));
+  const last = requests.get(workflowId);
+  if (last === undefined || Date.now() - last > WRITE_REQUEST_EVERY_MS) {
+    requests.set(workflowId, Date.now());
+    if (requests.size > 20_000) requests.delete(requests.keys().next().value as string);
+    try {
+      await source.client.workflow.getHandle(workflowId).signal(writeReadModelSignal);
+    } catch {
+      return undefined; // not started, closed, or Temporal unavailable: the fallback says which
+    }
+  }
+  const deadline = Date.now() + READ_MODEL_WRITE_WAIT_MS;
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const written = await fromReadModel<T>(source, ipa, key);
+    if (written) return written;
+  }
+  return undefined;
+}
+
 /**
  * A Comune's state without waiting for a workflow task: the read model the worker wrote at the journey's last task;
- * for a journey that has not written one, the page cache (its last known state at once, refreshed in the background,
- * the workflow's answer only on a first read).
+ * for a journey that has not written one, it is asked to, and meanwhile the page cache answers (its last known state
+ * at once, refreshed in the background, the workflow's answer only on a first read).
  */
 export async function readComune(source: PageSource, ipa: string): Promise<ComuneRead> {
+  const workflowId = comuneWorkflowId(ipa);
   const read =
     (await fromReadModel<ComuneState>(source, ipa, 'comune')) ??
-    (await temporalCall(() => pages(source).read(comuneWorkflowId(ipa))));
+    (await askToWrite<ComuneState>(source, workflowId, ipa, 'comune')) ??
+    (await temporalCall(() => pages(source).read(workflowId)));
   return { state: read.value as ComuneState, freshness: read.freshness };
 }
 
@@ -209,9 +251,17 @@ export async function readServiceView(
 ): Promise<ServiceView> {
   const { client } = source;
   const comuneHandle = client.workflow.getHandle(comuneWorkflowId(ipa));
-  const readOwn = async (): Promise<{ state: ServiceState; freshness: Freshness } | undefined> => {
-    const written = await fromReadModel<ServiceState>(source, ipa, serviceDocumentKey(slug));
+  const readOwn = async (
+    comune: ComuneState,
+  ): Promise<{ state: ServiceState; freshness: Freshness } | undefined> => {
+    const key = serviceDocumentKey(slug);
+    const written = await fromReadModel<ServiceState>(source, ipa, key);
     if (written) return { state: written.value, freshness: written.freshness };
+    // A service the Comune has not started has no workflow yet: its page is the plan's card.
+    const status = comune.services.find((s) => s.slug === slug)?.status;
+    if (status === undefined || status === 'pending') return undefined;
+    const asked = await askToWrite<ServiceState>(source, serviceWorkflowId(ipa, slug), ipa, key);
+    if (asked) return { state: asked.value, freshness: asked.freshness };
     const read = await pages(source)
       .read(serviceWorkflowId(ipa, slug))
       .catch((err: unknown) => {
@@ -219,8 +269,9 @@ export async function readServiceView(
       });
     return read.value ? { state: read.value as ServiceState, freshness: read.freshness } : undefined;
   };
-  const [comuneRead, ownRead] = await Promise.all([readComune(source, ipa), readOwn()]);
+  const comuneRead = await readComune(source, ipa);
   const comune = comuneRead.state;
+  const ownRead = await readOwn(comune);
   const summary = comune.services.find((s) => s.slug === slug);
   if (ownRead) {
     const own = ownRead.state;

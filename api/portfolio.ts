@@ -196,20 +196,25 @@ interface PortfolioEntry {
  * accurate becomes stale. Past that, up to `maxStaleMs`, a request gets the last result at once while one read
  * refreshes it in the background (stale while revalidate): under load a read takes seconds, and without this every
  * request after each expiry waited for it (list p50 2 s with 1,000 Comuni). Older than `maxStaleMs`, a request
- * waits for a new read. Bulk actions read visibility directly.
+ * waits for a new read, for at most `maxWaitMs`: when visibility is slower than that (a full read took minutes with
+ * all 7,904 Comuni being imported, BENCHMARKS.md) it answers with the last result, whose `readAt` says how old it
+ * is, while the read goes on. Only the first read of some filters always waits. Bulk actions read visibility
+ * directly.
  */
 export class PortfolioReader {
   private readonly entries = new Map<string, PortfolioEntry>();
   private readonly maxAgeMs: number;
   private readonly maxStaleMs: number;
+  private readonly maxWaitMs: number;
   private readonly now: () => number;
 
   constructor(
     private readonly read: (filters: ListFilters) => Promise<ComuneListItem[]>,
-    options: { maxAgeMs?: number; maxStaleMs?: number; now?: () => number } = {},
+    options: { maxAgeMs?: number; maxStaleMs?: number; maxWaitMs?: number; now?: () => number } = {},
   ) {
     this.maxAgeMs = options.maxAgeMs ?? 2_000;
     this.maxStaleMs = Math.max(this.maxAgeMs, options.maxStaleMs ?? 15_000);
+    this.maxWaitMs = options.maxWaitMs ?? 2_000;
     this.now = options.now ?? (() => Date.now());
   }
 
@@ -236,7 +241,15 @@ export class PortfolioReader {
     if (latest && now - latest.at <= this.maxAgeMs) return Promise.resolve(served(latest));
     const refresh = entry.inFlight ?? this.startRead(key, entry, filters, now);
     if (latest && now - latest.at <= this.maxStaleMs) return Promise.resolve(served(latest));
-    return refresh.then((items) => ({ items, readAt: now }));
+    const fresh = refresh.then((items) => ({ items, readAt: now }));
+    if (!latest) return fresh;
+    // An old result: the new read if it comes within maxWaitMs, otherwise the old one, saying how old.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<{ items: ComuneListItem[]; readAt: number }>((resolve) => {
+      timer = setTimeout(() => resolve(served(latest)), this.maxWaitMs);
+      timer.unref();
+    });
+    return Promise.race([fresh.catch(() => served(latest)), timeout]).finally(() => clearTimeout(timer));
   }
 
   /** Resolves when no read is in flight (background refreshes included): for an orderly shutdown. */

@@ -81,6 +81,19 @@ export class ReadModelStore {
     return { document: envelope.document as T, asOf: envelope.asOf, writtenAt: envelope.writtenAt };
   }
 
+  /**
+   * Removes documents a task could not write, so no page shows them as current: the page then asks the journey to
+   * write them again (best effort: a removal that fails too is ignored).
+   */
+  async forget(ipa: string, keys: readonly ReadModelDocumentKey[]): Promise<void> {
+    await Promise.all(
+      keys.map((key) => {
+        const file = this.fileOf(ipa, key);
+        return this.inOrder(file, () => fs.rm(file, { force: true })).catch(() => undefined);
+      }),
+    );
+  }
+
   /** Removes a Comune's documents (a journey started again under the same id writes its own). */
   private async clear(ipa: string): Promise<void> {
     const folder = path.dirname(this.fileOf(ipa, 'comune'));

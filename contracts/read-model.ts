@@ -1,4 +1,4 @@
-import type { Sinks } from '@temporalio/workflow';
+import { defineSignal, type Sinks } from '@temporalio/workflow';
 
 /**
  * The pages' read model (issue #13): each journey hands its current state to the worker at the end of every workflow
@@ -36,3 +36,10 @@ export interface ReadModelSinks extends Sinks {
 }
 
 export const serviceDocumentKey = (slug: string): ReadModelDocumentKey => `service:${slug}`;
+
+/**
+ * Asks a journey to write all its documents again at its next task (a journey started before 0.9.0 has none until
+ * its next task; a read-model folder deleted by hand). No command: the task it causes is what writes. Sent by the
+ * API when a page finds no document, and by `npm run read-model -- write` for every open journey.
+ */
+export const writeReadModelSignal = defineSignal('writeReadModel');

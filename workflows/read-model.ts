@@ -1,5 +1,9 @@
-import { proxySinks, workflowInfo } from '@temporalio/workflow';
-import type { ReadModelDocumentKey, ReadModelSinks } from '../contracts/read-model';
+import { proxySinks, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  writeReadModelSignal,
+  type ReadModelDocumentKey,
+  type ReadModelSinks,
+} from '../contracts/read-model';
 import { nowIso } from './clock';
 
 const { readModel } = proxySinks<ReadModelSinks>();
@@ -37,6 +41,8 @@ export function keepReadModel(
     handed: new Map(),
     freshPending: options.newJourney ?? false,
   };
+  // Everything is handed over again at the end of this activation, whether it changed or not.
+  setHandler(writeReadModelSignal, () => publisher?.handed.clear());
 }
 
 /**

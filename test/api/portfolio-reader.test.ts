@@ -4,7 +4,7 @@ import { PortfolioReader, nameSearch, type ComuneListItem, type ListFilters } fr
 describe('PortfolioReader', () => {
   const item = (ipaCode: string) => ({ ipaCode }) as ComuneListItem;
 
-  function setup(maxAgeMs: number, maxStaleMs = 15_000) {
+  function setup(maxAgeMs: number, maxStaleMs = 15_000, maxWaitMs?: number) {
     let clock = 0;
     const calls: ListFilters[] = [];
     let fail = false;
@@ -16,7 +16,7 @@ describe('PortfolioReader', () => {
         if (fail) throw new Error('visibility unavailable');
         return [item(`c_${calls.length}`)];
       },
-      { maxAgeMs, maxStaleMs, now: () => clock },
+      { maxAgeMs, maxStaleMs, ...(maxWaitMs !== undefined ? { maxWaitMs } : {}), now: () => clock },
     );
     return {
       reader,
@@ -73,6 +73,24 @@ describe('PortfolioReader', () => {
     expect(answered).toBe(false);
     await t.finish();
     expect(await fresh).toEqual([item('c_2')]);
+  });
+
+  it('past maxStaleMs, a read slower than maxWaitMs is not waited for: the old result, saying how old', async () => {
+    const t = setup(2_000, 10_000, 30);
+    const first = t.reader.listFresh({});
+    await t.finish();
+    expect(await first).toEqual({ items: [item('c_1')], readAt: 0 });
+
+    t.advance(60_000);
+    const started = Date.now();
+    const answer = await t.reader.listFresh({}); // the read is not released: visibility is busy
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(answer).toEqual({ items: [item('c_1')], readAt: 0 });
+    expect(t.calls).toHaveLength(2);
+    // The read went on: once it lands, the next request gets it.
+    await t.finish();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await t.reader.listFresh({})).toEqual({ items: [item('c_2')], readAt: 60_000 });
   });
 
   it('keeps the last result when a background refresh fails, and tries again on the next request', async () => {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ComuneState } from '../../contracts/comune';
+import { askEveryJourneyToWrite } from '../../api/read-model-refresh';
 import { startApiHarness, eventually, type ApiHarness } from './harness';
 
 /**
@@ -63,6 +64,41 @@ describe('API: pages read from the read model, without a workflow task (dev serv
     );
     expect(started.freshness.source).toBe('read-model');
     expect(fs.existsSync(path.join(h.api.dir, 'read-model', rovereto, 'service-tari.json'))).toBe(true);
+  });
+
+  it('a journey without documents (started before 0.9.0, a folder deleted) is asked to write them, not queried', async () => {
+    const folder = path.join(h.api.dir, 'read-model', rovereto);
+    fs.rmSync(folder, { recursive: true, force: true });
+    // The page signals the journey and reads what its next task writes: every document, changed or not.
+    const page = await comune(rovereto);
+    expect(page.freshness.source).toBe('read-model');
+    expect(fs.readdirSync(folder)).toEqual(expect.arrayContaining(['comune.json', 'plan.json']));
+    const tari = await service('tari');
+    expect(tari).toMatchObject({ status: 'in_review', started: true, freshness: { source: 'read-model' } });
+    expect(fs.readdirSync(folder)).toContain('service-tari.json');
+  });
+
+  it('npm run read-model -- write asks every open journey to write its documents again', async () => {
+    const root = path.join(h.api.dir, 'read-model');
+    fs.rmSync(root, { recursive: true, force: true });
+    const outcome = await askEveryJourneyToWrite(h.env.client);
+    // Both Comuni, and Rovereto's started services (Trento's are not started).
+    const running = await h.env.client.workflow.count(`ExecutionStatus = 'Running'`);
+    expect(outcome).toEqual({ signalled: running.count, failed: 0 });
+    const expected = [
+      path.join(ipa, 'comune.json'),
+      path.join(ipa, 'plan.json'),
+      path.join(rovereto, 'comune.json'),
+      path.join(rovereto, 'plan.json'),
+      path.join(rovereto, 'service-tari.json'),
+    ];
+    const files = await eventually(
+      'the documents written again',
+      async () => (fs.existsSync(root) ? fs.readdirSync(root, { recursive: true }).map(String) : []),
+      // The two Comuni's journey and plan, and one document per started service.
+      (found) => found.filter((f) => f.endsWith('.json')).length === 4 + (running.count - 2),
+    );
+    expect(files).toEqual(expect.arrayContaining(expected));
   });
 
   it('answers at once with the journey’s state when no worker runs (a query would wait)', async () => {

@@ -3,7 +3,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AesGcmPayloadCodec } from '../../common/payload-codec';
+import type { WorkflowInfo } from '@temporalio/workflow';
+import { createLogger } from '../../common/logger';
 import { ReadModelStore, ReadModelStoreError } from '../../common/read-model-store';
+import { readModelSinks } from '../../worker/read-model-sink';
 
 /** The pages' read model on disk (common/read-model-store.ts): what the worker writes is what the API reads. */
 describe('ReadModelStore', () => {
@@ -69,6 +72,24 @@ describe('ReadModelStore', () => {
     await write(store, { stage: 'adhesion_check' }, { fresh: true });
     expect(await store.read('c_l378', 'service:tari')).toBeUndefined();
     expect((await store.read('c_l378', 'comune'))?.document).toEqual({ stage: 'adhesion_check' });
+  });
+
+  it('a write that fails removes the older document, so no page shows it as current (the sink)', async () => {
+    const store = new ReadModelStore(dir);
+    await write(store, { stage: 'delegation_requested' });
+    // The next write cannot land (a full disk, here a failing write): the sink logs it and forgets the old one.
+    jest.spyOn(store, 'write').mockRejectedValueOnce(new Error('ENOSPC: no space left on device'));
+    const warnings: unknown[] = [];
+    const logger = createLogger('sink-test', 'silent');
+    jest.spyOn(logger, 'warn').mockImplementation((...args: unknown[]) => void warnings.push(args[0]));
+    const sink = readModelSinks(store, logger).readModel.write;
+    await sink.fn({ workflowId: 'comune:c_l378' } as WorkflowInfo, {
+      ipa: 'c_l378',
+      asOf: '2026-12-06T11:00:00.000Z',
+      documents: [{ key: 'comune', json: '{"stage":"awaiting_signed_form"}' }],
+    });
+    expect(await store.read('c_l378', 'comune')).toBeUndefined();
+    expect(warnings).toEqual([expect.objectContaining({ comune: 'c_l378', documents: ['comune'] })]);
   });
 
   it('refuses names that are not an IPA code or a slug (no path outside its folder)', async () => {
