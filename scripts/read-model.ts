@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     onProgress: (o) => console.log(`  ${o.signalled + o.failed} percorsi…`),
   });
   console.log(
-    `Richiesti i documenti a ${outcome.signalled} percorsi aperti` +
+    `Richiesti i documenti a ${outcome.signalled === 1 ? '1 percorso aperto' : `${outcome.signalled} percorsi aperti`}` +
       (outcome.failed > 0
         ? `; ${outcome.failed} non raggiunti (chiusi nel frattempo o Temporal non disponibile)`
         : '') +
