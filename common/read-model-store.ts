@@ -13,9 +13,10 @@ export interface ReadModelEntry<T = unknown> {
   writtenAt: string;
 }
 
+// The sealed form first: `document: z.unknown()` would also accept an envelope without a document.
 const envelopeSchema = z.union([
-  z.object({ asOf: z.string(), writtenAt: z.string(), document: z.unknown() }),
   z.object({ asOf: z.string(), writtenAt: z.string(), payload: z.string() }),
+  z.object({ asOf: z.string(), writtenAt: z.string(), document: z.unknown() }),
 ]);
 
 const SAFE_NAME = /^[A-Za-z0-9_-]+$/;
