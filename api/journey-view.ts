@@ -95,7 +95,7 @@ async function fromReadModel<T>(
 
 /** How long a page waits for a journey asked to write its documents before it asks the workflow instead. */
 export const READ_MODEL_WRITE_WAIT_MS = 1_000;
-/** A journey is asked to write its documents at most once a minute by this API. */
+/** A journey that has not answered is asked to write its documents at most once a minute by this API. */
 const WRITE_REQUEST_EVERY_MS = 60_000;
 const writeRequests = new WeakMap<PageSource, Map<string, number>>();
 
@@ -128,7 +128,10 @@ async function askToWrite<T>(
   while (Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 50));
     const written = await fromReadModel<T>(source, ipa, key);
-    if (written) return written;
+    if (written) {
+      requests.delete(workflowId); // answered: if the documents go missing again, the journey is asked again
+      return written;
+    }
   }
   return undefined;
 }
@@ -284,7 +287,9 @@ export async function readServiceView(
     };
   }
   const readPlanned = async (): Promise<ServiceRequest | null> => {
-    const plan = await fromReadModel<ServiceRequest[]>(source, ipa, 'plan');
+    const plan =
+      (await fromReadModel<ServiceRequest[]>(source, ipa, 'plan')) ??
+      (await askToWrite<ServiceRequest[]>(source, comuneWorkflowId(ipa), ipa, 'plan'));
     if (plan) return plan.value.find((s) => s.slug === slug) ?? null;
     return temporalCall(() => comuneHandle.query(getPlannedServiceQuery, slug));
   };
