@@ -18,6 +18,7 @@ import {
 import { HttpProblem } from './problem';
 import { temporalCall, toHttpProblem } from './temporal-errors';
 import type { Logger } from '../common/logger';
+import { sleep } from '../integrations/http/retry';
 import type { ReadModelStore } from '../common/read-model-store';
 import { serviceDocumentKey, writeReadModelSignal, type ReadModelDocumentKey } from '../contracts/read-model';
 import type { ServiceRequest } from '../contracts/comune';
@@ -126,7 +127,7 @@ async function askToWrite<T>(
   }
   const deadline = Date.now() + READ_MODEL_WRITE_WAIT_MS;
   while (Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     const written = await fromReadModel<T>(source, ipa, key);
     if (written) {
       requests.delete(workflowId); // answered: if the documents go missing again, the journey is asked again

@@ -49,15 +49,7 @@ export class PageCache<T> {
     // The workflow's answer when it comes in time (a responsive worker: the page is current); otherwise the last
     // known state at once, while the query goes on and refreshes it for the next read.
     const flight = entry.inFlight ?? this.refresh(key, entry);
-    const fresh = await Promise.race([
-      flight.then(
-        (value) => ({ value }),
-        () => undefined,
-      ),
-      new Promise<undefined>((resolve) =>
-        setTimeout(() => resolve(undefined), this.options.waitMs ?? 250).unref(),
-      ),
-    ]);
+    const fresh = await settledWithin(flight, this.options.waitMs ?? 250);
     const last = this.entries.get(key) ?? entry;
     // The refresh stored its answer before this read saw it, unless a step's answer is newer: the latest of the two.
     if (fresh)
@@ -99,6 +91,29 @@ export class PageCache<T> {
         if (entry.inFlight === flight) delete entry.inFlight;
       });
     return flight;
+  }
+}
+
+/**
+ * `promise`'s value when it is fulfilled within `ms`, otherwise undefined (a rejection too); the promise goes on.
+ * How the page cache and the portfolio reader wait a bounded time for a fresher read before the last one.
+ */
+export async function settledWithin<T>(promise: Promise<T>, ms: number): Promise<{ value: T } | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([
+      promise.then(
+        (value) => ({ value }),
+        () => undefined,
+      ),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -1,4 +1,4 @@
-import { untilNoneInFlight } from './page-cache';
+import { settledWithin, untilNoneInFlight } from './page-cache';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { z } from './zod';
 import { stageSchema, stages, type Stage } from '../contracts/comune';
@@ -241,15 +241,11 @@ export class PortfolioReader {
     if (latest && now - latest.at <= this.maxAgeMs) return Promise.resolve(served(latest));
     const refresh = entry.inFlight ?? this.startRead(key, entry, filters, now);
     if (latest && now - latest.at <= this.maxStaleMs) return Promise.resolve(served(latest));
-    const fresh = refresh.then((items) => ({ items, readAt: now }));
-    if (!latest) return fresh;
+    if (!latest) return refresh.then((items) => ({ items, readAt: now }));
     // An old result: the new read if it comes within maxWaitMs, otherwise the old one, saying how old.
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<{ items: ComuneListItem[]; readAt: number }>((resolve) => {
-      timer = setTimeout(() => resolve(served(latest)), this.maxWaitMs);
-      timer.unref();
-    });
-    return Promise.race([fresh.catch(() => served(latest)), timeout]).finally(() => clearTimeout(timer));
+    return settledWithin(refresh, this.maxWaitMs).then((fresh) =>
+      fresh ? { items: fresh.value, readAt: now } : served(latest),
+    );
   }
 
   /** Resolves when no read is in flight (background refreshes included): for an orderly shutdown. */
