@@ -19,8 +19,15 @@ export const freshnessSchema = z
   })
   .openapi('Freshness');
 
-/** A list read from Temporal's visibility at `readAt` (the search attributes and memos the workflows publish). */
-export const visibilityFreshness = (readAt: number) => ({
-  source: 'visibility' as const,
-  asOf: new Date(readAt).toISOString(),
+/**
+ * How fresh a portfolio answer is: `read-model`, the portfolio index as of its last read of the change journal
+ * (api/portfolio-index.ts); `visibility`, Temporal's visibility read at `readAt` (the search attributes and memos the
+ * workflows publish).
+ */
+export const portfolioFreshness = (read: {
+  readAt: number;
+  source: 'read-model' | 'visibility';
+}): Freshness => ({
+  source: read.source,
+  asOf: new Date(read.readAt).toISOString(),
 });

@@ -11,6 +11,8 @@ import { manageKeyStoreFromConfig } from '../integrations/keys';
 import { createManageKeyVerifier } from '../integrations/keys/manage-key-verifier';
 import { payloadCodecFromConfig } from '../common/payload-codec';
 import { readModelStoreFromConfig } from '../common/read-model-store';
+import type { ApiContext } from './context';
+import { closePortfolio, portfolioReader } from './portfolio-index';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -27,7 +29,7 @@ async function main(): Promise<void> {
   }
   const documents = new FileSystemDocumentStore(path.join(config.dataDir, 'documents'));
   const keyStore = manageKeyStoreFromConfig(config);
-  const app = createApp({
+  const ctx: ApiContext = {
     client,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -62,7 +64,12 @@ async function main(): Promise<void> {
           },
         }
       : {}),
-  });
+  };
+  const app = createApp(ctx);
+  // The portfolio index reads every Comune's document once now, not at the first manager's request.
+  void portfolioReader(ctx)
+    .list({})
+    .catch((err: unknown) => logger.warn({ err }, 'portfolio not read at start'));
   const server = app.listen(config.PORT, config.HOST, () => {
     logger.info(
       { url: `http://${config.HOST}:${config.PORT}`, console: `http://${config.HOST}:${config.PORT}/` },
@@ -72,7 +79,9 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     logger.info({ signal }, 'API stopping');
     server.close(() => {
-      void client.connection.close().finally(() => process.exit(0));
+      void closePortfolio(ctx)
+        .then(() => client.connection.close())
+        .finally(() => process.exit(0));
     });
     setTimeout(() => process.exit(0), 5_000).unref();
   };

@@ -94,7 +94,8 @@ export function visibilityQuery(filters: ListFilters): string {
   return clauses.join(' AND ');
 }
 
-function toItem(wf: WorkflowExecutionInfo): ComuneListItem | undefined {
+/** A Comune's list item as visibility has it (its search attributes and memos). */
+export function comuneItemFromVisibility(wf: WorkflowExecutionInfo): ComuneListItem | undefined {
   const get = <T>(key: { name: string }) => wf.typedSearchAttributes.get(key as never) as T | undefined;
   const stage = get<string>(sa.stage);
   if (!stage || !(stages as readonly string[]).includes(stage)) return undefined;
@@ -149,12 +150,16 @@ function populationOf(wf: WorkflowExecutionInfo): Pick<ComuneListItem, 'populati
 export async function listComuni(client: Client, filters: ListFilters): Promise<ComuneListItem[]> {
   const items: ComuneListItem[] = [];
   for await (const wf of client.workflow.list({ query: visibilityQuery(filters), pageSize: 1000 })) {
-    const item = toItem(wf);
+    const item = comuneItemFromVisibility(wf);
     if (item) items.push(item);
   }
-  if (!filters.q) return items;
-  const matches = nameSearch(filters.q);
-  const code = filters.q.trim().toLowerCase();
+  return filters.q ? searchItems(items, filters.q) : items;
+}
+
+/** The items whose name matches the search, or whose IPA code contains it, or whose fiscal code is it. */
+export function searchItems(items: ComuneListItem[], q: string): ComuneListItem[] {
+  const matches = nameSearch(q);
+  const code = q.trim().toLowerCase();
   return items.filter((i) => matches(i.name) || i.ipaCode.includes(code) || i.fiscalCode === code);
 }
 
@@ -223,7 +228,18 @@ export class PortfolioReader {
   }
 
   /** The list with the time of the visibility read it comes from (`readAt`, ms): how fresh the answer is. */
-  listFresh(filters: ListFilters): Promise<{ items: ComuneListItem[]; readAt: number }> {
+  listFresh(
+    filters: ListFilters,
+  ): Promise<{ items: ComuneListItem[]; readAt: number; source: 'visibility' }> {
+    return this.listFromVisibility(filters).then((r) => ({ ...r, source: 'visibility' as const }));
+  }
+
+  /** Nothing to stop: reads end by themselves. */
+  close(): Promise<void> {
+    return this.idle();
+  }
+
+  private listFromVisibility(filters: ListFilters): Promise<{ items: ComuneListItem[]; readAt: number }> {
     if (this.maxAgeMs <= 0) {
       const at = this.now();
       return this.read(filters).then((items) => ({ items, readAt: at }));
@@ -278,18 +294,6 @@ export class PortfolioReader {
       .catch(() => undefined); // a background refresh's failure is the next request's to retry
     return flight;
   }
-}
-
-const readers = new WeakMap<object, PortfolioReader>();
-
-/** The API's one reader per context (so per Temporal client). */
-export function portfolioReader(ctx: { client: Client; portfolioCacheMs?: number }): PortfolioReader {
-  let reader = readers.get(ctx);
-  if (!reader) {
-    const read = (filters: ListFilters) => listComuni(ctx.client, filters);
-    readers.set(ctx, (reader = new PortfolioReader(read, { maxAgeMs: ctx.portfolioCacheMs ?? 2_000 })));
-  }
-  return reader;
 }
 
 export const sortKeys = [

@@ -10,6 +10,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 import { createApp, type ApiContext } from '../api/app';
 import { ReadModelStore } from '../common/read-model-store';
+import { closePortfolio } from '../api/portfolio-index';
 import { FileTokenStore } from '../api/auth/token-store';
 import { CONTRACT_DURATION_DAYS, type RegistrationDefaults } from '../api/import/registration';
 import { createLogger, redactedPaths } from '../common/logger';
@@ -385,6 +386,7 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Ben
         verify: createManageKeyVerifier({ baseUrl: sandbox.url, partnerAddresses: PARTNER_ADDRESSES }),
       },
     };
+    closers.push(() => closePortfolio(ctx));
     // The bench drives thousands of steps with one staff token: the per-token write limit would throttle it.
     const app = createApp(ctx, [], { rateLimits: { writesPerMinute: 0, authFailures: 0 } });
     const server = await timed('API listening', async () => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
@@ -38,12 +39,15 @@ export class ReadModelStoreError extends Error {
  */
 export class ReadModelStore {
   private readonly chains = new Map<string, Promise<void>>();
+  private readonly journal: ChangeJournal;
 
   constructor(
     readonly dir: string,
     private readonly codec?: PayloadCodec,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.journal = new ChangeJournal(path.join(dir, CHANGES_FOLDER), now);
+  }
 
   /** Stores the documents of one workflow task. */
   async write(write: ReadModelWrite): Promise<void> {
@@ -56,6 +60,25 @@ export class ReadModelStore {
         await this.inOrder(file, () => writeAtomically(file, text));
       }),
     );
+    if (write.fresh || write.documents.some((d) => PORTFOLIO_KEYS.has(d.key)))
+      await this.journal.note(write.ipa);
+  }
+
+  /**
+   * The Comuni that have a journey document, by IPA code: the portfolio index reads them all when it starts
+   * (api/portfolio-index.ts).
+   */
+  async comuni(): Promise<string[]> {
+    const names = await fs.readdir(this.dir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return [] as string[];
+      throw err;
+    });
+    return names.filter((name) => SAFE_NAME.test(name));
+  }
+
+  /** A reader of the Comuni whose journey document changed, in every process writing to this folder. */
+  changes(): ReadModelChangeFeed {
+    return new ReadModelChangeFeed(path.join(this.dir, CHANGES_FOLDER));
   }
 
   /** A document, or undefined when the journey has not written it (yet). */
@@ -93,6 +116,7 @@ export class ReadModelStore {
         return this.inOrder(file, () => fs.rm(file, { force: true })).catch(() => undefined);
       }),
     );
+    if (keys.some((key) => PORTFOLIO_KEYS.has(key))) await this.journal.note(ipa).catch(() => undefined);
   }
 
   /** Removes a Comune's documents (a journey started again under the same id writes its own). */
@@ -109,6 +133,7 @@ export class ReadModelStore {
   /** Resolves when no write is in flight (an orderly shutdown, tests). */
   async idle(): Promise<void> {
     while (this.chains.size > 0) await Promise.allSettled([...this.chains.values()]);
+    await this.journal.idle();
   }
 
   private fileOf(ipa: string, key: ReadModelDocumentKey): string {
@@ -139,6 +164,154 @@ export class ReadModelStore {
         if (this.chains.get(file) === next) this.chains.delete(file);
       });
     return next;
+  }
+}
+
+/** The documents the portfolio is read from: a change to one is noted in the change journal. */
+const PORTFOLIO_KEYS: ReadonlySet<ReadModelDocumentKey> = new Set<ReadModelDocumentKey>(['comune', 'facts']);
+
+/** Not a valid IPA code (SAFE_NAME has no dot): no Comune's folder can take its name. */
+const CHANGES_FOLDER = '.changes';
+/** A journal file is closed past this size and a new one begun. */
+const JOURNAL_FILE_BYTES = 1 << 20;
+/** Closed journal files older than this are removed (the portfolio index also reads every document again). */
+const JOURNAL_KEEP_MS = 60 * 60_000;
+
+/**
+ * The change journal: each process writing the read model appends to files of its own (`<host>-<pid>-<n>.log`) the
+ * IPA code of each Comune whose journey document it wrote, one per line, so the API's portfolio index re-reads only
+ * those documents instead of the whole folder. Lines written in the same moment are appended together, after their
+ * documents. The journal is a hint: a line repeated or lost costs a re-read or a delay until the index reads every
+ * document again (api/portfolio-index.ts), never a wrong answer.
+ */
+class ChangeJournal {
+  private pending = new Set<string>();
+  private flushing?: Promise<void>;
+  private readonly prefix = `${os.hostname().replace(/[^A-Za-z0-9_-]/g, '_')}-${process.pid}-${Date.now()}`;
+  private file?: { name: string; bytes: number; sequence: number };
+
+  constructor(
+    private readonly dir: string,
+    private readonly now: () => number,
+  ) {}
+
+  /**
+   * Notes that the Comune's journey document changed; resolves once the line is appended. Never fails: a line that
+   * cannot be written delays the portfolio until its next full read, and must not undo the documents' write.
+   */
+  note(ipa: string): Promise<void> {
+    this.pending.add(ipa);
+    return this.flush().catch(() => {
+      this.file = undefined; // the next append begins a new file
+    });
+  }
+
+  async idle(): Promise<void> {
+    while (this.flushing) await this.flushing.catch(() => undefined);
+  }
+
+  private flush(): Promise<void> {
+    // One append at a time; notes made meanwhile wait for the next one, which takes them all.
+    const previous = this.flushing ?? Promise.resolve();
+    const next = previous
+      .catch(() => undefined)
+      .then(async () => {
+        if (this.pending.size === 0) return;
+        const lines = [...this.pending].map((ipa) => `${ipa}\n`).join('');
+        this.pending = new Set();
+        await this.append(lines);
+      });
+    this.flushing = next;
+    void next
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.flushing === next) this.flushing = undefined;
+      });
+    return next;
+  }
+
+  private async append(lines: string): Promise<void> {
+    if (!this.file || this.file.bytes >= JOURNAL_FILE_BYTES) {
+      const sequence = (this.file?.sequence ?? 0) + 1;
+      this.file = { name: path.join(this.dir, `${this.prefix}-${sequence}.log`), bytes: 0, sequence };
+      await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
+      await this.removeOld();
+    }
+    try {
+      await fs.appendFile(this.file.name, lines, { mode: 0o600 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      // The folder was removed (the read model deleted by hand): made again, and a new file begun.
+      await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
+      await fs.appendFile(this.file.name, lines, { mode: 0o600 });
+    }
+    this.file.bytes += Buffer.byteLength(lines);
+  }
+
+  private async removeOld(): Promise<void> {
+    const names = await fs.readdir(this.dir).catch(() => [] as string[]);
+    await Promise.all(
+      names.map(async (name) => {
+        const file = path.join(this.dir, name);
+        const stat = await fs.stat(file).catch(() => undefined);
+        if (stat && this.now() - stat.mtimeMs > JOURNAL_KEEP_MS) await fs.rm(file, { force: true });
+      }),
+    );
+  }
+}
+
+/**
+ * Reads the change journal from where it last stopped: the IPA codes of the Comuni whose journey document changed
+ * since the last call, in any process writing the folder. `mark()` skips what is already there (the caller is
+ * about to read every document).
+ */
+export class ReadModelChangeFeed {
+  private readonly offsets = new Map<string, number>();
+
+  constructor(private readonly dir: string) {}
+
+  async mark(): Promise<void> {
+    this.offsets.clear();
+    for (const { name, size } of await this.files()) this.offsets.set(name, size);
+  }
+
+  async read(): Promise<Set<string>> {
+    const changed = new Set<string>();
+    const seen = new Set<string>();
+    for (const { name, size } of await this.files()) {
+      seen.add(name);
+      let from = this.offsets.get(name) ?? 0;
+      if (size < from) from = 0; // a file written anew
+      if (size === from) continue;
+      const handle = await fs.open(path.join(this.dir, name), 'r').catch(() => undefined);
+      if (!handle) continue;
+      try {
+        const buffer = Buffer.alloc(size - from);
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, from);
+        const text = buffer.subarray(0, bytesRead).toString('utf8');
+        // Only whole lines: a line being appended is read at the next call.
+        const end = text.lastIndexOf('\n') + 1;
+        for (const line of text.slice(0, end).split('\n')) if (SAFE_NAME.test(line)) changed.add(line);
+        this.offsets.set(name, from + Buffer.byteLength(text.slice(0, end)));
+      } finally {
+        await handle.close();
+      }
+    }
+    for (const name of this.offsets.keys()) if (!seen.has(name)) this.offsets.delete(name);
+    return changed;
+  }
+
+  private async files(): Promise<{ name: string; size: number }[]> {
+    const names = await fs.readdir(this.dir).catch(() => [] as string[]);
+    const files = await Promise.all(
+      names
+        .filter((name) => name.endsWith('.log'))
+        .map(async (name) => {
+          const stat = await fs.stat(path.join(this.dir, name)).catch(() => undefined);
+          return stat ? { name, size: stat.size } : undefined;
+        }),
+    );
+    return files.filter((f): f is { name: string; size: number } => f !== undefined);
   }
 }
 

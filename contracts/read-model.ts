@@ -1,4 +1,5 @@
 import { defineSignal, type Sinks } from '@temporalio/workflow';
+import type { JourneyFacts } from './comune';
 
 /**
  * The pages' read model (issue #13): each journey hands its current state to the worker at the end of every workflow
@@ -7,8 +8,19 @@ import { defineSignal, type Sinks } from '@temporalio/workflow';
  * (api/journey-view.ts); a query is the fallback for journeys that have not written one yet.
  */
 
-/** One document of a Comune's read model: its journey, its planned services, or one service's own state. */
-export type ReadModelDocumentKey = 'comune' | 'plan' | `service:${string}`;
+/**
+ * One document of a Comune's read model: its journey, its planned services, the facts of its input, or one service's
+ * own state.
+ */
+export type ReadModelDocumentKey = 'comune' | 'plan' | 'facts' | `service:${string}`;
+
+/**
+ * The `facts` document: what the journey's input holds and its state does not, fixed for the run. The portfolio
+ * reads the escalation ladder from it (when a Comune is at risk), the dossier its contract date and ISTAT code.
+ */
+export interface JourneyFactsDocument extends JourneyFacts {
+  escalationLadderDays: number[];
+}
 
 export interface ReadModelDocument {
   key: ReadModelDocumentKey;

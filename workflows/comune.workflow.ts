@@ -61,6 +61,7 @@ import { refreshDerived } from '../domain/journey';
 import { holdsParallelSlot, isClosedStage } from '../domain/journey-model';
 import { adhesion, onboardingPoller, publicationWatch } from './activity-proxies';
 import { keepReadModel } from './read-model';
+import type { JourneyFactsDocument } from '../contracts/read-model';
 import { nowIso, workflowNowMs } from './clock';
 import { registerComuneHandlers, type ComuneSignals } from './comune-handlers';
 import { runEscalations } from './comune-escalations';
@@ -99,9 +100,14 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
   const publishReadModel = readModelPublisher(input.comune.fiscalCode);
   const terminal = () => isClosedStage(state.stage);
 
-  // The pages' read model: the journey and its plan, written by the worker when they change (no history event).
+  // The pages' read model: the journey, its plan and its input's facts, written by the worker when they change (no
+  // history event).
+  const facts: JourneyFactsDocument = {
+    ...journeyFactsOf(input),
+    escalationLadderDays: [...settings.escalationLadderDays],
+  };
   keepReadModel(input.comune.ipaCode, () => ({ comune: state }), {
-    fixed: { plan: input.services },
+    fixed: { plan: input.services, facts },
     newJourney: carried === undefined,
   });
   setHandler(getComuneStateQuery, () => state);

@@ -1,4 +1,4 @@
-import { freshnessSchema, visibilityFreshness } from '../freshness';
+import { freshnessSchema, portfolioFreshness } from '../freshness';
 import { comuneWorkflowId, serviceWorkflowId } from '../../contracts/ids';
 import { parties } from '../../domain/journey-model';
 import { comuneView, readComune, readServiceView } from '../journey-view';
@@ -8,7 +8,8 @@ import { buildComuneInput } from '../import/registration';
 import { HttpProblem } from '../problem';
 import type { ApiContext } from '../context';
 import type { ApiBuilder } from '../endpoint';
-import { comuneListItemSchema, listFiltersSchema, portfolioReader, sortItems, sortKeys } from '../portfolio';
+import { comuneListItemSchema, listFiltersSchema, sortItems, sortKeys } from '../portfolio';
+import { portfolioReader } from '../portfolio-index';
 import { temporalCall } from '../temporal-errors';
 import { z } from '../zod';
 import { ipaParam, serviceParams } from './params';
@@ -111,7 +112,7 @@ export function registerComuniRoutes(api: ApiBuilder, ctx: ApiContext): void {
       const read = await portfolioReader(ctx).listFresh(query);
       const all = sortItems(read.items, query.sort, query.order);
       return {
-        freshness: visibilityFreshness(read.readAt),
+        freshness: portfolioFreshness(read),
         total: all.length,
         limit: query.limit,
         offset: query.offset,

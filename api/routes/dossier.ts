@@ -1,5 +1,10 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { getJourneyFactsQuery, type ComuneState } from '../../contracts/comune';
+import { getJourneyFactsQuery, type ComuneState, type JourneyFacts } from '../../contracts/comune';
+import {
+  serviceDocumentKey,
+  type JourneyFactsDocument,
+  type ReadModelDocumentKey,
+} from '../../contracts/read-model';
 import { comuneWorkflowId, serviceWorkflowId } from '../../contracts/ids';
 import { getServiceStateQuery, type ServiceState } from '../../contracts/service';
 import { buildDossier, type Dossier } from '../../domain/dossier';
@@ -16,9 +21,9 @@ import { ipaParam } from './params';
 
 /**
  * The funding dossier of one Comune (issue #14): the evidence for the PNRR 1.4.3 claim, built from the journey's
- * records (domain/dossier.ts) as JSON, CSV or a printable PDF. Reads the Comune through the page cache, the facts of
- * its input and each service's state through their workflows' queries (closed workflows answer them too). Nothing
- * secret: no manage key, no fingerprint.
+ * records (domain/dossier.ts) as JSON, CSV or a printable PDF. Reads the Comune, the facts of its input and each
+ * service's state from the read model the worker writes; a document missing there is asked of its workflow with a
+ * query (closed workflows answer them too). Nothing secret: no manage key, no fingerprint.
  */
 
 const partyTimeSchema = z.object({
@@ -142,30 +147,54 @@ async function readDossier(
       throw new HttpProblem(404, 'Comune non trovato', `nessun percorso per il codice IPA «${ipa}»`);
     throw err;
   }
-  const facts = await temporalCall(() =>
-    ctx.client.workflow.getHandle(comuneWorkflowId(ipa)).query(getJourneyFactsQuery),
-  );
+  const facts =
+    (await fromReadModel<JourneyFactsDocument>(ctx, ipa, 'facts').then((f) =>
+      f ? factsOf(f) : undefined,
+    )) ??
+    (await temporalCall(() =>
+      ctx.client.workflow.getHandle(comuneWorkflowId(ipa)).query(getJourneyFactsQuery),
+    ));
   const services = new Map<string, ServiceState>();
   const slugs = state.services.map((s) => s.slug);
   for (let i = 0; i < slugs.length; i += SERVICE_READS_AT_ONCE) {
     const batch = await Promise.all(
-      slugs.slice(i, i + SERVICE_READS_AT_ONCE).map((slug) =>
-        temporalCall(() =>
-          ctx.client.workflow
-            .getHandle(serviceWorkflowId(ipa, slug))
-            .query(getServiceStateQuery)
-            // A service whose workflow never started: the dossier reads it from the Comune's summary.
-            .catch((err: unknown) => {
-              if (err instanceof WorkflowNotFoundError) return undefined;
-              throw err;
-            }),
-        ),
+      slugs.slice(i, i + SERVICE_READS_AT_ONCE).map(
+        async (slug) =>
+          (await fromReadModel<ServiceState>(ctx, ipa, serviceDocumentKey(slug))) ??
+          temporalCall(() =>
+            ctx.client.workflow
+              .getHandle(serviceWorkflowId(ipa, slug))
+              .query(getServiceStateQuery)
+              // A service whose workflow never started: the dossier reads it from the Comune's summary.
+              .catch((err: unknown) => {
+                if (err instanceof WorkflowNotFoundError) return undefined;
+                throw err;
+              }),
+          ),
       ),
     );
     for (const own of batch) if (own) services.set(own.slug, own);
   }
   const dossier = buildDossier({ state, facts, services, generatedAt: new Date().toISOString() });
   return { dossier, freshness };
+}
+
+/**
+ * A document of the Comune's read model, when the journey wrote it; otherwise (a journey started before 0.10.0 that
+ * has not run since, a document unreadable) the dossier asks the workflow.
+ */
+async function fromReadModel<T>(
+  ctx: ApiContext,
+  ipa: string,
+  key: ReadModelDocumentKey,
+): Promise<T | undefined> {
+  const entry = await ctx.readModel?.read<T>(ipa, key).catch(() => undefined);
+  return entry?.document;
+}
+
+/** The dossier's facts: the input's, without the escalation ladder the document also carries. */
+function factsOf({ escalationLadderDays: _ladder, ...facts }: JourneyFactsDocument): JourneyFacts {
+  return facts;
 }
 
 /** The day in Rome, for the file names. */

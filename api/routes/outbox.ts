@@ -1,7 +1,7 @@
 import type { FileOutbox } from '../../integrations/mail';
 import type { ApiContext } from '../context';
 import type { ApiBuilder } from '../endpoint';
-import { portfolioReader } from '../portfolio';
+import { portfolioReader } from '../portfolio-index';
 import { HttpProblem } from '../problem';
 import { z } from '../zod';
 
@@ -25,7 +25,7 @@ const messageSchema = z
   .openapi('OutboxMessage');
 
 /** Every e-mail the local SMTP catcher received: what would have gone out, for demos and checks. */
-export function registerOutboxRoutes(api: ApiBuilder, ctx: Pick<ApiContext, 'outbox' | 'client'>): void {
+export function registerOutboxRoutes(api: ApiBuilder, ctx: ApiContext): void {
   const outbox = ctx.outbox;
   /** The Comuni's names by IPA code, from the portfolio's shared visibility read. */
   const comuneNames = async () =>

@@ -1,4 +1,4 @@
-import { freshnessSchema, visibilityFreshness } from '../freshness';
+import { freshnessSchema, portfolioFreshness } from '../freshness';
 import {
   isClosedStage,
   parties,
@@ -23,13 +23,8 @@ import {
   type FundingReport,
 } from '../funding-report';
 import { stallBreakdown, stallReportSchema } from '../stall-report';
-import {
-  fundingTotals,
-  listFiltersSchema,
-  portfolioReader,
-  sortItems,
-  type ComuneListItem,
-} from '../portfolio';
+import { portfolioReader } from '../portfolio-index';
+import { fundingTotals, listFiltersSchema, sortItems, type ComuneListItem } from '../portfolio';
 import { z } from '../zod';
 
 const summarySchema = z
@@ -209,7 +204,7 @@ export function registerPortfolioRoutes(api: ApiBuilder, ctx: ApiContext): void 
         deadlines.set(day, d);
       }
       return {
-        freshness: visibilityFreshness(read.readAt),
+        freshness: portfolioFreshness(read),
         comuni: items.length,
         byStage,
         late,
@@ -297,7 +292,7 @@ export function registerPortfolioRoutes(api: ApiBuilder, ctx: ApiContext): void 
       const read = await portfolioReader(ctx).listFresh(query);
       const rows = await fundedComuni(ctx, read.items);
       return {
-        freshness: visibilityFreshness(read.readAt),
+        freshness: portfolioFreshness(read),
         ...fundingByBand(rows),
         generatedAt: new Date().toISOString(),
       };
@@ -319,7 +314,7 @@ export function registerPortfolioRoutes(api: ApiBuilder, ctx: ApiContext): void 
     handler: async ({ query }) => {
       const read = await portfolioReader(ctx).listFresh(query);
       return {
-        freshness: visibilityFreshness(read.readAt),
+        freshness: portfolioFreshness(read),
         ...stallBreakdown(read.items, read.readAt),
         generatedAt: new Date().toISOString(),
       };
@@ -450,7 +445,7 @@ export function registerPortfolioRoutes(api: ApiBuilder, ctx: ApiContext): void 
         .filter((i) => (!query.who || i.who === query.who) && (!query.status || i.status === query.status))
         .sort((a, b) => sign * (key(a).localeCompare(key(b)) || a.id.localeCompare(b.id)));
       return {
-        freshness: visibilityFreshness(read.readAt),
+        freshness: portfolioFreshness(read),
         total: filtered.length,
         limit: query.limit,
         offset: query.offset,

@@ -273,4 +273,17 @@ describe('API: the funding dossier of a Comune (dev server)', () => {
     // Without a token: 401.
     await h.as('staff').get(`/comuni/${ipa}/dossier`).set('Authorization', '').expect(401);
   });
+
+  it('is built from the read model: the same dossier at once with no worker running (a query would wait)', async () => {
+    const before = (await staff.get(`/comuni/${ipa}/dossier`).expect(200)).body as Dossier & {
+      generatedAt: string;
+    };
+    await h.stopWorker();
+    const started = Date.now();
+    const after = (await staff.get(`/comuni/${ipa}/dossier`).expect(200)).body as Dossier & {
+      generatedAt: string;
+    };
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect({ ...after, generatedAt: '' }).toEqual({ ...before, generatedAt: '' });
+  });
 });

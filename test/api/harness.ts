@@ -20,6 +20,7 @@ import { startSandbox, type RunningSandbox } from '../../sandbox';
 import { testApiContext, type TestApiContext } from '../support/api-context';
 import { comuneInput, type ComuneFixtureOptions } from '../support/fixtures';
 import { mockActivities, type MockBehaviour } from '../support/mock-activities';
+import { closePortfolio } from '../../api/portfolio-index';
 import { createDevServerEnv, testReadModelSinks, workflowBundle } from '../support/temporal-env';
 import { waitFor } from '../support/wait';
 
@@ -254,6 +255,7 @@ export async function startApiHarness(options: HarnessOptions = {}): Promise<Api
     async teardown() {
       // Background page refreshes end first (bounded by PAGE_QUERY_DEADLINE_MS), before the connection closes.
       await pagesIdle(ctx);
+      await closePortfolio(ctx);
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
       await sandbox.running.close();

@@ -130,7 +130,7 @@ describe('API: funding report by population band (dev server)', () => {
       funding: { securedEur: number; atRiskEur: number; lostEur: number };
     };
     const funding = await report();
-    expect(funding.freshness.source).toBe('visibility');
+    expect(funding.freshness.source).toBe('read-model');
 
     const expected = {
       securedEur: 3 * rate('a') + 2 * rate('c'),
@@ -346,7 +346,7 @@ describe('API: funding report by population band (dev server)', () => {
         .expect(200)
         .then((r) => r.body as StallReport);
     const all = await stalls();
-    expect(all.freshness.source).toBe('visibility');
+    expect(all.freshness.source).toBe('read-model');
     expect(all.comuni).toBe(6);
     const stage = (id: string) => all.stages.find((s) => s.stage === id)!;
     // Only the stages a journey can wait in, in the journey's order, with the model's labels and parties.

@@ -79,18 +79,22 @@ describe('PortfolioReader', () => {
     const t = setup(2_000, 10_000, 30);
     const first = t.reader.listFresh({});
     await t.finish();
-    expect(await first).toEqual({ items: [item('c_1')], readAt: 0 });
+    expect(await first).toEqual({ items: [item('c_1')], readAt: 0, source: 'visibility' });
 
     t.advance(60_000);
     const started = Date.now();
     const answer = await t.reader.listFresh({}); // the read is not released: visibility is busy
     expect(Date.now() - started).toBeLessThan(1_000);
-    expect(answer).toEqual({ items: [item('c_1')], readAt: 0 });
+    expect(answer).toEqual({ items: [item('c_1')], readAt: 0, source: 'visibility' });
     expect(t.calls).toHaveLength(2);
     // The read went on: once it lands, the next request gets it.
     await t.finish();
     await new Promise((resolve) => setImmediate(resolve));
-    expect(await t.reader.listFresh({})).toEqual({ items: [item('c_2')], readAt: 60_000 });
+    expect(await t.reader.listFresh({})).toEqual({
+      items: [item('c_2')],
+      readAt: 60_000,
+      source: 'visibility',
+    });
   });
 
   it('keeps the last result when a background refresh fails, and tries again on the next request', async () => {

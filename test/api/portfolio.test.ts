@@ -82,8 +82,8 @@ describe('API: portfolio, inbox and outbox (dev server)', () => {
     }[];
     const day = (code: string) => items.find((i) => i.ipaCode === code)!.deadline.slice(0, 10);
     expect(day(ipa.ala)).toBe(day(ipa.cembra));
-    // Every answer says how fresh it is: the summary, as of the visibility read it comes from.
-    expect(summary.freshness.source).toBe('visibility');
+    // Every answer says how fresh it is: the summary, as of the portfolio index's last read of the read model.
+    expect(summary.freshness.source).toBe('read-model');
     expect(Math.abs(Date.parse(summary.freshness.asOf) - Date.now())).toBeLessThan(60_000);
     expect(summary).toEqual({
       freshness: summary.freshness,

@@ -42,7 +42,7 @@ describe('API: pages read from the read model, without a workflow task (dev serv
     expect(first.stage).toBe('adhesion_check');
     expect(Number.isNaN(Date.parse(first.freshness.asOf))).toBe(false);
     const folder = path.join(h.api.dir, 'read-model', ipa);
-    expect(fs.readdirSync(folder).sort()).toEqual(['comune.json', 'plan.json']);
+    expect(fs.readdirSync(folder).sort()).toEqual(['comune.json', 'facts.json', 'plan.json']);
 
     // Written before the step's workflow task completes: the very next read shows it, with no query.
     const step = await h.as('staff').post(`/comuni/${ipa}/adhesion`).send({ adherent: true }).expect(200);
@@ -73,7 +73,7 @@ describe('API: pages read from the read model, without a workflow task (dev serv
     // The page signals the journey and reads what that task writes: every document, changed or not.
     const page = await comune(ipa);
     expect(page.freshness.source).toBe('read-model');
-    expect(fs.readdirSync(folder).sort()).toEqual(['comune.json', 'plan.json']);
+    expect(fs.readdirSync(folder).sort()).toEqual(['comune.json', 'facts.json', 'plan.json']);
     // One document missing alone: the plan behind a queued service's page, a started service's own document.
     fs.rmSync(path.join(folder, 'plan.json'));
     const queued = (await h.as('staff').get(`/comuni/${ipa}/services/tari`).expect(200)).body;
@@ -95,16 +95,18 @@ describe('API: pages read from the read model, without a workflow task (dev serv
     expect(outcome).toEqual({ signalled: running.count, failed: 0 });
     const expected = [
       path.join(ipa, 'comune.json'),
+      path.join(ipa, 'facts.json'),
       path.join(ipa, 'plan.json'),
       path.join(rovereto, 'comune.json'),
+      path.join(rovereto, 'facts.json'),
       path.join(rovereto, 'plan.json'),
       path.join(rovereto, 'service-tari.json'),
     ];
     const files = await eventually(
       'the documents written again',
       async () => (fs.existsSync(root) ? fs.readdirSync(root, { recursive: true }).map(String) : []),
-      // The two Comuni's journey and plan, and one document per started service.
-      (found) => found.filter((f) => f.endsWith('.json')).length === 4 + (running.count - 2),
+      // The two Comuni's journey, facts and plan, and one document per started service.
+      (found) => found.filter((f) => f.endsWith('.json')).length === 6 + (running.count - 2),
     );
     expect(files).toEqual(expect.arrayContaining(expected));
   });

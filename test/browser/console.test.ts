@@ -9,7 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createBulkActivities } from '../../activities/bulk';
 import { createApp } from '../../api/app';
-import { portfolioReader } from '../../api/portfolio';
+import { closePortfolio } from '../../api/portfolio-index';
 import { pagesIdle } from '../../api/journey-view';
 import { stageLabels } from '../../contracts/comune';
 import { serviceStatusLabels } from '../../contracts/service';
@@ -215,7 +215,7 @@ describe('console (browser)', () => {
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     // A list refreshed in the background (stale while revalidate) may still be reading visibility: let it end
     // before the connection closes, or its retry timer would fire on a closed channel.
-    if (api) await Promise.all([portfolioReader(api.ctx).idle(), pagesIdle(api.ctx)]);
+    if (api) await Promise.all([closePortfolio(api.ctx), pagesIdle(api.ctx)]);
     worker?.shutdown();
     await running;
     // The journeys are still running: stop them (worker already gone) so the dev server shuts down quietly.

@@ -97,4 +97,45 @@ describe('ReadModelStore', () => {
     await expect(store.read('../etc', 'comune')).rejects.toThrow(ReadModelStoreError);
     await expect(store.read('c_l378', 'service:../../x')).rejects.toThrow(ReadModelStoreError);
   });
+
+  it('notes each Comune whose journey document changed in a journal the portfolio index reads from where it stopped', async () => {
+    const store = new ReadModelStore(dir);
+    const feed = new ReadModelStore(dir).changes(); // another process's view of the same folder
+    await feed.mark();
+    expect([...(await feed.read())]).toEqual([]);
+    await write(store, state);
+    await store.write({
+      ipa: 'c_h330',
+      asOf: '2026-12-06T10:00:00.000Z',
+      documents: [{ key: 'facts', json: '{}' }],
+    });
+    // A plan or a service alone is not the portfolio's: not noted.
+    await store.write({
+      ipa: 'c_a116',
+      asOf: '2026-12-06T10:00:00.000Z',
+      documents: [
+        { key: 'plan', json: '[]' },
+        { key: 'service:tari', json: '{}' },
+      ],
+    });
+    expect([...(await feed.read())].sort()).toEqual(['c_h330', 'c_l378']);
+    expect([...(await feed.read())]).toEqual([]); // read once
+    await store.forget('c_l378', ['comune']);
+    expect([...(await feed.read())]).toEqual(['c_l378']);
+    expect(await store.comuni()).toEqual(expect.arrayContaining(['c_l378', 'c_h330', 'c_a116']));
+    expect(await store.comuni()).not.toContain('.changes');
+
+    // The whole read model deleted by hand: the next write makes the journal again, and still writes its documents.
+    fs.rmSync(dir, { recursive: true, force: true });
+    await write(store, state);
+    expect(await store.read('c_l378', 'comune')).toMatchObject({ document: state });
+    expect([...(await feed.read())]).toEqual(['c_l378']);
+  });
+
+  it('a journal that cannot be written never undoes the documents’ write', async () => {
+    const store = new ReadModelStore(dir);
+    fs.writeFileSync(path.join(dir, '.changes'), 'not a folder');
+    await write(store, state);
+    expect(await store.read('c_l378', 'comune')).toMatchObject({ document: state });
+  });
 });
