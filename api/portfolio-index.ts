@@ -111,6 +111,8 @@ const COMUNE_JOURNEYS = `WorkflowType = 'comuneWorkflow'`;
 const ASK_EVERY_MS = 10 * 60_000;
 /** How much earlier than the last check closed runs are read again (visibility lags the workflows). */
 const CLOSE_OVERLAP_MS = 5 * 60_000;
+/** How often visibility is read while some running journeys have no document (their items come from it). */
+const WITHOUT_DOCUMENTS_CHECK_MS = 5_000;
 /** How long the first answer waits for the first check against visibility. */
 const FIRST_CHECK_WAIT_MS = 5_000;
 /** The `atRisk` of every Comune is worked out again at least this often (it moves with the clock). */
@@ -153,8 +155,11 @@ export class PortfolioIndex implements Portfolio {
   private lastRescan = 0;
   private closedSince?: number;
   private snapshot?: { items: ComuneListItem[]; at: number; version: number };
+  /** The lists of the current items, by filters. */
+  private filtered: { from?: ComuneListItem[]; lists: Map<string, ComuneListItem[]> } = { lists: new Map() };
   private version = 0;
   private busy = 0;
+  private warnedMissing = false;
 
   constructor(private readonly options: PortfolioIndexOptions) {
     this.feed = options.store.changes();
@@ -170,12 +175,17 @@ export class PortfolioIndex implements Portfolio {
 
   async listFresh(filters: ListFilters): Promise<PortfolioRead> {
     await this.start();
-    const items = this.items().filter((item) => matchesFilters(item, filters));
-    return {
-      items: filters.q ? searchItems(items, filters.q) : items,
-      readAt: this.readAt,
-      source: 'read-model',
-    };
+    const all = this.items();
+    // The same filters on the same items give the same array: sortItems then sorts it once (api/portfolio.ts).
+    if (this.filtered.from !== all) this.filtered = { from: all, lists: new Map() };
+    const key = JSON.stringify(filters);
+    let items = this.filtered.lists.get(key);
+    if (!items) {
+      items = all.filter((item) => matchesFilters(item, filters));
+      if (filters.q) items = searchItems(items, filters.q);
+      if (this.filtered.lists.size < 100) this.filtered.lists.set(key, items);
+    }
+    return { items, readAt: this.readAt, source: 'read-model' };
   }
 
   /** Starts reading (the first answer waits for every document to be read once). */
@@ -196,8 +206,12 @@ export class PortfolioIndex implements Portfolio {
       this.loops = [
         this.every(this.pollMs, () => this.poll()),
         // Never two checks at once: the next waits for the first, however long visibility takes.
+        // While some journeys are shown as visibility has them, they are read again sooner.
         this.every(
-          this.reconcileMs,
+          () =>
+            this.fromVisibility.size > 0
+              ? Math.min(this.reconcileMs, WITHOUT_DOCUMENTS_CHECK_MS)
+              : this.reconcileMs,
           () => reconciled.catch(() => undefined).then(() => this.reconcile()),
           true,
         ),
@@ -241,11 +255,15 @@ export class PortfolioIndex implements Portfolio {
     return items;
   }
 
-  private async every(ms: number, task: () => Promise<void>, skipFirst = false): Promise<void> {
+  private async every(
+    ms: number | (() => number),
+    task: () => Promise<void>,
+    skipFirst = false,
+  ): Promise<void> {
     await this.ready?.catch(() => undefined);
     let first = !skipFirst;
     while (!this.closing) {
-      if (!first) await this.pause(ms);
+      if (!first) await this.pause(typeof ms === 'number' ? ms : ms());
       first = false;
       if (this.closing) return;
       this.busy += 1;
@@ -358,7 +376,8 @@ export class PortfolioIndex implements Portfolio {
       const closed = this.closed.get(ipa);
       return !closed || closed.closedAtMs < d.asOfMs;
     }).length;
-    if (count === known + this.fromVisibility.size) return;
+    // Journeys shown as visibility has them are read again until they have documents: their stage moves.
+    if (count === known + this.fromVisibility.size && this.fromVisibility.size === 0) return;
 
     const missing = new Map<string, ComuneListItem>();
     const toAsk: string[] = [];
@@ -382,6 +401,13 @@ export class PortfolioIndex implements Portfolio {
         .signal(writeReadModelSignal)
         .catch(() => undefined); // closed meanwhile: the next check says so
     });
+    if (missing.size > 0 && !this.warnedMissing) {
+      this.warnedMissing = true;
+      this.options.logger.warn(
+        { journeys: missing.size, readModel: this.options.store.dir },
+        'portfolio index: running journeys without documents, shown from visibility (is the worker writing this folder?)',
+      );
+    }
     if (toAsk.length > 0)
       this.options.logger.info(
         { journeys: toAsk.length },
