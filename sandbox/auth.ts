@@ -2,7 +2,8 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import type { NextFunction, Request, Response } from 'express';
 import { sendProblem } from './problem';
 
-const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+/** The SHA-256 of a secret: compared in constant time instead of the secret itself. */
+export const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
 /** Constant-time comparison of two secrets. */
 export function safeEqual(a: string, b: string): boolean {
