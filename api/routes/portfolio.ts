@@ -104,7 +104,10 @@ function tasksWithoutReadModel(c: ComuneListItem): JourneyTask[] {
   return tasks;
 }
 
-function inboxItem(c: ComuneListItem, task: JourneyTask, nowMs: number): InboxItem {
+/** An inbox item without `overdue`, which moves with the clock: worked out for the page answered. */
+type InboxEntry = Omit<InboxItem, 'overdue'>;
+
+function inboxItem(c: ComuneListItem, task: JourneyTask): InboxEntry {
   const service = task.kind === 'service';
   return {
     id: `${c.ipaCode}:${task.kind}${task.slug ? `:${task.slug}` : ''}`,
@@ -123,9 +126,46 @@ function inboxItem(c: ComuneListItem, task: JourneyTask, nowMs: number): InboxIt
     due: task.due,
     dueKind: task.dueKind,
     dueLabel: dueKindLabels[task.dueKind],
-    overdue: Date.parse(task.due) < nowMs,
     late: c.late,
   };
+}
+
+interface InboxQuery {
+  who?: InboxItem['who'] | undefined;
+  status?: string | undefined;
+  sort: 'due' | 'since' | 'comune';
+  order: 'asc' | 'desc';
+}
+
+/** Inboxes by the portfolio list they come from: the same list asked the same way is built and sorted once. */
+const inboxes = new WeakMap<readonly ComuneListItem[], Map<string, InboxEntry[]>>();
+
+/** The open tasks of the Comuni, filtered and sorted as asked (shared: read it, never change it). */
+function inboxOf(comuni: ComuneListItem[], query: InboxQuery): InboxEntry[] {
+  let byQuery = inboxes.get(comuni);
+  if (!byQuery) inboxes.set(comuni, (byQuery = new Map()));
+  const key = `${query.who ?? ''} ${query.status ?? ''} ${query.sort} ${query.order}`;
+  const known = byQuery.get(key);
+  if (known) return known;
+  const items: InboxEntry[] = [];
+  for (const c of comuni) {
+    // A closed journey has no task, but a completed one still watching its services has one for each service no
+    // longer visible in App IO (its read model says so).
+    const tasks = isClosedStage(c.stage)
+      ? c.stage === 'completed'
+        ? (c.tasks ?? [])
+        : []
+      : (c.tasks ?? tasksWithoutReadModel(c));
+    for (const task of tasks) items.push(inboxItem(c, task));
+  }
+  const sign = query.order === 'asc' ? 1 : -1;
+  const sortKey = (i: InboxEntry) =>
+    query.sort === 'due' ? i.due : query.sort === 'since' ? (i.since ?? '') : i.comuneName;
+  const sorted = items
+    .filter((i) => (!query.who || i.who === query.who) && (!query.status || i.status === query.status))
+    .sort((a, b) => sign * (sortKey(a).localeCompare(sortKey(b)) || a.id.localeCompare(b.id)));
+  if (byQuery.size < 50) byQuery.set(key, sorted);
+  return sorted;
 }
 
 function csvCell(value: unknown): string {
@@ -426,30 +466,16 @@ export function registerPortfolioRoutes(api: ApiBuilder, ctx: ApiContext): void 
     }),
     handler: async ({ query }) => {
       const nowMs = Date.now();
-      const items: InboxItem[] = [];
       const read = await portfolioReader(ctx).listFresh(query.q ? { q: query.q } : {});
-      for (const c of read.items) {
-        // A closed journey has no task, but a completed one still watching its services has one for each service no
-        // longer visible in App IO (its read model says so).
-        const tasks = isClosedStage(c.stage)
-          ? c.stage === 'completed'
-            ? (c.tasks ?? [])
-            : []
-          : (c.tasks ?? tasksWithoutReadModel(c));
-        for (const task of tasks) items.push(inboxItem(c, task, nowMs));
-      }
-      const sign = query.order === 'asc' ? 1 : -1;
-      const key = (i: InboxItem) =>
-        query.sort === 'due' ? i.due : query.sort === 'since' ? (i.since ?? '') : i.comuneName;
-      const filtered = items
-        .filter((i) => (!query.who || i.who === query.who) && (!query.status || i.status === query.status))
-        .sort((a, b) => sign * (key(a).localeCompare(key(b)) || a.id.localeCompare(b.id)));
+      const inbox = inboxOf(read.items, query);
       return {
         freshness: portfolioFreshness(read),
-        total: filtered.length,
+        total: inbox.length,
         limit: query.limit,
         offset: query.offset,
-        items: filtered.slice(query.offset, query.offset + query.limit),
+        items: inbox
+          .slice(query.offset, query.offset + query.limit)
+          .map((item) => ({ ...item, overdue: Date.parse(item.due) < nowMs })),
       };
     },
   });
