@@ -47,14 +47,20 @@ describe('Comune journey: bounded history and idempotent start', () => {
         const ipa = input.comune.ipaCode;
         await recordDelegationAndSignedForm(handle);
 
-        // Staff correct each rejected card once; the services stage ends when all 11 are active.
+        // Staff correct each rejected card once; the services stage ends when all 11 are active. They correct them
+        // only once the first run has continued as new: until then the journey cannot complete, so it must continue as
+        // new once its services have all started. (Corrected earlier, the last services may all turn active in the
+        // task that would have continued as new: the journey then rightly completes instead, as two loaded CI runs
+        // saw, and this test would not see a continue-as-new.)
+        const firstRun = env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId);
         const corrected = new Set<string>();
         const final = await waitFor(
           'all 11 services active',
           async () => {
             const state = await stateOf(handle);
+            const continued = (await firstRun.describe()).status.name !== 'RUNNING';
             for (const service of state.services) {
-              if (service.status !== 'rejected' || corrected.has(service.slug)) continue;
+              if (!continued || service.status !== 'rejected' || corrected.has(service.slug)) continue;
               const child = await serviceStateOf(env, ipa, service.slug);
               if (child.status !== 'rejected') continue;
               await serviceHandle(env, ipa, service.slug).executeUpdate(correctCardUpdate, {
@@ -87,7 +93,6 @@ describe('Comune journey: bounded history and idempotent start', () => {
         expect(corrected.size).toBe(2);
 
         // The first run ended by continuing as new; the workflow id now points at a later run.
-        const firstRun = env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId);
         // The stage may read «completed» a task before the run closes (the completion notice still to send).
         await waitFor('the first run closed', async () =>
           (await firstRun.describe()).status.name !== 'RUNNING' ? true : undefined,
