@@ -42,6 +42,7 @@ describe('API: pages read from the read model, without a workflow task (dev serv
     expect(first.stage).toBe('adhesion_check');
     expect(Number.isNaN(Date.parse(first.freshness.asOf))).toBe(false);
     const folder = path.join(h.api.dir, 'read-model', ipa);
+    // The documents (a write in progress leaves its temporary file beside them for a moment).
     expect(
       fs
         .readdirSync(folder)
