@@ -76,7 +76,7 @@ function pages(source: PageSource) {
  * A document of the read model with its freshness, or undefined when the journey has not written it (or it cannot be
  * read: the page then falls back to the workflow, and the log says why).
  */
-async function fromReadModel<T>(
+export async function fromReadModel<T>(
   source: PageSource,
   ipa: string,
   key: ReadModelDocumentKey,

@@ -12,6 +12,7 @@ import { settledWithin } from './page-cache';
 import {
   comuneItemFromVisibility,
   listComuni,
+  oncePerList,
   PortfolioReader,
   searchItems,
   type ComuneListItem,
@@ -155,8 +156,6 @@ export class PortfolioIndex implements Portfolio {
   private lastRescan = 0;
   private closedSince?: number;
   private snapshot?: { items: ComuneListItem[]; at: number; version: number };
-  /** The lists of the current items, by filters. */
-  private filtered: { from?: ComuneListItem[]; lists: Map<string, ComuneListItem[]> } = { lists: new Map() };
   private version = 0;
   private busy = 0;
   private warnedMissing = false;
@@ -176,15 +175,17 @@ export class PortfolioIndex implements Portfolio {
   async listFresh(filters: ListFilters): Promise<PortfolioRead> {
     await this.start();
     const all = this.items();
-    // The same filters on the same items give the same array: sortItems then sorts it once (api/portfolio.ts).
-    if (this.filtered.from !== all) this.filtered = { from: all, lists: new Map() };
-    const key = JSON.stringify(filters);
-    let items = this.filtered.lists.get(key);
-    if (!items) {
-      items = all.filter((item) => matchesFilters(item, filters));
-      if (filters.q) items = searchItems(items, filters.q);
-      if (this.filtered.lists.size < 100) this.filtered.lists.set(key, items);
-    }
+    // The same filters on the same items give the same array (at most 100 filters per change of the items):
+    // sortItems then sorts it once.
+    const items = oncePerList(
+      all,
+      `filter ${JSON.stringify(filters)}`,
+      () => {
+        const matching = all.filter((item) => matchesFilters(item, filters));
+        return filters.q ? searchItems(matching, filters.q) : matching;
+      },
+      100,
+    );
     return { items, readAt: this.readAt, source: 'read-model' };
   }
 

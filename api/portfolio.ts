@@ -308,8 +308,27 @@ export const sortKeys = [
 /** One collator for every comparison: `localeCompare(x, 'it')` builds one per call, 30× slower on 7,904 names. */
 const italianCollator = new Intl.Collator('it');
 
-/** Sorted lists by the list they sort: the portfolio index answers the same array until its items change. */
-const sortedLists = new WeakMap<readonly ComuneListItem[], Map<string, ComuneListItem[]>>();
+/** What was worked out from a portfolio list, by the list and a key (the same list asked the same way). */
+const fromLists = new WeakMap<readonly ComuneListItem[], Map<string, unknown>>();
+
+/**
+ * `compute()` once per portfolio list and key: the portfolio index answers the same array until its items change, so
+ * a list sorted or an inbox built from it serves every request until then (at most `keep` keys per list). The answer
+ * is shared: callers read it, never change it.
+ */
+export function oncePerList<T>(
+  list: readonly ComuneListItem[],
+  key: string,
+  compute: () => T,
+  keep = Number.POSITIVE_INFINITY,
+): T {
+  let byKey = fromLists.get(list);
+  if (!byKey) fromLists.set(list, (byKey = new Map()));
+  if (byKey.has(key)) return byKey.get(key) as T;
+  const value = compute();
+  if (byKey.size < keep) byKey.set(key, value);
+  return value;
+}
 
 /**
  * The items in the order asked for, ties by IPA code. The answer is shared (the same list sorted the same way is
@@ -320,12 +339,7 @@ export function sortItems(
   sort: (typeof sortKeys)[number],
   order: 'asc' | 'desc',
 ): ComuneListItem[] {
-  let byOrder = sortedLists.get(items);
-  if (!byOrder) sortedLists.set(items, (byOrder = new Map()));
-  const key = `${sort} ${order}`;
-  let sorted = byOrder.get(key);
-  if (!sorted) byOrder.set(key, (sorted = sortedCopy(items, sort, order)));
-  return sorted;
+  return oncePerList(items, `sort ${sort} ${order}`, () => sortedCopy(items, sort, order));
 }
 
 function sortedCopy(

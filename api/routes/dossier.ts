@@ -1,10 +1,6 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { getJourneyFactsQuery, type ComuneState, type JourneyFacts } from '../../contracts/comune';
-import {
-  serviceDocumentKey,
-  type JourneyFactsDocument,
-  type ReadModelDocumentKey,
-} from '../../contracts/read-model';
+import { serviceDocumentKey, type JourneyFactsDocument } from '../../contracts/read-model';
 import { comuneWorkflowId, serviceWorkflowId } from '../../contracts/ids';
 import { getServiceStateQuery, type ServiceState } from '../../contracts/service';
 import { buildDossier, type Dossier } from '../../domain/dossier';
@@ -13,7 +9,7 @@ import type { ApiContext } from '../context';
 import { dossierCsv, dossierPdf, itInstant } from '../dossier-documents';
 import type { ApiBuilder } from '../endpoint';
 import { freshnessSchema, type Freshness } from '../freshness';
-import { readComune } from '../journey-view';
+import { fromReadModel, readComune } from '../journey-view';
 import { HttpProblem } from '../problem';
 import { temporalCall } from '../temporal-errors';
 import { z } from '../zod';
@@ -147,10 +143,11 @@ async function readDossier(
       throw new HttpProblem(404, 'Comune non trovato', `nessun percorso per il codice IPA «${ipa}»`);
     throw err;
   }
+  // From the read model, as the pages are (api/journey-view.ts); a journey started before 0.10.0 that has not run
+  // since, or a document unreadable, is asked with a query.
+  const written = await fromReadModel<JourneyFactsDocument>(ctx, ipa, 'facts');
   const facts =
-    (await fromReadModel<JourneyFactsDocument>(ctx, ipa, 'facts').then((f) =>
-      f ? factsOf(f) : undefined,
-    )) ??
+    (written && factsOf(written.value)) ??
     (await temporalCall(() =>
       ctx.client.workflow.getHandle(comuneWorkflowId(ipa)).query(getJourneyFactsQuery),
     ));
@@ -160,7 +157,7 @@ async function readDossier(
     const batch = await Promise.all(
       slugs.slice(i, i + SERVICE_READS_AT_ONCE).map(
         async (slug) =>
-          (await fromReadModel<ServiceState>(ctx, ipa, serviceDocumentKey(slug))) ??
+          (await fromReadModel<ServiceState>(ctx, ipa, serviceDocumentKey(slug)))?.value ??
           temporalCall(() =>
             ctx.client.workflow
               .getHandle(serviceWorkflowId(ipa, slug))
@@ -177,19 +174,6 @@ async function readDossier(
   }
   const dossier = buildDossier({ state, facts, services, generatedAt: new Date().toISOString() });
   return { dossier, freshness };
-}
-
-/**
- * A document of the Comune's read model, when the journey wrote it; otherwise (a journey started before 0.10.0 that
- * has not run since, a document unreadable) the dossier asks the workflow.
- */
-async function fromReadModel<T>(
-  ctx: ApiContext,
-  ipa: string,
-  key: ReadModelDocumentKey,
-): Promise<T | undefined> {
-  const entry = await ctx.readModel?.read<T>(ipa, key).catch(() => undefined);
-  return entry?.document;
 }
 
 /** The dossier's facts: the input's, without the escalation ladder the document also carries. */

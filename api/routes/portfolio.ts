@@ -24,7 +24,7 @@ import {
 } from '../funding-report';
 import { stallBreakdown, stallReportSchema } from '../stall-report';
 import { portfolioReader } from '../portfolio-index';
-import { fundingTotals, listFiltersSchema, sortItems, type ComuneListItem } from '../portfolio';
+import { fundingTotals, listFiltersSchema, oncePerList, sortItems, type ComuneListItem } from '../portfolio';
 import { z } from '../zod';
 
 const summarySchema = z
@@ -137,16 +137,16 @@ interface InboxQuery {
   order: 'asc' | 'desc';
 }
 
-/** Inboxes by the portfolio list they come from: the same list asked the same way is built and sorted once. */
-const inboxes = new WeakMap<readonly ComuneListItem[], Map<string, InboxEntry[]>>();
-
-/** The open tasks of the Comuni, filtered and sorted as asked (shared: read it, never change it). */
+/**
+ * The open tasks of the Comuni, filtered and sorted as asked: built once per portfolio list and query (at most 50
+ * queries per list). Shared: read it, never change it.
+ */
 function inboxOf(comuni: ComuneListItem[], query: InboxQuery): InboxEntry[] {
-  let byQuery = inboxes.get(comuni);
-  if (!byQuery) inboxes.set(comuni, (byQuery = new Map()));
-  const key = `${query.who ?? ''} ${query.status ?? ''} ${query.sort} ${query.order}`;
-  const known = byQuery.get(key);
-  if (known) return known;
+  const key = `inbox ${query.who ?? ''} ${query.status ?? ''} ${query.sort} ${query.order}`;
+  return oncePerList(comuni, key, () => buildInbox(comuni, query), 50);
+}
+
+function buildInbox(comuni: ComuneListItem[], query: InboxQuery): InboxEntry[] {
   const items: InboxEntry[] = [];
   for (const c of comuni) {
     // A closed journey has no task, but a completed one still watching its services has one for each service no
@@ -161,11 +161,9 @@ function inboxOf(comuni: ComuneListItem[], query: InboxQuery): InboxEntry[] {
   const sign = query.order === 'asc' ? 1 : -1;
   const sortKey = (i: InboxEntry) =>
     query.sort === 'due' ? i.due : query.sort === 'since' ? (i.since ?? '') : i.comuneName;
-  const sorted = items
+  return items
     .filter((i) => (!query.who || i.who === query.who) && (!query.status || i.status === query.status))
     .sort((a, b) => sign * (sortKey(a).localeCompare(sortKey(b)) || a.id.localeCompare(b.id)));
-  if (byQuery.size < 50) byQuery.set(key, sorted);
-  return sorted;
 }
 
 function csvCell(value: unknown): string {
