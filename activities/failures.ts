@@ -43,6 +43,26 @@ interface RetryPacing {
   transientFailures: number;
 }
 
+/** Each attempt's heartbeat details so far: what {@link heartbeatMerged} merges into. */
+const attemptDetails = new WeakMap<Context, Record<string, unknown>>();
+
+/**
+ * Heartbeats the fields given merged into this attempt's details so far (at first, the previous attempt's last
+ * details, which Temporal keeps across attempts). One activity may keep several things there: the retry pacing below
+ * and, for `setUpService`, the steps already done; neither overwrites the other.
+ */
+export function heartbeatMerged(ctx: Context, fields: Record<string, unknown>): void {
+  const before = ctx.info.heartbeatDetails as unknown;
+  const current =
+    attemptDetails.get(ctx) ??
+    (typeof before === 'object' && before !== null && !Array.isArray(before)
+      ? (before as Record<string, unknown>)
+      : {});
+  const next = { ...current, ...fields };
+  attemptDetails.set(ctx, next);
+  ctx.heartbeat(next);
+}
+
 /**
  * Paces the next attempt after a transient failure by the transient failures in a row, not by the attempt number.
  * A 429 (or any answer with Retry-After) sets its own delay and counts as an attempt: after a minute of 429s the
@@ -60,12 +80,12 @@ function paced(failure: ApplicationFailure, err: HttpRetryableError): Applicatio
   }
   if (ctx.info.isLocal) return failure;
   if (err.retryAfterMs !== undefined) {
-    ctx.heartbeat({ transientFailures: 0 } satisfies RetryPacing);
+    heartbeatMerged(ctx, { transientFailures: 0 } satisfies RetryPacing);
     return failure;
   }
   const before = (ctx.info.heartbeatDetails as Partial<RetryPacing> | undefined)?.transientFailures ?? 0;
   const inARow = Number.isInteger(before) && before >= 0 ? before + 1 : 1;
-  ctx.heartbeat({ transientFailures: inARow } satisfies RetryPacing);
+  heartbeatMerged(ctx, { transientFailures: inARow } satisfies RetryPacing);
   const delayMs = transientBackoffMs(inARow);
   return ApplicationFailure.create({
     message: failure.message,

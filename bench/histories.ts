@@ -1,14 +1,23 @@
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { comuneWorkflowId } from '../contracts/ids';
+import { serviceSetUpSteps } from '../contracts/service';
 import { summarise } from './stats';
 
 const EventType = temporal.api.enums.v1.EventType;
+/** The calls of one `setUpService` activity (contracts/service.ts). */
+const SET_UP_STEPS = Object.keys(serviceSetUpSteps).length;
 
 export interface HistoryCounts {
   events: number;
   workflowTasks: number;
   activities: number;
+  /**
+   * The PagoPA and portal calls those activities stand for: one each, and one per step for a service's set-up chain
+   * (0.11.0: create, logo, portal keys, test message and submission in one activity). The minimal workflow makes as
+   * many no-op activities: the engine's cost of the same work done one call per activity.
+   */
+  ioSteps: number;
   /** Local activities (their markers): IO calls without an activity task of their own. */
   localActivities: number;
   timers: number;
@@ -24,6 +33,7 @@ function count(events: temporal.api.history.v1.IHistoryEvent[]): HistoryCounts {
     events: events.length,
     workflowTasks: 0,
     activities: 0,
+    ioSteps: 0,
     localActivities: 0,
     timers: 0,
     signalsSent: 0,
@@ -39,6 +49,8 @@ function count(events: temporal.api.history.v1.IHistoryEvent[]): HistoryCounts {
         break;
       case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
         c.activities++;
+        c.ioSteps +=
+          e.activityTaskScheduledEventAttributes?.activityType?.name === 'setUpService' ? SET_UP_STEPS : 1;
         break;
       case EventType.EVENT_TYPE_MARKER_RECORDED:
         if (e.markerRecordedEventAttributes?.markerName === 'core_local_activity') c.localActivities++;

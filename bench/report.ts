@@ -137,6 +137,7 @@ function historyRows(h: HistoryStats): (string | number)[][] {
     events: 'history events',
     workflowTasks: 'workflow tasks (WorkflowTaskCompleted)',
     activities: 'activities (ActivityTaskScheduled)',
+    ioSteps: 'PagoPA and portal calls they make',
     localActivities: 'local activities (markers)',
     timers: 'timers (TimerStarted)',
     signalsSent: 'signals sent',

@@ -43,6 +43,40 @@ export interface ReviewRound {
   decidedBy?: string;
 }
 
+/**
+ * The IO steps of a service before its review, in order, with the Italian name staff read when one is blocked
+ * («Bloccato: caricamento logo»). Since 0.11.0 they run in one activity (`setUpService`).
+ */
+export const serviceSetUpSteps = {
+  create: 'creazione su IO',
+  logo: 'caricamento logo',
+  portal: 'configurazione portale',
+  testMessage: 'messaggio di prova',
+  submit: 'invio in revisione',
+} as const;
+export type ServiceSetUpStep = keyof typeof serviceSetUpSteps;
+
+/**
+ * What `setUpService` has done so far: the workflow passes what its state already records, the activity keeps it in
+ * its heartbeat details across attempts, and returns it (or carries it in a failure's last detail, under
+ * `serviceSetUp`, when a step needs staff). Times are the activity's, taken when each step was done.
+ */
+export interface ServiceSetUpProgress {
+  serviceId?: string;
+  createdAt?: string;
+  logoUploaded?: boolean;
+  portalConfigured?: boolean;
+  portalConfiguredAt?: string;
+  testMessageSent?: boolean;
+  /** The review round's submission (only when the activity was asked to submit). */
+  submittedAt?: string;
+}
+
+/** The last detail of a failure of `setUpService` that retrying cannot fix: the step that failed and what was done. */
+export interface ServiceSetUpFailureDetail {
+  serviceSetUp: { step: ServiceSetUpStep; progress: ServiceSetUpProgress };
+}
+
 export interface ServiceState {
   slug: string;
   name: string;

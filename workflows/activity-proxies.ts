@@ -25,6 +25,15 @@ const durable = {
 } as const;
 
 export const io = proxyActivities<Activities>(durable);
+
+/**
+ * A service's IO steps before its review in one activity (0.11.0): up to five PagoPA and portal calls, each with its
+ * own HTTP timeout, so more time than one call; retried as the others.
+ */
+export const setUp = proxyActivities<Pick<Activities, 'setUpService'>>({
+  ...durable,
+  startToCloseTimeout: '3 minutes',
+});
 export const mail = proxyActivities<Pick<Activities, 'notify'>>(durable);
 
 /** The adhesion check falls back to staff quickly instead of retrying for long. */

@@ -21,4 +21,6 @@ export const workflowPatches = {
   journeyStageTimes: 'journey-stage-times',
   /** 0.8.0: a bulk job runs a few chunks at once. */
   bulkParallelChunks: 'bulk-parallel-chunks',
+  /** 0.11.0: a service's IO steps before its review (create to first submission) run as one activity. */
+  serviceSetUpInOneActivity: 'service-set-up-in-one-activity',
 } as const;

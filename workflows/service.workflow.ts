@@ -38,11 +38,14 @@ import {
   type ServiceStatus,
   type ManageKeyScope,
   type ServiceWorkflowInput,
+  serviceSetUpSteps,
+  type ServiceSetUpFailureDetail,
+  type ServiceSetUpProgress,
 } from '../contracts/service';
 import { serviceCardIssues, type ServiceCard } from '../domain/service-card';
 import { isWorkingStatus, serviceStepRefusal, serviceSteps, type ServiceStep } from '../domain/journey-model';
 import type { ReviewDecision } from '../activities';
-import { io, reviewPoller } from './activity-proxies';
+import { io, reviewPoller, setUp } from './activity-proxies';
 import { nowIso, workflowNowMs } from './clock';
 import { serviceDocumentKey } from '../contracts/read-model';
 import { keepReadModel } from './read-model';
@@ -237,13 +240,20 @@ export async function serviceWorkflow(
     correction = undefined;
   }
 
-  /** Runs an IO step; a refusal that retrying cannot fix goes to staff, and the step runs again after their fix. */
-  async function withStaffRecovery<T>(step: string, run: () => Promise<T>): Promise<T> {
+  /**
+   * Runs an IO step; a refusal that retrying cannot fix goes to staff, and the step runs again after their fix.
+   * `step` names the step for staff, or tells it from the failure (the set-up chain says which of its steps failed).
+   */
+  async function withStaffRecovery<T>(
+    stepOrFailed: string | ((err: ActivityFailure) => string),
+    run: () => Promise<T>,
+  ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await run();
       } catch (err) {
         if (!(err instanceof ActivityFailure) || isCancellation(err)) throw err;
+        const step = typeof stepOrFailed === 'string' ? stepOrFailed : stepOrFailed(err);
         if (isKeyRefusal(err)) {
           await awaitNewKey(step, err);
           continue;
@@ -355,11 +365,86 @@ export async function serviceWorkflow(
       : { outcome: 'rejected', reason: outcome.reason ?? 'dati incompleti o incorretti', by: outcome.actor };
   }
 
+  /**
+   * Records what the set-up chain did, as the separate steps did: the service's id, the steps done, the timeline
+   * entries at the times the activity did them, and the round it submitted.
+   */
+  function recordSetUp(progress: ServiceSetUpProgress | undefined): void {
+    if (!progress) return;
+    if (progress.serviceId && !state.ioServiceId) {
+      state.ioServiceId = progress.serviceId;
+      state.timeline.push({
+        at: progress.createdAt ?? nowIso(),
+        step: 'Servizio creato su IO',
+        actor: 'sistema',
+        detail: progress.serviceId,
+      });
+    }
+    if (progress.logoUploaded) state.logoUploaded = true;
+    if (progress.portalConfigured && !state.portalConfigured) {
+      state.portalConfigured = true;
+      state.timeline.push({
+        at: progress.portalConfiguredAt ?? nowIso(),
+        step: 'Chiavi configurate sul portale',
+        actor: 'sistema',
+      });
+    }
+    if (progress.testMessageSent) state.testMessageSent = true;
+    const open = state.rounds.at(-1);
+    if (progress.submittedAt && (!open || open.outcome)) {
+      state.rounds.push({ round: state.rounds.length + 1, submittedAt: progress.submittedAt });
+    }
+  }
+
+  /** The step of the set-up chain that failed, with what it had done (the failure's last detail). */
+  function setUpFailure(err: ActivityFailure): ServiceSetUpFailureDetail['serviceSetUp'] | undefined {
+    const details = err.cause instanceof ApplicationFailure ? err.cause.details : undefined;
+    const last = details?.at(-1) as Partial<ServiceSetUpFailureDetail> | undefined;
+    return last?.serviceSetUp;
+  }
+
+  /**
+   * Since 0.11.0: create, logo, portal keys, test message and the first submission in one activity (four workflow
+   * tasks fewer per service). A step that needs staff stops the chain; what it did is recorded, the step is named as
+   * before, and the chain runs again after their fix, from where it stopped.
+   */
+  async function setUpOnIo(): Promise<void> {
+    const open = state.rounds.at(-1);
+    const done = await withStaffRecovery(
+      (err) => {
+        const failed = setUpFailure(err);
+        recordSetUp(failed?.progress);
+        return serviceSetUpSteps[failed?.step ?? 'create'];
+      },
+      () =>
+        setUp.setUpService({
+          key,
+          card: state.card,
+          tenant: input.comune.portalTenant,
+          slug: input.slug,
+          done: {
+            ...(state.ioServiceId ? { serviceId: state.ioServiceId } : {}),
+            logoUploaded: state.logoUploaded,
+            portalConfigured: state.portalConfigured,
+            testMessageSent: state.testMessageSent,
+          },
+          submit: !open || open.outcome !== undefined,
+        }),
+    );
+    recordSetUp(done);
+  }
+
   try {
     await ensureValidCard();
+    const setUpPending =
+      !state.ioServiceId || !state.logoUploaded || !state.portalConfigured || !state.testMessageSent;
+    if (setUpPending && patched(workflowPatches.serviceSetUpInOneActivity)) {
+      await setStatus(state.ioServiceId ? 'configuring' : 'creating');
+      await setUpOnIo();
+    }
     if (!state.ioServiceId) {
       await setStatus('creating');
-      const { serviceId } = await withStaffRecovery('creazione su IO', () =>
+      const { serviceId } = await withStaffRecovery(serviceSetUpSteps.create, () =>
         io.ensureService({ card: state.card, key }),
       );
       state.ioServiceId = serviceId;
@@ -374,13 +459,13 @@ export async function serviceWorkflow(
     if (!state.logoUploaded || !state.portalConfigured || !state.testMessageSent)
       await setStatus('configuring');
     if (!state.logoUploaded) {
-      await withStaffRecovery('caricamento logo', () =>
+      await withStaffRecovery(serviceSetUpSteps.logo, () =>
         io.uploadLogo({ serviceId, logoRef: state.card.logo_ref, key }),
       );
       state.logoUploaded = true;
     }
     if (!state.portalConfigured) {
-      await withStaffRecovery('configurazione portale', () =>
+      await withStaffRecovery(serviceSetUpSteps.portal, () =>
         io.configurePortal({ serviceId, tenant: input.comune.portalTenant, slug: input.slug, key }),
       );
       state.portalConfigured = true;
@@ -391,7 +476,7 @@ export async function serviceWorkflow(
       });
     }
     if (!state.testMessageSent) {
-      await withStaffRecovery('messaggio di prova', () =>
+      await withStaffRecovery(serviceSetUpSteps.testMessage, () =>
         io.sendTestMessage({ serviceId, serviceName: state.card.service_name, key }),
       );
       state.testMessageSent = true;
@@ -402,7 +487,7 @@ export async function serviceWorkflow(
     for (;;) {
       const open = state.rounds.at(-1);
       if (!open || open.outcome) {
-        await withStaffRecovery('invio in revisione', () => io.submitForReview({ serviceId, key }));
+        await withStaffRecovery(serviceSetUpSteps.submit, () => io.submitForReview({ serviceId, key }));
         state.rounds.push({ round: state.rounds.length + 1, submittedAt: nowIso() });
       }
       const round = state.rounds.at(-1)!;

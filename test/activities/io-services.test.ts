@@ -22,6 +22,7 @@ import {
   failureOf,
   overrideClient,
   runActivity,
+  runAttempt,
   startActivityHarness,
   startSlowResponseProxy,
   TENANT,
@@ -248,6 +249,115 @@ describe('configurePortal', () => {
       runActivity(h.activities.configurePortal, { serviceId, tenant: TENANT, slug: 'pagamento-tari' }),
     );
     expect(bySlug).toMatchObject({ type: 'PortalServiceNotFound' });
+  });
+});
+
+describe('setUpService: the IO steps before review, in one activity', () => {
+  const portalService = { name: 'Pagamento TARI', slug: 'pagamento-tari', identifier: 'tari' };
+  beforeAll(async () => {
+    expect((await h.admin('PUT', `/portal/tenants/${TENANT}/services`, [portalService])).status).toBe(200);
+  });
+  const input = (serviceName: string, slug = 'tari') => ({
+    card: h.card('tari', { service_name: serviceName }),
+    tenant: TENANT,
+    slug,
+    done: {},
+    submit: true,
+  });
+
+  it('creates, uploads the logo, configures the portal, sends the test message and submits, heartbeating each step', async () => {
+    const { outcome, heartbeats } = await runAttempt(
+      {},
+      h.activities.setUpService,
+      input('TARI (set-up completo)'),
+    );
+    const done = await outcome;
+    expect(done).toMatchObject({
+      serviceId: expect.stringMatching(ULID),
+      logoUploaded: true,
+      portalConfigured: true,
+      testMessageSent: true,
+    });
+    for (const at of [done.createdAt, done.portalConfiguredAt, done.submittedAt]) {
+      expect(Number.isNaN(Date.parse(at!))).toBe(false);
+    }
+    // What each step did, kept for a later attempt: no key is in it.
+    expect(heartbeats.map((d) => Object.keys((d as { setUp: object }).setUp).length)).toEqual([
+      2, 3, 5, 6, 7,
+    ]);
+    expect(JSON.stringify(heartbeats)).not.toMatch(/primary_key|secondary_key/);
+    const [stored] = await h.servicesNamed('TARI (set-up completo)');
+    expect(stored.logo).toMatchObject({ sha256: h.logoRef });
+    expect((await h.io.getReviewStatus(done.serviceId!)).value).toBe('submitted');
+  });
+
+  it('a transient failure keeps what was done for the retry, beside the retry pacing; the retry resumes there', async () => {
+    const name = 'TARI (set-up ripreso)';
+    await h.admin('PUT', '/faults', { failNext: 50, errorStatus: 503, pathPrefix: '/portal' });
+    const first = await runAttempt({}, h.activities.setUpService, input(name));
+    expect(await failureOf(first.outcome)).toMatchObject({ type: 'Http503', nonRetryable: false });
+    const last = first.heartbeats.at(-1) as { setUp: Record<string, unknown>; transientFailures: number };
+    expect(last.transientFailures).toBe(1);
+    expect(last.setUp).toMatchObject({ serviceId: expect.stringMatching(ULID), logoUploaded: true });
+    expect(last.setUp.portalConfigured).toBeUndefined();
+    await h.admin('DELETE', '/faults');
+
+    // The next attempt starts from those details: it neither looks for nor creates the service, nor uploads the logo.
+    const refused = () => Promise.reject(new Error('step already done: must not run again'));
+    const io = overrideClient(h.io, {
+      findServiceByName: refused,
+      createService: refused,
+      uploadLogo: refused,
+    });
+    const second = await runAttempt({ heartbeatDetails: last }, ioActivities(io).setUpService, input(name));
+    const done = await second.outcome;
+    expect(done).toMatchObject({
+      serviceId: last.setUp.serviceId,
+      portalConfigured: true,
+      testMessageSent: true,
+    });
+    expect(await h.servicesNamed(name)).toHaveLength(1);
+    expect((await h.io.getReviewStatus(done.serviceId!)).value).toBe('submitted');
+  });
+
+  it('a step retrying cannot fix fails for staff with its failure, the step and what was done', async () => {
+    const failure = await failureOf(
+      runActivity(h.activities.setUpService, input('TARI (portale mancante)', 'servizio-inesistente')),
+    );
+    expect(failure).toMatchObject({ type: 'PortalServiceNotFound', nonRetryable: true });
+    expect(failure.message).toContain('non trovato sul portale');
+    expect(failure.details?.at(-1)).toEqual({
+      serviceSetUp: {
+        step: 'portal',
+        progress: {
+          serviceId: expect.stringMatching(ULID),
+          createdAt: expect.any(String),
+          logoUploaded: true,
+        },
+      },
+    });
+  });
+
+  it('skips what the workflow already records, and submits only when asked', async () => {
+    const name = 'TARI (set-up parziale)';
+    const { serviceId } = await runActivity(h.activities.ensureService, {
+      card: h.card('tari', { service_name: name }),
+    });
+    const done = await runActivity(h.activities.setUpService, {
+      ...input(name),
+      done: { serviceId, logoUploaded: true },
+      submit: false,
+    });
+    expect(done).toEqual({
+      serviceId,
+      logoUploaded: true,
+      portalConfigured: true,
+      portalConfiguredAt: expect.any(String),
+      testMessageSent: true,
+    });
+    const [stored] = await h.servicesNamed(name);
+    expect(stored.logo ?? null).toBeNull(); // the workflow said it was uploaded: not sent again
+    expect((await h.io.getReviewStatus(serviceId)).value).toBe('draft');
   });
 });
 

@@ -194,6 +194,38 @@ describe('replay of stored histories', () => {
     ]);
   });
 
+  it('records the 0.11.0 set-up in one activity behind patched(), in every new service history', () => {
+    const scheduled = (file: string) =>
+      (
+        JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as {
+          events: { activityTaskScheduledEventAttributes?: { activityType?: { name?: string } } }[];
+        }
+      ).events
+        .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+        .filter(Boolean);
+    for (const file of files.filter((f) => olderThan(f, '0.11.0'))) {
+      expect(patchIds(file)).not.toContain(workflowPatches.serviceSetUpInOneActivity);
+      expect(scheduled(file)).not.toContain('setUpService');
+    }
+    // After the milestones marker of the service's start; one activity instead of create, logo, portal, test, submit.
+    expect(patchIds('v0.11.0-e2e-service_c_l378_mensa.json')).toEqual([
+      workflowPatches.serviceReportsMilestonesOnly,
+      workflowPatches.serviceSetUpInOneActivity,
+    ]);
+    expect(scheduled('v0.8.0-e2e-service_c_l378_mensa.json').slice(0, 5)).toEqual([
+      'ensureService',
+      'uploadLogo',
+      'configurePortal',
+      'sendTestMessage',
+      'submitForReview',
+    ]);
+    expect(scheduled('v0.11.0-e2e-service_c_l378_mensa.json')[0]).toBe('setUpService');
+    // A set-up stopped for staff at the portal and resumed (test/workflows/services.test.ts): two runs of it.
+    expect(
+      scheduled('v0.11.0-ts-service_c_s004_mensa.json').filter((n) => n === 'setUpService'),
+    ).toHaveLength(2);
+  });
+
   it('records the 0.8.0 parallel chunks of a bulk job behind patched(), beside a job of 0.7.0 without them', () => {
     const jobs = files.filter((f) => /^v\d+\.\d+\.\d+-bulk-/.test(f));
     const old = jobs.filter((f) => f.startsWith('v0.7.0-'));

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Activities, NotifyInput, ReviewDecision } from '../../activities';
+import { runServiceSetUp } from '../../activities/io-services';
 
 export interface MockBehaviour {
   adherent?: boolean;
@@ -11,6 +12,8 @@ export interface MockBehaviour {
   reviewPending?: boolean;
   /** Selfcare's prod-io onboarding after the signed form (the automatic check); `pending` polls for ever. */
   onboarding?: 'active' | 'rejected' | 'expired' | 'pending';
+  /** The Comune's portal has no service for this slug (a non-retryable PortalServiceNotFound) while it holds. */
+  portalMissing?: (slug: string) => boolean;
 }
 
 /** What PagoPA does with the Comune's manage key now: tests flip it to see services pause and resume. */
@@ -76,14 +79,26 @@ export function mockActivities(behaviour: MockBehaviour = {}) {
       services.get(serviceId)!.status = 'draft';
       return { status: 'draft' };
     },
-    async uploadLogo({ logoRef }) {
+    async uploadLogo({ logoRef, serviceId }) {
+      calls.push(`uploadLogo:${serviceId}`);
       return { sha256: logoRef };
     },
-    async configurePortal() {
+    async configurePortal({ slug, serviceId }) {
+      calls.push(`configurePortal:${serviceId}`);
+      if (behaviour.portalMissing?.(slug)) {
+        throw ApplicationFailure.nonRetryable(
+          `servizio "${slug}" non trovato sul portale del Comune`,
+          'PortalServiceNotFound',
+        );
+      }
       return { portalServiceId: 'portal-1', primaryKeyFingerprint: 'abcdef012345' };
     },
     async sendTestMessage() {
       return { messageId: 'msg-1' };
+    },
+    // The product's own chain (activities/io-services.ts) over the steps below.
+    async setUpService(input) {
+      return runServiceSetUp(activities, input);
     },
     async submitForReview({ serviceId }) {
       refuseIfKeyRefused(`submitForReview:${serviceId}`);

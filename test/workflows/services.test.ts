@@ -5,6 +5,7 @@ import { WITHDRAWN_FAILURE_TYPE, withdrawUpdate, type ComuneState } from '../../
 import { correctCardUpdate } from '../../contracts/service';
 import type { ServiceCard } from '../../domain/service-card';
 import { createTimeSkippingEnv } from '../support/temporal-env';
+import { recordHistoriesIfAsked } from '../support/record-histories';
 import { waitFor } from '../support/wait';
 import {
   ofKind,
@@ -94,6 +95,8 @@ describe('Comune journey: services under review', () => {
         const mensaCalls = mocks.calls.filter((c) => c.includes(mensaId) || c.includes('Mensa scolastica'));
         expect(mensaCalls).toEqual([
           'ensureService:Mensa scolastica',
+          `uploadLogo:${mensaId}`,
+          `configurePortal:${mensaId}`,
           'submitForReview:Mensa scolastica:1',
           `updateService:${mensaId}`,
           'submitForReview:Mensa scolastica:2',
@@ -183,6 +186,72 @@ describe('Comune journey: services under review', () => {
           'in_review',
           'active',
         ]);
+      },
+    );
+  });
+
+  it('a set-up step that needs staff stops the one set-up activity: what was done is kept, and it resumes there', async () => {
+    let portalFixed = false;
+    const behaviour = { ...automaticA, portalMissing: (slug: string) => slug === 'mensa' && !portalFixed };
+    await withComune(
+      env,
+      { ipaCode: 'c_s004', behaviour, fixture: { settings } },
+      async ({ handle, mocks, input }) => {
+        await recordDelegationAndSignedForm(handle);
+        const ipa = input.comune.ipaCode;
+        const blocked = await waitForService(env, ipa, 'mensa', 'needs_correction');
+        // Named for staff as when each step was an activity of its own; the service created before it is kept.
+        expect(blocked.issues).toEqual([
+          { field: 'configurazione portale', message: expect.stringContaining('non trovato sul portale') },
+        ]);
+        expect(blocked.ioServiceId).toMatch(/^01SERVICE/);
+        expect(blocked).toMatchObject({
+          logoUploaded: true,
+          portalConfigured: false,
+          testMessageSent: false,
+        });
+        expect(blocked.rounds).toEqual([]);
+        expect(blocked.timeline.map((t) => t.step)).toEqual([
+          'Servizio creato su IO',
+          'Bloccato: configurazione portale',
+        ]);
+        const [alert] = await waitForNotifications(mocks, 'staff_alert', 1);
+        expect(JSON.stringify(alert!.data)).toContain('configurazione portale');
+
+        portalFixed = true; // staff added the service to the Comune's portal, then resend the card
+        await serviceHandle(env, ipa, 'mensa').executeUpdate(correctCardUpdate, {
+          args: [{ actor: 'Giulia Verdi (staff)', card: blocked.card }],
+        });
+        const final = (await handle.result()) as ComuneState;
+        expect(final.stage).toBe('completed');
+        const id = blocked.ioServiceId!;
+        const name = blocked.card.service_name;
+        // Resumed where it stopped: created and given its logo once, the portal tried twice, submitted once.
+        expect(mocks.calls.filter((c) => c === `ensureService:${name}`)).toHaveLength(1);
+        expect(mocks.calls.filter((c) => c === `uploadLogo:${id}`)).toHaveLength(1);
+        expect(mocks.calls.filter((c) => c === `configurePortal:${id}`)).toHaveLength(2);
+        expect(mocks.calls.filter((c) => c.startsWith(`submitForReview:${name}:`))).toEqual([
+          `submitForReview:${name}:1`,
+        ]);
+        const child = await serviceStateOf(env, ipa, 'mensa');
+        expect(child).toMatchObject({ status: 'active', portalConfigured: true, testMessageSent: true });
+        expect(child.timeline.map((t) => t.step)).toEqual([
+          'Servizio creato su IO',
+          'Bloccato: configurazione portale',
+          'Scheda corretta',
+          'Chiavi configurate sul portale',
+          'Servizio attivo su App IO',
+        ]);
+        // One activity per run of the set-up, none per step.
+        const { events } = await serviceHandle(env, ipa, 'mensa').fetchHistory();
+        const scheduled = events!
+          .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+          .filter((n): n is string => typeof n === 'string');
+        expect(scheduled.filter((n) => n === 'setUpService')).toHaveLength(2);
+        expect(scheduled).not.toContain('ensureService');
+        expect(scheduled).not.toContain('configurePortal');
+        expect(scheduled).not.toContain('submitForReview');
+        await recordHistoriesIfAsked('ts', [serviceHandle(env, ipa, 'mensa')]);
       },
     );
   });
