@@ -192,11 +192,18 @@ async function startWorkerProcess(
   config: BenchWorkerConfig,
   timings: ActivityTimings,
 ): Promise<{ pid: number; flush(): Promise<void>; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'worker-process.ts')], {
-    cwd: path.resolve(__dirname, '..'),
-    env: { ...process.env, BENCH_WORKER_CONFIG: JSON.stringify(config) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  // BENCH_WORKER_EXEC_ARGV: Node options for the worker alone, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (a CPU
+  // profile of its main and workflow threads; NODE_OPTIONS refuses --cpu-prof).
+  const execArgv = (process.env.BENCH_WORKER_EXEC_ARGV ?? '').split(' ').filter(Boolean);
+  const child = spawn(
+    process.execPath,
+    [...execArgv, '--import', 'tsx', path.join(__dirname, 'worker-process.ts')],
+    {
+      cwd: path.resolve(__dirname, '..'),
+      env: { ...process.env, BENCH_WORKER_CONFIG: JSON.stringify(config) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
   process.once('exit', () => child.kill('SIGKILL'));
   const waiters: (() => void)[] = [];
   child.on('message', (message: { type: string; records?: [string, number, boolean][] }) => {

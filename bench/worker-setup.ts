@@ -21,7 +21,7 @@ import { FileSentLedger, SmtpMailer } from '../integrations/mail';
 import { createPortalClient } from '../integrations/portal';
 import { createSelfcareClient } from '../integrations/selfcare';
 import { ReadModelStore } from '../common/read-model-store';
-import { workflowInterceptorModules } from '../worker/create-worker';
+import { workflowBundleOptions } from '../worker/create-worker';
 import { readModelSinks } from '../worker/read-model-sink';
 import type { BaselineActivities } from './baseline.workflow';
 
@@ -143,8 +143,8 @@ export async function startBenchWorkers(
     const baseline: BaselineActivities = { baselineNoop: async () => undefined };
     const bundle = await timed('workflow bundle (project workflows + baseline)', () =>
       bundleWorkflowCode({
+        ...workflowBundleOptions,
         workflowsPath: require.resolve('./workflows'),
-        workflowInterceptorModules,
         logger: new DefaultLogger('ERROR'),
       }),
     );

@@ -2,6 +2,7 @@ import { z } from 'zod';
 // define* are pure declarations: importing them from @temporalio/workflow is safe outside the sandbox.
 import { defineQuery } from '@temporalio/workflow';
 import { actorSchema, moveDeadlineSchema } from './comune';
+import { lazySchema } from '../domain/lazy-schema';
 
 /**
  * Background jobs over many Comuni (import, reminders, deadline moves) as one workflow each: the items live in the
@@ -10,7 +11,7 @@ import { actorSchema, moveDeadlineSchema } from './comune';
  */
 
 export const bulkJobKinds = ['import', 'remind', 'move_deadline'] as const;
-export const bulkJobKindSchema = z.enum(bulkJobKinds);
+export const bulkJobKindSchema = lazySchema(() => z.enum(bulkJobKinds));
 export type BulkJobKind = z.infer<typeof bulkJobKindSchema>;
 
 export const DEFAULT_BULK_CHUNK_SIZE = 50;
@@ -22,54 +23,62 @@ export const BULK_CHUNKS_PER_RUN = 200;
 export const BULK_ERRORS_CAP = 1_000;
 export const MAX_BULK_ITEMS = 10_000;
 
-export const bulkJobParamsSchema = z.object({
-  deadline: moveDeadlineSchema.shape.deadline.optional(),
-  reason: moveDeadlineSchema.shape.reason.optional(),
-});
+export const bulkJobParamsSchema = lazySchema(() =>
+  z.object({
+    deadline: moveDeadlineSchema.shape.deadline.optional(),
+    reason: moveDeadlineSchema.shape.reason.optional(),
+  }),
+);
 export type BulkJobParams = z.infer<typeof bulkJobParamsSchema>;
 
-export const bulkJobInputSchema = z
-  .object({
-    kind: bulkJobKindSchema,
-    actor: actorSchema,
-    /** sha256 of the JSON array of items in the document store: ComuneInput for import, IPA codes otherwise. */
-    itemsRef: z.string().regex(/^[0-9a-f]{64}$/, 'riferimento agli elementi (sha256)'),
-    itemCount: z.number().int().min(0).max(MAX_BULK_ITEMS),
-    chunkSize: z.number().int().min(1).max(500).optional(),
-    params: bulkJobParamsSchema.optional(),
-  })
-  .superRefine((input, ctx) => {
-    if (input.kind === 'move_deadline' && (!input.params?.deadline || !input.params.reason)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['params'],
-        message: 'spostare la scadenza richiede la nuova scadenza e il motivo',
-      });
-    }
-  });
+export const bulkJobInputSchema = lazySchema(() =>
+  z
+    .object({
+      kind: bulkJobKindSchema,
+      actor: actorSchema,
+      /** sha256 of the JSON array of items in the document store: ComuneInput for import, IPA codes otherwise. */
+      itemsRef: z.string().regex(/^[0-9a-f]{64}$/, 'riferimento agli elementi (sha256)'),
+      itemCount: z.number().int().min(0).max(MAX_BULK_ITEMS),
+      chunkSize: z.number().int().min(1).max(500).optional(),
+      params: bulkJobParamsSchema.optional(),
+    })
+    .superRefine((input, ctx) => {
+      if (input.kind === 'move_deadline' && (!input.params?.deadline || !input.params.reason)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['params'],
+          message: 'spostare la scadenza richiede la nuova scadenza e il motivo',
+        });
+      }
+    }),
+);
 export type BulkJobInput = z.infer<typeof bulkJobInputSchema>;
 
-export const bulkItemErrorSchema = z.object({
-  /** The IPA code, or the item's position when it has none. */
-  item: z.string(),
-  message: z.string(),
-});
+export const bulkItemErrorSchema = lazySchema(() =>
+  z.object({
+    /** The IPA code, or the item's position when it has none. */
+    item: z.string(),
+    message: z.string(),
+  }),
+);
 export type BulkItemError = z.infer<typeof bulkItemErrorSchema>;
 
-const count = z.number().int().nonnegative();
+const count = lazySchema(() => z.number().int().nonnegative());
 /** What one chunk did: every item falls in exactly one count. */
-export const bulkChunkResultSchema = z.object({
-  /** Comune workflows started (import). */
-  started: count,
-  /** Comune journeys that already existed (import), each in `errors` saying why: a re-import is harmless. */
-  alreadyRunning: count,
-  /** Updates the Comune accepted (remind, move_deadline). */
-  applied: count,
-  /** Updates the Comune refused, with its reason (e.g. a reminder in a stage that has none). */
-  skipped: count,
-  failed: count,
-  errors: z.array(bulkItemErrorSchema),
-});
+export const bulkChunkResultSchema = lazySchema(() =>
+  z.object({
+    /** Comune workflows started (import). */
+    started: count,
+    /** Comune journeys that already existed (import), each in `errors` saying why: a re-import is harmless. */
+    alreadyRunning: count,
+    /** Updates the Comune accepted (remind, move_deadline). */
+    applied: count,
+    /** Updates the Comune refused, with its reason (e.g. a reminder in a stage that has none). */
+    skipped: count,
+    failed: count,
+    errors: z.array(bulkItemErrorSchema),
+  }),
+);
 export type BulkChunkResult = z.infer<typeof bulkChunkResultSchema>;
 
 export function emptyChunkResult(): BulkChunkResult {

@@ -8,6 +8,7 @@ import { validatePersonalFiscalCode, validateOrganizationFiscalCode } from '../d
 import { serviceStatusSchema, type ServiceStatus } from './service';
 import { TASK_QUEUE_NAME } from './ids';
 import { stages, undoableStepIds, type Stage } from '../domain/journey-model';
+import { lazySchema } from '../domain/lazy-schema';
 
 /**
  * The Comune journey's contract: input, state and messages, shared by the workflow, the API and the tests.
@@ -16,126 +17,134 @@ import { stages, undoableStepIds, type Stage } from '../domain/journey-model';
 
 // The stages, their order and labels are the journey model's (domain/journey-model.ts).
 export { stages, stageLabels, type Stage } from '../domain/journey-model';
-export const stageSchema = z.enum(stages);
+export const stageSchema = lazySchema(() => z.enum(stages));
 
-export const scenarioSchema = z.enum(['A', 'B']);
+export const scenarioSchema = lazySchema(() => z.enum(['A', 'B']));
 export type Scenario = z.infer<typeof scenarioSchema>;
 
-const personSchema = z.object({
-  name: z.string().trim().min(2).max(120),
-  email: z.email(),
-});
+const personSchema = lazySchema(() =>
+  z.object({
+    name: z.string().trim().min(2).max(120),
+    email: z.email(),
+  }),
+);
 
-const personalFiscalCode = z
-  .string()
-  .trim()
-  .toUpperCase()
-  .refine(validatePersonalFiscalCode, 'codice fiscale personale non valido');
+const personalFiscalCode = lazySchema(() =>
+  z.string().trim().toUpperCase().refine(validatePersonalFiscalCode, 'codice fiscale personale non valido'),
+);
 
-export const journeySettingsSchema = z.object({
-  /** Adhesion check through Selfcare's API, or recorded by staff when the partner has no API access. */
-  adhesionCheck: z.enum(['automatic', 'manual']).default('manual'),
-  reminderIntervalDays: z.number().positive().max(60).default(7),
-  escalationLadderDays: z
-    .array(z.number().int().positive().max(365))
-    .max(10)
-    .default([...DEFAULT_ESCALATION_LADDER_DAYS]),
-  signedFormLinkValidityDays: z.number().positive().max(90).default(30),
-  /** Services being created and configured at once; those waiting for review do not count. */
-  maxParallelServices: z.number().int().min(1).max(50).default(5),
-  /** Review outcome learned by polling the IO API, or recorded by staff. */
-  reviewTracking: z.enum(['poll', 'manual']).default('poll'),
-  reviewPollInitialMinutes: z.number().positive().default(60),
-  reviewPollMaxHours: z.number().positive().default(12),
-  /**
-   * Task queue of the service workflows, when they run apart from the Comuni's (TEMPORAL_SERVICES_TASK_QUEUE):
-   * staff steps on a Comune then wait behind the Comuni's workflow tasks only, not behind thousands of services'.
-   * Unset: the services run on the Comune's own queue. Fixed for a journey at its start.
-   */
-  servicesTaskQueue: z.string().regex(TASK_QUEUE_NAME, 'nome di coda: lettere, cifre e _.:-').optional(),
-  /** History length past which the Comune workflow continues as new (bounded history for 50 services). */
-  continueAsNewAfterEvents: z.number().int().min(100).max(40_000).default(5_000),
-  /**
-   * After completion, how many days the journey keeps checking that its services stay published in App IO (0.6.0,
-   * POST_COMPLETION_WATCH_DAYS). 0 or absent: the journey ends at completion, as before.
-   */
-  watchAfterCompletionDays: z.number().int().min(0).max(730).optional(),
-  /** Hours between two checks of the published services (WATCH_CHECK_EVERY_HOURS). */
-  watchCheckEveryHours: z.number().positive().max(168).optional(),
-});
+export const journeySettingsSchema = lazySchema(() =>
+  z.object({
+    /** Adhesion check through Selfcare's API, or recorded by staff when the partner has no API access. */
+    adhesionCheck: z.enum(['automatic', 'manual']).default('manual'),
+    reminderIntervalDays: z.number().positive().max(60).default(7),
+    escalationLadderDays: z
+      .array(z.number().int().positive().max(365))
+      .max(10)
+      .default([...DEFAULT_ESCALATION_LADDER_DAYS]),
+    signedFormLinkValidityDays: z.number().positive().max(90).default(30),
+    /** Services being created and configured at once; those waiting for review do not count. */
+    maxParallelServices: z.number().int().min(1).max(50).default(5),
+    /** Review outcome learned by polling the IO API, or recorded by staff. */
+    reviewTracking: z.enum(['poll', 'manual']).default('poll'),
+    reviewPollInitialMinutes: z.number().positive().default(60),
+    reviewPollMaxHours: z.number().positive().default(12),
+    /**
+     * Task queue of the service workflows, when they run apart from the Comuni's (TEMPORAL_SERVICES_TASK_QUEUE):
+     * staff steps on a Comune then wait behind the Comuni's workflow tasks only, not behind thousands of services'.
+     * Unset: the services run on the Comune's own queue. Fixed for a journey at its start.
+     */
+    servicesTaskQueue: z.string().regex(TASK_QUEUE_NAME, 'nome di coda: lettere, cifre e _.:-').optional(),
+    /** History length past which the Comune workflow continues as new (bounded history for 50 services). */
+    continueAsNewAfterEvents: z.number().int().min(100).max(40_000).default(5_000),
+    /**
+     * After completion, how many days the journey keeps checking that its services stay published in App IO (0.6.0,
+     * POST_COMPLETION_WATCH_DAYS). 0 or absent: the journey ends at completion, as before.
+     */
+    watchAfterCompletionDays: z.number().int().min(0).max(730).optional(),
+    /** Hours between two checks of the published services (WATCH_CHECK_EVERY_HOURS). */
+    watchCheckEveryHours: z.number().positive().max(168).optional(),
+  }),
+);
 export type JourneySettings = z.infer<typeof journeySettingsSchema>;
 
-export const serviceRequestSchema = z.object({
-  slug: z.string().regex(/^[a-z0-9-]{2,60}$/, 'slug: lowercase letters, digits and dashes'),
-  card: serviceCardSchema,
-});
+export const serviceRequestSchema = lazySchema(() =>
+  z.object({
+    slug: z.string().regex(/^[a-z0-9-]{2,60}$/, 'slug: lowercase letters, digits and dashes'),
+    card: serviceCardSchema,
+  }),
+);
 export type ServiceRequest = z.infer<typeof serviceRequestSchema>;
 
 /** A manager's restart of a withdrawn Comune, recorded in the new run's timeline. */
-export const journeyRestartSchema = z.object({
-  previousRunId: z.string().min(1).max(100),
-  by: z.string().trim().min(1).max(120),
-  reason: z.string().trim().min(3).max(500),
-  at: z.iso.datetime({ offset: true }),
-});
+export const journeyRestartSchema = lazySchema(() =>
+  z.object({
+    previousRunId: z.string().min(1).max(100),
+    by: z.string().trim().min(1).max(120),
+    reason: z.string().trim().min(3).max(500),
+    at: z.iso.datetime({ offset: true }),
+  }),
+);
 export type JourneyRestart = z.infer<typeof journeyRestartSchema>;
 
-export const comuneInputSchema = z
-  .object({
-    comune: z.object({
-      ipaCode: z
-        .string()
-        .trim()
-        .toLowerCase()
-        .regex(/^[a-z0-9_]{2,20}$/, 'codice IPA: da 2 a 20 lettere, cifre o trattini bassi'),
-      fiscalCode: z.string().refine(validateOrganizationFiscalCode, 'codice fiscale dell’ente non valido'),
-      istatCode: z.string().regex(/^[0-9]{6}$/, 'codice ISTAT: 6 cifre'),
-      name: z.string().trim().min(2).max(120),
-      province: z.string().regex(/^[A-Z]{2}$/, 'provincia: sigla di due lettere maiuscole'),
-      pec: z.email(),
-      population: z.number().int().nonnegative(),
-      website: z.url().optional(),
-      /** The Comune's tenant on the digital-services portal ("Stanza del Cittadino"). */
-      portalTenant: z
-        .string()
-        .regex(/^[a-z0-9-]{2,60}$/)
-        .optional(),
-    }),
-    contacts: z.object({
-      secretary: personSchema,
-      mayor: personSchema.extend({ fiscalCode: personalFiscalCode.optional() }),
-    }),
-    /** The partner's named person the Comune delegates as Selfcare "Amministratore". */
-    delegate: z.object({
-      givenName: z.string().trim().min(1).max(60),
-      surname: z.string().trim().min(1).max(60),
-      fiscalCode: personalFiscalCode,
-      email: z.email(),
-    }),
-    contractDate: z.iso.date(),
-    /** The contract deadline as an instant (ISO 8601 with offset). */
-    deadline: z.iso.datetime({ offset: true }),
-    services: z.array(serviceRequestSchema).min(1).max(MAX_FUNDED_SERVICES),
-    settings: journeySettingsSchema.default(journeySettingsSchema.parse({})),
-    /** Set only on a withdrawn Comune's restart (contracts/comune-start.ts): who restarted it, why, and when. */
-    restartOf: journeyRestartSchema.optional(),
-  })
-  .superRefine((input, ctx) => {
-    const minimum = populationBand(input.comune.population).minimumServices;
-    if (input.services.length < minimum) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['services'],
-        message: `almeno ${minimum} servizi per la fascia di popolazione del Comune`,
+export const comuneInputSchema = lazySchema(() =>
+  z
+    .object({
+      comune: z.object({
+        ipaCode: z
+          .string()
+          .trim()
+          .toLowerCase()
+          .regex(/^[a-z0-9_]{2,20}$/, 'codice IPA: da 2 a 20 lettere, cifre o trattini bassi'),
+        fiscalCode: z.string().refine(validateOrganizationFiscalCode, 'codice fiscale dell’ente non valido'),
+        istatCode: z.string().regex(/^[0-9]{6}$/, 'codice ISTAT: 6 cifre'),
+        name: z.string().trim().min(2).max(120),
+        province: z.string().regex(/^[A-Z]{2}$/, 'provincia: sigla di due lettere maiuscole'),
+        pec: z.email(),
+        population: z.number().int().nonnegative(),
+        website: z.url().optional(),
+        /** The Comune's tenant on the digital-services portal ("Stanza del Cittadino"). */
+        portalTenant: z
+          .string()
+          .regex(/^[a-z0-9-]{2,60}$/)
+          .optional(),
+      }),
+      contacts: z.object({
+        secretary: personSchema,
+        mayor: personSchema.extend({ fiscalCode: personalFiscalCode.optional() }),
+      }),
+      /** The partner's named person the Comune delegates as Selfcare "Amministratore". */
+      delegate: z.object({
+        givenName: z.string().trim().min(1).max(60),
+        surname: z.string().trim().min(1).max(60),
+        fiscalCode: personalFiscalCode,
+        email: z.email(),
+      }),
+      contractDate: z.iso.date(),
+      /** The contract deadline as an instant (ISO 8601 with offset). */
+      deadline: z.iso.datetime({ offset: true }),
+      services: z.array(serviceRequestSchema).min(1).max(MAX_FUNDED_SERVICES),
+      settings: journeySettingsSchema.default(journeySettingsSchema.parse({})),
+      /** Set only on a withdrawn Comune's restart (contracts/comune-start.ts): who restarted it, why, and when. */
+      restartOf: journeyRestartSchema.optional(),
+    })
+    .superRefine((input, ctx) => {
+      const minimum = populationBand(input.comune.population).minimumServices;
+      if (input.services.length < minimum) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['services'],
+          message: `almeno ${minimum} servizi per la fascia di popolazione del Comune`,
+        });
+      }
+      const slugs = new Set<string>();
+      input.services.forEach((s, i) => {
+        if (slugs.has(s.slug))
+          ctx.addIssue({ code: 'custom', path: ['services', i, 'slug'], message: 'servizio duplicato' });
+        slugs.add(s.slug);
       });
-    }
-    const slugs = new Set<string>();
-    input.services.forEach((s, i) => {
-      if (slugs.has(s.slug))
-        ctx.addIssue({ code: 'custom', path: ['services', i, 'slug'], message: 'servizio duplicato' });
-      slugs.add(s.slug);
-    });
-  });
+    }),
+);
 export type ComuneInput = z.infer<typeof comuneInputSchema>;
 export type ComuneInputRaw = z.input<typeof comuneInputSchema>;
 
@@ -255,59 +264,79 @@ export interface IoAccessState {
 }
 
 /** Who did a staff step: recorded in the timeline with the workflow's time. */
-export const actorSchema = z.string().trim().min(1).max(120);
+export const actorSchema = lazySchema(() => z.string().trim().min(1).max(120));
 
-export const recordAdhesionSchema = z.object({
-  actor: actorSchema,
-  adherent: z.boolean(),
-  note: z.string().max(500).optional(),
-});
-export const recordDelegationDoneSchema = z.object({
-  actor: actorSchema,
-  note: z.string().max(500).optional(),
-});
-export const recordSignedFormSchema = z.object({
-  actor: actorSchema,
-  document: z.object({
-    sha256: z.string().regex(/^[0-9a-f]{64}$/),
-    signerName: z.string().min(1).max(200),
-    signerFiscalCode: z.string().max(16).optional(),
-    signingTime: z.string().optional(),
+export const recordAdhesionSchema = lazySchema(() =>
+  z.object({
+    actor: actorSchema,
+    adherent: z.boolean(),
+    note: z.string().max(500).optional(),
   }),
-});
-export const recordTrackingFormSchema = z.object({
-  actor: actorSchema,
-  note: z.string().max(500).optional(),
-});
+);
+export const recordDelegationDoneSchema = lazySchema(() =>
+  z.object({
+    actor: actorSchema,
+    note: z.string().max(500).optional(),
+  }),
+);
+export const recordSignedFormSchema = lazySchema(() =>
+  z.object({
+    actor: actorSchema,
+    document: z.object({
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      signerName: z.string().min(1).max(200),
+      signerFiscalCode: z.string().max(16).optional(),
+      signingTime: z.string().optional(),
+    }),
+  }),
+);
+export const recordTrackingFormSchema = lazySchema(() =>
+  z.object({
+    actor: actorSchema,
+    note: z.string().max(500).optional(),
+  }),
+);
 export const onboardingOutcomes = ['active', 'rejected', 'expired'] as const;
 export type OnboardingOutcome = (typeof onboardingOutcomes)[number];
-export const recordOnboardingSchema = z.object({
-  actor: actorSchema,
-  outcome: z.enum(onboardingOutcomes),
-  note: z.string().max(500).optional(),
-});
+export const recordOnboardingSchema = lazySchema(() =>
+  z.object({
+    actor: actorSchema,
+    outcome: z.enum(onboardingOutcomes),
+    note: z.string().max(500).optional(),
+  }),
+);
 /** Sent by the API once the key is verified with PagoPA and sealed in the key store: only its reference. */
-export const recordManageKeySchema = z.object({
-  actor: actorSchema,
-  ref: z.string().regex(/^mk_[a-z0-9_]{2,20}_[0-9a-f]{12}$/, 'riferimento alla chiave non valido'),
-  fingerprint: z.string().regex(/^[0-9a-f]{12}$/),
-  hasSecondary: z.boolean(),
-  group: z.string().trim().min(1).max(100).optional(),
-});
+export const recordManageKeySchema = lazySchema(() =>
+  z.object({
+    actor: actorSchema,
+    ref: z.string().regex(/^mk_[a-z0-9_]{2,20}_[0-9a-f]{12}$/, 'riferimento alla chiave non valido'),
+    fingerprint: z.string().regex(/^[0-9a-f]{12}$/),
+    hasSecondary: z.boolean(),
+    group: z.string().trim().min(1).max(100).optional(),
+  }),
+);
 /** A manager undoes a step recorded by mistake, while nothing has been built on it (domain/journey-model.ts). */
-export const undoStepSchema = z.object({
-  actor: actorSchema,
-  step: z.enum(undoableStepIds),
-  reason: z.string().trim().min(3).max(500),
-});
-export const moveDeadlineSchema = z.object({
-  actor: actorSchema,
-  deadline: z.iso.datetime({ offset: true }),
-  reason: z.string().trim().min(3).max(500),
-});
-export const withdrawSchema = z.object({ actor: actorSchema, reason: z.string().trim().min(3).max(500) });
-export const remindNowSchema = z.object({ actor: actorSchema });
-export const stopWatchSchema = z.object({ actor: actorSchema, reason: z.string().trim().min(3).max(500) });
+export const undoStepSchema = lazySchema(() =>
+  z.object({
+    actor: actorSchema,
+    step: z.enum(undoableStepIds),
+    reason: z.string().trim().min(3).max(500),
+  }),
+);
+export const moveDeadlineSchema = lazySchema(() =>
+  z.object({
+    actor: actorSchema,
+    deadline: z.iso.datetime({ offset: true }),
+    reason: z.string().trim().min(3).max(500),
+  }),
+);
+export const withdrawSchema = lazySchema(() =>
+  z.object({ actor: actorSchema, reason: z.string().trim().min(3).max(500) }),
+);
+export const remindNowSchema = lazySchema(() => z.object({ actor: actorSchema }));
+export const stopWatchSchema = lazySchema(() =>
+  z.object({ actor: actorSchema, reason: z.string().trim().min(3).max(500) }),
+);
 
 export type RecordAdhesion = z.infer<typeof recordAdhesionSchema>;
 export type RecordDelegationDone = z.infer<typeof recordDelegationDoneSchema>;
@@ -375,27 +404,31 @@ export const getJourneyFactsQuery = defineQuery<JourneyFacts>('getJourneyFacts')
 export const getPlannedServiceQuery = defineQuery<ServiceRequest | null, [string]>('getPlannedService');
 
 /** Sent by each service child to its Comune workflow on every status change. */
-export const serviceStatusChangedSchema = z.object({
-  slug: z.string(),
-  status: serviceStatusSchema,
-  /** The service's current name: a corrected card may rename it. */
-  name: z.string().optional(),
-  ioServiceId: z.string().optional(),
-  rejection: z.object({ at: z.string(), reason: z.string() }).optional(),
-  /** A manager undid the rejection recorded at `at` (0.6.0): the Comune forgets it. */
-  rejectionUndone: z.object({ at: z.string() }).optional(),
-  issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
-});
+export const serviceStatusChangedSchema = lazySchema(() =>
+  z.object({
+    slug: z.string(),
+    status: serviceStatusSchema,
+    /** The service's current name: a corrected card may rename it. */
+    name: z.string().optional(),
+    ioServiceId: z.string().optional(),
+    rejection: z.object({ at: z.string(), reason: z.string() }).optional(),
+    /** A manager undid the rejection recorded at `at` (0.6.0): the Comune forgets it. */
+    rejectionUndone: z.object({ at: z.string() }).optional(),
+    issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  }),
+);
 export type ServiceStatusChanged = z.infer<typeof serviceStatusChangedSchema>;
 export const serviceStatusChangedSignal = defineSignal<[ServiceStatusChanged]>('serviceStatusChanged');
 
 /** Sent by a service to its Comune when PagoPA refuses the manage key it was called with (401/403). */
-export const manageKeyRefusedSchema = z.object({
-  slug: z.string(),
-  /** The reference of the key that was refused ('partner' for the legacy partner-wide key, 'none' if missing). */
-  ref: z.string(),
-  cause: z.string().max(1000),
-});
+export const manageKeyRefusedSchema = lazySchema(() =>
+  z.object({
+    slug: z.string(),
+    /** The reference of the key that was refused ('partner' for the legacy partner-wide key, 'none' if missing). */
+    ref: z.string(),
+    cause: z.string().max(1000),
+  }),
+);
 export type ManageKeyRefused = z.infer<typeof manageKeyRefusedSchema>;
 export const manageKeyRefusedSignal = defineSignal<[ManageKeyRefused]>('manageKeyRefused');
 

@@ -2,12 +2,13 @@ import { z } from 'zod';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { serviceCardSchema, type CardIssue, type ServiceCard } from '../domain/service-card';
 import { serviceStatuses, type ServiceStatus } from '../domain/journey-model';
+import { lazySchema } from '../domain/lazy-schema';
 
 /** The service child workflow's contract: one App IO service of one Comune, from card to publication. */
 
 // The statuses, their labels and classes are the journey model's (domain/journey-model.ts).
 export { serviceStatuses, serviceStatusLabels, type ServiceStatus } from '../domain/journey-model';
-export const serviceStatusSchema = z.enum(serviceStatuses);
+export const serviceStatusSchema = lazySchema(() => z.enum(serviceStatuses));
 
 export interface ServiceWorkflowInput {
   comune: { ipaCode: string; name: string; fiscalCode: string; portalTenant: string };
@@ -112,29 +113,35 @@ export function initialServiceState(slug: string, card: ServiceCard): ServiceSta
   };
 }
 
-export const correctCardSchema = z.object({
-  actor: z.string().trim().min(1).max(120),
-  card: serviceCardSchema,
-});
+export const correctCardSchema = lazySchema(() =>
+  z.object({
+    actor: z.string().trim().min(1).max(120),
+    card: serviceCardSchema,
+  }),
+);
 export type CorrectCard = z.infer<typeof correctCardSchema>;
 
-export const recordReviewOutcomeSchema = z
-  .object({
-    actor: z.string().trim().min(1).max(120),
-    outcome: z.enum(['approved', 'rejected']),
-    reason: z.string().trim().min(3).max(1000).optional(),
-  })
-  .refine((v) => v.outcome === 'approved' || v.reason, {
-    path: ['reason'],
-    message: 'motivo obbligatorio per un rifiuto',
-  });
+export const recordReviewOutcomeSchema = lazySchema(() =>
+  z
+    .object({
+      actor: z.string().trim().min(1).max(120),
+      outcome: z.enum(['approved', 'rejected']),
+      reason: z.string().trim().min(3).max(1000).optional(),
+    })
+    .refine((v) => v.outcome === 'approved' || v.reason, {
+      path: ['reason'],
+      message: 'motivo obbligatorio per un rifiuto',
+    }),
+);
 export type RecordReviewOutcome = z.infer<typeof recordReviewOutcomeSchema>;
 
 /** A manager undoes a rejection recorded by mistake (serviceSteps.undoReviewOutcome). */
-export const undoReviewOutcomeSchema = z.object({
-  actor: z.string().trim().min(1).max(120),
-  reason: z.string().trim().min(3).max(500),
-});
+export const undoReviewOutcomeSchema = lazySchema(() =>
+  z.object({
+    actor: z.string().trim().min(1).max(120),
+    reason: z.string().trim().min(3).max(500),
+  }),
+);
 export type UndoReviewOutcome = z.infer<typeof undoReviewOutcomeSchema>;
 
 export const correctCardUpdate = defineUpdate<ServiceState, [CorrectCard]>('correctCard');

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { validateOrganizationFiscalCode } from './fiscal-code';
+import { lazySchema } from './lazy-schema';
 
 /**
  * The "scheda servizio" as staff write it, and PagoPA's rules for it (seed 001, domain.md). Structural checks are
@@ -29,33 +30,35 @@ export const topicIds = [
   'Salute',
 ] as const;
 
-const optionalText = z.string().trim().optional();
+const optionalText = lazySchema(() => z.string().trim().optional());
 
-export const serviceCardSchema = z.object({
-  service_name: z.string().trim().min(1),
-  organization_name: z.string().trim().min(1),
-  organization_fiscal_code: z.string().trim(),
-  description: z.string().trim().min(1),
-  privacy_url: z.string().trim().min(1),
-  topic_id: z
-    .number()
-    .int()
-    .min(0)
-    .max(topicIds.length - 1),
-  service_scope: z.enum(['local', 'national']).default('local'),
-  authorized_cidrs: z.string().trim().min(1),
-  /** sha256 of the organisation's logo in the document store: the bytes never enter workflow history. */
-  logo_ref: z.string().regex(/^[0-9a-f]{64}$/, 'riferimento al logo (sha256)'),
-  phone: optionalText,
-  email: optionalText,
-  pec: optionalText,
-  support_url: optionalText,
-  tos_url: optionalText,
-  web_url: optionalText,
-  app_ios: optionalText,
-  app_android: optionalText,
-  address: optionalText,
-});
+export const serviceCardSchema = lazySchema(() =>
+  z.object({
+    service_name: z.string().trim().min(1),
+    organization_name: z.string().trim().min(1),
+    organization_fiscal_code: z.string().trim(),
+    description: z.string().trim().min(1),
+    privacy_url: z.string().trim().min(1),
+    topic_id: z
+      .number()
+      .int()
+      .min(0)
+      .max(topicIds.length - 1),
+    service_scope: z.enum(['local', 'national']).default('local'),
+    authorized_cidrs: z.string().trim().min(1),
+    /** sha256 of the organisation's logo in the document store: the bytes never enter workflow history. */
+    logo_ref: z.string().regex(/^[0-9a-f]{64}$/, 'riferimento al logo (sha256)'),
+    phone: optionalText,
+    email: optionalText,
+    pec: optionalText,
+    support_url: optionalText,
+    tos_url: optionalText,
+    web_url: optionalText,
+    app_ios: optionalText,
+    app_android: optionalText,
+    address: optionalText,
+  }),
+);
 export type ServiceCard = z.infer<typeof serviceCardSchema>;
 export type ServiceCardInput = z.input<typeof serviceCardSchema>;
 

@@ -12,6 +12,12 @@ export const workflowsPath = require.resolve('../workflows');
  */
 export const workflowInterceptorModules = [require.resolve('../workflows/read-model-interceptor')];
 
+/** How every bundle of the workflow code is built (worker/main.ts, the tests' global setup, the bench). */
+export const workflowBundleOptions = {
+  workflowsPath,
+  workflowInterceptorModules,
+};
+
 export interface CreateWorkerOptions {
   connection: NativeConnection;
   namespace: string;

@@ -5,7 +5,7 @@ import { dataConverterFromConfig } from '../common/payload-codec';
 import { connectClient, temporalConnectionOptions } from '../common/temporal';
 import { createBulkActivities } from '../activities/bulk';
 import { createActivities } from '../activities';
-import { createWorker, workflowInterceptorModules, workflowsPath } from './create-worker';
+import { createWorker, workflowBundleOptions } from './create-worker';
 import { payloadCodecFromConfig } from '../common/payload-codec';
 import { readModelStoreFromConfig } from '../common/read-model-store';
 import { buildActivityDependencies } from './dependencies';
@@ -24,8 +24,7 @@ async function main(): Promise<void> {
   const dataConverter = dataConverterFromConfig(config);
   // One bundle of the workflow code for both workers (the Comuni's and the services'): bundling is slow and large.
   const workflowBundle = await bundleWorkflowCode({
-    workflowsPath,
-    workflowInterceptorModules,
+    ...workflowBundleOptions,
     logger: new PinoTemporalLogger(logger),
   });
   const readModel = { store: readModelStoreFromConfig(config, payloadCodecFromConfig(config)), logger };
