@@ -24,6 +24,12 @@ export interface ServiceWorkflowInput {
    * `IO_MANAGE_API_KEY` where it is configured, else the Comune's key once staff record one.
    */
   keySource?: 'comune';
+  /**
+   * Since 0.11.0 the Comune starts its services with their search attributes (the Comune, status «creating»):
+   * the service does not upsert them at its start, and upserts its status only when it changes at a milestone
+   * (not «publishing», which lasts one call). Absent: the service upserts as before.
+   */
+  searchAttributesAtStart?: true;
 }
 
 /**

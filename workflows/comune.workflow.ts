@@ -24,10 +24,12 @@ import {
   serviceStatusChangedSignal,
   type ComuneInput,
   type ComuneState,
+  type ServiceRequest,
   type Stage,
 } from '../contracts/comune';
 import { serviceWorkflowId } from '../contracts/ids';
-import { manageKeyRenewedSignal } from '../contracts/service';
+import { manageKeyRenewedSignal, type ServiceWorkflowInput } from '../contracts/service';
+import { serviceStartSearchAttributes } from './service-search-attributes';
 
 import {
   applyPublicationCheck,
@@ -451,43 +453,84 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
       state.services.filter((s) => started.has(s.slug) && holdsParallelSlot(s.status)).length;
     // No service starts while PagoPA refuses the Comune's key: staff record a new one first.
     const keyAllows = () => state.ioAccess?.keyRefused === undefined;
+    const ready = () => (inFlight() < settings.maxParallelServices && keyAllows()) || terminal();
+    if (patched(workflowPatches.cheaperServiceStarts)) {
+      // Since 0.11.0: as many at once as the free slots allow (one workflow task for all their starts), each with
+      // its search attributes, so the service upserts none at its start.
+      const queued = input.services.filter((request) => !started.has(request.slug));
+      while (queued.length > 0) {
+        await condition(ready);
+        if (terminal()) return;
+        const batch = queued.splice(0, Math.max(1, settings.maxParallelServices - inFlight()));
+        await Promise.all(
+          batch.map(async (request) => {
+            await startService(request, true);
+            serviceStarted(request);
+          }),
+        );
+      }
+      return;
+    }
+    // Before 0.11.0, one at a time. Kept await for await as it was: the order of an activation's commands (a start
+    // beside an Update's answer) depends on it, and journeys started before replay it.
     for (const request of input.services) {
       if (started.has(request.slug)) continue;
-      await condition(() => (inFlight() < settings.maxParallelServices && keyAllows()) || terminal());
+      await condition(ready);
       if (terminal()) return;
       try {
-        await startChild(serviceWorkflow, {
-          workflowId: serviceWorkflowId(input.comune.ipaCode, request.slug),
-          args: [
-            {
-              comune: {
-                ipaCode: input.comune.ipaCode,
-                name: input.comune.name,
-                fiscalCode: input.comune.fiscalCode,
-                portalTenant: input.comune.portalTenant ?? input.comune.ipaCode.replace(/_/g, '-'),
-              },
-              slug: request.slug,
-              card: request.card,
-              parentWorkflowId: workflowId,
-              reviewTracking: settings.reviewTracking,
-              reviewPollInitialMinutes: settings.reviewPollInitialMinutes,
-              reviewPollMaxHours: settings.reviewPollMaxHours,
-              // The Comune's own manage key (0.5.0); absent, older journeys keep the partner-wide key.
-              ...(state.ioAccess?.manageKey ? { keySource: 'comune' as const } : {}),
-            },
-          ],
-          // Children outlive a continue-as-new of this run; withdrawal cancels them explicitly.
-          parentClosePolicy: ParentClosePolicy.ABANDON,
-          // Absent from journeys started without it, so their start commands (and histories) are unchanged.
-          ...(settings.servicesTaskQueue ? { taskQueue: settings.servicesTaskQueue } : {}),
-        });
+        await startChild(serviceWorkflow, serviceChildOptions(request, false));
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       }
-      started.add(request.slug);
-      markServiceStarted(state, request.slug);
-      refresh();
+      serviceStarted(request);
     }
+  }
+
+  /** Starts one service (0.11.0's batches); one started before (a retried task) is taken as started. */
+  async function startService(request: ServiceRequest, withSearchAttributes: boolean): Promise<void> {
+    try {
+      await startChild(serviceWorkflow, serviceChildOptions(request, withSearchAttributes));
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  }
+
+  function serviceStarted(request: ServiceRequest): void {
+    started.add(request.slug);
+    markServiceStarted(state, request.slug);
+    refresh();
+  }
+
+  function serviceChildOptions(request: ServiceRequest, withSearchAttributes: boolean) {
+    return {
+      workflowId: serviceWorkflowId(input.comune.ipaCode, request.slug),
+      args: [
+        {
+          comune: {
+            ipaCode: input.comune.ipaCode,
+            name: input.comune.name,
+            fiscalCode: input.comune.fiscalCode,
+            portalTenant: input.comune.portalTenant ?? input.comune.ipaCode.replace(/_/g, '-'),
+          },
+          slug: request.slug,
+          card: request.card,
+          parentWorkflowId: workflowId,
+          reviewTracking: settings.reviewTracking,
+          reviewPollInitialMinutes: settings.reviewPollInitialMinutes,
+          reviewPollMaxHours: settings.reviewPollMaxHours,
+          // The Comune's own manage key (0.5.0); absent, older journeys keep the partner-wide key.
+          ...(state.ioAccess?.manageKey ? { keySource: 'comune' as const } : {}),
+          ...(withSearchAttributes ? { searchAttributesAtStart: true as const } : {}),
+        },
+      ] satisfies [ServiceWorkflowInput],
+      // Children outlive a continue-as-new of this run; withdrawal cancels them explicitly.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      // Absent from journeys started without it, so their start commands (and histories) are unchanged.
+      ...(settings.servicesTaskQueue ? { taskQueue: settings.servicesTaskQueue } : {}),
+      ...(withSearchAttributes
+        ? { typedSearchAttributes: serviceStartSearchAttributes(input.comune, workflowNowMs()) }
+        : {}),
+    };
   }
 
   async function withdrawChildren(): Promise<void> {

@@ -23,4 +23,6 @@ export const workflowPatches = {
   bulkParallelChunks: 'bulk-parallel-chunks',
   /** 0.11.0: a service's IO steps before its review (create to first submission) run as one activity. */
   serviceSetUpInOneActivity: 'service-set-up-in-one-activity',
+  /** 0.11.0: the Comune starts together the services its free slots allow, each with its search attributes. */
+  cheaperServiceStarts: 'cheaper-service-starts',
 } as const;

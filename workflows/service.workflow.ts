@@ -20,7 +20,6 @@ import {
   serviceStatusChangedSignal,
   type ServiceStatusChanged,
 } from '../contracts/comune';
-import { searchAttributes } from '../contracts/search-attributes';
 import {
   correctCardSchema,
   correctCardUpdate,
@@ -49,6 +48,7 @@ import { io, reviewPoller, setUp } from './activity-proxies';
 import { nowIso, workflowNowMs } from './clock';
 import { serviceDocumentKey } from '../contracts/read-model';
 import { keepReadModel } from './read-model';
+import { serviceComuneSearchAttributes, serviceStatusSearchAttributes } from './service-search-attributes';
 import { workflowPatches } from './patches';
 import { describeFailure, notifySafely, refuse, zodMessage } from './workflow-support';
 
@@ -107,13 +107,17 @@ export async function serviceWorkflow(
     const refusal = serviceStepRefusal(step, state);
     if (refusal) refuse(refusal);
   };
-  if (!carried) {
-    // Lets the task inbox show the Comune of each service without querying it.
-    upsertSearchAttributes([
-      { key: searchAttributes.ipaCode, value: input.comune.ipaCode },
-      { key: searchAttributes.comuneName, value: input.comune.name },
-    ]);
+  if (!carried && !input.searchAttributesAtStart) {
+    // Lets the task inbox show the Comune of each service without querying it (since 0.11.0 given at its start).
+    upsertSearchAttributes(serviceComuneSearchAttributes(input.comune));
   }
+  /**
+   * The status visibility holds, for services started with their search attributes (0.11.0): upserted only when it
+   * changes, and never «publishing» (one idempotent call before «active»). Others upsert every status, as before.
+   */
+  let statusInVisibility: ServiceStatus | undefined = input.searchAttributesAtStart
+    ? (carried?.status ?? 'creating')
+    : undefined;
   setHandler(
     correctCardUpdate,
     (update) => {
@@ -178,10 +182,12 @@ export async function serviceWorkflow(
     report: Pick<ServiceStatusChanged, 'rejection' | 'rejectionUndone'> = {},
   ): Promise<void> {
     state.status = status;
-    upsertSearchAttributes([
-      { key: searchAttributes.serviceStatus, value: status },
-      { key: searchAttributes.stageSince, value: new Date(workflowNowMs()) },
-    ]);
+    if (!input.searchAttributesAtStart) {
+      upsertSearchAttributes(serviceStatusSearchAttributes(status, workflowNowMs()));
+    } else if (status !== statusInVisibility && status !== 'publishing') {
+      statusInVisibility = status;
+      upsertSearchAttributes(serviceStatusSearchAttributes(status, workflowNowMs()));
+    }
     if (reportMilestonesOnly && !mattersToComune(status)) return;
     reported = status;
     await tellComune(serviceStatusChangedSignal, {

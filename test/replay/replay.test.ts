@@ -226,6 +226,50 @@ describe('replay of stored histories', () => {
     ).toHaveLength(2);
   });
 
+  it('records the 0.11.0 starts of services (together, with their search attributes) behind patched(), in Comune histories', () => {
+    const events = (file: string) =>
+      (
+        JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as {
+          events: {
+            eventType: string;
+            workflowExecutionStartedEventAttributes?: { searchAttributes?: { indexedFields?: object } };
+            upsertWorkflowSearchAttributesEventAttributes?: {
+              searchAttributes?: { indexedFields?: Record<string, unknown> };
+            };
+          }[];
+        }
+      ).events;
+    /** The search attributes a service history upserts itself, without the SDK's patch versions. */
+    const ownUpserts = (file: string) =>
+      events(file).filter((e) =>
+        Object.keys(
+          e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {},
+        ).some((k) => k !== 'TemporalChangeVersion'),
+      ).length;
+    for (const file of files.filter((f) => olderThan(f, '0.11.0')))
+      expect(patchIds(file)).not.toContain(workflowPatches.cheaperServiceStarts);
+    expect(patchIds('v0.11.0-e2e-comune_c_l378.json')).toEqual([
+      workflowPatches.journeyReadModel,
+      workflowPatches.journeyStageTimes,
+      workflowPatches.ioAccessStage,
+      workflowPatches.cheaperServiceStarts,
+      workflowPatches.journeyCompletedNotice,
+    ]);
+    // A service started by it has its Comune and «creating» from its start, and upserts only its milestones
+    // (in review, active); before, it upserted its Comune, then every status (creating, configuring, in review,
+    // publishing, active).
+    const started = events('v0.11.0-e2e-service_c_l378_tari.json')[0]!
+      .workflowExecutionStartedEventAttributes;
+    expect(Object.keys(started?.searchAttributes?.indexedFields ?? {}).sort()).toEqual([
+      'IoComuneName',
+      'IoIpaCode',
+      'IoServiceStatus',
+      'IoStageSince',
+    ]);
+    expect(ownUpserts('v0.11.0-e2e-service_c_l378_tari.json')).toBe(2);
+    expect(ownUpserts('v0.8.0-e2e-service_c_l378_tari.json')).toBe(6);
+  });
+
   it('records the 0.8.0 parallel chunks of a bulk job behind patched(), beside a job of 0.7.0 without them', () => {
     const jobs = files.filter((f) => /^v\d+\.\d+\.\d+-bulk-/.test(f));
     const old = jobs.filter((f) => f.startsWith('v0.7.0-'));

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { version } from '../../package.json';
+import { fetchLargeHistory } from './large-history';
 
 export const HISTORIES_DIR = path.resolve(__dirname, '../replay/histories');
 
@@ -15,7 +16,7 @@ export async function recordHistoriesIfAsked(prefix: string, handles: WorkflowHa
   if (process.env.RECORD_HISTORIES !== '1') return;
   fs.mkdirSync(HISTORIES_DIR, { recursive: true });
   for (const handle of handles) {
-    const history = await handle.fetchHistory().catch(() => undefined);
+    const history = await fetchLargeHistory(handle.client, handle.workflowId).catch(() => undefined);
     if (!history) continue;
     const file = path.join(
       HISTORIES_DIR,

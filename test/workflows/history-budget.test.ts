@@ -4,6 +4,7 @@ import type { ComuneInput, ComuneState } from '../../contracts/comune';
 import { correctCardUpdate } from '../../contracts/service';
 import { MAX_FUNDED_SERVICES } from '../../domain/funding';
 import { catalogue } from '../../domain/catalogue';
+import { fetchLargeHistory } from '../support/large-history';
 import { createTimeSkippingEnv } from '../support/temporal-env';
 import {
   recordDelegationAndSignedForm,
@@ -117,8 +118,7 @@ function figuresOf(workflowId: string, runId: string, events: HistoryEvent[]): R
 async function runsOf(env: TestWorkflowEnvironment, workflowId: string, firstRunId: string) {
   const runs: { figures: RunFigures; events: HistoryEvent[] }[] = [];
   for (let runId: string | undefined = firstRunId; runId;) {
-    const history = await env.client.workflow.getHandle(workflowId, runId).fetchHistory();
-    const events = history.events ?? [];
+    const events = (await fetchLargeHistory(env.client.workflow, workflowId, runId)).events ?? [];
     const figures = figuresOf(workflowId, runId, events);
     runs.push({ figures, events });
     runId = figures.continuedAs;
