@@ -330,20 +330,25 @@ export class PortfolioIndex implements Portfolio {
       this.options.logger.warn({ err, comune: ipa }, 'portfolio index: document not read');
       journey = undefined;
     }
-    this.version += 1;
     if (!journey) {
-      this.documents.delete(ipa);
+      if (this.documents.delete(ipa)) this.version += 1;
       return;
     }
     const state = journey.document;
     const ladder = facts?.document.escalationLadderDays ?? this.options.defaultLadderDays;
-    this.documents.set(ipa, {
+    const entry: Indexed = {
       item: comuneItemFromReadModel(state, facts?.document, this.now(), this.options.defaultLadderDays),
       asOfMs: Date.parse(journey.asOf),
       riskWindowDays: ladder,
       state: { stage: state.stage, late: state.late, deadline: state.deadline },
-    });
-    this.fromVisibility.delete(ipa);
+    };
+    const before = this.documents.get(ipa);
+    this.documents.set(ipa, entry);
+    // A document read again unchanged (the 10-minute rescan reads them all) keeps the lists worked out from the
+    // index: a new version makes the next list request filter and sort every Comune again, and at 7,904 Comuni a
+    // rescan bumping it for each one kept the API re-sorting for its whole length.
+    if (!before || JSON.stringify(before) !== JSON.stringify(entry)) this.version += 1;
+    if (this.fromVisibility.delete(ipa)) this.version += 1;
   }
 
   /** Checks the index against visibility: closed runs, and running journeys the read model does not have. */
