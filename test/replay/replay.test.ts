@@ -36,6 +36,22 @@ function olderThan(file: string, release: string): boolean {
   return a !== x ? a < x : b !== y ? b < y : c < z;
 }
 
+/** A stored history's events, with the attributes the 0.11.0 checks read. */
+function storedEvents(file: string) {
+  return (
+    JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as {
+      events: {
+        eventType: string;
+        activityTaskScheduledEventAttributes?: { activityType?: { name?: string } };
+        workflowExecutionStartedEventAttributes?: { searchAttributes?: { indexedFields?: object } };
+        upsertWorkflowSearchAttributesEventAttributes?: {
+          searchAttributes?: { indexedFields?: Record<string, unknown> };
+        };
+      }[];
+    }
+  ).events;
+}
+
 /** The patch ids of the patched() markers in a stored history, in order. */
 function patchIds(file: string): string[] {
   const history = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as {
@@ -196,11 +212,7 @@ describe('replay of stored histories', () => {
 
   it('records the 0.11.0 set-up in one activity behind patched(), in every new service history', () => {
     const scheduled = (file: string) =>
-      (
-        JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as {
-          events: { activityTaskScheduledEventAttributes?: { activityType?: { name?: string } } }[];
-        }
-      ).events
+      storedEvents(file)
         .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
         .filter(Boolean);
     for (const file of files.filter((f) => olderThan(f, '0.11.0'))) {
@@ -227,21 +239,9 @@ describe('replay of stored histories', () => {
   });
 
   it('records the 0.11.0 starts of services (together, with their search attributes) behind patched(), in Comune histories', () => {
-    const events = (file: string) =>
-      (
-        JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as {
-          events: {
-            eventType: string;
-            workflowExecutionStartedEventAttributes?: { searchAttributes?: { indexedFields?: object } };
-            upsertWorkflowSearchAttributesEventAttributes?: {
-              searchAttributes?: { indexedFields?: Record<string, unknown> };
-            };
-          }[];
-        }
-      ).events;
     /** The search attributes a service history upserts itself, without the SDK's patch versions. */
     const ownUpserts = (file: string) =>
-      events(file).filter((e) =>
+      storedEvents(file).filter((e) =>
         Object.keys(
           e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {},
         ).some((k) => k !== 'TemporalChangeVersion'),
@@ -258,7 +258,7 @@ describe('replay of stored histories', () => {
     // A service started by it has its Comune and «creating» from its start, and upserts only its milestones
     // (in review, active); before, it upserted its Comune, then every status (creating, configuring, in review,
     // publishing, active).
-    const started = events('v0.11.0-e2e-service_c_l378_tari.json')[0]!
+    const started = storedEvents('v0.11.0-e2e-service_c_l378_tari.json')[0]!
       .workflowExecutionStartedEventAttributes;
     expect(Object.keys(started?.searchAttributes?.indexedFields ?? {}).sort()).toEqual([
       'IoComuneName',
