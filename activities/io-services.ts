@@ -377,7 +377,11 @@ export async function runServiceSetUp(
 ): Promise<ServiceSetUpProgress> {
   const ctx = Context.current();
   const resumed = (ctx.info.heartbeatDetails as { setUp?: ServiceSetUpProgress } | undefined)?.setUp;
-  const progress: ServiceSetUpProgress = { ...resumed, ...input.done };
+  // What an earlier attempt did, plus what the workflow records (its `false` never undoes a step the attempt did).
+  const progress: ServiceSetUpProgress = { ...resumed };
+  for (const [step, done] of Object.entries(input.done) as [keyof ServiceSetUpProgress, never][]) {
+    if (done) progress[step] = done;
+  }
   const now = () => new Date().toISOString();
   const run = async (step: ServiceSetUpStep, work: () => Promise<void>) => {
     try {
@@ -398,37 +402,51 @@ export async function runServiceSetUp(
     heartbeatMerged(ctx, { setUp: { ...progress } });
   };
   const { key, card } = input;
-  if (!progress.serviceId) {
-    await run('create', async () => {
-      progress.serviceId = (await steps.ensureService({ key, card })).serviceId;
-      progress.createdAt = now();
-    });
+  // Beats while a step runs too: the activity's heartbeat timeout finds a killed worker's attempt in seconds, and a
+  // slow but live step (PagoPA answering late, the creation limit) is not mistaken for one.
+  const beating = setInterval(() => heartbeatMerged(ctx, { setUp: { ...progress } }), SET_UP_BEAT_MS);
+  try {
+    return await runSteps();
+  } finally {
+    clearInterval(beating);
   }
-  const serviceId = progress.serviceId!;
-  if (!progress.logoUploaded) {
-    await run('logo', async () => {
-      await steps.uploadLogo({ key, serviceId, logoRef: card.logo_ref });
-      progress.logoUploaded = true;
-    });
+
+  async function runSteps(): Promise<ServiceSetUpProgress> {
+    if (!progress.serviceId) {
+      await run('create', async () => {
+        progress.serviceId = (await steps.ensureService({ key, card })).serviceId;
+        progress.createdAt = now();
+      });
+    }
+    const serviceId = progress.serviceId!;
+    if (!progress.logoUploaded) {
+      await run('logo', async () => {
+        await steps.uploadLogo({ key, serviceId, logoRef: card.logo_ref });
+        progress.logoUploaded = true;
+      });
+    }
+    if (!progress.portalConfigured) {
+      await run('portal', async () => {
+        await steps.configurePortal({ key, serviceId, tenant: input.tenant, slug: input.slug });
+        progress.portalConfigured = true;
+        progress.portalConfiguredAt = now();
+      });
+    }
+    if (!progress.testMessageSent) {
+      await run('testMessage', async () => {
+        await steps.sendTestMessage({ key, serviceId, serviceName: card.service_name });
+        progress.testMessageSent = true;
+      });
+    }
+    if (input.submit && !progress.submittedAt) {
+      await run('submit', async () => {
+        await steps.submitForReview({ key, serviceId });
+        progress.submittedAt = now();
+      });
+    }
+    return progress;
   }
-  if (!progress.portalConfigured) {
-    await run('portal', async () => {
-      await steps.configurePortal({ key, serviceId, tenant: input.tenant, slug: input.slug });
-      progress.portalConfigured = true;
-      progress.portalConfiguredAt = now();
-    });
-  }
-  if (!progress.testMessageSent) {
-    await run('testMessage', async () => {
-      await steps.sendTestMessage({ key, serviceId, serviceName: card.service_name });
-      progress.testMessageSent = true;
-    });
-  }
-  if (input.submit && !progress.submittedAt) {
-    await run('submit', async () => {
-      await steps.submitForReview({ key, serviceId });
-      progress.submittedAt = now();
-    });
-  }
-  return progress;
 }
+
+/** How often `setUpService` heartbeats while a step runs (its heartbeat timeout: workflows/activity-proxies.ts). */
+export const SET_UP_BEAT_MS = 5_000;

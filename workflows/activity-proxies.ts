@@ -28,11 +28,13 @@ export const io = proxyActivities<Activities>(durable);
 
 /**
  * A service's IO steps before its review in one activity (0.11.0): up to five PagoPA and portal calls, each with its
- * own HTTP timeout, so more time than one call; retried as the others.
+ * own HTTP timeout, so more time than one call; retried as the others. It heartbeats every 5 seconds, so an attempt
+ * lost with its worker is retried after 30 seconds, not after the 3 minutes the whole chain may take.
  */
 export const setUp = proxyActivities<Pick<Activities, 'setUpService'>>({
   ...durable,
   startToCloseTimeout: '3 minutes',
+  heartbeatTimeout: '30 seconds',
 });
 export const mail = proxyActivities<Pick<Activities, 'notify'>>(durable);
 

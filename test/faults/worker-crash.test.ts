@@ -94,22 +94,21 @@ describe('a worker process SIGKILLed in every stage of a journey', () => {
     // «Accesso a IO»: the onboarding seen active on Selfcare, then the Comune's own manage key recorded.
     await recordIoAccess(cluster, handle);
 
-    // 4. Services: some created and being configured while others are still being created.
-    // The Comune shows creation and configuration as one phase (0.3.0): ask the services themselves.
-    await waitFor('a service configuring', async () => {
-      const states = await Promise.all(
+    // 4. Services being set up: since 0.11.0 create, logo, portal keys, test message and submission are one activity
+    // per service (setUpService). Kill while some are already on IO and a set-up activity is still running: its
+    // retry on the new worker must find what the killed attempt did, not create a second service.
+    await waitFor('services on IO with a set-up still running', async () => {
+      if ((await ioServicesOf(cluster, fiscalCode)).length === 0) return undefined;
+      const pending = await Promise.all(
         journeyHandles(cluster, input)
           .slice(1)
-          .map(
-            (service) =>
-              cluster.client.connection
-                .withDeadline(Date.now() + 5_000, () => service.query(getServiceStateQuery))
-                .catch(() => undefined), // not started yet
-          ),
+          .map((service) => pendingActivities(service).catch(() => [])), // not started yet
       );
-      return states.some((s) => s?.status === 'configuring') ? true : undefined;
+      return pending.some((list) => list.some((a) => a.activityType?.name === 'setUpService'))
+        ? true
+        : undefined;
     });
-    await crash('services creating / configuring');
+    await crash('services being set up on IO');
 
     // 5. Some services in review (polled), others not yet.
     await waitState(
