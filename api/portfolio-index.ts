@@ -79,6 +79,8 @@ interface Indexed {
   /** How long before the deadline the Comune counts as at risk (its escalation ladder), when not closed or late. */
   riskWindowDays: readonly number[];
   state: Pick<ComuneState, 'stage' | 'late' | 'deadline'>;
+  /** The fields above as JSON, worked out once when read: how a document read again unchanged is told. */
+  signature: string;
 }
 
 /** A closed run of a Comune's journey, from visibility. */
@@ -336,18 +338,19 @@ export class PortfolioIndex implements Portfolio {
     }
     const state = journey.document;
     const ladder = facts?.document.escalationLadderDays ?? this.options.defaultLadderDays;
-    const entry: Indexed = {
+    const fields: Omit<Indexed, 'signature'> = {
       item: comuneItemFromReadModel(state, facts?.document, this.now(), this.options.defaultLadderDays),
       asOfMs: Date.parse(journey.asOf),
       riskWindowDays: ladder,
       state: { stage: state.stage, late: state.late, deadline: state.deadline },
     };
+    const signature = JSON.stringify(fields);
     const before = this.documents.get(ipa);
-    this.documents.set(ipa, entry);
+    this.documents.set(ipa, { ...fields, signature });
     // A document read again unchanged (the 10-minute rescan reads them all) keeps the lists worked out from the
     // index: a new version makes the next list request filter and sort every Comune again, and at 7,904 Comuni a
     // rescan bumping it for each one kept the API re-sorting for its whole length.
-    if (!before || JSON.stringify(before) !== JSON.stringify(entry)) this.version += 1;
+    if (before?.signature !== signature) this.version += 1;
     if (this.fromVisibility.delete(ipa)) this.version += 1;
   }
 
