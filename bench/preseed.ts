@@ -2,7 +2,7 @@ import { cardToServicePayload } from '../activities/card-payload';
 import { catalogue, cardFromCatalogue } from '../domain/catalogue';
 import { serviceCardSchema } from '../domain/service-card';
 import type { RunningSandbox } from '../sandbox';
-import { createStoredService } from '../sandbox/service-ops';
+import { addService, createStoredService } from '../sandbox/service-ops';
 import { organisationFiscalCode } from './registrations';
 
 /**
@@ -28,6 +28,6 @@ export function preseedServices(sandbox: RunningSandbox, count: number): void {
       }),
     );
     const stored = createStoredService(cardToServicePayload(card), now);
-    sandbox.state.services[stored.id] = stored;
+    addService(sandbox.state, stored);
   }
 }

@@ -5,7 +5,15 @@ import { keyTypeSchema, logoPayloadSchema, servicePayloadSchema } from '../integ
 import { callerOf, callerSees, ownedService, type ManageCaller } from './manage-access';
 import { param, parseOr400, sendProblem } from './problem';
 import { DEFAULT_CREATE_LATENCY_MS, type SandboxRuntime } from './runtime';
-import { applyLifecycle, createStoredService, newKey, ownerOf, serviceView, TOPICS } from './service-ops';
+import {
+  addService,
+  applyLifecycle,
+  createStoredService,
+  newKey,
+  servicesOf,
+  serviceView,
+  TOPICS,
+} from './service-ops';
 import type { StoredService } from './state-store';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -46,8 +54,8 @@ interface AccountSubscription {
  */
 function institutionPage(rt: SandboxRuntime, caller: ManageCaller & { kind: 'institution' }) {
   const group = caller.subscription.group_id;
-  const services: AccountSubscription[] = Object.values(rt.state.services)
-    .filter((s) => ownerOf(s) === caller.institution && (group === undefined || s.group_id === group))
+  const services: AccountSubscription[] = servicesOf(rt.state, caller.institution)
+    .filter((s) => group === undefined || s.group_id === group)
     .map((s) => ({ id: s.id, created_at: s.created_at, service: s }));
   const manage: AccountSubscription[] =
     group === undefined
@@ -86,7 +94,7 @@ export function ioManageRouter(rt: SandboxRuntime): Router {
         ? { owner: caller.institution, group_id: caller.subscription.group_id }
         : {},
     );
-    rt.state.services[s.id] = s;
+    addService(rt.state, s);
     rt.store.changed();
     res.status(201).json(serviceView(s));
   });

@@ -2,8 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { IPV4_CIDR, keyTypeSchema } from '../integrations/io/schemas';
 import type { Institution } from '../integrations/selfcare/schemas';
-import { timingSafeEqual } from 'node:crypto';
-import { digest } from './auth';
+import { KeyIndex } from './key-index';
 import { param, parseOr400, sendProblem } from './problem';
 import type { SandboxRuntime } from './runtime';
 import { newKey } from './service-ops';
@@ -28,9 +27,26 @@ export function institutionSubscription(
   state: SandboxState,
   fiscalCode: string,
 ): ManageSubscription | undefined {
-  return Object.values(state.manageSubscriptions).find(
-    (s) => s.institution === fiscalCode && s.group_id === undefined,
-  );
+  const collection = state.manageSubscriptions;
+  let index = ownSubscriptions.get(collection);
+  if (!index) ownSubscriptions.set(collection, (index = indexOwnSubscriptions(collection)));
+  const found = index.get(fiscalCode);
+  // Checked against the collection: a subscription is only ever added by the two functions below, which note it.
+  return found && collection[found.id] === found && found.institution === fiscalCode ? found : undefined;
+}
+
+/**
+ * Each institution's own subscription, per collection (each sandbox has its state): looked up at every Selfcare
+ * onboarding and at start-up for every institution, a scan of all 7,904 made that quadratic at national scale.
+ */
+const ownSubscriptions = new WeakMap<Record<string, ManageSubscription>, Map<string, ManageSubscription>>();
+
+function indexOwnSubscriptions(collection: Record<string, ManageSubscription>) {
+  const index = new Map<string, ManageSubscription>();
+  for (const s of Object.values(collection)) {
+    if (s.group_id === undefined && !index.has(s.institution)) index.set(s.institution, s);
+  }
+  return index;
 }
 
 /** Issues the institution's manage subscription unless it has one (keys survive later Selfcare changes). */
@@ -51,6 +67,7 @@ export function issueInstitutionSubscription(
     created_at: now.toISOString(),
   };
   state.manageSubscriptions[subscription.id] = subscription;
+  ownSubscriptions.get(state.manageSubscriptions)?.set(fiscalCode, subscription);
   return subscription;
 }
 
@@ -77,44 +94,12 @@ export function issueGroupSubscription(
   return subscription;
 }
 
-/** The subscription whose primary or secondary key this is (constant-time comparisons). */
+/** The subscription whose primary or secondary key this is (one lookup by digest, `sandbox/key-index.ts`). */
 export function subscriptionForKey(state: SandboxState, key: string): ManageSubscription | undefined {
-  const presented = digest(key);
-  let found: ManageSubscription | undefined;
-  for (const s of Object.values(state.manageSubscriptions)) {
-    const keys = keyDigests(s);
-    // Both comparisons every time: no early exit that would tell which key matched.
-    const primary = timingSafeEqual(keys.primary, presented);
-    const secondary = timingSafeEqual(keys.secondary, presented);
-    if (!found && (primary || secondary)) found = s;
-  }
-  return found;
+  return subscriptionKeys.find(state.manageSubscriptions, key);
 }
 
-/** Each subscription's key digests, worked out again only when its keys change. */
-const digests = new WeakMap<
-  ManageSubscription,
-  { primaryKey: string; secondaryKey: string; primary: Buffer; secondary: Buffer }
->();
-
-/**
- * A subscription's key digests. With every Comune of Italy onboarded (7,904 subscriptions), hashing both keys of
- * each at every request cost about 30,000 SHA-256 a call and saturated the sandbox in the national bench; PagoPA's
- * gateway does not slow down with its number of subscriptions, so neither should the sandbox.
- */
-function keyDigests(s: ManageSubscription) {
-  let keys = digests.get(s);
-  if (!keys || keys.primaryKey !== s.primary_key || keys.secondaryKey !== s.secondary_key) {
-    keys = {
-      primaryKey: s.primary_key,
-      secondaryKey: s.secondary_key,
-      primary: digest(s.primary_key),
-      secondary: digest(s.secondary_key),
-    };
-    digests.set(s, keys);
-  }
-  return keys;
-}
+const subscriptionKeys = new KeyIndex<ManageSubscription>((s) => [s.primary_key, s.secondary_key]);
 
 const keysView = (s: ManageSubscription) => ({ primary_key: s.primary_key, secondary_key: s.secondary_key });
 

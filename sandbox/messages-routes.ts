@@ -2,13 +2,17 @@ import { Router, type Request } from 'express';
 import { ulid } from 'ulid';
 import { SANDBOX_FISCAL_CODE, newMessageSchema } from '../integrations/io/messages-client';
 import { PERSONAL_FISCAL_CODE } from '../integrations/io/schemas';
-import { safeEqual, subscriptionKey } from './auth';
+import { subscriptionKey } from './auth';
+import { KeyIndex } from './key-index';
 import { clientAddress, ipAllowed } from './client-ip';
 import { param, parseOr400, sendProblem } from './problem';
 import type { SandboxRuntime } from './runtime';
 import { MAX_STORED_MESSAGES, type StoredService } from './state-store';
 
 export { SANDBOX_FISCAL_CODE, ipAllowed };
+
+/** Services by their keys (one lookup by digest, not a comparison with every service's keys). */
+const serviceKeys = new KeyIndex<StoredService>((s) => [s.keys.primary_key, s.keys.secondary_key]);
 
 /** IO's messages API (mounted at `/api/v1`), authenticated by a service's own key. */
 export function messagesRouter(rt: SandboxRuntime): Router {
@@ -17,11 +21,8 @@ export function messagesRouter(rt: SandboxRuntime): Router {
   const serviceForKey = (req: Request): StoredService | undefined => {
     const key = subscriptionKey(req);
     if (!key) return undefined;
-    return Object.values(rt.state.services).find(
-      (s) =>
-        s.status.value !== 'deleted' &&
-        (safeEqual(s.keys.primary_key, key) || safeEqual(s.keys.secondary_key, key)),
-    );
+    const s = serviceKeys.find(rt.state.services, key);
+    return s && s.status.value !== 'deleted' ? s : undefined;
   };
 
   r.post('/messages', (req, res) => {

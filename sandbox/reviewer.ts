@@ -139,6 +139,11 @@ export function automaticChecks(
 
 export class Reviewer {
   private options: ReviewerOptions = {};
+  /**
+   * No decision falls due in this state before `atMs`: `settleDue`, called before every request, looks at every
+   * service only when one does (it did at every request, thousands of services at national scale).
+   */
+  private nextDue: { state: SandboxState; atMs: number } | undefined;
 
   constructor(
     options: ReviewerOptions | undefined,
@@ -193,6 +198,7 @@ export class Reviewer {
     const delay = rule?.delayMs ?? this.options.reviewDelayMs ?? 0;
     s.review.outcome = outcome;
     s.review.due_at = new Date(now.getTime() + delay).toISOString();
+    this.dueAt(s.review.due_at);
     if (outcome === 'reject')
       s.review.reason = rule?.reason ?? this.options.rejectReason ?? DEFAULT_REJECT_REASON;
     if (delay === 0) this.settle(s, now);
@@ -200,12 +206,23 @@ export class Reviewer {
 
   /** Applies every decision, then every published copy, that has fallen due. Returns whether anything changed. */
   settleDue(state: SandboxState, now: Date): boolean {
+    if (this.nextDue?.state === state && now.getTime() < this.nextDue.atMs) return false;
     let changed = false;
+    let nextMs = Number.POSITIVE_INFINITY;
     for (const s of Object.values(state.services)) {
       changed = this.settle(s, now) || changed;
       changed = this.settleRelease(s, now) || changed;
+      if (s.status.value === 'submitted' && s.review?.outcome && s.review.due_at)
+        nextMs = Math.min(nextMs, Date.parse(s.review.due_at));
+      if (s.pendingRelease) nextMs = Math.min(nextMs, Date.parse(s.pendingRelease.due_at));
     }
+    this.nextDue = { state, atMs: nextMs };
     return changed;
+  }
+
+  /** A decision now falls due at `dueAt` (ISO): the next `settleDue` after it looks at every service. */
+  private dueAt(dueAt: string): void {
+    if (this.nextDue) this.nextDue.atMs = Math.min(this.nextDue.atMs, Date.parse(dueAt));
   }
 
   private settleRelease(s: StoredService, now: Date): boolean {
@@ -248,6 +265,7 @@ export class Reviewer {
       else {
         const due_at = new Date(now.getTime() + this.publicationDelayMs).toISOString();
         s.pendingRelease = { ...release, due_at };
+        this.dueAt(due_at);
       }
     }
     this.logger?.info({ serviceId: s.id, decision, status: s.status.value }, 'sandbox review decided');

@@ -9,7 +9,7 @@ import {
   type LifecycleEvent,
   type PublicationError,
 } from './lifecycle';
-import type { StoredService } from './state-store';
+import type { SandboxState, StoredService } from './state-store';
 
 const nextUlid = monotonicFactory();
 
@@ -79,6 +79,39 @@ export function createStoredService(
 
 /** The institution a service belongs to (the account whose manage key created it). */
 export const ownerOf = (s: StoredService): string => s.owner ?? s.data.organization.fiscal_code;
+
+/**
+ * Adds a service to the sandbox's state: the one way services are added (the manage API's creation, the bench's
+ * preseeding), so the index by institution below stays whole.
+ */
+export function addService(state: SandboxState, s: StoredService): void {
+  state.services[s.id] = s;
+  const index = byOwner.get(state.services);
+  if (index) addTo(index, s);
+}
+
+/**
+ * An institution's services, in the order they were added (deleted ones included, as PagoPA lists them). Each manage
+ * list call read all the sandbox's services to find the caller's: thousands at national scale, at every page.
+ */
+export function servicesOf(state: SandboxState, owner: string): readonly StoredService[] {
+  let index = byOwner.get(state.services);
+  if (!index) {
+    index = new Map();
+    for (const s of Object.values(state.services)) addTo(index, s);
+    byOwner.set(state.services, index);
+  }
+  return index.get(owner) ?? [];
+}
+
+/** Services by owner, per collection (each sandbox has its state). */
+const byOwner = new WeakMap<Record<string, StoredService>, Map<string, StoredService[]>>();
+
+function addTo(index: Map<string, StoredService[]>, s: StoredService): void {
+  const owned = index.get(ownerOf(s));
+  if (owned) owned.push(s);
+  else index.set(ownerOf(s), [s]);
+}
 
 function dataView(data: ServicePayload, groupId?: string) {
   const { topic_id, ...metadata } = data.metadata;

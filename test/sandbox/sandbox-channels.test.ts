@@ -80,6 +80,34 @@ describe('sandbox: messages, Selfcare, portal, faults', () => {
       expect((await post(`${t.url}/api/v1/messages`, 'nope', msg(SANDBOX_FISCAL_CODE))).status).toBe(401);
     });
 
+    it("a regenerated key stops at once, its replacement works at once; a deleted service's key is refused", async () => {
+      const other = await t.manage('POST', '/services', servicePayload({ name: 'Servizio chiavi ruotate' }));
+      const otherId = other.body.id as string;
+      const old = (await t.manage('GET', `/services/${otherId}/keys`)).body;
+      expect((await post(`${t.url}/api/v1/messages`, old.primary_key, msg(SANDBOX_FISCAL_CODE))).status).toBe(
+        201,
+      );
+      const rotated = await t.manage('PUT', `/services/${otherId}/keys/primary`);
+      expect(rotated.status).toBe(200);
+      expect((await post(`${t.url}/api/v1/messages`, old.primary_key, msg(SANDBOX_FISCAL_CODE))).status).toBe(
+        401,
+      );
+      expect(
+        (await post(`${t.url}/api/v1/messages`, rotated.body.primary_key, msg(SANDBOX_FISCAL_CODE))).status,
+      ).toBe(201);
+      expect(
+        (await post(`${t.url}/api/v1/messages`, old.secondary_key, msg(SANDBOX_FISCAL_CODE))).status,
+      ).toBe(201);
+      // The first service's keys are still its own.
+      expect(
+        (await post(`${t.url}/api/v1/messages`, keys.primary_key, msg(SANDBOX_FISCAL_CODE))).status,
+      ).toBe(201);
+      expect((await t.manage('DELETE', `/services/${otherId}`)).status).toBeLessThan(300);
+      expect(
+        (await post(`${t.url}/api/v1/messages`, old.secondary_key, msg(SANDBOX_FISCAL_CODE))).status,
+      ).toBe(401);
+    });
+
     it('profiles: sender_allowed', async () => {
       const res = await fetch(`${t.url}/api/v1/profiles/${CITIZEN}`, {
         headers: { 'Ocp-Apim-Subscription-Key': keys.primary_key },

@@ -138,6 +138,19 @@ describe('sandbox: simulated reviewer', () => {
     expect((await status(t, id)).value).toBe('approved');
   });
 
+  it('a shorter review submitted after a longer one is decided at its own time', async () => {
+    await t.admin('PUT', '/reviewer', { mode: 'approve', reviewDelayMs: 1_500 });
+    const slow = await createAndSubmit(t, servicePayload({ name: 'Servizio lentissimo' }));
+    expect((await status(t, slow)).value).toBe('submitted'); // the sandbox now knows nothing is due for 1.5 s
+    await t.admin('PUT', '/reviewer', { mode: 'approve', reviewDelayMs: 100 });
+    const quick = await createAndSubmit(t, servicePayload({ name: 'Servizio veloce' }));
+    await new Promise((r) => setTimeout(r, 250));
+    expect((await status(t, quick)).value).toBe('approved');
+    expect((await status(t, slow)).value).toBe('submitted');
+    await new Promise((r) => setTimeout(r, 1_400));
+    expect((await status(t, slow)).value).toBe('approved');
+  });
+
   it('manual mode: stays submitted until decided through the admin API', async () => {
     await t.admin('PUT', '/reviewer', { mode: 'manual' });
     const a = await createAndSubmit(t, servicePayload({ name: 'Servizio manuale A' }), true);
