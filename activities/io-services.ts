@@ -79,6 +79,21 @@ export function createIoServiceActivities({
   };
   /** The manage client for the key scope: the Comune's own key, read at this call. */
   const manage = (key: ManageKeyScope | undefined) => manageClientFor(clients, key);
+  /**
+   * PagoPA's logo rule checked once per logo: a Comune's services share one, and the store verifies its bytes against
+   * the reference (its SHA-256), so the same reference always has the same answer. Decoding it again for each
+   * service was a noticeable share of the worker's main thread in the bench.
+   */
+  const logoChecks = new Map<string, string[]>();
+  const checkLogoOnce = (logoRef: string, bytes: Buffer): string[] => {
+    let problems = logoChecks.get(logoRef);
+    if (!problems) {
+      problems = checkLogo(bytes);
+      if (logoChecks.size >= 10_000) logoChecks.clear();
+      logoChecks.set(logoRef, problems);
+    }
+    return problems;
+  };
 
   const settings: IoServiceSettings = {
     publicationWaitMinutes:
@@ -181,7 +196,7 @@ export function createIoServiceActivities({
           'LogoNotFound',
         );
       }
-      const problems = checkLogo(bytes);
+      const problems = checkLogoOnce(input.logoRef, bytes);
       if (problems.length > 0) throw ApplicationFailure.nonRetryable(problems.join('; '), 'LogoInvalid');
       await io.uploadLogo(input.serviceId, bytes.toString('base64'));
       return { sha256: input.logoRef };

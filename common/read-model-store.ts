@@ -316,9 +316,13 @@ export class ReadModelChangeFeed {
 }
 
 async function writeAtomically(file: string, text: string): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  await fs.writeFile(temporary, text, { mode: 0o600 });
+  // The Comune's folder is made by its first write (or again, when removed by hand): not asked for at every write.
+  await fs.writeFile(temporary, text, { mode: 0o600 }).catch(async (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+    await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    await fs.writeFile(temporary, text, { mode: 0o600 });
+  });
   await fs.rename(temporary, file);
 }
 

@@ -37,6 +37,14 @@ describe('ReadModelStore', () => {
     expect(fs.readdirSync(path.join(dir, 'c_l378'))).toEqual(['comune.json']);
   });
 
+  it('a Comune’s folder removed by hand is made again by the next write', async () => {
+    const store = new ReadModelStore(dir);
+    await write(store, state);
+    fs.rmSync(path.join(dir, 'c_l378'), { recursive: true });
+    await write(store, { ...state, stage: 'completed' });
+    expect((await store.read('c_l378', 'comune'))?.document).toEqual({ ...state, stage: 'completed' });
+  });
+
   it('seals documents with the payload codec: nothing in clear on disk, unreadable without the key', async () => {
     const codec = new AesGcmPayloadCodec({ current: { id: 'k1', key: randomBytes(32) } });
     const sealed = new ReadModelStore(dir, codec);

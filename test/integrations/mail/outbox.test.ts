@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import nodemailer from 'nodemailer';
 import { FileSentLedger, type SentRecord } from '../../../integrations/mail/ledger';
 import { FileOutbox, type NewOutboxMessage } from '../../../integrations/mail/outbox';
@@ -36,6 +36,14 @@ describe('FileOutbox', () => {
     await outbox.store(message({ subject: 'terzo', comuneIpa: 'c_l378', cc: ['Sindaco@Comune.Trento.it'] }));
   });
   afterAll(() => cleanup());
+
+  test('a folder removed after the first message is made again by the next one', async () => {
+    const again = new FileOutbox(`${dir}/removed`);
+    await again.store(message({ subject: 'prima' }));
+    await rm(`${dir}/removed`, { recursive: true });
+    await again.store(message({ subject: 'dopo' }));
+    expect((await again.listOutbox()).items.map((m) => m.subject)).toEqual(['dopo']);
+  });
 
   test('lists newest first, with paging', async () => {
     const all = await outbox.listOutbox();
