@@ -11,6 +11,29 @@ export function processRss(pid: number): number | undefined {
   }
 }
 
+/**
+ * CPU time a process has used (user + system), in seconds, from /proc/<pid>/stat (undefined when unreadable or
+ * gone). Clock ticks of 1/100 s, Linux's USER_HZ.
+ */
+export function processCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds each process used in one phase, and how long the phase lasted. */
+export interface PhaseCpu {
+  wallMs: number;
+  bench: number;
+  worker?: number;
+  temporal: number;
+}
+
 export interface RssPeaks {
   /** This process: API, sandbox, SMTP catcher, driver and load generator (and the worker, when run in it). */
   bench: number;
@@ -27,12 +50,16 @@ export class RssSampler {
   private phase = 'setup';
   private loop: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
   readonly peaks = new Map<string, RssPeaks>();
+  /** CPU seconds per phase and process: what each phase cost the box, beside its memory. */
+  readonly cpu = new Map<string, PhaseCpu>();
+  private cpuMark: ReturnType<RssSampler['cpuNow']>;
 
   constructor(
     private readonly temporalPid: number,
     private readonly workerPid?: number,
     intervalMs = 1_000,
   ) {
+    this.cpuMark = this.cpuNow();
     this.loop.enable();
     this.sample();
     this.timer = setInterval(() => this.sample(), intervalMs);
@@ -41,9 +68,35 @@ export class RssSampler {
 
   enter(phase: string): void {
     this.sample();
+    this.closeCpu();
     this.phase = phase;
     this.loop.reset();
     this.sample();
+  }
+
+  private cpuNow() {
+    return {
+      at: performance.now(),
+      bench: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
+      worker: this.workerPid === undefined ? undefined : processCpuSeconds(this.workerPid),
+      temporal: processCpuSeconds(this.temporalPid) ?? 0,
+    };
+  }
+
+  /** Adds the CPU used since the last mark to the current phase. */
+  private closeCpu(): void {
+    const now = this.cpuNow();
+    const was = this.cpuMark;
+    this.cpuMark = now;
+    const p = this.cpu.get(this.phase) ?? { wallMs: 0, bench: 0, temporal: 0 };
+    this.cpu.set(this.phase, {
+      wallMs: p.wallMs + (now.at - was.at),
+      bench: p.bench + (now.bench - was.bench),
+      ...(now.worker !== undefined && was.worker !== undefined
+        ? { worker: (p.worker ?? 0) + (now.worker - was.worker) }
+        : {}),
+      temporal: p.temporal + (now.temporal - was.temporal),
+    });
   }
 
   sample(): void {
@@ -75,6 +128,7 @@ export class RssSampler {
 
   stop(): void {
     this.sample();
+    this.closeCpu();
     clearInterval(this.timer);
     this.loop.disable();
   }

@@ -5,7 +5,7 @@ import type { BaselineOutcome, Window } from './baseline';
 import type { WorkerTuning } from './environment';
 import type { HistorySample, HistoryStats } from './histories';
 import { SERIES, type DriveOutcome, type ImportOutcome } from './journeys';
-import type { RssPeaks } from './memory';
+import type { PhaseCpu, RssPeaks } from './memory';
 import type { StepBreakdown } from './step-breakdown';
 import { formatDuration, formatMiB, formatMs, type LatencyBook, type Samples } from './stats';
 
@@ -56,6 +56,8 @@ export interface RunResult {
   baseline?: BaselineOutcome;
   memory: Map<string, RssPeaks>;
   memoryOverall: RssPeaks;
+  /** CPU seconds per phase and process (bench/memory.ts). */
+  cpu: Map<string, PhaseCpu>;
   sandboxRequests: [string, number][];
   sandboxServices: { total: number; published: number };
   outboxMessages: number;
@@ -169,8 +171,35 @@ function timingRows(ok: Map<string, Samples>, failed: Map<string, number>): (str
 }
 
 /** The key figures of one run: one JSON line per run in bench/results.jsonl. */
+/**
+ * What one workflow costs the engine and the worker in CPU: a service journey in the drive (its share of its
+ * Comune's workflow and staff steps included) against a minimal workflow in the baseline. Unlike the ratio of
+ * rates, it does not depend on what else used the box meanwhile (the readers, the API and the sandbox share it in
+ * the drive, not in the baseline).
+ */
+export function cpuPerWorkflow(r: RunResult) {
+  const drive = r.cpu.get('drive');
+  const base = r.cpu.get('baseline');
+  const per = (phase: PhaseCpu | undefined, count: number | undefined) =>
+    phase && count && count > 0 && phase.worker !== undefined
+      ? {
+          temporalMs: (phase.temporal * 1000) / count,
+          workerMs: (phase.worker * 1000) / count,
+          benchMs: (phase.bench * 1000) / count,
+        }
+      : undefined;
+  const journey = per(drive, r.drive.completed ? r.serviceWorkflows : r.drive.servicesCompleted);
+  const minimal = per(base, r.baseline?.completed ? r.baseline.count : undefined);
+  const costRatio =
+    journey && minimal
+      ? (minimal.temporalMs + minimal.workerMs) / (journey.temporalMs + journey.workerMs)
+      : undefined;
+  return { journey, minimal, costRatio };
+}
+
 export function summaryLine(r: RunResult) {
   const t = targets(r);
+  const cpu = cpuPerWorkflow(r);
   return {
     at: r.startedAt,
     command: r.command,
@@ -188,6 +217,24 @@ export function summaryLine(r: RunResult) {
     journeysPerS: +r.serviceWindow.perSecond.toFixed(2),
     baselinePerS: r.baseline ? +r.baseline.window.perSecond.toFixed(2) : null,
     ratio: Number.isFinite(t.ratio) ? +t.ratio.toFixed(3) : null,
+    ...(cpu.journey
+      ? {
+          journeyCpuMs: {
+            temporal: Math.round(cpu.journey.temporalMs),
+            worker: Math.round(cpu.journey.workerMs),
+            bench: Math.round(cpu.journey.benchMs),
+          },
+        }
+      : {}),
+    ...(cpu.minimal
+      ? {
+          minimalCpuMs: {
+            temporal: Math.round(cpu.minimal.temporalMs),
+            worker: Math.round(cpu.minimal.workerMs),
+          },
+        }
+      : {}),
+    ...(cpu.costRatio !== undefined ? { cpuCostRatio: +cpu.costRatio.toFixed(3) } : {}),
     stepP99Ms: Math.round(t.stepP99),
     summaryP99Ms: Math.round(t.summaryP99),
     benchPeakRssMiB: Math.round(r.memoryOverall.bench / 1048576),
@@ -218,6 +265,22 @@ function readResults(file: string): Line[] {
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Line);
+}
+
+/** The CPU one service journey costs beside the minimal workflow's, as a sentence for the report. */
+function cpuCostText(r: RunResult): string {
+  const { journey, minimal, costRatio } = cpuPerWorkflow(r);
+  if (!journey) return '';
+  const ms = (x: number) => `${x.toFixed(1)} ms`;
+  return (
+    `CPU per service journey in the drive: Temporal server ${ms(journey.temporalMs)}, worker ${ms(journey.workerMs)}, ` +
+    `bench process ${ms(journey.benchMs)} (API, sandbox, driver, readers)` +
+    (minimal && costRatio !== undefined
+      ? `; per minimal workflow in the baseline: Temporal server ${ms(minimal.temporalMs)}, worker ` +
+        `${ms(minimal.workerMs)}. Server and worker CPU, minimal ÷ journey: **${costRatio.toFixed(2)}** (the ratio ` +
+        'of rates above also counts what the rest of the box took from the engine meanwhile).'
+      : '.')
+  );
 }
 
 function extrapolation(r: RunResult): string {
@@ -500,6 +563,27 @@ export async function renderReport(r: RunResult, resultsFile: string, findings: 
         formatMs(p.loopDelayP99Ms),
       ]),
     ),
+    '',
+    '### CPU per phase (seconds of one core; the box has ' + r.machine.cores + ')',
+    '',
+    table(
+      ['Phase', 'wall', 'Temporal server', 'worker process', 'bench process', 'box busy'],
+      [...r.cpu.entries()]
+        .filter(([, c]) => c.wallMs >= 500)
+        .map(([phase, c]) => {
+          const total = c.temporal + (c.worker ?? 0) + c.bench;
+          return [
+            phase,
+            formatDuration(c.wallMs),
+            c.temporal.toFixed(1),
+            c.worker !== undefined ? c.worker.toFixed(1) : 'in bench',
+            c.bench.toFixed(1),
+            c.wallMs > 0 ? `${Math.round((total * 100_000) / c.wallMs / r.machine.cores)} %` : 'n/a',
+          ];
+        }),
+    ),
+    '',
+    cpuCostText(r),
     '',
     '### Sandbox requests by route (the HTTP work behind the activities)',
     '',

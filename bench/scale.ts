@@ -28,6 +28,7 @@ import { ipaCodeOf, registrationFor, selectComuni, selfcareSeeds } from './regis
 import {
   FULL_COMUNI,
   appendResults,
+  cpuPerWorkflow,
   summaryLine,
   TARGETS,
   targets,
@@ -382,6 +383,7 @@ async function main(): Promise<number> {
       baseline,
       memory: memory.peaks,
       memoryOverall: memory.overall(),
+      cpu: memory.cpu,
       sandboxRequests: Object.entries(env.sandbox.state.counters.requests).sort((a, b) => b[1] - a[1]),
       sandboxServices,
       outboxMessages: await env.catcher.outbox.count(),
@@ -483,6 +485,17 @@ function printFigures(r: RunResult): void {
   log(`service journeys/s       ${line.journeysPerS} (first service start → last close)`);
   log(`minimal workflows/s      ${line.baselinePerS ?? 'n/a'}`);
   log(`ratio                    ${line.ratio ?? 'n/a'} (target ≥ ${TARGETS.ratio}): ${t.ratioVerdict}`);
+  const cpu = cpuPerWorkflow(r);
+  if (cpu.journey) {
+    const ms = (x: number) => `${x.toFixed(1)} ms`;
+    log(
+      `CPU per journey          Temporal ${ms(cpu.journey.temporalMs)} + worker ${ms(cpu.journey.workerMs)}` +
+        (cpu.minimal
+          ? `; per minimal workflow ${ms(cpu.minimal.temporalMs)} + ${ms(cpu.minimal.workerMs)}` +
+            ` (minimal ÷ journey ${cpu.costRatio?.toFixed(2)})`
+          : ''),
+    );
+  }
   log(
     `Comune detail p99        ${formatMs(t.detailP99)} (target < ${TARGETS.detailP99Ms} ms): ${t.detailVerdict}`,
   );
