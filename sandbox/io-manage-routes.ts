@@ -10,6 +10,8 @@ import {
   applyLifecycle,
   createStoredService,
   newKey,
+  ownerChanged,
+  ownerOf,
   servicesOf,
   serviceView,
   TOPICS,
@@ -129,8 +131,10 @@ export function ioManageRouter(rt: SandboxRuntime): Router {
     if (!s) return;
     const body = parseOr400(servicePayloadSchema, req.body, req, res);
     if (!body || forbidOtherOrg(req, res, body.organization.fiscal_code)) return;
+    const owner = ownerOf(s);
     const error = applyLifecycle(s, 'edit', rt.now(), undefined, body);
     if (error) return sendProblem(req, res, 409, error);
+    ownerChanged(rt.state, s, owner);
     rt.store.changed();
     res.json(serviceView(s));
   });

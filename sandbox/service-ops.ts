@@ -104,6 +104,20 @@ export function servicesOf(state: SandboxState, owner: string): readonly StoredS
   return index.get(owner) ?? [];
 }
 
+/**
+ * A service created with a legacy partner key belongs to its organisation's fiscal code, which an update may change:
+ * the index follows it.
+ */
+export function ownerChanged(state: SandboxState, s: StoredService, previousOwner: string): void {
+  const index = byOwner.get(state.services);
+  if (!index || previousOwner === ownerOf(s)) return;
+  index.set(
+    previousOwner,
+    (index.get(previousOwner) ?? []).filter((other) => other !== s),
+  );
+  addTo(index, s);
+}
+
 /** Services by owner, per collection (each sandbox has its state). */
 const byOwner = new WeakMap<Record<string, StoredService>, Map<string, StoredService[]>>();
 

@@ -132,6 +132,30 @@ describe('sandbox: a manage key per institution', () => {
     });
   });
 
+  it("a legacy key's service moved to another organisation is listed by that one's key, not the first's", async () => {
+    const first = (await t.manageKeys(ORG_FC)).primary_key;
+    const other = (await t.manageKeys(OTHER_FC)).primary_key;
+    const listed = async (key: string) =>
+      ((await t.manage('GET', '/services?limit=100', undefined, key)).body.value as { id: string }[]).map(
+        (s) => s.id,
+      );
+    const created = await t.manage('POST', '/services', servicePayload({ name: 'Servizio trasferito' }));
+    const id = created.body.id as string;
+    expect(await listed(first)).toContain(id);
+    expect(await listed(other)).not.toContain(id);
+    const moved = await t.manage(
+      'PUT',
+      `/services/${id}`,
+      servicePayload({
+        name: 'Servizio trasferito',
+        organization: { name: 'Altro Comune', fiscal_code: OTHER_FC },
+      }),
+    );
+    expect(moved.status).toBe(200);
+    expect(await listed(first)).not.toContain(id);
+    expect(await listed(other)).toContain(id);
+  });
+
   describe('Selfcare group keys', () => {
     it('a group key marks its services with metadata.group_id and reaches only its group', async () => {
       const issued = await t.admin('PUT', `/institutions/${ORG_FC}/groups/tributi/manage-keys`);
