@@ -36,12 +36,15 @@ function olderThan(file: string, release: string): boolean {
   return a !== x ? a < x : b !== y ? b < y : c < z;
 }
 
-/** A stored history's events, with the attributes the 0.11.0 checks read. */
+/** A stored history's events, with the attributes the checks below read: the one parser of a stored history. */
 function storedEvents(file: string) {
   return (
     JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as {
       events: {
         eventType: string;
+        markerRecordedEventAttributes?: { details?: Record<string, { payloads?: { data?: string }[] }> };
+        workflowExecutionUpdateAcceptedEventAttributes?: { acceptedRequest?: { input?: { name?: string } } };
+        workflowExecutionSignaledEventAttributes?: { signalName?: string };
         activityTaskScheduledEventAttributes?: { activityType?: { name?: string } };
         workflowExecutionStartedEventAttributes?: { searchAttributes?: { indexedFields?: object } };
         upsertWorkflowSearchAttributesEventAttributes?: {
@@ -54,19 +57,19 @@ function storedEvents(file: string) {
 
 /** The patch ids of the patched() markers in a stored history, in order. */
 function patchIds(file: string): string[] {
-  const history = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as {
-    events: {
-      eventType: string;
-      markerRecordedEventAttributes?: { details?: Record<string, { payloads?: { data?: string }[] }> };
-    }[];
-  };
   // Only patch markers (a local activity would leave markers of its own).
-  return history.events
+  return storedEvents(file)
     .filter((e) => e.markerRecordedEventAttributes?.details?.['patch-data'] !== undefined)
     .map((e) => {
       const payload = e.markerRecordedEventAttributes!.details!['patch-data']!.payloads![0]!.data as string;
       return (JSON.parse(Buffer.from(payload, 'base64').toString('utf8')) as { id: string }).id;
     });
+}
+
+/** No history recorded by a release before `version` has the patch's marker. */
+function expectNoMarkerBefore(version: string, patchId: string): void {
+  for (const file of files.filter((f) => olderThan(f, version)))
+    expect(patchIds(file)).not.toContain(patchId);
 }
 
 describe('replay of stored histories', () => {
@@ -110,9 +113,7 @@ describe('replay of stored histories', () => {
       workflowPatches.serviceReportsMilestonesOnly,
     ]);
     const memoUpserts = (file: string) =>
-      (
-        JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as { events: { eventType: string }[] }
-      ).events.filter((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED').length;
+      storedEvents(file).filter((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED').length;
     expect(memoUpserts('v0.3.0-e2e-comune_c_l378.json')).toBe(0);
     expect(memoUpserts('v0.4.0-e2e-comune_c_l378.json')).toBeGreaterThan(0);
   });
@@ -129,11 +130,7 @@ describe('replay of stored histories', () => {
     ]);
     // A key refused mid-journey and replaced (test/workflows/io-access.test.ts) is kept among the 0.5.0 histories.
     const signals = (file: string) =>
-      (
-        JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as {
-          events: { workflowExecutionSignaledEventAttributes?: { signalName?: string } }[];
-        }
-      ).events
+      storedEvents(file)
         .map((e) => e.workflowExecutionSignaledEventAttributes?.signalName)
         .filter(Boolean);
     expect(
@@ -157,15 +154,7 @@ describe('replay of stored histories', () => {
     );
     expect(undone.length).toBeGreaterThan(0);
     const updates = (file: string) =>
-      (
-        JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as {
-          events: {
-            workflowExecutionUpdateAcceptedEventAttributes?: {
-              acceptedRequest?: { input?: { name?: string } };
-            };
-          }[];
-        }
-      ).events
+      storedEvents(file)
         .map((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name)
         .filter(Boolean);
     expect(undone.some((f) => updates(f).includes('undoReviewOutcome'))).toBe(true);
@@ -185,8 +174,7 @@ describe('replay of stored histories', () => {
   });
 
   it('records the 0.7.0 retried signal behind patched(), only where a signal to the Comune was refused', () => {
-    for (const file of files.filter((f) => olderThan(f, '0.7.0')))
-      expect(patchIds(file)).not.toContain(workflowPatches.serviceSignalRetried);
+    expectNoMarkerBefore('0.7.0', workflowPatches.serviceSignalRetried);
     // test/workflows/service-signal-retry.test.ts: the Comune started after the service's first signal.
     const retried = files.filter(
       (f) => f.startsWith('v0.7.0-ts-service_') && patchIds(f).includes(workflowPatches.serviceSignalRetried),
@@ -195,8 +183,7 @@ describe('replay of stored histories', () => {
   });
 
   it('records the 0.7.0 stage times of the read model behind patched(), in every new Comune history', () => {
-    for (const file of files.filter((f) => olderThan(f, '0.7.0')))
-      expect(patchIds(file)).not.toContain(workflowPatches.journeyStageTimes);
+    expectNoMarkerBefore('0.7.0', workflowPatches.journeyStageTimes);
     // Published with the first read model, before the stage «Accesso a IO» and the completion notice.
     expect(patchIds('v0.7.0-e2e-comune_c_l378.json')).toEqual([
       workflowPatches.journeyReadModel,
@@ -215,10 +202,9 @@ describe('replay of stored histories', () => {
       storedEvents(file)
         .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
         .filter(Boolean);
-    for (const file of files.filter((f) => olderThan(f, '0.11.0'))) {
-      expect(patchIds(file)).not.toContain(workflowPatches.serviceSetUpInOneActivity);
+    expectNoMarkerBefore('0.11.0', workflowPatches.serviceSetUpInOneActivity);
+    for (const file of files.filter((f) => olderThan(f, '0.11.0')))
       expect(scheduled(file)).not.toContain('setUpService');
-    }
     // After the milestones marker of the service's start; one activity instead of create, logo, portal, test, submit.
     expect(patchIds('v0.11.0-e2e-service_c_l378_mensa.json')).toEqual([
       workflowPatches.serviceReportsMilestonesOnly,
@@ -246,8 +232,7 @@ describe('replay of stored histories', () => {
           e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {},
         ).some((k) => k !== 'TemporalChangeVersion'),
       ).length;
-    for (const file of files.filter((f) => olderThan(f, '0.11.0')))
-      expect(patchIds(file)).not.toContain(workflowPatches.cheaperServiceStarts);
+    expectNoMarkerBefore('0.11.0', workflowPatches.cheaperServiceStarts);
     expect(patchIds('v0.11.0-e2e-comune_c_l378.json')).toEqual([
       workflowPatches.journeyReadModel,
       workflowPatches.journeyStageTimes,
