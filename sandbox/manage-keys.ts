@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { IPV4_CIDR, keyTypeSchema } from '../integrations/io/schemas';
 import type { Institution } from '../integrations/selfcare/schemas';
+import { GroupIndex } from './group-index';
 import { KeyIndex } from './key-index';
 import { param, parseOr400, sendProblem } from './problem';
 import type { SandboxRuntime } from './runtime';
@@ -28,26 +29,18 @@ export function institutionSubscription(
   fiscalCode: string,
 ): ManageSubscription | undefined {
   const collection = state.manageSubscriptions;
-  let index = ownSubscriptions.get(collection);
-  if (!index) ownSubscriptions.set(collection, (index = indexOwnSubscriptions(collection)));
-  const found = index.get(fiscalCode);
+  const found = ownSubscriptions.of(collection, fiscalCode)[0];
   // Checked against the collection: a subscription is only ever added by the two functions below, which note it.
   return found && collection[found.id] === found && found.institution === fiscalCode ? found : undefined;
 }
 
 /**
- * Each institution's own subscription, per collection (each sandbox has its state): looked up at every Selfcare
- * onboarding and at start-up for every institution, a scan of all 7,904 made that quadratic at national scale.
+ * Each institution's own subscription (not its groups'): looked up at every Selfcare onboarding and at start-up for
+ * every institution, a scan of all 7,904 made that quadratic at national scale.
  */
-const ownSubscriptions = new WeakMap<Record<string, ManageSubscription>, Map<string, ManageSubscription>>();
-
-function indexOwnSubscriptions(collection: Record<string, ManageSubscription>) {
-  const index = new Map<string, ManageSubscription>();
-  for (const s of Object.values(collection)) {
-    if (s.group_id === undefined && !index.has(s.institution)) index.set(s.institution, s);
-  }
-  return index;
-}
+const ownSubscriptions = new GroupIndex<ManageSubscription>((s) =>
+  s.group_id === undefined ? s.institution : undefined,
+);
 
 /** Issues the institution's manage subscription unless it has one (keys survive later Selfcare changes). */
 export function issueInstitutionSubscription(
@@ -67,7 +60,7 @@ export function issueInstitutionSubscription(
     created_at: now.toISOString(),
   };
   state.manageSubscriptions[subscription.id] = subscription;
-  ownSubscriptions.get(state.manageSubscriptions)?.set(fiscalCode, subscription);
+  ownSubscriptions.added(state.manageSubscriptions, subscription);
   return subscription;
 }
 

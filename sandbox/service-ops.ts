@@ -9,6 +9,7 @@ import {
   type LifecycleEvent,
   type PublicationError,
 } from './lifecycle';
+import { GroupIndex } from './group-index';
 import type { SandboxState, StoredService } from './state-store';
 
 const nextUlid = monotonicFactory();
@@ -80,14 +81,16 @@ export function createStoredService(
 /** The institution a service belongs to (the account whose manage key created it). */
 export const ownerOf = (s: StoredService): string => s.owner ?? s.data.organization.fiscal_code;
 
+/** Services by institution (`sandbox/group-index.ts`). */
+const byOwner = new GroupIndex<StoredService>(ownerOf);
+
 /**
  * Adds a service to the sandbox's state: the one way services are added (the manage API's creation, the bench's
- * preseeding), so the index by institution below stays whole.
+ * preseeding), so the index by institution stays whole.
  */
 export function addService(state: SandboxState, s: StoredService): void {
   state.services[s.id] = s;
-  const index = byOwner.get(state.services);
-  if (index) addTo(index, s);
+  byOwner.added(state.services, s);
 }
 
 /**
@@ -95,13 +98,7 @@ export function addService(state: SandboxState, s: StoredService): void {
  * list call read all the sandbox's services to find the caller's: thousands at national scale, at every page.
  */
 export function servicesOf(state: SandboxState, owner: string): readonly StoredService[] {
-  let index = byOwner.get(state.services);
-  if (!index) {
-    index = new Map();
-    for (const s of Object.values(state.services)) addTo(index, s);
-    byOwner.set(state.services, index);
-  }
-  return index.get(owner) ?? [];
+  return byOwner.of(state.services, owner);
 }
 
 /**
@@ -109,22 +106,7 @@ export function servicesOf(state: SandboxState, owner: string): readonly StoredS
  * the index follows it.
  */
 export function ownerChanged(state: SandboxState, s: StoredService, previousOwner: string): void {
-  const index = byOwner.get(state.services);
-  if (!index || previousOwner === ownerOf(s)) return;
-  index.set(
-    previousOwner,
-    (index.get(previousOwner) ?? []).filter((other) => other !== s),
-  );
-  addTo(index, s);
-}
-
-/** Services by owner, per collection (each sandbox has its state). */
-const byOwner = new WeakMap<Record<string, StoredService>, Map<string, StoredService[]>>();
-
-function addTo(index: Map<string, StoredService[]>, s: StoredService): void {
-  const owned = index.get(ownerOf(s));
-  if (owned) owned.push(s);
-  else index.set(ownerOf(s), [s]);
+  byOwner.moved(state.services, s, previousOwner);
 }
 
 function dataView(data: ServicePayload, groupId?: string) {
