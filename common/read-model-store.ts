@@ -6,6 +6,7 @@ import type { PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { z } from 'zod';
 import type { ReadModelDocumentKey, ReadModelWrite } from '../contracts/read-model';
+import { writeInFolder } from './files';
 
 /** A document as read back: the journey's state as of `asOf` (workflow time), written at `writtenAt`. */
 export interface ReadModelEntry<T = unknown> {
@@ -317,12 +318,8 @@ export class ReadModelChangeFeed {
 
 async function writeAtomically(file: string, text: string): Promise<void> {
   const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  // The Comune's folder is made by its first write (or again, when removed by hand): not asked for at every write.
-  await fs.writeFile(temporary, text, { mode: 0o600 }).catch(async (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ENOENT') throw err;
-    await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    await fs.writeFile(temporary, text, { mode: 0o600 });
-  });
+  // The Comune's folder is made by its first write (or again, when removed by hand).
+  await writeInFolder(path.dirname(file), () => fs.writeFile(temporary, text, { mode: 0o600 }), 0o700);
   await fs.rename(temporary, file);
 }
 

@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { notificationKindSchema } from './registry';
+import { writeInFolder } from '../../common/files';
 
 /**
  * Records which notification ids have been sent, so a retried activity does not send twice. A record's kind is
@@ -74,8 +75,9 @@ export class FileSentLedger implements SentLedger {
 
   async record(entry: SentRecord): Promise<void> {
     const valid = sentRecordSchema.parse(entry);
-    await fs.mkdir(this.dir, { recursive: true });
-    await writeFileAtomic(this.fileFor(valid.id), `${JSON.stringify(valid, null, 2)}\n`);
+    await writeInFolder(this.dir, () =>
+      writeFileAtomic(this.fileFor(valid.id), `${JSON.stringify(valid, null, 2)}\n`),
+    );
   }
 }
 

@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { monotonicFactory } from 'ulid';
 import { z } from 'zod';
+import { writeInFolder } from '../../common/files';
 import { writeFileAtomic } from './ledger';
 import { notificationKindLabel } from './registry';
 
@@ -69,7 +70,6 @@ const READ_BATCH = 64;
 
 export class FileOutbox {
   private readonly nextId = monotonicFactory();
-  private dirMade = false;
 
   constructor(
     readonly dir: string,
@@ -84,18 +84,7 @@ export class FileOutbox {
       receivedAt: receivedAt.toISOString(),
     });
     const file = path.join(this.dir, `${stored.id}.json`);
-    const text = `${JSON.stringify(stored, null, 2)}\n`;
-    // The folder is made once (and again if removed), not asked for at every message: 7,904 instructions at once
-    // spent seconds in mkdir.
-    if (!this.dirMade) {
-      await fs.mkdir(this.dir, { recursive: true });
-      this.dirMade = true;
-    }
-    await writeFileAtomic(file, text).catch(async (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err;
-      await fs.mkdir(this.dir, { recursive: true });
-      await writeFileAtomic(file, text);
-    });
+    await writeInFolder(this.dir, () => writeFileAtomic(file, `${JSON.stringify(stored, null, 2)}\n`));
     return withKindLabel(stored);
   }
 
