@@ -75,9 +75,10 @@ export class RssSampler {
   }
 
   private cpuNow() {
+    const own = process.cpuUsage();
     return {
       at: performance.now(),
-      bench: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
+      bench: (own.user + own.system) / 1e6,
       worker: this.workerPid === undefined ? undefined : processCpuSeconds(this.workerPid),
       temporal: processCpuSeconds(this.temporalPid) ?? 0,
     };
