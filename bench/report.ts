@@ -170,7 +170,6 @@ function timingRows(ok: Map<string, Samples>, failed: Map<string, number>): (str
   });
 }
 
-/** The key figures of one run: one JSON line per run in bench/results.jsonl. */
 /**
  * What one workflow costs the engine and the worker in CPU: a service journey in the drive (its share of its
  * Comune's workflow and staff steps included) against a minimal workflow in the baseline. Unlike the ratio of
@@ -197,6 +196,7 @@ export function cpuPerWorkflow(r: RunResult) {
   return { journey, minimal, costRatio };
 }
 
+/** The key figures of one run: one JSON line per run in bench/results.jsonl. */
 export function summaryLine(r: RunResult) {
   const t = targets(r);
   const cpu = cpuPerWorkflow(r);
