@@ -60,6 +60,11 @@ export interface EnvironmentOptions {
    * process of its own, as in production.
    */
   workerInProcess?: boolean;
+  /**
+   * Two worker processes, as a deployment that keeps staff work apart from bulk work: one polls the Comuni's queue
+   * (their journeys, the staff steps' Updates, the bulk jobs), the other the services' queue.
+   */
+  splitWorkers?: boolean;
   log: (line: string) => void;
 }
 
@@ -101,8 +106,8 @@ export interface BenchEnvironment {
   timings: ActivityTimings;
   /** Brings in the worker process's last activity timings (a no-op when the worker runs in this process). */
   flushTimings(): Promise<void>;
-  /** The worker process's pid (undefined when the worker runs in this process). */
-  workerPid: number | undefined;
+  /** The worker processes' pids (none when the worker runs in this process). */
+  workerPids: number[];
   tuning: WorkerTuning;
   /** Setup steps and how long each took. */
   setup: { step: string; ms: number }[];
@@ -332,7 +337,7 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Ben
       kek: { id: kek.id, keyHex: kek.key.toString('hex') },
     };
     const timings = new ActivityTimings();
-    let workerPid: number | undefined;
+    const workerPids: number[] = [];
     let flushTimings = async () => undefined as void;
     if (options.workerInProcess) {
       const workers = await startBenchWorkers(
@@ -342,12 +347,23 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Ben
       );
       closers.push(() => workers.stop());
     } else {
-      const worker = await timed('worker process (bundle, both workers polling)', () =>
-        startWorkerProcess(workerConfig, timings),
-      );
-      workerPid = worker.pid;
-      flushTimings = () => worker.flush();
-      closers.push(() => worker.stop());
+      const configs: [string, BenchWorkerConfig][] =
+        options.splitWorkers && options.servicesTaskQueue
+          ? [
+              ['worker process of the Comuni (bundle, polling)', { ...workerConfig, queues: 'comuni' }],
+              ['worker process of the services (bundle, polling)', { ...workerConfig, queues: 'services' }],
+            ]
+          : [['worker process (bundle, both workers polling)', workerConfig]];
+      const workers: Awaited<ReturnType<typeof startWorkerProcess>>[] = [];
+      for (const [label, config] of configs) {
+        const worker = await timed(label, () => startWorkerProcess(config, timings));
+        workers.push(worker);
+        workerPids.push(worker.pid);
+        closers.push(() => worker.stop());
+      }
+      flushTimings = async () => {
+        await Promise.all(workers.map((w) => w.flush()));
+      };
     }
 
     const tokenStore = new FileTokenStore(path.join(dir, 'tokens.json'));
@@ -423,7 +439,7 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Ben
       tokens,
       timings,
       flushTimings,
-      workerPid,
+      workerPids,
       tuning: options.tuning,
       setup,
       close,

@@ -26,6 +26,11 @@ export function processCpuSeconds(pid: number): number | undefined {
   }
 }
 
+/** The sum of a figure over processes, those gone or unreadable counted as 0. */
+function sumOf(values: (number | undefined)[]): number {
+  return values.reduce<number>((sum, v) => sum + (v ?? 0), 0);
+}
+
 /** CPU seconds each process used in one phase, and how long the phase lasted. */
 export interface PhaseCpu {
   wallMs: number;
@@ -56,7 +61,7 @@ export class RssSampler {
 
   constructor(
     private readonly temporalPid: number,
-    private readonly workerPid?: number,
+    private readonly workerPids: readonly number[] = [],
     intervalMs = 1_000,
   ) {
     this.cpuMark = this.cpuNow();
@@ -79,7 +84,7 @@ export class RssSampler {
     return {
       at: performance.now(),
       bench: (own.user + own.system) / 1e6,
-      worker: this.workerPid === undefined ? undefined : processCpuSeconds(this.workerPid),
+      worker: this.workerPids.length === 0 ? undefined : sumOf(this.workerPids.map(processCpuSeconds)),
       temporal: processCpuSeconds(this.temporalPid) ?? 0,
     };
   }
@@ -103,7 +108,7 @@ export class RssSampler {
   sample(): void {
     const bench = process.memoryUsage.rss();
     const temporal = processRss(this.temporalPid) ?? 0;
-    const worker = this.workerPid === undefined ? undefined : (processRss(this.workerPid) ?? 0);
+    const worker = this.workerPids.length === 0 ? undefined : sumOf(this.workerPids.map(processRss));
     const p = this.peaks.get(this.phase) ?? { bench: 0, temporal: 0, loopDelayP99Ms: 0 };
     this.peaks.set(this.phase, {
       bench: Math.max(p.bench, bench),

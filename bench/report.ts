@@ -442,7 +442,14 @@ export async function renderReport(r: RunResult, resultsFile: string, findings: 
               formatMiB(r.memoryOverall.bench),
             ],
         ...(r.memoryOverall.worker !== undefined
-          ? [['Peak RSS, worker process (both queues)', formatMiB(r.memoryOverall.worker)]]
+          ? [
+              [
+                r.setup.some((s) => s.step.startsWith('worker process of the services'))
+                  ? 'Peak RSS, the two worker processes (one per queue), summed'
+                  : 'Peak RSS, worker process (both queues)',
+                formatMiB(r.memoryOverall.worker),
+              ],
+            ]
           : []),
         ['Peak RSS, Temporal dev server (VmRSS)', formatMiB(r.memoryOverall.temporal)],
         [

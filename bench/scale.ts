@@ -67,6 +67,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --worker-in-process      the worker in the bench's own process, sharing its event loop with the API, the
                            sandbox, the driver and the readers (by default it has a process of its own, as in
                            production: npm run start:worker beside npm run start:api)
+  --split-workers          two worker processes, one per task queue: the Comuni's (journeys, staff steps, bulk
+                           jobs) and the services' (a deployment that keeps staff work apart from bulk work)
   --one-queue              service workflows on the Comuni's task queue (TEMPORAL_SERVICES_TASK_QUEUE set to
                            TEMPORAL_TASK_QUEUE); by default they have their own queue and worker, as in production,
                            both workers with the tuning above
@@ -97,6 +99,7 @@ const { values: flags } = parseArgs({
     results: { type: 'string' },
     'one-queue': { type: 'boolean', default: false },
     'worker-in-process': { type: 'boolean', default: false },
+    'split-workers': { type: 'boolean', default: false },
     ci: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -180,10 +183,11 @@ async function main(): Promise<number> {
     ...(flags['one-queue'] ? {} : { servicesTaskQueue: `${TASK_QUEUE}-services` }),
     ...(flags['bulk-concurrency'] ? { bulkConcurrency: int('bulk-concurrency', 16, 1) } : {}),
     ...(flags['worker-in-process'] ? { workerInProcess: true } : {}),
+    ...(flags['split-workers'] ? { splitWorkers: true } : {}),
     log,
   });
   running.env = env;
-  const memory = new RssSampler(env.temporalPid, env.workerPid);
+  const memory = new RssSampler(env.temporalPid, env.workerPids);
   try {
     if (preseeded > 0) {
       preseedServices(env.sandbox, preseeded);

@@ -45,6 +45,8 @@ export interface BenchWorkerConfig {
   taskQueue: string;
   /** The services' own queue and worker (TEMPORAL_SERVICES_TASK_QUEUE), when set. */
   servicesTaskQueue?: string;
+  /** Which queues this process polls (WORKER_QUEUES): both by default, or one when the workers are split. */
+  queues?: 'comuni' | 'services';
   tuning: WorkerTuning;
   bulkConcurrency?: number;
   sandboxUrl: string;
@@ -174,17 +176,18 @@ export async function startBenchWorkers(
         await running;
       });
     };
-    await start('worker created', config.taskQueue, {
-      ...activities,
-      ...createBulkActivities({
-        client,
-        taskQueue: config.taskQueue,
-        documents,
-        ...(config.bulkConcurrency ? { startConcurrency: config.bulkConcurrency } : {}),
-      }),
-      ...baseline,
-    });
-    if (config.servicesTaskQueue) {
+    if (config.queues !== 'services')
+      await start('worker created', config.taskQueue, {
+        ...activities,
+        ...createBulkActivities({
+          client,
+          taskQueue: config.taskQueue,
+          documents,
+          ...(config.bulkConcurrency ? { startConcurrency: config.bulkConcurrency } : {}),
+        }),
+        ...baseline,
+      });
+    if (config.servicesTaskQueue && config.queues !== 'comuni') {
       // The same settings as the Comuni's worker, as worker/main.ts does: its own slots, pollers and sticky queue.
       await start('services worker created', config.servicesTaskQueue, activities);
     }
