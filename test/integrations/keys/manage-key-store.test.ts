@@ -77,6 +77,43 @@ describe('each Comune’s manage key, encrypted at rest (integrations/keys)', ()
     expect((await worker.resolve('c_l378'))!.secret.primary).toBe('rigenerata-0123456789');
   });
 
+  it('reads and opens an unchanged record once, and again after any write: its own, another process’s, an undo', async () => {
+    const api = new ManageKeyStore(dir, { current: kek1 });
+    const worker = new ManageKeyStore(dir, { current: kek1 });
+    const file = path.join(dir, 'c_l378.json');
+    const reads = jest.spyOn(fs.promises, 'readFile');
+    const readsOfRecord = () => reads.mock.calls.filter(([f]) => f === file).length;
+    try {
+      const first = await api.putUndoably(entry);
+      reads.mockClear(); // the API's own read of the record before (none)
+      for (let i = 0; i < 5; i++) expect((await worker.resolve('c_l378'))!.secret.primary).toBe(primary);
+      expect(readsOfRecord()).toBe(1);
+
+      const second = await api.putUndoably({ ...entry, secret: { primary: 'rigenerata-0123456789' } });
+      reads.mockClear();
+      expect(await worker.resolve('c_l378')).toEqual({
+        record: second.record,
+        secret: { primary: 'rigenerata-0123456789' },
+      });
+      expect(readsOfRecord()).toBe(1);
+      await second.undo();
+      expect((await worker.resolve('c_l378'))!.secret.primary).toBe(primary);
+      // The same key recorded again (same reference) is read again too: its record's time and author changed.
+      await api.put({ ...entry, recordedBy: 'staff:Luca Neri' });
+      expect((await worker.resolve('c_l378'))!.record.recordedBy).toBe('staff:Luca Neri');
+      // Altered in place, without a rename: refused, not answered from what was opened before.
+      fs.writeFileSync(
+        file,
+        fs.readFileSync(file, 'utf8').replace('"hasSecondary":true', '"hasSecondary":7'),
+      );
+      await expect(worker.resolve('c_l378')).rejects.toThrow(/non valido/);
+      await first.undo();
+      expect(await worker.resolve('c_l378')).toBeUndefined();
+    } finally {
+      reads.mockRestore();
+    }
+  });
+
   it('rotates the key-encryption key: old records stay readable, rewrap seals them with the new one', async () => {
     await new ManageKeyStore(dir, { current: kek1 }).put(entry);
     const rotated = new ManageKeyStore(dir, { current: kek2, previous: [kek1] });
