@@ -46,6 +46,8 @@ export async function runBaseline(args: {
   const { client, count, input } = args;
   const run = Date.now().toString(36);
   const started = performance.now();
+  // This run's minimal workflows only: a second baseline in the same run starts after the first has completed.
+  const since = new Date(Date.now() - 1_000).toISOString();
   const errors: string[] = [];
   const starting = runPool(
     Array.from({ length: count }, (_, i) => i),
@@ -60,7 +62,7 @@ export async function runBaseline(args: {
   ).catch((err: unknown) => {
     errors.push(`baseline start: ${String(err)}`);
   });
-  const query = `WorkflowType = 'baselineWorkflow'`;
+  const query = `WorkflowType = 'baselineWorkflow' AND StartTime >= '${since}'`;
   let completed = false;
   let lastLog = started;
   for (;;) {

@@ -45,7 +45,9 @@ const USAGE = `Usage: npm run bench -- [options]
   --drive N                Comuni driven to completion, spread evenly over the imported ones (default: all);
                            the others stay at the delegation stage, so list, detail and summary still read all;
                            0 = import only (import and settle, no drive, readers, histories or baseline)
-  --baseline M             minimal workflows to run (default: as many as service workflows; 0 = skip)
+  --baseline M             minimal workflows to run (default: as many as service workflows; 0 = skip); run twice:
+                           alone, then with the drive's readers reading meanwhile (like with like for the ratio)
+  --skip-baseline-readers  the baseline alone only
   --drive-concurrency C    Comuni whose staff steps are in flight at once (default 16)
   --load-concurrency C     concurrent readers during the drive (default 8)
   --max-activities N       worker maxConcurrentActivityTaskExecutions (default 100, the SDK's)
@@ -100,6 +102,7 @@ const { values: flags } = parseArgs({
     'one-queue': { type: 'boolean', default: false },
     'worker-in-process': { type: 'boolean', default: false },
     'split-workers': { type: 'boolean', default: false },
+    'skip-baseline-readers': { type: 'boolean', default: false },
     ci: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -314,6 +317,7 @@ async function main(): Promise<number> {
     }
 
     let baseline: RunResult['baseline'];
+    let baselineWithReaders: RunResult['baselineWithReaders'];
     if (baselineCount > 0 && histories) {
       memory.enter('baseline');
       // The same IO calls as a service, each as an activity: the engine's minimal workflow of the journey's shape.
@@ -336,6 +340,28 @@ async function main(): Promise<number> {
         log,
       });
       broken.push(...baseline.errors);
+      if (baseline.completed && loadConcurrency > 0 && !flags['skip-baseline-readers']) {
+        // Like with like: the journeys shared the box with the readers, so the minimal workflows run again with
+        // them reading meanwhile (their answers are not counted in the drive's latencies).
+        memory.enter('baseline, readers');
+        log(`baseline again, ${loadConcurrency} readers reading meanwhile`);
+        const readers = new ApiCaller(env.apiUrl, new LatencyBook());
+        const load = startLoadGenerator(readers, env.tokens.staff, ipaCodes, loadConcurrency);
+        const again = await runBaseline({
+          client: env.client,
+          count: baselineCount,
+          input,
+          startConcurrency: 32,
+          timeoutMs,
+          log,
+        });
+        await load.stop();
+        broken.push(
+          ...again.errors,
+          ...readers.errors.map((e) => `reader during the baseline: HTTP ${e.status}`),
+        );
+        baselineWithReaders = { ...again, readers: loadConcurrency };
+      }
     }
     memory.stop();
     if (api.errors.length > 0) {
@@ -385,6 +411,7 @@ async function main(): Promise<number> {
       journeyTimings,
       journeyFailedAttempts,
       baseline,
+      ...(baselineWithReaders ? { baselineWithReaders } : {}),
       memory: memory.peaks,
       memoryOverall: memory.overall(),
       cpu: memory.cpu,
@@ -489,6 +516,12 @@ function printFigures(r: RunResult): void {
   log(`service journeys/s       ${line.journeysPerS} (first service start → last close)`);
   log(`minimal workflows/s      ${line.baselinePerS ?? 'n/a'}`);
   log(`ratio                    ${line.ratio ?? 'n/a'} (target ≥ ${TARGETS.ratio}): ${t.ratioVerdict}`);
+  if (line.ratioSameReaders !== undefined) {
+    log(
+      `  with the readers in both ${line.journeysPerS} ÷ ${line.baselineWithReadersPerS} = ${line.ratioSameReaders}: ` +
+        `${t.ratioSameReadersVerdict} (minimal workflows run again while the drive's readers read)`,
+    );
+  }
   const cpu = cpuPerWorkflow(r);
   if (cpu.journey) {
     const ms = (x: number) => `${x.toFixed(1)} ms`;
