@@ -142,6 +142,8 @@ export class ReadModelStore {
     if (!SAFE_NAME.test(ipa) || !SAFE_NAME.test(name)) {
       throw new ReadModelStoreError(`nome di documento non valido: ${ipa}/${name}`);
     }
+    // Bulk jobs' progress in a folder of their own: never taken for a Comune's (`comuni()` lists plain names).
+    if (key === 'job') return path.join(this.dir, JOBS_FOLDER, `${ipa}.json`);
     return path.join(this.dir, ipa, `${name}.json`);
   }
 
@@ -173,6 +175,8 @@ const PORTFOLIO_KEYS: ReadonlySet<ReadModelDocumentKey> = new Set<ReadModelDocum
 
 /** Not a valid IPA code (SAFE_NAME has no dot): no Comune's folder can take its name. */
 const CHANGES_FOLDER = '.changes';
+/** The bulk jobs' `job` documents, one file per job (the import page). */
+const JOBS_FOLDER = '.jobs';
 /** A journal file is closed past this size and a new one begun. */
 const JOURNAL_FILE_BYTES = 1 << 20;
 /** Closed journal files older than this are removed (the portfolio index also reads every document again). */

@@ -10,9 +10,14 @@ import type { JourneyFacts } from './comune';
 
 /**
  * One document of a Comune's read model: its journey, its planned services, the facts of its input, or one service's
- * own state.
+ * own state. `job`: a bulk job's progress (the import page), its owner the job's name ({@link bulkJobDocumentOwner}),
+ * kept apart from the Comuni's.
  */
-export type ReadModelDocumentKey = 'comune' | 'plan' | 'facts' | `service:${string}`;
+export type ReadModelDocumentKey = 'comune' | 'plan' | 'facts' | 'job' | `service:${string}`;
+
+/** The owner of a bulk job's `job` document: its workflow id with what a file name cannot hold replaced. */
+export const bulkJobDocumentOwner = (workflowId: string): string =>
+  workflowId.replace(/[^A-Za-z0-9_-]/g, '-');
 
 /**
  * The `facts` document: what the journey's input holds and its state does not, fixed for the run. The portfolio

@@ -22,8 +22,10 @@ import {
   type BulkJobInput,
   type BulkJobState,
 } from '../contracts/bulk';
+import { bulkJobDocumentOwner } from '../contracts/read-model';
 import { nowIso } from './clock';
 import { workflowPatches } from './patches';
+import { keepReadModel } from './read-model';
 import { describeFailure, zodMessage } from './workflow-support';
 
 /**
@@ -59,6 +61,10 @@ export async function bulkJobWorkflow(input: BulkJobInput, carried?: BulkJobCarr
   }
   const state = carried?.state ?? initialBulkJobState(input, nowIso());
   setHandler(getBulkJobStateQuery, () => state);
+  // The job's page reads its progress from the read model (no command: written by the worker at each task), so a
+  // manager following a national import does not wait behind the thousands of journeys it starts. The query is the
+  // fallback for a job that has not written it.
+  keepReadModel(bulkJobDocumentOwner(workflowInfo().workflowId), () => ({ job: state }));
 
   const chunkSize = input.chunkSize ?? DEFAULT_BULK_CHUNK_SIZE;
   // Stable across retries and continue-as-new: the Comuni deduplicate this job's updates by it.

@@ -5776,6 +5776,7 @@ export interface components {
             }[];
             startedAt: string;
             finishedAt?: string;
+            freshness: components["schemas"]["Freshness"];
         };
     };
     responses: never;

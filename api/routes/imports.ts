@@ -14,6 +14,8 @@ import { endOfDayInRome } from '../import/italian-dates';
 import { storeBulkItems } from '../import/jobs';
 import { actorLabel } from '../auth/roles';
 import type { ApiContext } from '../context';
+import { freshnessSchema, type Freshness } from '../freshness';
+import { bulkJobDocumentOwner } from '../../contracts/read-model';
 import type { ApiBuilder } from '../endpoint';
 import { listComuni, listFiltersSchema } from '../portfolio';
 import { HttpProblem } from '../problem';
@@ -62,6 +64,8 @@ const jobSchema = z
     warnings: z.array(warnedRowSchema).optional(),
     startedAt: z.string(),
     finishedAt: z.string().optional(),
+    /** The job's progress as of: the read model the worker writes at each of its tasks, or the job itself. */
+    freshness: freshnessSchema,
   })
   .openapi('BulkJob');
 const acceptedSchema = z.object({
@@ -206,10 +210,29 @@ export function registerImportRoutes(api: ApiBuilder, ctx: ApiContext, defaults:
   const jobParams = z.object({
     jobId: z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'identificativo del job'),
   });
+  /**
+   * The job's progress from the read model (written by the worker at the end of each of the job's tasks), so the page
+   * never waits behind the journeys the job starts; a query of the job when it has not written it (yet).
+   */
+  async function jobProgress(
+    handle: ReturnType<typeof ctx.client.workflow.getHandle>,
+  ): Promise<{ state: BulkJobState; freshness: Freshness }> {
+    const written = await ctx.readModel
+      ?.read<BulkJobState>(bulkJobDocumentOwner(handle.workflowId), 'job')
+      .catch((err: unknown) => {
+        ctx.logger.warn({ err, workflowId: handle.workflowId }, 'job progress not read from the read model');
+        return undefined;
+      });
+    if (written) return { state: written.document, freshness: { source: 'read-model', asOf: written.asOf } };
+    const state = await handle.query(getBulkJobStateQuery);
+    return { state, freshness: { source: 'workflow', asOf: new Date().toISOString() } };
+  }
+
   async function readJob(kind: BulkJobKind, jobId: string) {
     const handle = ctx.client.workflow.getHandle(bulkJobWorkflowId(kind, jobId));
-    const [state, description] = await temporalCall(
-      () => Promise.all([handle.query(getBulkJobStateQuery), handle.describe()]),
+    // Described too: a job that Temporal no longer has is a 404, whatever the read model holds.
+    const [{ state, freshness }, description] = await temporalCall(
+      () => Promise.all([jobProgress(handle), handle.describe()]),
       'Job',
     );
     const memo = (description.memo ?? {}) as ImportMemo;
@@ -232,6 +255,7 @@ export function registerImportRoutes(api: ApiBuilder, ctx: ApiContext, defaults:
       ...(memo.warnings ? { warnings: memo.warnings } : {}),
       startedAt: s.startedAt,
       ...(s.finishedAt ? { finishedAt: s.finishedAt } : {}),
+      freshness,
     };
   }
 

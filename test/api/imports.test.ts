@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { comuniOfProvince, type ComuneReference } from '../../api/import/comuni';
 import { createSolidPng } from '../../integrations/documents/png';
 import { ipaProvinceCsv } from '../import/ipa-csv';
@@ -300,5 +302,35 @@ describe('API: imports (dev server)', () => {
     expect(header.slice(0, 3)).toEqual(['Codice_IPA', 'Denominazione_ente', 'Codice_fiscale_ente']);
     expect(header).toEqual(expect.arrayContaining(['Nome_responsabile', 'Data_contratto', 'Sindaco_email']));
     await h.as('staff').get('/imports/template.csv').expect(403);
+  });
+
+  it('reads an import’s progress from the read model, and answers it with no worker running', async () => {
+    const [a, b] = comuniOfProvince('RO');
+    const res = await manager
+      .post('/imports/json')
+      .send({ comuni: [registration(a!, 0), registration(b!, 1)] })
+      .expect(202);
+    const jobPath = `/imports/${res.body.jobId}`;
+    const done = await completedJob(manager, jobPath);
+    expect(done).toMatchObject({ started: 2, failed: 0, freshness: { source: 'read-model' } });
+    const file = path.join(h.api.dir, 'read-model', '.jobs', `bulk-import-${res.body.jobId}.json`);
+    expect(fs.existsSync(file)).toBe(true);
+
+    // A job without its document (started before this release, a folder deleted): its progress is queried.
+    const written = fs.readFileSync(file);
+    fs.rmSync(file);
+    const queried = (await manager.get(jobPath).expect(200)).body;
+    expect(queried).toEqual({ ...done, freshness: { source: 'workflow', asOf: expect.any(String) } });
+    fs.writeFileSync(file, written);
+
+    await h.stopWorker();
+    const started = Date.now();
+    const page = (await manager.get(jobPath).expect(200)).body;
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(page).toEqual(done);
+    // No Comune is taken from the jobs' folder.
+    expect((await h.as('staff').get('/comuni?limit=500').expect(200)).body.items).not.toContainEqual(
+      expect.objectContaining({ ipaCode: '.jobs' }),
+    );
   });
 });
