@@ -4,6 +4,8 @@ import { ulid } from 'ulid';
 import {
   bulkJobWorkflowId,
   getBulkJobStateQuery,
+  initialBulkJobState,
+  type BulkJobInput,
   type BulkJobKind,
   type BulkJobState,
 } from '../../contracts/bulk';
@@ -115,10 +117,19 @@ export function registerImportRoutes(api: ApiBuilder, ctx: ApiContext, defaults:
   ): Promise<string> {
     const jobId = ulid();
     const { itemsRef, itemCount } = await storeBulkItems(ctx.documents, items);
+    const workflowId = bulkJobWorkflowId(kind, jobId);
+    const input: BulkJobInput = {
+      kind,
+      actor,
+      itemsRef,
+      itemCount,
+      ...(extra.params ? { params: extra.params } : {}),
+    };
+    await writeStartingProgress(workflowId, input);
     await ctx.client.workflow.start('bulkJobWorkflow', {
       taskQueue: ctx.taskQueue,
-      workflowId: bulkJobWorkflowId(kind, jobId),
-      args: [{ kind, actor, itemsRef, itemCount, ...(extra.params ? { params: extra.params } : {}) }],
+      workflowId,
+      args: [input],
       memo: {
         rejected: (extra.rejected ?? []).slice(0, REJECTED_KEPT),
         rejectedCount: extra.rejected?.length ?? 0,
@@ -210,6 +221,23 @@ export function registerImportRoutes(api: ApiBuilder, ctx: ApiContext, defaults:
   const jobParams = z.object({
     jobId: z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'identificativo del job'),
   });
+  /**
+   * Puts the job's progress at its start (nothing processed yet) in the read model before the job starts, so its page
+   * answers from there even before the job's first task, which may wait behind the journeys of an earlier import. The
+   * job's own writes come after and replace it. Best effort: without it the page queries the job.
+   */
+  async function writeStartingProgress(workflowId: string, input: BulkJobInput): Promise<void> {
+    if (!ctx.readModel) return;
+    const now = new Date().toISOString();
+    await ctx.readModel
+      .write({
+        ipa: bulkJobDocumentOwner(workflowId),
+        asOf: now,
+        documents: [{ key: 'job', json: JSON.stringify(initialBulkJobState(input, now)) }],
+      })
+      .catch((err: unknown) => ctx.logger.warn({ err, workflowId }, 'job progress not written at its start'));
+  }
+
   /**
    * The job's progress from the read model (written by the worker at the end of each of the job's tasks), so the page
    * never waits behind the journeys the job starts; a query of the job when it has not written it (yet).

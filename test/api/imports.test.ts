@@ -328,6 +328,23 @@ describe('API: imports (dev server)', () => {
     const page = (await manager.get(jobPath).expect(200)).body;
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(page).toEqual(done);
+    // A job whose first task has not run yet (no worker here; behind an earlier import's journeys in production)
+    // answers from the progress the API put in the read model at its start, not from a query that would wait.
+    const [c] = comuniOfProvince('RO').slice(2);
+    const queuedJob = await manager
+      .post('/imports/json')
+      .send({ comuni: [registration(c!, 2)] })
+      .expect(202);
+    const askedAt = Date.now();
+    const waiting = (await manager.get(`/imports/${queuedJob.body.jobId}`).expect(200)).body;
+    expect(Date.now() - askedAt).toBeLessThan(1_000);
+    expect(waiting).toMatchObject({
+      status: 'running',
+      total: 1,
+      processed: 0,
+      started: 0,
+      freshness: { source: 'read-model' },
+    });
     // No Comune is taken from the jobs' folder.
     expect((await h.as('staff').get('/comuni?limit=500').expect(200)).body.items).not.toContainEqual(
       expect.objectContaining({ ipaCode: '.jobs' }),
