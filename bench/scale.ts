@@ -331,14 +331,16 @@ async function main(): Promise<number> {
       log(
         `baseline: ${baselineCount} minimal workflows (${input.activities} activities, ${input.timers} timers each)`,
       );
-      baseline = await runBaseline({
-        client: env.client,
-        count: baselineCount,
-        input,
-        startConcurrency: 32,
-        timeoutMs,
-        log,
-      });
+      const runMinimal = () =>
+        runBaseline({
+          client: env.client,
+          count: baselineCount,
+          input,
+          startConcurrency: 32,
+          timeoutMs,
+          log,
+        });
+      baseline = await runMinimal();
       broken.push(...baseline.errors);
       if (baseline.completed && loadConcurrency > 0 && !flags['skip-baseline-readers']) {
         // Like with like: the journeys shared the box with the readers, so the minimal workflows run again with
@@ -347,14 +349,7 @@ async function main(): Promise<number> {
         log(`baseline again, ${loadConcurrency} readers reading meanwhile`);
         const readers = new ApiCaller(env.apiUrl, new LatencyBook());
         const load = startLoadGenerator(readers, env.tokens.staff, ipaCodes, loadConcurrency);
-        const again = await runBaseline({
-          client: env.client,
-          count: baselineCount,
-          input,
-          startConcurrency: 32,
-          timeoutMs,
-          log,
-        });
+        const again = await runMinimal();
         await load.stop();
         broken.push(
           ...again.errors,
