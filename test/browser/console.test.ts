@@ -345,6 +345,10 @@ describe('console (browser)', () => {
     await page.getByText('Importazione completata').waitFor({ timeout: 30_000 });
     await expect(page.locator('[data-testid=import-started]').innerText()).resolves.toBe('3');
     await expect(page.locator('#import-progress').getAttribute('value')).resolves.toBe('3');
+    // As of when: the job's progress as it recorded it (the read model), not a query of the job.
+    await expect(page.locator('.progress-block [data-testid=freshness]').innerText()).resolves.toMatch(
+      /^Avanzamento registrato al \d{1,2} \S+ \d{4},? \d{2}:\d{2}$/,
+    );
     await page.getByText('Nessuna riga scartata.').waitFor();
     await page.screenshot({ path: path.join(ARTIFACTS, 'importa.png'), fullPage: true });
     // Visibility catches up with the new workflows' search attributes.

@@ -86,6 +86,19 @@ function uploadForm(ctx) {
   });
 }
 
+/**
+ * As of when the progress is shown: the job's last record (written at each of its steps), or read now from the job.
+ * @param {BulkJob['freshness'] | undefined} freshness
+ */
+function progressFreshness(freshness) {
+  if (!freshness) return null;
+  const text =
+    freshness.source === 'read-model'
+      ? `Avanzamento registrato al ${dateTime(freshness.asOf)}`
+      : 'Avanzamento letto ora dall’importazione';
+  return h('p', { class: 'muted freshness', 'data-testid': 'freshness' }, text);
+}
+
 /** @param {BulkJob} job */
 function statusView(job) {
   const done = job.status === 'completed';
@@ -116,6 +129,7 @@ function statusView(job) {
         { class: 'progress-text', role: 'status' },
         `${number(processed)} di ${number(total)} righe elaborate (${percent}%)`,
       ),
+      progressFreshness(job.freshness),
     ),
     h(
       'dl',
