@@ -137,6 +137,14 @@ export function automaticChecks(
   return undefined;
 }
 
+/** The decision taken on a submitted service and when it falls due (epoch ms); undefined when none is waiting. */
+function pendingDecision(s: StoredService) {
+  const r = s.review;
+  return s.status.value === 'submitted' && r?.outcome && r.due_at
+    ? { outcome: r.outcome, reason: r.reason, dueMs: Date.parse(r.due_at) }
+    : undefined;
+}
+
 export class Reviewer {
   private options: ReviewerOptions = {};
   /**
@@ -212,8 +220,7 @@ export class Reviewer {
     for (const s of Object.values(state.services)) {
       changed = this.settle(s, now) || changed;
       changed = this.settleRelease(s, now) || changed;
-      if (s.status.value === 'submitted' && s.review?.outcome && s.review.due_at)
-        nextMs = Math.min(nextMs, Date.parse(s.review.due_at));
+      nextMs = Math.min(nextMs, pendingDecision(s)?.dueMs ?? nextMs);
       if (s.pendingRelease) nextMs = Math.min(nextMs, Date.parse(s.pendingRelease.due_at));
     }
     this.nextDue = { state, atMs: nextMs };
@@ -233,11 +240,9 @@ export class Reviewer {
   }
 
   private settle(s: StoredService, now: Date): boolean {
-    const r = s.review;
-    if (s.status.value !== 'submitted' || !r?.outcome || !r.due_at || Date.parse(r.due_at) > now.getTime()) {
-      return false;
-    }
-    this.apply(s, r.outcome, r.reason, now);
+    const decision = pendingDecision(s);
+    if (!decision || decision.dueMs > now.getTime()) return false;
+    this.apply(s, decision.outcome, decision.reason, now);
     return true;
   }
 
