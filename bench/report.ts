@@ -42,6 +42,8 @@ export interface RunResult {
   loadConcurrency: number;
   tuning: WorkerTuning;
   setup: { step: string; ms: number }[];
+  /** Worker processes whose memory and CPU are summed (0: the worker ran in the bench's process). */
+  workerProcesses: number;
   importOutcome: ImportOutcome;
   /** Import jobs done → every Comune waiting for its delegation with its instructions sent. */
   settle: { ms: number; errors: string[] };
@@ -470,8 +472,8 @@ export async function renderReport(r: RunResult, resultsFile: string, findings: 
         ...(r.memoryOverall.worker !== undefined
           ? [
               [
-                r.setup.some((s) => s.step.startsWith('worker process of the services'))
-                  ? 'Peak RSS, the two worker processes (one per queue), summed'
+                r.workerProcesses > 1
+                  ? `Peak RSS, the ${r.workerProcesses} worker processes (one per queue), summed`
                   : 'Peak RSS, worker process (both queues)',
                 formatMiB(r.memoryOverall.worker),
               ],

@@ -396,6 +396,7 @@ async function main(): Promise<number> {
       loadConcurrency,
       tuning,
       setup: env.setup,
+      workerProcesses: env.workerPids.length,
       importOutcome,
       stepBreakdown,
       settle,
