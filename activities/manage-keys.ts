@@ -11,8 +11,9 @@ export interface ComuneKeyStore {
 
 /**
  * The IO manage clients of the activities: each Comune's own key, resolved from the encrypted store at each call (a
- * key recorded since is used from the next call; an unchanged record is opened once per worker), and the legacy partner-wide key for journeys that reached the services
- * before the stage «Accesso a IO» (only where `IO_MANAGE_API_KEY` is configured).
+ * key recorded since is used from the next call; an unchanged record is opened once per worker), and the legacy
+ * partner-wide key for journeys that reached the services before the stage «Accesso a IO» (only where
+ * `IO_MANAGE_API_KEY` is configured).
  */
 export interface ManageClients {
   store?: ComuneKeyStore;
