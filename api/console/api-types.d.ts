@@ -5743,7 +5743,8 @@ export interface components {
             jobId: string;
             kind: string;
             /** @enum {string} */
-            status: "running" | "completed";
+            status: "running" | "completed" | "failed";
+            interruption?: string;
             total: number;
             processed: number;
             started: number;

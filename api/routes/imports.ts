@@ -45,11 +45,38 @@ const warnedRowSchema = z.object({
 type WarnedRow = z.infer<typeof warnedRowSchema>;
 type ImportMemo = { rejected?: RejectedRow[]; rejectedCount?: number; rows?: number; warnings?: WarnedRow[] };
 
+/** How a job closed before its end (Temporal's status), in Italian: an importazione and an azione are feminine. */
+const JOB_CLOSED_AS: Record<string, string> = {
+  TERMINATED: 'fermata da un amministratore',
+  CANCELED: 'annullata',
+  FAILED: 'non riuscita',
+  TIMED_OUT: 'scaduta',
+};
+
+/**
+ * Why a job stopped before its end (closed in Temporal while its progress says running), in Italian; undefined for a
+ * job still running. The items it had reached are done; the others were not touched.
+ */
+function jobInterruption(temporalStatus: string, state: Pick<BulkJobState, 'kind' | 'processed' | 'total'>) {
+  const closedAs = JOB_CLOSED_AS[temporalStatus];
+  if (!closedAs) return undefined;
+  const left = state.total - state.processed;
+  const one = left === 1;
+  const comuni = `${left} ${one ? 'Comune' : 'Comuni'} su ${state.total} non ${one ? 'è stato' : 'sono stati'}`;
+  return state.kind === 'import'
+    ? `Importazione ${closedAs} prima della fine: ${comuni} ${one ? 'avviato' : 'avviati'}. ` +
+        'Importare di nuovo lo stesso file: i Comuni già avviati non partono una seconda volta.'
+    : `Azione massiva ${closedAs} prima della fine: ${comuni} ${one ? 'elaborato' : 'elaborati'}.`;
+}
+
 const jobSchema = z
   .object({
     jobId: z.string(),
     kind: z.string(),
-    status: z.enum(['running', 'completed']),
+    /** `failed`: the job closed before its end (terminated, cancelled, failed or timed out); see `interruption`. */
+    status: z.enum(['running', 'completed', 'failed']),
+    /** Why a `failed` job stopped, in Italian: the rows it did not reach were not started. */
+    interruption: z.string().optional(),
     total: z.number(),
     processed: z.number(),
     started: z.number(),
@@ -258,17 +285,20 @@ export function registerImportRoutes(api: ApiBuilder, ctx: ApiContext, defaults:
 
   async function readJob(kind: BulkJobKind, jobId: string) {
     const handle = ctx.client.workflow.getHandle(bulkJobWorkflowId(kind, jobId));
-    // Described too: a job that Temporal no longer has is a 404, whatever the read model holds.
-    const [{ state, freshness }, description] = await temporalCall(
+    // Described too: a job that Temporal no longer has is a 404, whatever the read model holds; and a job closed
+    // before its end keeps «running» in its last progress, which only Temporal can correct.
+    const [progress, description] = await temporalCall(
       () => Promise.all([jobProgress(handle), handle.describe()]),
       'Job',
     );
+    const { state: s, freshness } = await closedJobProgress(handle, description.status.name, progress);
     const memo = (description.memo ?? {}) as ImportMemo;
-    const s: BulkJobState = state;
+    const interruption = s.status === 'completed' ? undefined : jobInterruption(description.status.name, s);
     return {
       jobId,
       kind: s.kind,
-      status: s.status,
+      status: interruption ? ('failed' as const) : s.status,
+      ...(interruption ? { interruption } : {}),
       total: s.total,
       processed: s.processed,
       started: s.started,
@@ -285,6 +315,20 @@ export function registerImportRoutes(api: ApiBuilder, ctx: ApiContext, defaults:
       ...(s.finishedAt ? { finishedAt: s.finishedAt } : {}),
       freshness,
     };
+  }
+
+  /**
+   * A job Temporal says completed while its document still says running (its last write lost): its result, which is
+   * its final progress. Otherwise the progress as read.
+   */
+  async function closedJobProgress(
+    handle: ReturnType<typeof ctx.client.workflow.getHandle>,
+    temporalStatus: string,
+    progress: { state: BulkJobState; freshness: Freshness },
+  ): Promise<{ state: BulkJobState; freshness: Freshness }> {
+    if (temporalStatus !== 'COMPLETED' || progress.state.status === 'completed') return progress;
+    const state = (await temporalCall(() => handle.result(), 'Job')) as BulkJobState;
+    return { state, freshness: { source: 'workflow', asOf: new Date().toISOString() } };
   }
 
   api.add({
@@ -330,8 +374,9 @@ export function registerImportRoutes(api: ApiBuilder, ctx: ApiContext, defaults:
         const memo = (wf.memo ?? {}) as ImportMemo;
         const running = wf.status.name === 'RUNNING';
         const handle = ctx.client.workflow.getHandle(wf.workflowId);
+        // A running job's progress from the read model, like its page (a query would wait behind its journeys).
         const state: BulkJobState | undefined = await (
-          running ? handle.query(getBulkJobStateQuery) : handle.result()
+          running ? jobProgress(handle).then((p) => p.state) : handle.result()
         ).catch(() => undefined);
         const refused = memo.rejectedCount ?? 0;
         return {

@@ -345,9 +345,41 @@ describe('API: imports (dev server)', () => {
       started: 0,
       freshness: { source: 'read-model' },
     });
+    // The list of past imports reads a running job's progress there too: no query waits on the stopped worker.
+    const listedAt = Date.now();
+    const listed = (await manager.get('/imports').expect(200)).body.imports as { jobId: string }[];
+    expect(Date.now() - listedAt).toBeLessThan(1_000);
+    expect(listed.find((i) => i.jobId === queuedJob.body.jobId)).toMatchObject({
+      status: 'running',
+      rows: 1,
+    });
     // No Comune is taken from the jobs' folder.
     expect((await h.as('staff').get('/comuni?limit=500').expect(200)).body.items).not.toContainEqual(
       expect.objectContaining({ ipaCode: '.jobs' }),
     );
+
+    // Stopped from Temporal's UI before its first task: its last progress still says running, Temporal says why not.
+    await h.env.client.workflow
+      .getHandle(`bulk:import:${queuedJob.body.jobId}`)
+      .terminate('fermata per prova');
+    const stopped = (await manager.get(`/imports/${queuedJob.body.jobId}`).expect(200)).body;
+    expect(stopped).toMatchObject({
+      status: 'failed',
+      interruption:
+        'Importazione fermata da un amministratore prima della fine: 1 Comune su 1 non è stato avviato. ' +
+        'Importare di nuovo lo stesso file: i Comuni già avviati non partono una seconda volta.',
+      processed: 0,
+    });
+    const relisted = (await manager.get('/imports').expect(200)).body.imports as { jobId: string }[];
+    expect(relisted.find((i) => i.jobId === queuedJob.body.jobId)).toMatchObject({ status: 'failed' });
+
+    // A completed job whose last write was lost (its document says running): its result, read from Temporal.
+    const stale = JSON.parse(written.toString('utf8')) as { document: { status: string } };
+    stale.document.status = 'running';
+    fs.writeFileSync(file, JSON.stringify(stale));
+    expect((await manager.get(jobPath).expect(200)).body).toEqual({
+      ...done,
+      freshness: { source: 'workflow', asOf: expect.any(String) },
+    });
   });
 });

@@ -102,6 +102,7 @@ function progressFreshness(freshness) {
 /** @param {BulkJob} job */
 function statusView(job) {
   const done = job.status === 'completed';
+  const stopped = job.status === 'failed';
   const rejected = job.rejected ?? [];
   const rejectedCount = Math.max(job.rejectedCount ?? 0, rejected.length);
   // Rows of the file: the refused ones were handled when it was read, the others by the job.
@@ -122,7 +123,11 @@ function statusView(job) {
     h(
       'div',
       { class: 'progress-block' },
-      h('label', { for: 'import-progress' }, done ? 'Importazione completata' : 'Importazione in corso…'),
+      h(
+        'label',
+        { for: 'import-progress' },
+        done ? 'Importazione completata' : stopped ? 'Importazione interrotta' : 'Importazione in corso…',
+      ),
       h('progress', { id: 'import-progress', max: total || 1, value: done && !total ? 1 : processed }),
       h(
         'p',
@@ -131,6 +136,9 @@ function statusView(job) {
       ),
       progressFreshness(job.freshness),
     ),
+    stopped && job.interruption
+      ? h('div', { class: 'alert alert-warning', role: 'alert' }, job.interruption)
+      : null,
     h(
       'dl',
       { class: 'kpis kpis-small' },
@@ -361,7 +369,7 @@ export default async function importPage(ctx) {
       const job = await api(`/imports/${encodeURIComponent(jobId)}`, { signal: ctx.signal });
       if (ctx.signal.aborted) return;
       body.replaceChildren(...statusView(job).filter(Boolean));
-      if (job.status !== 'completed') setTimeout(poll, POLL_MS);
+      if (job.status === 'running') setTimeout(poll, POLL_MS);
     } catch (error) {
       if (/** @type {import('../api.js').Failure} */ (error).name === 'AbortError' || ctx.signal.aborted)
         return;
@@ -373,6 +381,6 @@ export default async function importPage(ctx) {
   const startedAt = /** @type {{ startedAt?: string }} */ (first).startedAt;
   if (startedAt) subtitle.textContent = `Importazione del ${dateTime(startedAt)}`;
   body.replaceChildren(...statusView(first).filter(Boolean));
-  if (first.status !== 'completed') setTimeout(poll, POLL_MS);
+  if (first.status === 'running') setTimeout(poll, POLL_MS);
   return root;
 }
