@@ -68,7 +68,7 @@ export function createApp(
   );
 
   app.get('/health', async (_req, res) => {
-    const report = await checkHealth(ctx.client, ctx.namespace, ctx.taskQueue);
+    const report = await checkHealth(ctx.client, ctx.namespace, ctx.taskQueue, ctx.servicesTaskQueue);
     res.status(report.status === 'ok' ? 200 : 503).json(report);
   });
 

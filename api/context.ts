@@ -14,6 +14,8 @@ export interface ApiContext {
   client: Client;
   namespace: string;
   taskQueue: string;
+  /** The service workflows' task queue, when they have their own: /health wants a worker polling it too. */
+  servicesTaskQueue?: string;
   logger: Logger;
   documents: DocumentStore;
   tokens: FileTokenStore;

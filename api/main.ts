@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     client,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
+    servicesTaskQueue: config.TEMPORAL_SERVICES_TASK_QUEUE,
     logger,
     documents,
     registrationDefaults: await registrationDefaultsFrom(config, documents),

@@ -220,6 +220,13 @@ export const configSchema = z.object({
   TEMPORAL_SERVICES_TASK_QUEUE: optionalString.pipe(
     z.string().regex(TASK_QUEUE_NAME, 'letters, digits and _.:- (at most 200)').optional(),
   ),
+  /**
+   * Which task queues this worker process polls: `all` (default: both, in one process), `comuni` (the Comuni's
+   * journeys, the staff steps' Updates and the bulk jobs) or `services` (the service workflows). Two processes, one
+   * `comuni` and one `services` (or several), keep the staff steps' workflow tasks off the event loop the services'
+   * activities keep busy, where cores allow it (BENCHMARKS.md, «two worker processes»).
+   */
+  WORKER_QUEUES: z.enum(['all', 'comuni', 'services']).default('all'),
 });
 
 export type Config = Omit<z.infer<typeof configSchema>, 'TEMPORAL_SERVICES_TASK_QUEUE'> & {
@@ -308,9 +315,18 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
       },
     ]);
   }
+  const servicesTaskQueue = c.TEMPORAL_SERVICES_TASK_QUEUE ?? `${c.TEMPORAL_TASK_QUEUE}-services`;
+  if (c.WORKER_QUEUES !== 'all' && servicesTaskQueue === c.TEMPORAL_TASK_QUEUE) {
+    throw new ConfigError([
+      {
+        variable: 'WORKER_QUEUES',
+        message: `must be "all" while the services share the task queue ${c.TEMPORAL_TASK_QUEUE} (TEMPORAL_SERVICES_TASK_QUEUE)`,
+      },
+    ]);
+  }
   return {
     ...c,
-    TEMPORAL_SERVICES_TASK_QUEUE: c.TEMPORAL_SERVICES_TASK_QUEUE ?? `${c.TEMPORAL_TASK_QUEUE}-services`,
+    TEMPORAL_SERVICES_TASK_QUEUE: servicesTaskQueue,
     dataDir: path.resolve(c.DATA_DIR),
     embeddedTemporal,
     temporalAddress: c.TEMPORAL_ADDRESS ?? `127.0.0.1:${c.TEMPORAL_DEV_SERVER_PORT}`,

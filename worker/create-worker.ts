@@ -1,4 +1,5 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Config } from '../common/config';
 import type { Logger } from '../common/logger';
 import type { ReadModelStore } from '../common/read-model-store';
 import { readModelSinks } from './read-model-sink';
@@ -32,6 +33,20 @@ export interface CreateWorkerOptions {
   maxCachedWorkflows?: number;
   /** Where the journeys' read model is written (worker/read-model-sink.ts): every bundle's interceptor needs it. */
   readModel: { store: ReadModelStore; logger: Logger };
+}
+
+/**
+ * The task queues a worker process polls (WORKER_QUEUES): the Comuni's, the services' (when they have their own), or
+ * both. A shared queue is always polled: it carries both.
+ */
+export function pollsQueues(
+  config: Pick<Config, 'WORKER_QUEUES' | 'TEMPORAL_TASK_QUEUE' | 'TEMPORAL_SERVICES_TASK_QUEUE'>,
+): { comuni: boolean; services: boolean } {
+  const ownServicesQueue = config.TEMPORAL_SERVICES_TASK_QUEUE !== config.TEMPORAL_TASK_QUEUE;
+  return {
+    comuni: config.WORKER_QUEUES !== 'services' || !ownServicesQueue,
+    services: ownServicesQueue && config.WORKER_QUEUES !== 'comuni',
+  };
 }
 
 /** The one place worker options live, shared by worker/main.ts and the tests. */

@@ -5,7 +5,7 @@ import { dataConverterFromConfig } from '../common/payload-codec';
 import { connectClient, temporalConnectionOptions } from '../common/temporal';
 import { createBulkActivities } from '../activities/bulk';
 import { createActivities } from '../activities';
-import { createWorker, workflowBundleOptions } from './create-worker';
+import { createWorker, pollsQueues, workflowBundleOptions } from './create-worker';
 import { payloadCodecFromConfig } from '../common/payload-codec';
 import { readModelStoreFromConfig } from '../common/read-model-store';
 import { buildActivityDependencies } from './dependencies';
@@ -28,45 +28,54 @@ async function main(): Promise<void> {
     logger: new PinoTemporalLogger(logger),
   });
   const readModel = { store: readModelStoreFromConfig(config, payloadCodecFromConfig(config)), logger };
-  const worker = await createWorker({
-    connection,
-    namespace: config.TEMPORAL_NAMESPACE,
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-    dataConverter,
-    workflowBundle,
-    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
-    readModel,
-    activities: {
-      ...activities,
-      ...createBulkActivities({ client, taskQueue: config.TEMPORAL_TASK_QUEUE, documents: deps.documents }),
-    },
-  });
+  const polled = pollsQueues(config);
+  const worker = polled.comuni
+    ? await createWorker({
+        connection,
+        namespace: config.TEMPORAL_NAMESPACE,
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        dataConverter,
+        workflowBundle,
+        maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+        readModel,
+        activities: {
+          ...activities,
+          ...createBulkActivities({
+            client,
+            taskQueue: config.TEMPORAL_TASK_QUEUE,
+            documents: deps.documents,
+          }),
+        },
+      })
+    : undefined;
   // The service workflows' own queue (by default): the same code and activities, their own slots and pollers.
-  const servicesWorker =
-    config.TEMPORAL_SERVICES_TASK_QUEUE !== config.TEMPORAL_TASK_QUEUE
-      ? await createWorker({
-          connection,
-          namespace: config.TEMPORAL_NAMESPACE,
-          taskQueue: config.TEMPORAL_SERVICES_TASK_QUEUE,
-          dataConverter,
-          workflowBundle,
-          maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
-          readModel,
-          activities,
-        })
-      : undefined;
+  const servicesWorker = polled.services
+    ? await createWorker({
+        connection,
+        namespace: config.TEMPORAL_NAMESPACE,
+        taskQueue: config.TEMPORAL_SERVICES_TASK_QUEUE,
+        dataConverter,
+        workflowBundle,
+        maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+        readModel,
+        activities,
+      })
+    : undefined;
   logger.info(
     {
       address: config.temporalAddress,
       namespace: config.TEMPORAL_NAMESPACE,
-      taskQueue: config.TEMPORAL_TASK_QUEUE,
-      servicesTaskQueue: config.TEMPORAL_SERVICES_TASK_QUEUE,
+      taskQueues: [
+        ...(worker ? [config.TEMPORAL_TASK_QUEUE] : []),
+        ...(servicesWorker ? [config.TEMPORAL_SERVICES_TASK_QUEUE] : []),
+      ],
+      workerQueues: config.WORKER_QUEUES,
       payloadEncryption: config.PAYLOAD_ENCRYPTION_KEY ? config.PAYLOAD_ENCRYPTION_KEY_ID : 'off',
     },
     'worker polling',
   );
   // Worker.run() shuts down gracefully on SIGINT/SIGTERM (in-flight activities finish first).
-  await Promise.all([worker.run(), servicesWorker?.run()]);
+  await Promise.all([worker?.run(), servicesWorker?.run()]);
   await client.connection.close();
   await connection.close();
   logger.info('worker stopped');

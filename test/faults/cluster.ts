@@ -83,14 +83,17 @@ export interface Cluster {
   /** The sha256 of a 300×300 white PNG in the workers' document store. */
   logoRef: string;
   workers: WorkerProcess[];
-  /** Spawns a worker process and waits until it polls the task queue. */
-  startWorker(): Promise<WorkerProcess>;
+  /**
+   * Spawns a worker process and waits until it polls the task queue (or `polls`, a worker given `env` such as
+   * WORKER_QUEUES=services). `env` adds to the worker's environment.
+   */
+  startWorker(options?: { env?: NodeJS.ProcessEnv; polls?: string }): Promise<WorkerProcess>;
   /** SIGKILL (default) a worker and wait for it to be gone. */
   killWorker(worker: WorkerProcess, signal?: NodeJS.Signals): Promise<void>;
   /** SIGKILL the dev server, wait `downMs`, start it again on the same port and data file. */
   restartDevServer(downMs?: number): Promise<void>;
-  /** Identities polling the workflow task queue, seen by the server in the last `freshMs`. */
-  pollers(freshMs?: number): Promise<string[]>;
+  /** Identities polling the workflow task queue (or `queue`), seen by the server in the last `freshMs`. */
+  pollers(freshMs?: number, queue?: string): Promise<string[]>;
   /** Calls the sandbox admin API. */
   admin<T = unknown>(method: string, p: string, body?: unknown): Promise<T>;
   /** Every e-mail the SMTP catcher received. */
@@ -163,7 +166,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     keyStore,
     logoRef: '',
     workers,
-    async startWorker() {
+    async startWorker(start = {}) {
       const logFile = path.join(dir, `worker-${workers.length + 1}.log`);
       const compiled = options.workerProcess?.compiled === true;
       const main = compiled
@@ -177,7 +180,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       ];
       const child = spawnLogged(process.execPath, args, logFile, {
         cwd: ROOT,
-        env: { ...process.env, ...workerEnv() },
+        env: { ...process.env, ...workerEnv(), ...start.env },
       });
       const worker: WorkerProcess = {
         child,
@@ -188,13 +191,14 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         alive: () => isRunning(child),
       };
       workers.push(worker);
+      const polls = start.polls ?? taskQueue;
       await waitFor(
-        `worker ${worker.identity} to poll ${taskQueue}`,
+        `worker ${worker.identity} to poll ${polls}`,
         async () => {
           if (!worker.alive()) {
             throw new Error(`worker exited (${child.exitCode}): ${fs.readFileSync(logFile, 'utf8')}`);
           }
-          return (await cluster.pollers()).includes(worker.identity) ? true : undefined;
+          return (await cluster.pollers(undefined, polls)).includes(worker.identity) ? true : undefined;
         },
         { timeoutMs: 90_000, intervalMs: 250 },
       );
@@ -207,11 +211,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       spawnDevServer();
       await serverAnswers();
     },
-    async pollers(freshMs = 60_000) {
+    async pollers(freshMs = 60_000, queue = taskQueue) {
       const response = await client!.connection.withDeadline(Date.now() + 3_000, () =>
         client!.workflowService.describeTaskQueue({
           namespace: 'default',
-          taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+          taskQueue: { name: queue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
           taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
         }),
       );

@@ -28,6 +28,24 @@ describe('configuration', () => {
     ).toBe('io-prod');
   });
 
+  it('polls both task queues unless told one (WORKER_QUEUES), never one of a shared queue', () => {
+    expect(parseConfig({}).WORKER_QUEUES).toBe('all');
+    expect(parseConfig({ WORKER_QUEUES: 'comuni' }).WORKER_QUEUES).toBe('comuni');
+    expect(parseConfig({ WORKER_QUEUES: 'services' }).WORKER_QUEUES).toBe('services');
+    expect(() => parseConfig({ WORKER_QUEUES: 'servizi' })).toThrow(/WORKER_QUEUES/);
+    const shared = { TEMPORAL_TASK_QUEUE: 'io-prod', TEMPORAL_SERVICES_TASK_QUEUE: 'io-prod' };
+    expect(parseConfig(shared).WORKER_QUEUES).toBe('all');
+    for (const one of ['comuni', 'services']) {
+      expect(() => parseConfig({ ...shared, WORKER_QUEUES: one })).toThrow(
+        expect.objectContaining({
+          issues: [
+            expect.objectContaining({ variable: 'WORKER_QUEUES', message: expect.stringMatching(/io-prod/) }),
+          ],
+        }),
+      );
+    }
+  });
+
   it('parses booleans strictly ("false" is false)', () => {
     expect(parseConfig({ TEMPORAL_TLS: 'false' }).TEMPORAL_TLS).toBe(false);
     expect(parseConfig({ TEMPORAL_TLS: 'true' }).TEMPORAL_TLS).toBe(true);

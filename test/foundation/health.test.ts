@@ -45,6 +45,52 @@ describe('GET /health', () => {
     cleanup();
   });
 
+  it('wants a worker on the services’ own task queue too: one process each (WORKER_QUEUES) or one for both', async () => {
+    const taskQueue = 'health-comuni';
+    const servicesTaskQueue = 'health-comuni-services';
+    const { ctx, cleanup } = testApiContext(env.client, { taskQueue, servicesTaskQueue });
+    const app = createApp(ctx);
+    const logger = createLogger('health-test', 'silent');
+    const workerOn = (queue: string) =>
+      createWorker({
+        connection: env.nativeConnection,
+        namespace: 'default',
+        taskQueue: queue,
+        workflowBundle: workflowBundle(),
+        readModel: { store: ctx.readModel!, logger },
+      });
+    // The Comuni's worker alone (WORKER_QUEUES=comuni): no service would ever run.
+    const comuni = await workerOn(taskQueue);
+    await comuni.runUntil(async () => {
+      const half = await waitFor('the Comuni’s worker to poll', async () => {
+        const res = await request(app).get('/health');
+        return res.body.taskQueues?.[0]?.polling ? res : undefined;
+      });
+      expect(half.status).toBe(503);
+      expect(half.body.worker.polling).toBe(false);
+      expect(half.body.taskQueues).toEqual([
+        expect.objectContaining({ name: taskQueue, polling: true }),
+        { name: servicesTaskQueue, polling: false, pollers: 0 },
+      ]);
+      // Then the services' worker (WORKER_QUEUES=services), in a process of its own in production.
+      const services = await workerOn(servicesTaskQueue);
+      await services.runUntil(async () => {
+        const healthy = await waitFor('both queues polled', async () => {
+          const res = await request(app).get('/health');
+          return res.status === 200 ? res : undefined;
+        });
+        expect(healthy.body.taskQueues).toEqual([
+          expect.objectContaining({ name: taskQueue, polling: true }),
+          expect.objectContaining({ name: servicesTaskQueue, polling: true }),
+        ]);
+        expect(healthy.body.worker.pollers).toBe(
+          healthy.body.taskQueues[0].pollers + healthy.body.taskQueues[1].pollers,
+        );
+      });
+    });
+    cleanup();
+  });
+
   it('answers 503 when Temporal cannot be reached', async () => {
     const connection = Connection.lazy({ address: '127.0.0.1:1' });
     const client = new Client({ connection });
