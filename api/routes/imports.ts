@@ -374,14 +374,20 @@ export function registerImportRoutes(api: ApiBuilder, ctx: ApiContext, defaults:
         const memo = (wf.memo ?? {}) as ImportMemo;
         const running = wf.status.name === 'RUNNING';
         const handle = ctx.client.workflow.getHandle(wf.workflowId);
-        // A running job's progress from the read model, like its page (a query would wait behind its journeys).
+        // A running job's progress from the read model, like its page (a query would wait behind its journeys); a
+        // completed job's result; a job closed before its end (no result) its last progress.
+        const lastProgress = () => jobProgress(handle).then((p) => p.state);
         const state: BulkJobState | undefined = await (
-          running ? jobProgress(handle).then((p) => p.state) : handle.result()
+          running ? lastProgress() : handle.result().catch(lastProgress)
         ).catch(() => undefined);
         const refused = memo.rejectedCount ?? 0;
         return {
           jobId: wf.workflowId.slice(IMPORT_WORKFLOW_PREFIX.length),
-          status: running ? ('running' as const) : state ? ('completed' as const) : ('failed' as const),
+          status: running
+            ? ('running' as const)
+            : state?.status === 'completed'
+              ? ('completed' as const)
+              : ('failed' as const),
           startedAt: state?.startedAt ?? wf.startTime.toISOString(),
           ...(state?.finishedAt ? { finishedAt: state.finishedAt } : {}),
           rows: memo.rows ?? (state ? state.total + refused : refused),

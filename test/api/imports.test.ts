@@ -371,7 +371,13 @@ describe('API: imports (dev server)', () => {
       processed: 0,
     });
     const relisted = (await manager.get('/imports').expect(200)).body.imports as { jobId: string }[];
-    expect(relisted.find((i) => i.jobId === queuedJob.body.jobId)).toMatchObject({ status: 'failed' });
+    // With what it had done by then (nothing): its last progress, not dashes.
+    expect(relisted.find((i) => i.jobId === queuedJob.body.jobId)).toMatchObject({
+      status: 'failed',
+      rows: 1,
+      started: 0,
+      alreadyRunning: 0,
+    });
 
     // A completed job whose last write was lost (its document says running): its result, read from Temporal.
     const stale = JSON.parse(written.toString('utf8')) as { document: { status: string } };
