@@ -25,6 +25,9 @@ export const SERIES = {
   list: 'GET /comuni?limit=50',
   detail: 'GET /comuni/:ipa',
   summary: 'GET /portfolio/summary',
+  probeIdle: 'no-op Update on an idle workflow, nothing else running (before the drive)',
+  probeDrive: 'no-op Update on an idle workflow, during the drive (engine floor)',
+  probeBaseline: 'no-op Update on an idle workflow, during the minimal workflows with the readers',
 } as const;
 
 export interface Tokens {

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { version } from '../package.json';
 import { executionWindow, runBaseline } from './baseline';
+import { probeIdle, startUpdateProbe } from './probe';
 import { TASK_QUEUE, startEnvironment, type BenchEnvironment, type WorkerTuning } from './environment';
 import { sampleHistories } from './histories';
 import { ApiCaller } from './http';
@@ -244,7 +245,11 @@ async function main(): Promise<number> {
         `drive: staff steps for ${drivenCount === comuni.length ? 'every Comune' : `${drivenCount} of the ${comuni.length} Comuni`} ` +
           `(${driveConcurrency} in flight), ${loadConcurrency} readers`,
       );
+      // The engine's floor for an Update with nothing else running, before the drive begins.
+      broken.push(...(await probeIdle(env.client, book, SERIES.probeIdle, 30)));
       const load = startLoadGenerator(api, env.tokens.staff, ipaCodes, loadConcurrency);
+      // The engine's floor for a staff step under the same load: a no-op Update on an idle workflow, same queue.
+      const probe = await startUpdateProbe(env.client, book, SERIES.probeDrive, 'drive');
       drive = await driveToCompletion({
         api,
         client: env.client,
@@ -258,7 +263,8 @@ async function main(): Promise<number> {
         log,
       });
       await load.stop();
-      broken.push(...drive.errors);
+      await probe.stop();
+      broken.push(...drive.errors, ...probe.errors);
       log(`  ${drive.comuniCompleted}/${drivenCount} Comuni completed in ${formatDuration(drive.ms)}`);
       if (!drive.completed) {
         for (const s of await stragglers(env.client)) log(`  not completed: ${s}`);
@@ -349,10 +355,14 @@ async function main(): Promise<number> {
         log(`baseline again, ${loadConcurrency} readers reading meanwhile`);
         const readers = new ApiCaller(env.apiUrl, new LatencyBook());
         const load = startLoadGenerator(readers, env.tokens.staff, ipaCodes, loadConcurrency);
+        // The same probe as in the drive, so that both phases carry its few Updates.
+        const probe = await startUpdateProbe(env.client, book, SERIES.probeBaseline, 'baseline');
         const again = await runMinimal();
         await load.stop();
+        await probe.stop();
         broken.push(
           ...again.errors,
+          ...probe.errors,
           ...readers.errors.map((e) => `reader during the baseline: HTTP ${e.status}`),
         );
         baselineWithReaders = { ...again, readers: loadConcurrency };
@@ -539,7 +549,8 @@ function printFigures(r: RunResult): void {
   );
   log(
     `step endpoint p99        ${formatMs(t.stepP99)} (target < 200 ms): ${t.stepVerdict}; ` +
-      `signed form (Temporal) p99 ${formatMs(t.signedP99)}`,
+      `signed form (Temporal) p99 ${formatMs(t.signedP99)}; engine floor (no-op Update, idle workflow) ` +
+      `p50 ${formatMs(t.probeP50)}, p99 ${formatMs(t.probeP99)}`,
   );
   for (const [name, s] of r.latencies.series) {
     log(
