@@ -272,15 +272,25 @@ export function registerImportRoutes(api: ApiBuilder, ctx: ApiContext, defaults:
   async function jobProgress(
     handle: ReturnType<typeof ctx.client.workflow.getHandle>,
   ): Promise<{ state: BulkJobState; freshness: Freshness }> {
-    const written = await ctx.readModel
-      ?.read<BulkJobState>(bulkJobDocumentOwner(handle.workflowId), 'job')
-      .catch((err: unknown) => {
-        ctx.logger.warn({ err, workflowId: handle.workflowId }, 'job progress not read from the read model');
-        return undefined;
-      });
+    const written = await writtenProgress(handle);
     if (written) return { state: written.document, freshness: { source: 'read-model', asOf: written.asOf } };
     const state = await handle.query(getBulkJobStateQuery);
     return { state, freshness: { source: 'workflow', asOf: new Date().toISOString() } };
+  }
+
+  /** The job's progress as it last wrote it in the read model; undefined when it has not. */
+  function writtenProgress(handle: ReturnType<typeof ctx.client.workflow.getHandle>) {
+    return (
+      ctx.readModel
+        ?.read<BulkJobState>(bulkJobDocumentOwner(handle.workflowId), 'job')
+        .catch((err: unknown) => {
+          ctx.logger.warn(
+            { err, workflowId: handle.workflowId },
+            'job progress not read from the read model',
+          );
+          return undefined;
+        }) ?? Promise.resolve(undefined)
+    );
   }
 
   async function readJob(kind: BulkJobKind, jobId: string) {
@@ -375,10 +385,11 @@ export function registerImportRoutes(api: ApiBuilder, ctx: ApiContext, defaults:
         const running = wf.status.name === 'RUNNING';
         const handle = ctx.client.workflow.getHandle(wf.workflowId);
         // A running job's progress from the read model, like its page (a query would wait behind its journeys); a
-        // completed job's result; a job closed before its end (no result) its last progress.
-        const lastProgress = () => jobProgress(handle).then((p) => p.state);
+        // completed job's result; a job closed before its end (no result) its last written progress. Never a query:
+        // the list is read at once, whatever the worker is doing.
+        const lastWritten = () => writtenProgress(handle).then((w) => w?.document);
         const state: BulkJobState | undefined = await (
-          running ? lastProgress() : handle.result().catch(lastProgress)
+          running ? lastWritten() : handle.result().catch(lastWritten)
         ).catch(() => undefined);
         const refused = memo.rejectedCount ?? 0;
         return {
