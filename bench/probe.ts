@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { probePingUpdate, probeStopSignal, type probeWorkflow } from './probe.workflow';
 import { TASK_QUEUE } from './environment';
 import { sleep, type LatencyBook } from './stats';
+import type { StepSample } from './step-breakdown';
 
 /** Time between two probes: light beside the journeys (about 100 workflow tasks a second on this box). */
 const PROBE_EVERY_MS = 500;
@@ -24,12 +25,18 @@ export async function startUpdateProbe(
   });
   let stopped = false;
   const errors: string[] = [];
+  /** Each answered probe, for the breakdown of its time from the probe's history (bench/step-breakdown.ts). */
+  const samples: StepSample[] = [];
   const loop = (async () => {
     for (let n = 0; !stopped; n++) {
       const started = performance.now();
+      const sentAtMs = Date.now();
+      const updateId = `probe-${n}`;
       try {
-        await handle.executeUpdate(probePingUpdate, { args: [n] });
-        book.record(series, performance.now() - started);
+        await handle.executeUpdate(probePingUpdate, { args: [n], updateId });
+        const totalMs = performance.now() - started;
+        book.record(series, totalMs);
+        samples.push({ series, ipa: '', workflowId: handle.workflowId, updateId, sentAtMs, totalMs });
       } catch (err) {
         book.status(series, 504);
         if (errors.length < 5) errors.push(`probe ${series}: ${String(err)}`);
@@ -39,6 +46,7 @@ export async function startUpdateProbe(
   })();
   return {
     errors,
+    samples,
     async stop(): Promise<void> {
       stopped = true;
       await loop;

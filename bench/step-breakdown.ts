@@ -9,6 +9,8 @@ const EventType = temporal.api.enums.v1.EventType;
 export interface StepSample {
   series: string;
   ipa: string;
+  /** The workflow that received the Update, when it is not the Comune's (the bench's probe). */
+  workflowId?: string;
   /** The Update's id as the API (or the driver) gave it to Temporal. */
   updateId: string;
   /** Wall clock when the request left the driver (epoch ms, the same clock as the server's event times). */
@@ -50,12 +52,15 @@ export async function breakDownSteps(
   client: Client,
   samples: readonly StepSample[],
 ): Promise<StepBreakdown[]> {
-  const byIpa = new Map<string, StepSample[]>();
-  for (const s of samples) byIpa.set(s.ipa, [...(byIpa.get(s.ipa) ?? []), s]);
+  const byWorkflow = new Map<string, StepSample[]>();
+  for (const s of samples) {
+    const workflowId = s.workflowId ?? comuneWorkflowId(s.ipa);
+    byWorkflow.set(workflowId, [...(byWorkflow.get(workflowId) ?? []), s]);
+  }
   const parts = new Map<string, { total: number[]; parts: StepParts[] }>();
-  for (const [ipa, own] of byIpa) {
+  for (const [workflowId, own] of byWorkflow) {
     const history = await client.workflow
-      .getHandle(comuneWorkflowId(ipa))
+      .getHandle(workflowId)
       .fetchHistory()
       .catch(() => undefined);
     const events = history?.events ?? [];
