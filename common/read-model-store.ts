@@ -61,8 +61,11 @@ export class ReadModelStore {
         await this.inOrder(file, () => writeAtomically(file, text));
       }),
     );
+    // The journal's line is a hint for the portfolio index, appended after the documents: the write (and the workflow
+    // task awaiting it) does not wait for it. Under load its three thread-pool round trips were most of the time a
+    // workflow task spent in this sink (BENCHMARKS.md, «The engine's floor for a staff step»). idle() waits for it.
     if (write.fresh || write.documents.some((d) => PORTFOLIO_KEYS.has(d.key)))
-      await this.journal.note(write.ipa);
+      void this.journal.note(write.ipa);
   }
 
   /**

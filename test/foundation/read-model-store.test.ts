@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import fsPromises from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { AesGcmPayloadCodec } from '../../common/payload-codec';
@@ -126,6 +127,7 @@ describe('ReadModelStore', () => {
         { key: 'service:tari', json: '{}' },
       ],
     });
+    await store.idle(); // the lines follow the documents, without holding up their writes
     expect([...(await feed.read())].sort()).toEqual(['c_h330', 'c_l378']);
     expect([...(await feed.read())]).toEqual([]); // read once
     await store.forget('c_l378', ['comune']);
@@ -137,6 +139,27 @@ describe('ReadModelStore', () => {
     fs.rmSync(dir, { recursive: true, force: true });
     await write(store, state);
     expect(await store.read('c_l378', 'comune')).toMatchObject({ document: state });
+    await store.idle();
+    expect([...(await feed.read())]).toEqual(['c_l378']);
+  });
+
+  it('writes a document without waiting for its journal line (the workflow task awaiting it completes meanwhile)', async () => {
+    const store = new ReadModelStore(dir);
+    const feed = new ReadModelStore(dir).changes();
+    await feed.mark();
+    // The journal's append held up (a slow disk, a busy thread pool): the document's write still completes.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const append = jest.spyOn(fsPromises, 'appendFile').mockImplementation(async (...args) => {
+      await held;
+      append.mockRestore();
+      return fsPromises.appendFile(...args);
+    });
+    await write(store, state);
+    expect(await store.read('c_l378', 'comune')).toMatchObject({ document: state });
+    expect([...(await feed.read())]).toEqual([]);
+    release();
+    await store.idle();
     expect([...(await feed.read())]).toEqual(['c_l378']);
   });
 
