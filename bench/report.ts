@@ -583,24 +583,10 @@ export async function renderReport(r: RunResult, resultsFile: string, findings: 
       }),
     ),
     '',
-    '**The engine’s floor for a step.** The bench sends a no-op Update (no validator, no command) to an idle ' +
-      'workflow on the Comuni’s task queue and worker, one at a time: with nothing else running, then every half ' +
-      'second during the drive, and during the minimal workflows with the readers. No handler can answer faster ' +
-      'than this under the same load.',
-    '',
-    table(
-      ['Probe', 'n', 'p50', 'p99', 'max'],
-      [SERIES.probeIdle, SERIES.probeDrive, SERIES.probeBaseline].map((name) => {
-        const s = r.latencies.get(name);
-        return [
-          name,
-          String(s.count),
-          formatMs(s.percentile(50)),
-          formatMs(s.percentile(99)),
-          formatMs(s.max),
-        ];
-      }),
-    ),
+    '**The engine’s floor for a step** (the last row above): the bench sends a no-op Update (no validator, no ' +
+      'command) to an idle workflow on the Comuni’s task queue and worker, one at a time: with nothing else ' +
+      'running, then every half second during the drive, and during the minimal workflows with the readers (the ' +
+      'three `no-op Update` rows of «API latency»). No handler can answer faster than this under the same load.',
     '',
     '### Time inside each activity during the journeys (worker interceptor)',
     '',
