@@ -29,37 +29,28 @@ async function main(): Promise<void> {
   });
   const readModel = { store: readModelStoreFromConfig(config, payloadCodecFromConfig(config)), logger };
   const polled = pollsQueues(config);
+  /** One worker of this process: the same connection, bundle, cache and read model for both queues. */
+  const workerOn = (taskQueue: string, queueActivities: typeof activities) =>
+    createWorker({
+      connection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue,
+      dataConverter,
+      workflowBundle,
+      maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+      readModel,
+      activities: queueActivities,
+    });
+  // The Comuni's queue: their journeys, the staff steps' Updates and the bulk jobs (whose activities need a client).
   const worker = polled.comuni
-    ? await createWorker({
-        connection,
-        namespace: config.TEMPORAL_NAMESPACE,
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        dataConverter,
-        workflowBundle,
-        maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
-        readModel,
-        activities: {
-          ...activities,
-          ...createBulkActivities({
-            client,
-            taskQueue: config.TEMPORAL_TASK_QUEUE,
-            documents: deps.documents,
-          }),
-        },
+    ? await workerOn(config.TEMPORAL_TASK_QUEUE, {
+        ...activities,
+        ...createBulkActivities({ client, taskQueue: config.TEMPORAL_TASK_QUEUE, documents: deps.documents }),
       })
     : undefined;
   // The service workflows' own queue (by default): the same code and activities, their own slots and pollers.
   const servicesWorker = polled.services
-    ? await createWorker({
-        connection,
-        namespace: config.TEMPORAL_NAMESPACE,
-        taskQueue: config.TEMPORAL_SERVICES_TASK_QUEUE,
-        dataConverter,
-        workflowBundle,
-        maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
-        readModel,
-        activities,
-      })
+    ? await workerOn(config.TEMPORAL_SERVICES_TASK_QUEUE, activities)
     : undefined;
   logger.info(
     {
