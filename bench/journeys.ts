@@ -190,7 +190,7 @@ function stepSample(series: string, ipa: string, updateId: string, answer: ApiAn
   const server = parseServerTiming(answer.serverTiming);
   return {
     series,
-    ipa,
+    workflowId: comuneWorkflowId(ipa),
     updateId,
     sentAtMs: answer.sentAtMs,
     totalMs: answer.ms,
@@ -269,7 +269,7 @@ async function driveOne(
       book.record(SERIES.signedForm, totalMs);
       samples.push({
         series: SERIES.signedForm,
-        ipa,
+        workflowId: handle.workflowId,
         updateId: `bench-signed-form-${ipa}`,
         sentAtMs,
         totalMs,

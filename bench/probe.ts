@@ -36,7 +36,7 @@ export async function startUpdateProbe(
         await handle.executeUpdate(probePingUpdate, { args: [n], updateId });
         const totalMs = performance.now() - started;
         book.record(series, totalMs);
-        samples.push({ series, ipa: '', workflowId: handle.workflowId, updateId, sentAtMs, totalMs });
+        samples.push({ series, workflowId: handle.workflowId, updateId, sentAtMs, totalMs });
       } catch (err) {
         book.status(series, 504);
         if (errors.length < 5) errors.push(`probe ${series}: ${String(err)}`);

@@ -1,6 +1,5 @@
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { comuneWorkflowId } from '../contracts/ids';
 import { Samples } from './stats';
 
 const EventType = temporal.api.enums.v1.EventType;
@@ -8,9 +7,8 @@ const EventType = temporal.api.enums.v1.EventType;
 /** One staff step the driver sent and got a 2xx for: enough to find its Update in the Comune's history. */
 export interface StepSample {
   series: string;
-  ipa: string;
-  /** The workflow that received the Update, when it is not the Comune's (the bench's probe). */
-  workflowId?: string;
+  /** The workflow that received the Update: the Comune's, or the bench's probe. */
+  workflowId: string;
   /** The Update's id as the API (or the driver) gave it to Temporal. */
   updateId: string;
   /** Wall clock when the request left the driver (epoch ms, the same clock as the server's event times). */
@@ -53,10 +51,7 @@ export async function breakDownSteps(
   samples: readonly StepSample[],
 ): Promise<StepBreakdown[]> {
   const byWorkflow = new Map<string, StepSample[]>();
-  for (const s of samples) {
-    const workflowId = s.workflowId ?? comuneWorkflowId(s.ipa);
-    byWorkflow.set(workflowId, [...(byWorkflow.get(workflowId) ?? []), s]);
-  }
+  for (const s of samples) byWorkflow.set(s.workflowId, [...(byWorkflow.get(s.workflowId) ?? []), s]);
   const parts = new Map<string, { total: number[]; parts: StepParts[] }>();
   for (const [workflowId, own] of byWorkflow) {
     const history = await client.workflow
