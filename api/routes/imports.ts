@@ -54,6 +54,15 @@ const JOB_CLOSED_AS: Record<string, string> = {
 };
 
 /**
+ * A job's status, for its page and the list of past imports alike: completed when its progress says so, running while
+ * Temporal runs it, otherwise stopped before its end (`failed`).
+ */
+function jobStatus(temporalStatus: string, state: Pick<BulkJobState, 'status'> | undefined) {
+  if (state?.status === 'completed') return 'completed' as const;
+  return temporalStatus === 'RUNNING' ? ('running' as const) : ('failed' as const);
+}
+
+/**
  * Why a job stopped before its end (closed in Temporal while its progress says running), in Italian; undefined for a
  * job still running. The items it had reached are done; the others were not touched.
  */
@@ -303,11 +312,12 @@ export function registerImportRoutes(api: ApiBuilder, ctx: ApiContext, defaults:
     );
     const { state: s, freshness } = await closedJobProgress(handle, description.status.name, progress);
     const memo = (description.memo ?? {}) as ImportMemo;
-    const interruption = s.status === 'completed' ? undefined : jobInterruption(description.status.name, s);
+    const status = jobStatus(description.status.name, s);
+    const interruption = status === 'failed' ? jobInterruption(description.status.name, s) : undefined;
     return {
       jobId,
       kind: s.kind,
-      status: interruption ? ('failed' as const) : s.status,
+      status,
       ...(interruption ? { interruption } : {}),
       total: s.total,
       processed: s.processed,
@@ -394,11 +404,7 @@ export function registerImportRoutes(api: ApiBuilder, ctx: ApiContext, defaults:
         const refused = memo.rejectedCount ?? 0;
         return {
           jobId: wf.workflowId.slice(IMPORT_WORKFLOW_PREFIX.length),
-          status: running
-            ? ('running' as const)
-            : state?.status === 'completed'
-              ? ('completed' as const)
-              : ('failed' as const),
+          status: jobStatus(wf.status.name, state),
           startedAt: state?.startedAt ?? wf.startTime.toISOString(),
           ...(state?.finishedAt ? { finishedAt: state.finishedAt } : {}),
           rows: memo.rows ?? (state ? state.total + refused : refused),
