@@ -1,11 +1,11 @@
-import { patched, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import { CancellationScope, condition, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { ComuneState } from '../contracts/comune';
 import { searchAttributes as sa } from '../contracts/search-attributes';
 import { isAtRisk } from '../domain/journey';
 import { JOURNEY_MEMO_KEY, journeyReadModel } from '../domain/journey-tasks';
 import { closedStageMs } from '../domain/stage-times';
-import { workflowPatches } from './patches';
+import { hasChange, workflowPatches } from './patches';
 
 /**
  * Keeps the Comune's search attributes current, upserting only what changed (each upsert is a history event, and
@@ -52,10 +52,10 @@ export function readModelPublisher(fiscalCode: string) {
   // service signal).
   let stageTimes = { entries: -1, ms: {} as ReturnType<typeof closedStageMs> };
   return (state: ComuneState): void => {
-    if (!patched(workflowPatches.journeyReadModel)) return;
+    if (!hasChange(workflowPatches.journeyReadModel)) return;
     const model = journeyReadModel(state, fiscalCode);
     // Since 0.7.0 the time spent in each stage left travels with it (the portfolio's stall breakdown).
-    if (patched(workflowPatches.journeyStageTimes)) {
+    if (hasChange(workflowPatches.journeyStageTimes)) {
       if (stageTimes.entries !== state.timeline.length) {
         stageTimes = { entries: state.timeline.length, ms: closedStageMs(state.timeline) };
       }
@@ -65,5 +65,34 @@ export function readModelPublisher(fiscalCode: string) {
     if (value === published) return;
     published = value;
     upsertMemo({ [JOURNEY_MEMO_KEY]: model });
+  };
+}
+
+/**
+ * Publishes once per activation, however many changes asked for it (since 0.12.0). A change asks (`request`); a
+ * loop waiting on that request publishes when the activation's code has run as far as it can: the SDK checks the
+ * waiting conditions only once no promise is left to settle, so every change made until then is in one upsert. At
+ * most a change that a condition unblocked later in the same activation publishes again. `flush` publishes what is
+ * pending at once, before the run closes. Deterministic: the same activation makes the same requests on replay.
+ */
+export function coalescedPublications(publish: () => void): { request(): void; flush(): void } {
+  let pending = false;
+  // Not cancellable: a journey cancelled from Temporal's UI ends as cancelled, not with this loop's rejection.
+  void CancellationScope.nonCancellable(async () => {
+    for (;;) {
+      await condition(() => pending);
+      pending = false;
+      publish();
+    }
+  });
+  return {
+    request() {
+      pending = true;
+    },
+    flush() {
+      if (!pending) return;
+      pending = false;
+      publish();
+    },
   };
 }

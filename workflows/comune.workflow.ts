@@ -8,7 +8,6 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   isCancellation,
-  patched,
   setHandler,
   startChild,
   workflowInfo,
@@ -68,9 +67,13 @@ import { nowIso, workflowNowMs } from './clock';
 import { registerComuneHandlers, type ComuneSignals } from './comune-handlers';
 import { runEscalations } from './comune-escalations';
 import { comuneNotifications } from './comune-notifications';
-import { readModelPublisher, searchAttributePublisher } from './comune-search-attributes';
+import {
+  coalescedPublications,
+  readModelPublisher,
+  searchAttributePublisher,
+} from './comune-search-attributes';
 import { serviceWorkflow } from './service.workflow';
-import { workflowPatches } from './patches';
+import { hasChange, openRun, startedSinceRelease012, workflowPatches } from './patches';
 import { describeFailure } from './workflow-support';
 
 export interface ComuneCarried {
@@ -88,6 +91,7 @@ export interface ComuneCarried {
  * the journey model's (domain/journey-model.ts).
  */
 export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried): Promise<ComuneState> {
+  openRun();
   const workflowId = workflowInfo().workflowId;
   const { settings } = input;
   const state: ComuneState = carried?.state ?? initialComuneState(input, nowIso());
@@ -100,6 +104,15 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
   const notifications = comuneNotifications(input, state, workflowId);
   const publishSearchAttributes = searchAttributePublisher();
   const publishReadModel = readModelPublisher(input.comune.fiscalCode);
+  // Since 0.12.0 the search attributes and the memo are published once per activation, however many changes it made
+  // (four services started, three services' signals, an Update and the stage it opens): each upsert is a history
+  // event and a visibility write. Runs started before publish at every change, as they did.
+  const publications = startedSinceRelease012()
+    ? coalescedPublications(() => {
+        publishSearchAttributes(state, workflowNowMs(), settings.escalationLadderDays);
+        publishReadModel(state);
+      })
+    : undefined;
   const terminal = () => isClosedStage(state.stage);
 
   // The pages' read model: the journey, its plan and its input's facts, written by the worker when they change (no
@@ -140,7 +153,7 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
     terminal,
     refresh,
     notify: notifications,
-    publishReadModel: () => publishReadModel(state),
+    publishReadModel: refreshMemo,
   });
 
   while (!terminal()) {
@@ -168,7 +181,7 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
   await escalations;
   if (state.stage === 'withdrawn') {
     await withdrawChildren();
-    await condition(allHandlersFinished);
+    await handlersFinished();
     throw ApplicationFailure.nonRetryable(
       `Comune ritirato da ${state.withdrawn?.by ?? 'un responsabile'}: ${state.withdrawn?.reason ?? ''}`,
       WITHDRAWN_FAILURE_TYPE,
@@ -180,11 +193,11 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
   if (
     state.stage === 'completed' &&
     (settings.watchAfterCompletionDays ?? 0) > 0 &&
-    patched(workflowPatches.postCompletionWatch)
+    hasChange(workflowPatches.postCompletionWatch)
   ) {
     await watchPublishedServices();
   }
-  await condition(allHandlersFinished);
+  await handlersFinished();
   return state;
 
   // ------------------------------------------------------------------------------------------------- the stages
@@ -229,7 +242,7 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
       expireSignedFormLink(state);
       await notifications.linkExpired();
       enter('delegation_requested', 'sistema', 'link Selfcare scaduto: richiesta da ripetere');
-    } else if (patched(workflowPatches.ioAccessStage)) {
+    } else if (hasChange(workflowPatches.ioAccessStage)) {
       // Since 0.5.0 the services wait for the Comune's own manage key. Journeys that passed this point under an
       // older release have no marker and replay straight into the services (with the partner-wide key).
       enter('io_access', 'sistema');
@@ -277,9 +290,9 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
       refresh();
       // Since 0.2.0 the Comune hears that it is done. Journeys that completed under 0.1.0 have no marker and
       // replay without the e-mail (test/replay keeps their histories).
-      if (patched(workflowPatches.journeyCompletedNotice)) await notifications.journeyCompleted();
+      if (hasChange(workflowPatches.journeyCompletedNotice)) await notifications.journeyCompleted();
     } else if (!terminal() && historyTooLong()) {
-      await condition(allHandlersFinished);
+      await handlersFinished();
       await continueAsNew<typeof comuneWorkflow>(input, { state, started: [...started], signals });
     }
   }
@@ -324,7 +337,7 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
         refresh();
       }
       if (historyTooLong()) {
-        await condition(allHandlersFinished);
+        await handlersFinished();
         await continueAsNew<typeof comuneWorkflow>(input, { state, started: [...started], signals });
       }
     }
@@ -337,8 +350,24 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
   /** Recomputes what is derived (counts, funding, what is missing) and publishes it to visibility. */
   function refresh(): void {
     refreshDerived(state, workflowNowMs());
+    if (publications) {
+      publications.request();
+      return;
+    }
     publishSearchAttributes(state, workflowNowMs(), settings.escalationLadderDays);
     publishReadModel(state);
+  }
+
+  /** The memo alone (the open tasks' due dates), when nothing else changed. */
+  function refreshMemo(): void {
+    if (publications) publications.request();
+    else publishReadModel(state);
+  }
+
+  /** Before the run closes: its handlers have answered, and visibility has its last state. */
+  async function handlersFinished(): Promise<void> {
+    await condition(allHandlersFinished);
+    publications?.flush();
   }
 
   function enter(stage: Stage, actor: string, detail?: string): void {
@@ -365,7 +394,7 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
       const base = state.reminders.lastAt ? Date.parse(state.reminders.lastAt) : since;
       const nextReminderMs = base + intervalMs;
       scheduleReminder(state, nextReminderMs);
-      publishReadModel(state);
+      refreshMemo();
       const wakeAt = untilMs === undefined ? nextReminderMs : Math.min(nextReminderMs, untilMs);
       await condition(() => done() || terminal() || signals.remindNow, Math.max(1, wakeAt - workflowNowMs()));
       if (done() || terminal()) return 'done';
@@ -454,7 +483,7 @@ export async function comuneWorkflow(input: ComuneInput, carried?: ComuneCarried
     // No service starts while PagoPA refuses the Comune's key: staff record a new one first.
     const keyAllows = () => state.ioAccess?.keyRefused === undefined;
     const ready = () => (inFlight() < settings.maxParallelServices && keyAllows()) || terminal();
-    if (patched(workflowPatches.cheaperServiceStarts)) {
+    if (hasChange(workflowPatches.cheaperServiceStarts)) {
       // Since 0.11.0: as many at once as the free slots allow (one workflow task for all their starts), each with
       // its search attributes, so the service upserts none at its start.
       const queued = input.services.filter((request) => !started.has(request.slug));

@@ -1,3 +1,5 @@
+import { patched } from '@temporalio/workflow';
+
 /**
  * patched() ids: one per history-altering change of the workflows, kept until no execution started before the
  * change is still running (then deprecatePatch(), then removed). The replay tests hold histories from before each.
@@ -25,4 +27,41 @@ export const workflowPatches = {
   serviceSetUpInOneActivity: 'service-set-up-in-one-activity',
   /** 0.11.0: the Comune starts together the services its free slots allow, each with its search attributes. */
   cheaperServiceStarts: 'cheaper-service-starts',
+  /**
+   * 0.12.0: one marker for every change above, in runs started since 0.12.0 (see `hasChange`). The same run also
+   * publishes its search attributes and memo once per activation, not at every change (comune.workflow.ts).
+   */
+  release012: 'release-0.12.0',
 } as const;
+
+type ChangeId = Exclude<
+  (typeof workflowPatches)[keyof typeof workflowPatches],
+  typeof workflowPatches.release012
+>;
+
+// A workflow's modules are its own (the SDK keeps a module cache per workflow): this is this run's answer.
+let startedSince012: boolean | undefined;
+
+/**
+ * Called first thing in a workflow function. A run started since 0.12.0 records one marker, `release-0.12.0`, and
+ * every change up to it applies without a marker of its own. Each marker costs two history events and a visibility
+ * write (the SDK upserts TemporalChangeVersion with it): two per service and five per Comune before 0.12.0. A run
+ * started earlier replays without the marker and asks each change's own patched(), as before.
+ */
+export function openRun(): void {
+  startedSince012 = patched(workflowPatches.release012);
+}
+
+/** Whether this run has the change: always since 0.12.0, its own patched() marker for runs started before. */
+export function hasChange(id: ChangeId): boolean {
+  if (startedSince012 === undefined)
+    throw new Error('openRun() must be called first in the workflow function');
+  return startedSince012 || patched(id);
+}
+
+/** Whether this run was started by 0.12.0 or later (it records the release's marker). */
+export function startedSinceRelease012(): boolean {
+  if (startedSince012 === undefined)
+    throw new Error('openRun() must be called first in the workflow function');
+  return startedSince012;
+}

@@ -7,7 +7,6 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
-  patched,
   setHandler,
   sleep,
   type SignalDefinition,
@@ -49,7 +48,7 @@ import { nowIso, workflowNowMs } from './clock';
 import { serviceDocumentKey } from '../contracts/read-model';
 import { keepReadModel } from './read-model';
 import { serviceComuneSearchAttributes, serviceStatusSearchAttributes } from './service-search-attributes';
-import { workflowPatches } from './patches';
+import { hasChange, openRun, workflowPatches } from './patches';
 import { describeFailure, notifySafely, refuse, zodMessage } from './workflow-support';
 
 /** History length past which a service continues as new between review rounds. */
@@ -74,6 +73,7 @@ export async function serviceWorkflow(
   input: ServiceWorkflowInput,
   carried?: ServiceState,
 ): Promise<ServiceState> {
+  openRun();
   const workflowId = workflowInfo().workflowId;
   const state: ServiceState = carried ?? initialServiceState(input.slug, input.card);
   let correction: ServiceCard | undefined;
@@ -84,7 +84,7 @@ export async function serviceWorkflow(
   // Since 0.3.0 a service signals its Comune only when the Comune's view changes in a way that matters (a
   // signal costs a workflow task on both sides: 5 per service became 2 on the happy path). Services started
   // under 0.2.0 have no marker and replay reporting every status.
-  const reportMilestonesOnly = patched(workflowPatches.serviceReportsMilestonesOnly);
+  const reportMilestonesOnly = hasChange(workflowPatches.serviceReportsMilestonesOnly);
   // The Comune marks a service "creating" when it starts it; a continued run's status was reported before.
   let reported: ServiceStatus = carried ? carried.status : 'creating';
 
@@ -217,7 +217,7 @@ export async function serviceWorkflow(
         return;
       } catch (err) {
         const wait = SIGNAL_RETRY_WAITS[attempt];
-        if (wait === undefined || !patched(workflowPatches.serviceSignalRetried)) {
+        if (wait === undefined || !hasChange(workflowPatches.serviceSignalRetried)) {
           log.warn('cannot signal the Comune workflow', { signal: signal.name, error: String(err) });
           return;
         }
@@ -444,7 +444,7 @@ export async function serviceWorkflow(
     await ensureValidCard();
     const setUpPending =
       !state.ioServiceId || !state.logoUploaded || !state.portalConfigured || !state.testMessageSent;
-    if (setUpPending && patched(workflowPatches.serviceSetUpInOneActivity)) {
+    if (setUpPending && hasChange(workflowPatches.serviceSetUpInOneActivity)) {
       await setStatus(state.ioServiceId ? 'configuring' : 'creating');
       await setUpOnIo();
     }
@@ -526,7 +526,7 @@ export async function serviceWorkflow(
       // Since 0.6.0 a rejection recorded by hand may be undone by a manager while it waits for its correction: the
       // round reopens and the review is awaited again, without a new submission. A rejection read from PagoPA
       // cannot be undone. Histories from before 0.6.0 have no marker and wait for the correction only.
-      const undoable = decision.by !== 'PagoPA' && patched(workflowPatches.undoReviewOutcome);
+      const undoable = decision.by !== 'PagoPA' && hasChange(workflowPatches.undoReviewOutcome);
       if (undoable) state.rejectionUndoable = { at: round.decidedAt, by: decision.by };
       await setStatus('rejected', { rejection: { at: round.decidedAt, reason: decision.reason } });
       await notifySafely(state, {

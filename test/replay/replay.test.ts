@@ -255,6 +255,43 @@ describe('replay of stored histories', () => {
     expect(ownUpserts('v0.8.0-e2e-service_c_l378_tari.json')).toBe(6);
   });
 
+  it('records one marker for every change up to 0.12.0 in runs started since, and the Comune publishes once per activation', () => {
+    expectNoMarkerBefore('0.12.0', workflowPatches.release012);
+    // Runs that completed a workflow task (one history is its start only: the test's worker never picked it up).
+    const journeys = files.filter(
+      (f) =>
+        /^v0\.12\.0-(ts|e2e)-(comune|service)_/.test(f) &&
+        storedEvents(f).some((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_TASK_COMPLETED'),
+    );
+    expect(journeys.length).toBeGreaterThan(50);
+    for (const file of journeys) expect([file, patchIds(file)]).toEqual([file, [workflowPatches.release012]]);
+    // The same journey before: a marker (and an SDK upsert) per change.
+    expect(patchIds('v0.11.0-e2e-service_c_l378_tari.json')).toEqual([
+      workflowPatches.serviceReportsMilestonesOnly,
+      workflowPatches.serviceSetUpInOneActivity,
+    ]);
+
+    /** The memo upserts of each workflow task (the events between its completion and the next one's). */
+    const memoUpsertsPerTask = (file: string) => {
+      const perTask: number[] = [];
+      for (const e of storedEvents(file)) {
+        if (e.eventType === 'EVENT_TYPE_WORKFLOW_TASK_COMPLETED') perTask.push(0);
+        else if (e.eventType === 'EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED') perTask[perTask.length - 1]! += 1;
+      }
+      return perTask;
+    };
+    const sum = (list: number[]) => list.reduce((a, b) => a + b, 0);
+    const comuni = (release: string) => files.filter((f) => f.startsWith(`v${release}-ts-comune_`));
+    // Before: one memo upsert per change (four services started, three signals in one task: up to four).
+    expect(Math.max(...comuni('0.11.0').flatMap(memoUpsertsPerTask))).toBeGreaterThanOrEqual(4);
+    // Since: one per activation, two when a condition it unblocked changed the state again (an Update, then the
+    // stage it opens).
+    expect(Math.max(...comuni('0.12.0').flatMap(memoUpsertsPerTask))).toBeLessThanOrEqual(2);
+    const before = sum(comuni('0.11.0').flatMap(memoUpsertsPerTask));
+    const since = sum(comuni('0.12.0').flatMap(memoUpsertsPerTask));
+    expect(since).toBeLessThan(before * 0.6);
+  });
+
   it('records the 0.8.0 parallel chunks of a bulk job behind patched(), beside a job of 0.7.0 without them', () => {
     const jobs = files.filter((f) => /^v\d+\.\d+\.\d+-bulk-/.test(f));
     const old = jobs.filter((f) => f.startsWith('v0.7.0-'));
