@@ -1,4 +1,4 @@
-import { proxyActivities, sleep } from '@temporalio/workflow';
+import { proxyActivities, sleep, upsertMemo } from '@temporalio/workflow';
 
 /** The engine's floor: the no-op activity the minimal workflow calls (registered by the bench's worker). */
 export interface BaselineActivities {
@@ -15,6 +15,8 @@ export interface BaselineInput {
   activities: number;
   /** TimerStarted events of one sampled service journey. */
   timers: number;
+  /** Memo upserts, one in each of the first workflow tasks (bench/visibility-cost.ts); none by default. */
+  memoUpserts?: number;
 }
 
 /**
@@ -25,6 +27,7 @@ export interface BaselineInput {
 export async function baselineWorkflow(input: BaselineInput): Promise<number> {
   const steps = Math.max(input.activities, input.timers);
   for (let i = 0; i < steps; i++) {
+    if (i < (input.memoUpserts ?? 0)) upsertMemo({ step: i });
     if (i < input.activities) await baselineNoop();
     if (i < input.timers) await sleep(1);
   }

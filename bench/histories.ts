@@ -26,6 +26,15 @@ export interface HistoryCounts {
   updates: number;
   children: number;
   searchAttributeUpserts: number;
+  /** Memo upserts (WorkflowPropertiesModified): the Comune's read model in visibility. */
+  memoUpserts: number;
+  /** patched() markers; the SDK upserts TemporalChangeVersion with each (counted among the upserts above). */
+  patchMarkers: number;
+  /**
+   * Writes to visibility: the start, each search attribute or memo upsert, the close. Each is a task of the
+   * server's visibility queue and a row written (about 2 ms of this box per write, bench/findings.md).
+   */
+  visibilityWrites: number;
 }
 
 function count(events: temporal.api.history.v1.IHistoryEvent[]): HistoryCounts {
@@ -41,6 +50,9 @@ function count(events: temporal.api.history.v1.IHistoryEvent[]): HistoryCounts {
     updates: 0,
     children: 0,
     searchAttributeUpserts: 0,
+    memoUpserts: 0,
+    patchMarkers: 0,
+    visibilityWrites: 0,
   };
   for (const e of events) {
     switch (e.eventType) {
@@ -54,6 +66,7 @@ function count(events: temporal.api.history.v1.IHistoryEvent[]): HistoryCounts {
         break;
       case EventType.EVENT_TYPE_MARKER_RECORDED:
         if (e.markerRecordedEventAttributes?.markerName === 'core_local_activity') c.localActivities++;
+        if (e.markerRecordedEventAttributes?.markerName === 'core_patch') c.patchMarkers++;
         break;
       case EventType.EVENT_TYPE_TIMER_STARTED:
         c.timers++;
@@ -72,6 +85,20 @@ function count(events: temporal.api.history.v1.IHistoryEvent[]): HistoryCounts {
         break;
       case EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
         c.searchAttributeUpserts++;
+        c.visibilityWrites++;
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED:
+        c.memoUpserts++;
+        c.visibilityWrites++;
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED:
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED:
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT:
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
+        c.visibilityWrites++;
         break;
       default:
         break;

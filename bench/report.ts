@@ -167,6 +167,9 @@ function historyRows(h: HistoryStats): (string | number)[][] {
     updates: 'updates accepted',
     children: 'children started',
     searchAttributeUpserts: 'search attribute upserts',
+    memoUpserts: 'memo upserts (WorkflowPropertiesModified)',
+    patchMarkers: 'patch markers (each with a TemporalChangeVersion upsert)',
+    visibilityWrites: 'visibility writes (start, upserts, close)',
   };
   return (Object.keys(label) as (keyof HistoryStats)[]).map((k) => [
     label[k],
