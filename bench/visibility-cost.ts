@@ -35,7 +35,9 @@ async function main(): Promise<void> {
   const rounds = positive('rounds');
   const activities = Math.max(7, upserts);
   const log = (line: string) => console.log(line);
-  const dbDir = mkdtempSync(path.join(existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'bench-visibility-'));
+  const dbDir = mkdtempSync(
+    path.join(existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'bench-visibility-'),
+  );
   const env = await startEnvironment({
     tuning: {
       maxConcurrentActivityTaskExecutions: 100,
@@ -52,7 +54,9 @@ async function main(): Promise<void> {
   });
   const perRound: { upserts: number; ms: number; perSecond: number }[] = [];
   try {
-    log(`${count} minimal workflows of ${activities} activities per round, without and with ${upserts} memo upserts`);
+    log(
+      `${count} minimal workflows of ${activities} activities per round, without and with ${upserts} memo upserts`,
+    );
     for (let round = 1; round <= rounds; round++) {
       for (const memoUpserts of [0, upserts]) {
         const outcome = await runBaseline({
