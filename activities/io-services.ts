@@ -46,7 +46,11 @@ export const PUBLICATION_NOT_READY = 'PublicationNotReady';
 export const CREATION_THROTTLED = 'CreationThrottled';
 
 export type ReviewDecision =
-  | { outcome: 'approved' }
+  /**
+   * `published`: the poll also published the service (since 0.12.0, when asked to). Absent, the workflow publishes
+   * it with `ensurePublished`, as before.
+   */
+  | { outcome: 'approved'; published?: { alreadyPublished: boolean } }
   | { outcome: 'rejected'; reason: string }
   /** Someone moved the service back to draft (an edit in the back office): submit again. */
   | { outcome: 'draft' };
@@ -140,6 +144,26 @@ export function createIoServiceActivities({
       PUBLICATION_NOT_READY,
       ...details,
     );
+  }
+
+  /**
+   * Publishes an approved service when PagoPA lets it at once (already published, or POST /release accepted). Any
+   * failure (a 404 while PagoPA prepares the release, a refused key, an outage) is left to `ensurePublished`, which
+   * the workflow then runs with its own retries and its staff recovery: the decision is never lost for it.
+   */
+  async function publishedIfAtOnce(
+    io: IoManageClient,
+    serviceId: string,
+  ): Promise<{ published?: { alreadyPublished: boolean } }> {
+    try {
+      const release = await io.getRelease(serviceId);
+      if (release?.status === 'published') return { published: { alreadyPublished: true } };
+      await io.publish(serviceId);
+      return { published: { alreadyPublished: false } };
+    } catch (err) {
+      log.info('approved, not published at once: left to ensurePublished', { serviceId, error: String(err) });
+      return {};
+    }
   }
 
   const steps = {
@@ -281,12 +305,19 @@ export function createIoServiceActivities({
      * One poll of the review. While PagoPA is still reviewing it fails retryably: the activity's retry policy
      * (backoff up to hours) is the polling schedule, and the workflow history records only the outcome.
      */
-    async awaitReviewDecision(input: { key?: ManageKeyScope; serviceId: string }): Promise<ReviewDecision> {
+    async awaitReviewDecision(input: {
+      key?: ManageKeyScope;
+      serviceId: string;
+      /** Publish once approved (since 0.12.0): one activity and one workflow task fewer per service. */
+      publish?: boolean;
+    }): Promise<ReviewDecision> {
       const io = await manage(input.key);
       const status = await io.getReviewStatus(input.serviceId);
       switch (status.value) {
         case 'approved':
-          return { outcome: 'approved' };
+          return input.publish
+            ? { outcome: 'approved', ...(await publishedIfAtOnce(io, input.serviceId)) }
+            : { outcome: 'approved' };
         case 'rejected':
           return { outcome: 'rejected', reason: status.reason?.trim() || 'dati incompleti o incorretti' };
         case 'draft':

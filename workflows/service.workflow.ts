@@ -338,7 +338,10 @@ export async function serviceWorkflow(
       const poller = reviewPoller(input.reviewPollInitialMinutes, input.reviewPollMaxHours);
       for (;;) {
         const scope = new CancellationScope();
-        const polled = scope.run(() => poller.awaitReviewDecision({ serviceId, key }));
+        // Since 0.12.0 the poll also publishes an approved service when PagoPA lets it at once; its result says so,
+        // and the publication below follows the result recorded in history (no marker needed: a poll of an older
+        // history has no `published`, and the publication runs as its own activity, as it did).
+        const polled = scope.run(() => poller.awaitReviewDecision({ serviceId, key, publish: true }));
         const winner = await Promise.race([
           polled.then(
             (decision) => ({ decision, error: undefined }),
@@ -511,7 +514,8 @@ export async function serviceWorkflow(
       round.outcome = decision.outcome;
       if (decision.outcome === 'approved') {
         await setStatus('publishing');
-        await withStaffRecovery('pubblicazione', () => io.ensurePublished({ serviceId, key }));
+        if (!('published' in decision && decision.published))
+          await withStaffRecovery('pubblicazione', () => io.ensurePublished({ serviceId, key }));
         state.timeline.push({ at: nowIso(), step: 'Servizio attivo su App IO', actor: decision.by });
         await setStatus('active');
         return state;

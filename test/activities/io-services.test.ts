@@ -572,6 +572,20 @@ describe('ensurePublished: POST /release answering 404 right after approval', ()
     });
   });
 
+  it('a review poll asked to publish answers the approval without `published`: ensurePublished takes over', async () => {
+    const serviceId = await approved('lampade-votive');
+    const activities = ioActivities(releaseNotFound(), { publicationWaitMinutes: 30 });
+    expect(await runActivity(activities.awaitReviewDecision, { serviceId, publish: true })).toEqual({
+      outcome: 'approved',
+    });
+    expect((await h.io.getRelease(serviceId))?.status).not.toBe('published');
+    // With PagoPA's release ready, the workflow's own publication does it.
+    expect(await runActivity(h.activities.ensurePublished, { serviceId })).toEqual({
+      published: true,
+      alreadyPublished: false,
+    });
+  });
+
   it('the same 404 for a service that does not exist is the non-retryable Http404 at once', async () => {
     const activities = ioActivities(releaseNotFound(), { publicationWaitMinutes: 30 });
     const failure = await failureOf(

@@ -92,6 +92,32 @@ describe('awaitReviewDecision', () => {
     expect(await submissions(serviceId)).toBe(1);
   });
 
+  it('asked to publish (0.12.0), a poll that finds the service approved publishes it, once', async () => {
+    const serviceId = await draft('biblioteca');
+    await runActivity(h.activities.submitForReview, { serviceId });
+    expect(
+      await failureOf(runActivity(h.activities.awaitReviewDecision, { serviceId, publish: true })),
+    ).toMatchObject({ type: 'ReviewPending' });
+    expect(await h.io.getRelease(serviceId)).toBeNull();
+
+    await decide(serviceId, 'approve');
+    expect(await runActivity(h.activities.awaitReviewDecision, { serviceId, publish: true })).toEqual({
+      outcome: 'approved',
+      published: { alreadyPublished: false },
+    });
+    expect((await h.io.getRelease(serviceId))?.status).toBe('published');
+    // A retried poll (its answer lost) publishes nothing twice, nor does the workflow's ensurePublished after it.
+    expect(await runActivity(h.activities.awaitReviewDecision, { serviceId, publish: true })).toEqual({
+      outcome: 'approved',
+      published: { alreadyPublished: true },
+    });
+    expect(await runActivity(h.activities.ensurePublished, { serviceId })).toMatchObject({
+      alreadyPublished: true,
+    });
+    const history = await h.io.getHistory(serviceId, { limit: 100, order: 'ASC' });
+    expect(history.items.filter((i) => i.status.value === 'published')).toHaveLength(1);
+  });
+
   it('a rejection carries its reason; updating the card returns it to draft and it can be sent again', async () => {
     const serviceId = await draft('cie');
     await runActivity(h.activities.submitForReview, { serviceId });

@@ -292,6 +292,27 @@ describe('replay of stored histories', () => {
     expect(since).toBeLessThan(before * 0.6);
   });
 
+  it('records the 0.12.0 publication by the review poll: from its result, without a marker', () => {
+    const scheduled = (file: string) =>
+      storedEvents(file).flatMap((e) => {
+        const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
+        return name ? [name] : [];
+      });
+    // The same end-to-end journey: the poll that reads the approval publishes, one activity fewer per service.
+    expect(scheduled('v0.11.0-e2e-service_c_l378_tari.json')).toEqual([
+      'setUpService',
+      'awaitReviewDecision',
+      'ensurePublished',
+    ]);
+    expect(scheduled('v0.12.0-e2e-service_c_l378_tari.json')).toEqual([
+      'setUpService',
+      'awaitReviewDecision',
+    ]);
+    // A poll that could not publish leaves it to ensurePublished, as before (test/workflows/services.test.ts).
+    expect(scheduled('v0.12.0-ts-service_c_s005_tari.json').at(-1)).toBe('ensurePublished');
+    expect(scheduled('v0.12.0-ts-service_c_s005_imu.json').at(-1)).toBe('awaitReviewDecision');
+  });
+
   it('records the 0.8.0 parallel chunks of a bulk job behind patched(), beside a job of 0.7.0 without them', () => {
     const jobs = files.filter((f) => /^v\d+\.\d+\.\d+-bulk-/.test(f));
     const old = jobs.filter((f) => f.startsWith('v0.7.0-'));

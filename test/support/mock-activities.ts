@@ -14,6 +14,11 @@ export interface MockBehaviour {
   onboarding?: 'active' | 'rejected' | 'expired' | 'pending';
   /** The Comune's portal has no service for this slug (a non-retryable PortalServiceNotFound) while it holds. */
   portalMissing?: (slug: string) => boolean;
+  /**
+   * Whether a review poll asked to publish (0.12.0) can publish an approved service at once (default: yes). When
+   * not, it answers the approval without `published`, as the real one does after a 404 or an outage.
+   */
+  publishInPoll?: (serviceName: string) => boolean;
 }
 
 /** What PagoPA does with the Comune's manage key now: tests flip it to see services pause and resume. */
@@ -108,7 +113,7 @@ export function mockActivities(behaviour: MockBehaviour = {}) {
       calls.push(`submitForReview:${s.name}:${s.rounds}`);
       return { status: 'submitted' };
     },
-    async awaitReviewDecision({ serviceId }) {
+    async awaitReviewDecision({ serviceId, publish }) {
       refuseIfKeyRefused(`awaitReviewDecision:${serviceId}`);
       const s = services.get(serviceId)!;
       if (behaviour.reviewPending) {
@@ -116,9 +121,14 @@ export function mockActivities(behaviour: MockBehaviour = {}) {
       }
       const decision = behaviour.review?.(s.name, s.rounds) ?? { outcome: 'approved' as const };
       s.status = decision.outcome;
+      if (decision.outcome === 'approved' && publish && (behaviour.publishInPoll?.(s.name) ?? true)) {
+        calls.push(`publishedInPoll:${s.name}`);
+        return { ...decision, published: { alreadyPublished: false } };
+      }
       return decision;
     },
-    async ensurePublished() {
+    async ensurePublished({ serviceId }) {
+      calls.push(`ensurePublished:${services.get(serviceId)?.name ?? serviceId}`);
       return { published: true as const, alreadyPublished: false };
     },
     async checkPublishedServices({ services: watched }) {

@@ -102,6 +102,8 @@ describe('Comune journey: services under review', () => {
           'submitForReview:Mensa scolastica:2',
           `updateService:${mensaId}`,
           'submitForReview:Mensa scolastica:3',
+          // Since 0.12.0 the poll that reads the approval publishes it.
+          'publishedInPoll:Mensa scolastica',
         ]);
 
         const child = await serviceStateOf(env, ipa, 'mensa');
@@ -127,6 +129,45 @@ describe('Comune journey: services under review', () => {
           'active',
         ]);
         expect(await statusesReportedToComune(env, ipa, 'tari')).toEqual(['in_review', 'active']);
+      },
+    );
+  });
+
+  it('the review poll publishes an approved service (0.12.0); when it cannot, the service publishes it itself', async () => {
+    // PagoPA lets the poll publish every service at once but TARI's (its release not ready yet: a 404).
+    const tari = 'Tassa sui rifiuti (TARI)';
+    const behaviour = { ...automaticA, publishInPoll: (name: string) => name !== tari };
+    await withComune(
+      env,
+      { ipaCode: 'c_s005', behaviour, fixture: { settings } },
+      async ({ handle, mocks, input }) => {
+        await recordDelegationAndSignedForm(handle);
+        const final = await waitForState(handle, 'completed', (s) => s.stage === 'completed');
+        expect(final.services.every((s) => s.status === 'active')).toBe(true);
+        const names = input.services.map((s) => s.card.service_name);
+        expect(names).toContain(tari);
+        expect(mocks.calls.filter((c) => c.startsWith('publishedInPoll:')).sort()).toEqual(
+          names
+            .filter((n) => n !== tari)
+            .map((n) => `publishedInPoll:${n}`)
+            .sort(),
+        );
+        expect(mocks.calls.filter((c) => c.startsWith('ensurePublished:'))).toEqual([
+          `ensurePublished:${tari}`,
+        ]);
+        // One activity fewer in the history of a service its poll published.
+        const scheduled = async (slug: string) =>
+          ((await serviceHandle(env, input.comune.ipaCode, slug).fetchHistory()).events ?? []).flatMap((e) =>
+            e.activityTaskScheduledEventAttributes?.activityType?.name
+              ? [e.activityTaskScheduledEventAttributes.activityType.name]
+              : [],
+          );
+        expect(await scheduled('imu')).toEqual(['setUpService', 'awaitReviewDecision']);
+        expect(await scheduled('tari')).toEqual(['setUpService', 'awaitReviewDecision', 'ensurePublished']);
+        for (const slug of ['tari', 'imu']) {
+          const service = await serviceStateOf(env, input.comune.ipaCode, slug);
+          expect(service.timeline.map((t) => t.step)).toContain('Servizio attivo su App IO');
+        }
       },
     );
   });
