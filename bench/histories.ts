@@ -14,7 +14,8 @@ export interface HistoryCounts {
   activities: number;
   /**
    * The PagoPA and portal calls those activities stand for: one each, and one per step for a service's set-up chain
-   * (0.11.0: create, logo, portal keys, test message and submission in one activity). The minimal workflow makes as
+   * (0.11.0: create, logo, portal keys, test message and submission in one activity), and the publication a
+   * review's poll made (0.12.0). The minimal workflow makes as
    * many no-op activities: the engine's cost of the same work done one call per activity.
    */
   ioSteps: number;
@@ -54,6 +55,7 @@ function count(events: temporal.api.history.v1.IHistoryEvent[]): HistoryCounts {
     patchMarkers: 0,
     visibilityWrites: 0,
   };
+  const scheduled = new Set<string>();
   for (const e of events) {
     switch (e.eventType) {
       case EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
@@ -61,6 +63,7 @@ function count(events: temporal.api.history.v1.IHistoryEvent[]): HistoryCounts {
         break;
       case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
         c.activities++;
+        scheduled.add(e.activityTaskScheduledEventAttributes?.activityType?.name ?? '');
         c.ioSteps +=
           e.activityTaskScheduledEventAttributes?.activityType?.name === 'setUpService' ? SET_UP_STEPS : 1;
         break;
@@ -104,6 +107,10 @@ function count(events: temporal.api.history.v1.IHistoryEvent[]): HistoryCounts {
         break;
     }
   }
+  // Since 0.12.0 the review's poll publishes an approved service itself: a published service without an
+  // `ensurePublished` activity made that call in its poll.
+  const completed = events.some((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+  if (completed && scheduled.has('awaitReviewDecision') && !scheduled.has('ensurePublished')) c.ioSteps++;
   return c;
 }
 
