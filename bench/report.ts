@@ -660,6 +660,22 @@ export async function renderReport(r: RunResult, resultsFile: string, findings: 
     '',
     findings,
     '',
+    runsSection(runs),
+    '',
+  ].join('\n');
+  const options = (await prettier.resolveConfig('BENCHMARKS.md')) ?? {};
+  return prettier.format(md, { ...options, parser: 'markdown' });
+}
+
+export async function writeReport(file: string, r: RunResult, resultsFile: string, findingsFile: string) {
+  const findings = existsSync(findingsFile) ? readFileSync(findingsFile, 'utf8') : '';
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, await renderReport(r, resultsFile, findings));
+}
+
+/** The table of every run in bench/results.jsonl, under its heading (the report's last section). */
+export function runsSection(runs: ReturnType<typeof readResults>): string {
+  return [
     '## Runs recorded on this machine (bench/results.jsonl)',
     '',
     'Every `npm run bench` run appends its key figures here, so the worker settings tried can be compared. ' +
@@ -701,14 +717,27 @@ export async function renderReport(r: RunResult, resultsFile: string, findings: 
         formatDuration(l.totalS * 1000) + (l.broken.length > 0 ? ' **BROKEN**' : ''),
       ]),
     ),
-    '',
   ].join('\n');
-  const options = (await prettier.resolveConfig('BENCHMARKS.md')) ?? {};
-  return prettier.format(md, { ...options, parser: 'markdown' });
 }
 
-export async function writeReport(file: string, r: RunResult, resultsFile: string, findingsFile: string) {
-  const findings = existsSync(findingsFile) ? readFileSync(findingsFile, 'utf8') : '';
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, await renderReport(r, resultsFile, findings));
+/**
+ * Brings the report's hand-written findings (bench/findings.md) and its table of runs (bench/results.jsonl) up to
+ * date without running the bench again: for findings written, or runs recorded, after the report was generated.
+ */
+export async function refreshReport(file: string, resultsFile: string, findingsFile: string): Promise<void> {
+  const report = readFileSync(file, 'utf8');
+  const start = report.indexOf('## Findings (written by hand');
+  const end = report.indexOf('## Runs recorded on this machine');
+  if (start < 0 || end < start) throw new Error(`${file}: no findings and runs sections to refresh`);
+  const findings = existsSync(findingsFile) ? readFileSync(findingsFile, 'utf8').trim() : '';
+  const md = [
+    report.slice(0, start).trimEnd(),
+    '',
+    findings,
+    '',
+    runsSection(readResults(resultsFile)),
+    '',
+  ].join('\n');
+  const options = (await prettier.resolveConfig(file)) ?? {};
+  writeFileSync(file, await prettier.format(md, { ...options, parser: 'markdown' }));
 }
