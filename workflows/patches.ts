@@ -39,6 +39,24 @@ type ChangeId = Exclude<
   typeof workflowPatches.release012
 >;
 
+/**
+ * The changes `release-0.12.0` stands for: every one released up to 0.12.0. A change made later is not in it: it
+ * records its own marker, in every run, until a later release marker takes it in.
+ */
+export const inRelease012: ReadonlySet<ChangeId> = new Set<ChangeId>([
+  workflowPatches.journeyCompletedNotice,
+  workflowPatches.serviceReportsMilestonesOnly,
+  workflowPatches.journeyReadModel,
+  workflowPatches.ioAccessStage,
+  workflowPatches.undoReviewOutcome,
+  workflowPatches.postCompletionWatch,
+  workflowPatches.serviceSignalRetried,
+  workflowPatches.journeyStageTimes,
+  workflowPatches.bulkParallelChunks,
+  workflowPatches.serviceSetUpInOneActivity,
+  workflowPatches.cheaperServiceStarts,
+]);
+
 // A workflow's modules are its own (the SDK keeps a module cache per workflow): this is this run's answer.
 let startedSince012: boolean | undefined;
 
@@ -52,11 +70,14 @@ export function openRun(): void {
   startedSince012 = patched(workflowPatches.release012);
 }
 
-/** Whether this run has the change: always since 0.12.0, its own patched() marker for runs started before. */
+/**
+ * Whether this run has the change: a change up to 0.12.0 always in runs started since 0.12.0, else (older runs,
+ * later changes) its own patched() marker.
+ */
 export function hasChange(id: ChangeId): boolean {
   if (startedSince012 === undefined)
     throw new Error('openRun() must be called first in the workflow function');
-  return startedSince012 || patched(id);
+  return (startedSince012 && inRelease012.has(id)) || patched(id);
 }
 
 /** Whether this run was started by 0.12.0 or later (it records the release's marker). */

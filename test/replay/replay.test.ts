@@ -5,7 +5,7 @@ import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { AesGcmPayloadCodec } from '../../common/payload-codec';
 import { installQuietRuntime, testReadModelSinks, workflowBundle } from '../support/temporal-env';
-import { workflowPatches } from '../../workflows/patches';
+import { inRelease012, workflowPatches } from '../../workflows/patches';
 
 /**
  * Histories of real runs (the end-to-end journey, the time-skipping scenarios), stored in the repository and
@@ -257,6 +257,10 @@ describe('replay of stored histories', () => {
 
   it('records one marker for every change up to 0.12.0 in runs started since, and the Comune publishes once per activation', () => {
     expectNoMarkerBefore('0.12.0', workflowPatches.release012);
+    // The release marker stands for exactly the changes released before it: each left its marker in an older
+    // history. A change made later is not one of them, and records its own marker even in runs started since.
+    const olderMarkers = new Set(files.filter((f) => olderThan(f, '0.12.0')).flatMap(patchIds));
+    expect([...inRelease012].sort()).toEqual([...olderMarkers].sort());
     // Runs that completed a workflow task (one history is its start only: the test's worker never picked it up).
     const journeys = files.filter(
       (f) =>
