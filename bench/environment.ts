@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -35,6 +35,18 @@ import {
 export type { WorkerTuning } from './worker-setup';
 
 export const TASK_QUEUE = 'bench';
+
+/** The worker settings of the product's defaults, as the bench runs them unless told otherwise. */
+export const DEFAULT_TUNING: WorkerTuning = {
+  maxConcurrentActivityTaskExecutions: 100,
+  maxConcurrentWorkflowTaskExecutions: 40,
+  maxConcurrentWorkflowTaskPolls: 10,
+  maxConcurrentActivityTaskPolls: 10,
+  maxCachedWorkflows: 150,
+};
+
+/** Where the Temporal server's SQLite file goes by default: memory (/dev/shm) when the box has it. */
+export const DEFAULT_DB_DIR = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 const NAMESPACE = 'default';
 const silent = createLogger('bench', 'silent');
 

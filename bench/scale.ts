@@ -11,7 +11,14 @@ import { parseArgs } from 'node:util';
 import { version } from '../package.json';
 import { executionWindow, runBaseline } from './baseline';
 import { probeIdle, startUpdateProbe } from './probe';
-import { TASK_QUEUE, startEnvironment, type BenchEnvironment, type WorkerTuning } from './environment';
+import {
+  DEFAULT_DB_DIR,
+  DEFAULT_TUNING,
+  TASK_QUEUE,
+  startEnvironment,
+  type BenchEnvironment,
+  type WorkerTuning,
+} from './environment';
 import { sampleHistories } from './histories';
 import { ApiCaller } from './http';
 import {
@@ -152,14 +159,15 @@ async function main(): Promise<number> {
   const driveConcurrency = int('drive-concurrency', 16, 1);
   const loadConcurrency = int('load-concurrency', 8, 1);
   const sandboxLatencyMs = int('sandbox-latency-ms', 0);
+  const d = DEFAULT_TUNING;
   const tuning: WorkerTuning = {
-    maxConcurrentActivityTaskExecutions: int('max-activities', 100, 1),
-    maxConcurrentWorkflowTaskExecutions: int('max-workflow-tasks', 40, 2),
-    maxConcurrentWorkflowTaskPolls: int('workflow-task-polls', 10, 2),
-    maxConcurrentActivityTaskPolls: int('activity-task-polls', 10, 1),
-    maxCachedWorkflows: int('max-cached', 150, 0),
+    maxConcurrentActivityTaskExecutions: int('max-activities', d.maxConcurrentActivityTaskExecutions, 1),
+    maxConcurrentWorkflowTaskExecutions: int('max-workflow-tasks', d.maxConcurrentWorkflowTaskExecutions, 2),
+    maxConcurrentWorkflowTaskPolls: int('workflow-task-polls', d.maxConcurrentWorkflowTaskPolls, 2),
+    maxConcurrentActivityTaskPolls: int('activity-task-polls', d.maxConcurrentActivityTaskPolls, 1),
+    maxCachedWorkflows: int('max-cached', d.maxCachedWorkflows, 0),
   };
-  const dbDir = flags['db-dir'] ?? (existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir());
+  const dbDir = flags['db-dir'] ?? DEFAULT_DB_DIR;
   const reportFile = flags.report ?? (flags.ci ? undefined : path.join(__dirname, '..', 'BENCHMARKS.md'));
   const resultsFile = flags.results ?? (flags.ci ? undefined : path.join(__dirname, 'results.jsonl'));
   const command = ['npx tsx bench/scale.ts', ...process.argv.slice(2)].join(' ');

@@ -7,12 +7,10 @@
  *
  *   npx tsx bench/visibility-cost.ts [--count 660] [--upserts 6] [--rounds 3]
  */
-import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runBaseline } from './baseline';
-import { startEnvironment, TASK_QUEUE } from './environment';
+import { DEFAULT_DB_DIR, DEFAULT_TUNING, startEnvironment, TASK_QUEUE } from './environment';
 import { formatMs } from './stats';
 
 const { values: flags } = parseArgs({
@@ -35,24 +33,15 @@ async function main(): Promise<void> {
   const rounds = positive('rounds');
   const activities = Math.max(7, upserts);
   const log = (line: string) => console.log(line);
-  const dbDir = mkdtempSync(
-    path.join(existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'bench-visibility-'),
-  );
   const env = await startEnvironment({
-    tuning: {
-      maxConcurrentActivityTaskExecutions: 100,
-      maxConcurrentWorkflowTaskExecutions: 40,
-      maxConcurrentWorkflowTaskPolls: 10,
-      maxConcurrentActivityTaskPolls: 10,
-      maxCachedWorkflows: 150,
-    },
+    tuning: DEFAULT_TUNING,
     institutions: {},
     sandboxLatencyMs: 0,
-    dbDir,
+    dbDir: DEFAULT_DB_DIR,
     servicesTaskQueue: `${TASK_QUEUE}-services`,
     log: () => undefined,
   });
-  const perRound: { upserts: number; ms: number; perSecond: number }[] = [];
+  const perRound: { upserts: number; ms: number }[] = [];
   try {
     log(
       `${count} minimal workflows of ${activities} activities per round, without and with ${upserts} memo upserts`,
@@ -68,7 +57,7 @@ async function main(): Promise<void> {
           log,
         });
         if (!outcome.completed) throw new Error(outcome.errors.join('; '));
-        perRound.push({ upserts: memoUpserts, ms: outcome.window.ms, perSecond: outcome.window.perSecond });
+        perRound.push({ upserts: memoUpserts, ms: outcome.window.ms });
         log(
           `round ${round}, ${memoUpserts} upserts each: ${count} in ${formatMs(outcome.window.ms)} = ` +
             `${outcome.window.perSecond.toFixed(2)}/s (load ${os.loadavg()[0]!.toFixed(2)})`,

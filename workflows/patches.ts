@@ -75,9 +75,7 @@ export function openRun(): void {
  * later changes) its own patched() marker.
  */
 export function hasChange(id: ChangeId): boolean {
-  if (startedSince012 === undefined)
-    throw new Error('openRun() must be called first in the workflow function');
-  return (startedSince012 && inRelease012.has(id)) || patched(id);
+  return (startedSinceRelease012() && inRelease012.has(id)) || patched(id);
 }
 
 /** Whether this run was started by 0.12.0 or later (it records the release's marker). */
