@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { OpenedFiles } from '../../common/opened-files';
 
 /**
  * Each Comune's own IO manage key (primary, secondary optional), encrypted at rest. PagoPA has no partner-wide key:
@@ -76,9 +77,6 @@ export function keyFingerprint(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex').slice(0, 12);
 }
 
-/** A file's identity and version: a write (a temporary file renamed over it) gives it a new inode and times. */
-type FileVersion = string;
-
 /** Opened keys kept by a worker, at most this many Comuni (least recently used dropped first). */
 const OPENED_KEYS_MAX = 10_000;
 
@@ -86,19 +84,18 @@ export class ManageKeyStore {
   private readonly keks = new Map<string, Buffer>();
   private readonly current: KeyEncryptionKey;
   /**
-   * The keys `resolve` opened, by Comune, with the version of the file they were read from: an activity's call asks
-   * the file system for the file's version only (one stat) while the record has not changed, instead of reading,
-   * checking and decrypting it at every call. Any write, by this process or another, changes the version.
+   * The keys `resolve` opened: an activity's call asks the file system for the record's version only (one stat)
+   * while the record has not changed, instead of reading, checking and decrypting it at every call. Any write, by
+   * this process or another, changes the version (common/opened-files.ts).
    */
-  private readonly opened = new Map<
-    string,
-    { version: FileVersion; value: { record: ManageKeyRecord; secret: ManageKeySecret } }
-  >();
+  private readonly opened: OpenedFiles<{ record: ManageKeyRecord; secret: ManageKeySecret }>;
 
   constructor(
     private readonly dir: string,
     keks: { current: KeyEncryptionKey; previous?: KeyEncryptionKey[] },
+    options: { now?: () => number } = {},
   ) {
+    this.opened = new OpenedFiles({ maxEntries: OPENED_KEYS_MAX, ...options });
     for (const k of [...(keks.previous ?? []), keks.current]) {
       if (!KEK_ID.test(k.id)) throw new ManageKeyStoreError(`KEK id «${k.id}»: 1-64 letters, digits, . _ -`);
       if (k.key.length !== KEY_BYTES)
@@ -170,32 +167,10 @@ export class ManageKeyStore {
   /** The Comune's key, for the activity about to call PagoPA with it. */
   async resolve(ipaCode: string): Promise<{ record: ManageKeyRecord; secret: ManageKeySecret } | undefined> {
     const ipa = this.ipa(ipaCode);
-    const version = await this.version(ipa);
-    const known = this.opened.get(ipa);
-    this.opened.delete(ipa);
-    if (version === undefined) return undefined;
-    if (known?.version === version) {
-      this.opened.set(ipa, known); // most recently used last
-      return known.value;
-    }
-    const stored = await this.read(ipa);
-    if (!stored) return undefined;
-    const value = { record: publicRecord(stored), secret: this.open(stored) };
-    // The version read before the file: a write in between is seen at the next call (its version differs).
-    this.opened.set(ipa, { version, value });
-    if (this.opened.size > OPENED_KEYS_MAX) this.opened.delete(this.opened.keys().next().value as string);
-    return value;
-  }
-
-  /** The record file's inode, size and times (nanoseconds); undefined when there is none. */
-  private async version(ipaCode: string): Promise<FileVersion | undefined> {
-    try {
-      const s = await fs.stat(path.join(this.dir, `${ipaCode}.json`), { bigint: true });
-      return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
+    return this.opened.read(path.join(this.dir, `${ipa}.json`), async () => {
+      const stored = await this.read(ipa);
+      return stored && { record: publicRecord(stored), secret: this.open(stored) };
+    });
   }
 
   /** Seals every record with the current KEK (after a rotation); returns how many were rewritten. */

@@ -61,6 +61,44 @@ describe('ReadModelStore', () => {
     );
   });
 
+  it('a reader opens an unchanged document once, and again after each write; the documents it shares are frozen', async () => {
+    const codec = new AesGcmPayloadCodec({ current: { id: 'k1', key: randomBytes(32) } });
+    const worker = new ReadModelStore(dir, codec);
+    // The API, another process, reading a minute after each write (past the racy margin of common/opened-files.ts).
+    const api = new ReadModelStore(dir, codec, () => Date.now() + 60_000);
+    const file = path.join(dir, 'c_l378', 'comune.json');
+    const reads = jest.spyOn(fsPromises, 'readFile');
+    const decodes = jest.spyOn(codec, 'decode');
+    const readsOfDocument = () => reads.mock.calls.filter(([f]) => f === file).length;
+    try {
+      await write(worker, state);
+      for (let i = 0; i < 5; i++) expect((await api.read('c_l378', 'comune'))?.document).toEqual(state);
+      expect(readsOfDocument()).toBe(1);
+      expect(decodes).toHaveBeenCalledTimes(1);
+
+      const entry = await api.read<{ stage: string; services?: string[] }>('c_l378', 'comune');
+      expect(() => {
+        entry!.document.stage = 'completed';
+      }).toThrow(TypeError);
+
+      await write(worker, { ...state, stage: 'completed' });
+      expect((await api.read('c_l378', 'comune'))?.document).toEqual({ ...state, stage: 'completed' });
+      expect(readsOfDocument()).toBe(2);
+
+      // Read right after its write (the same process, its own clock), a document is read at each call.
+      const atOnce = new ReadModelStore(dir, codec);
+      await atOnce.read('c_l378', 'comune');
+      await atOnce.read('c_l378', 'comune');
+      expect(readsOfDocument()).toBe(4);
+
+      await worker.forget('c_l378', ['comune']);
+      expect(await api.read('c_l378', 'comune')).toBeUndefined();
+    } finally {
+      reads.mockRestore();
+      decodes.mockRestore();
+    }
+  });
+
   it('applies the writes of one document in order: the last one stays', async () => {
     const store = new ReadModelStore(dir);
     await Promise.all(Array.from({ length: 20 }, (_, i) => write(store, { ...state, revision: i })));

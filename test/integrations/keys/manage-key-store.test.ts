@@ -79,7 +79,9 @@ describe('each Comune’s manage key, encrypted at rest (integrations/keys)', ()
 
   it('reads and opens an unchanged record once, and again after any write: its own, another process’s, an undo', async () => {
     const api = new ManageKeyStore(dir, { current: kek1 });
-    const worker = new ManageKeyStore(dir, { current: kek1 });
+    // A worker reading a minute after each write: the record has stood still longer than the racy margin.
+    const worker = new ManageKeyStore(dir, { current: kek1 }, { now: () => Date.now() + 60_000 });
+    const atOnce = new ManageKeyStore(dir, { current: kek1 });
     const file = path.join(dir, 'c_l378.json');
     const reads = jest.spyOn(fs.promises, 'readFile');
     const readsOfRecord = () => reads.mock.calls.filter(([f]) => f === file).length;
@@ -88,6 +90,11 @@ describe('each Comune’s manage key, encrypted at rest (integrations/keys)', ()
       reads.mockClear(); // the API's own read of the record before (none)
       for (let i = 0; i < 5; i++) expect((await worker.resolve('c_l378'))!.secret.primary).toBe(primary);
       expect(readsOfRecord()).toBe(1);
+      // Read within two seconds of its write, a record is opened again at each call (a coarse clock could hide a
+      // second write of the same size).
+      reads.mockClear();
+      for (let i = 0; i < 3; i++) expect((await atOnce.resolve('c_l378'))!.secret.primary).toBe(primary);
+      expect(readsOfRecord()).toBe(3);
 
       const second = await api.putUndoably({ ...entry, secret: { primary: 'rigenerata-0123456789' } });
       reads.mockClear();
