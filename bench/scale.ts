@@ -200,13 +200,13 @@ async function main(): Promise<number> {
   });
   running.env = env;
   const memory = new RssSampler(env.temporalPid, env.workerPids);
+  const book = new LatencyBook();
+  const api = new ApiCaller(env.apiUrl, book);
   try {
     if (preseeded > 0) {
       preseedServices(env.sandbox, preseeded);
       log(`  sandbox pre-seeded with ${preseeded} services of other organisations`);
     }
-    const book = new LatencyBook();
-    const api = new ApiCaller(env.apiUrl, book);
 
     memory.enter('import');
     log(`import: ${comuni.length} Comuni through POST /api/v1/imports/json`);
@@ -370,6 +370,7 @@ async function main(): Promise<number> {
         const probe = await startUpdateProbe(env.client, book, SERIES.probeBaseline, 'baseline');
         const again = await runMinimal();
         await load.stop();
+        readers.close();
         await probe.stop();
         broken.push(
           ...again.errors,
@@ -446,6 +447,7 @@ async function main(): Promise<number> {
     return broken.length > 0 ? 1 : 0;
   } finally {
     memory.stop();
+    api.close();
     await env.close();
   }
 }
