@@ -325,8 +325,9 @@ export class PortfolioIndex implements Portfolio {
     let journey, facts;
     try {
       [journey, facts] = await Promise.all([
-        store.read<ComuneState>(ipa, 'comune'),
-        store.read<JourneyFactsDocument>(ipa, 'facts'),
+        // Its own rows are what it keeps: the store keeps the pages' documents only.
+        store.read<ComuneState>(ipa, 'comune', { keep: false }),
+        store.read<JourneyFactsDocument>(ipa, 'facts', { keep: false }),
       ]);
     } catch (err) {
       this.options.logger.warn({ err, comune: ipa }, 'portfolio index: document not read');

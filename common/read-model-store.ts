@@ -101,10 +101,18 @@ export class ReadModelStore {
 
   /**
    * A document, or undefined when the journey has not written it (yet). The entry is shared with the other reads of
-   * the same version of the document: a caller copies what it changes.
+   * the same version of the document (frozen: a caller copies what it changes); `keep: false` reads the file without
+   * keeping what it read.
    */
-  async read<T = unknown>(ipa: string, key: ReadModelDocumentKey): Promise<ReadModelEntry<T> | undefined> {
+  async read<T = unknown>(
+    ipa: string,
+    key: ReadModelDocumentKey,
+    options: { keep?: boolean } = {},
+  ): Promise<ReadModelEntry<T> | undefined> {
     const file = this.fileOf(ipa, key);
+    // A reader that keeps its own copy (the portfolio index reads every Comune at start and every ten minutes) reads
+    // past the kept documents: it would push the pages' documents out, for nothing.
+    if (options.keep === false) return (await this.open(file, ipa, key)) as ReadModelEntry<T> | undefined;
     return (await this.opened.read(file, () => this.open(file, ipa, key))) as ReadModelEntry<T> | undefined;
   }
 
