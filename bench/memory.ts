@@ -42,6 +42,9 @@ export interface PhaseCpu {
 export interface RssPeaks {
   /** This process: API, sandbox, SMTP catcher, driver and load generator (and the worker, when run in it). */
   bench: number;
+  /** This process's V8 heap in use: what of its RSS is JavaScript objects (documents, answers, garbage not yet
+   * collected) rather than code, buffers and native memory. */
+  benchHeapUsed: number;
   /** The worker's own process, when it has one. */
   worker?: number;
   temporal: number;
@@ -107,11 +110,13 @@ export class RssSampler {
 
   sample(): void {
     const bench = process.memoryUsage.rss();
+    const benchHeapUsed = process.memoryUsage().heapUsed;
     const temporal = processRss(this.temporalPid) ?? 0;
     const worker = this.workerPids.length === 0 ? undefined : sumOf(this.workerPids.map(processRss));
-    const p = this.peaks.get(this.phase) ?? { bench: 0, temporal: 0, loopDelayP99Ms: 0 };
+    const p = this.peaks.get(this.phase) ?? { bench: 0, benchHeapUsed: 0, temporal: 0, loopDelayP99Ms: 0 };
     this.peaks.set(this.phase, {
       bench: Math.max(p.bench, bench),
+      benchHeapUsed: Math.max(p.benchHeapUsed, benchHeapUsed),
       ...(worker === undefined ? {} : { worker: Math.max(p.worker ?? 0, worker) }),
       temporal: Math.max(p.temporal, temporal),
       loopDelayP99Ms: this.loop.count > 0 ? this.loop.percentile(99) / 1e6 : p.loopDelayP99Ms,
@@ -120,16 +125,18 @@ export class RssSampler {
 
   overall(): RssPeaks {
     let bench = 0;
+    let benchHeapUsed = 0;
     let worker: number | undefined;
     let temporal = 0;
     let loopDelayP99Ms = 0;
     for (const p of this.peaks.values()) {
       bench = Math.max(bench, p.bench);
+      benchHeapUsed = Math.max(benchHeapUsed, p.benchHeapUsed);
       if (p.worker !== undefined) worker = Math.max(worker ?? 0, p.worker);
       temporal = Math.max(temporal, p.temporal);
       loopDelayP99Ms = Math.max(loopDelayP99Ms, p.loopDelayP99Ms);
     }
-    return { bench, ...(worker === undefined ? {} : { worker }), temporal, loopDelayP99Ms };
+    return { bench, benchHeapUsed, ...(worker === undefined ? {} : { worker }), temporal, loopDelayP99Ms };
   }
 
   stop(): void {

@@ -615,6 +615,7 @@ export async function renderReport(r: RunResult, resultsFile: string, findings: 
       [
         'Phase',
         'peak RSS, bench process',
+        'peak heap used, bench process',
         'peak RSS, worker process',
         'peak RSS, Temporal server',
         'event-loop delay p99, bench process',
@@ -622,6 +623,7 @@ export async function renderReport(r: RunResult, resultsFile: string, findings: 
       [...r.memory.entries()].map(([phase, p]) => [
         phase,
         formatMiB(p.bench),
+        formatMiB(p.benchHeapUsed),
         p.worker !== undefined ? formatMiB(p.worker) : 'in bench',
         formatMiB(p.temporal),
         formatMs(p.loopDelayP99Ms),

@@ -583,7 +583,7 @@ function printFigures(r: RunResult): void {
     );
   }
   log(
-    `peak RSS                 bench ${formatMiB(r.memoryOverall.bench)}` +
+    `peak RSS                 bench ${formatMiB(r.memoryOverall.bench)} (heap used ${formatMiB(r.memoryOverall.benchHeapUsed)})` +
       (r.memoryOverall.worker !== undefined ? `, worker ${formatMiB(r.memoryOverall.worker)}` : '') +
       `, Temporal ${formatMiB(r.memoryOverall.temporal)}`,
   );
