@@ -146,6 +146,14 @@ export function createIoServiceActivities({
     );
   }
 
+  /** Publishes the service's release unless PagoPA shows it published already (the poll's and `ensurePublished`'s). */
+  async function publish(io: IoManageClient, serviceId: string): Promise<{ alreadyPublished: boolean }> {
+    const release = await io.getRelease(serviceId);
+    if (release?.status === 'published') return { alreadyPublished: true };
+    await io.publish(serviceId);
+    return { alreadyPublished: false };
+  }
+
   /**
    * Publishes an approved service when PagoPA lets it at once (already published, or POST /release accepted). Any
    * failure (a 404 while PagoPA prepares the release, a refused key, an outage) is left to `ensurePublished`, which
@@ -156,10 +164,7 @@ export function createIoServiceActivities({
     serviceId: string,
   ): Promise<{ published?: { alreadyPublished: boolean } }> {
     try {
-      const release = await io.getRelease(serviceId);
-      if (release?.status === 'published') return { published: { alreadyPublished: true } };
-      await io.publish(serviceId);
-      return { published: { alreadyPublished: false } };
+      return { published: await publish(io, serviceId) };
     } catch (err) {
       log.info('approved, not published at once: left to ensurePublished', { serviceId, error: String(err) });
       return {};
@@ -372,17 +377,14 @@ export function createIoServiceActivities({
       serviceId: string;
     }): Promise<{ published: true; alreadyPublished: boolean }> {
       const io = await manage(input.key);
-      const release = await io.getRelease(input.serviceId);
-      if (release?.status === 'published') return { published: true, alreadyPublished: true };
       try {
-        await io.publish(input.serviceId);
+        return { published: true, ...(await publish(io, input.serviceId)) };
       } catch (err) {
         if (err instanceof HttpNonRetryableError && err.status === 404) {
           return publicationNotFound(io, input.serviceId, err);
         }
         throw err;
       }
-      return { published: true, alreadyPublished: false };
     },
   };
 
