@@ -109,8 +109,7 @@ export class RssSampler {
   }
 
   sample(): void {
-    const bench = process.memoryUsage.rss();
-    const benchHeapUsed = process.memoryUsage().heapUsed;
+    const { rss: bench, heapUsed: benchHeapUsed } = process.memoryUsage();
     const temporal = processRss(this.temporalPid) ?? 0;
     const worker = this.workerPids.length === 0 ? undefined : sumOf(this.workerPids.map(processRss));
     const p = this.peaks.get(this.phase) ?? { bench: 0, benchHeapUsed: 0, temporal: 0, loopDelayP99Ms: 0 };

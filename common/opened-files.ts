@@ -8,9 +8,10 @@ import { promises as fs } from 'node:fs';
  *
  * A file's version is its device, inode, size and modification and change times (nanoseconds). A value is reused
  * only when the file has that version still, and only when it was read well after the file was last written (by
- * `racyMarginMs`): a file system whose times are coarse (a second on some network volumes) could otherwise give a
- * second write, in the same tick and of the same size, on an inode the first write freed, the same version. Such a
- * file is read again until it has stood still that long: the same rule as Git's «racily clean» index entries.
+ * `RACY_MARGIN_MS`): a file system whose times are coarse (a second on some network volumes) could otherwise
+ * give a second write, in the same tick and of the same size, on an inode the first write freed, the same
+ * version. Such a file is read again until it has stood still that long: the same rule as Git's «racily clean»
+ * index entries.
  *
  * Bounded: at most `maxEntries` files, the least recently read dropped first.
  */
@@ -20,7 +21,6 @@ export class OpenedFiles<T> {
   constructor(
     private readonly options: {
       maxEntries: number;
-      racyMarginMs?: number;
       now?: () => number;
     },
   ) {}
@@ -43,21 +43,21 @@ export class OpenedFiles<T> {
     if (value === undefined) return undefined;
     // The version stat'ed before the file was read: a write in between gives the file another version, so the value
     // (as new as that write, or newer) is read again at the next call.
-    const settled = version.modifiedMs + (this.options.racyMarginMs ?? DEFAULT_RACY_MARGIN_MS) < startedAt;
+    const settled = version.modifiedMs + RACY_MARGIN_MS < startedAt;
     this.entries.set(file, { version: version.id, settled, value });
     while (this.entries.size > this.options.maxEntries)
       this.entries.delete(this.entries.keys().next().value as string);
     return value;
   }
 
-  /** How many files are kept (for the tests and the bench). */
+  /** How many files are kept (for the tests). */
   get size(): number {
     return this.entries.size;
   }
 }
 
 /** Two seconds: longer than the coarsest file times in use (a second), with a margin for the writer's clock. */
-export const DEFAULT_RACY_MARGIN_MS = 2_000;
+export const RACY_MARGIN_MS = 2_000;
 
 /** A file's identity and version; undefined when there is no file. */
 export async function fileVersion(file: string): Promise<{ id: string; modifiedMs: number } | undefined> {

@@ -28,7 +28,7 @@ const SAFE_NAME = /^[A-Za-z0-9_-]+$/;
  * Documents a process keeps opened, at most (least recently read dropped first): a Comune's journey document with
  * 11 services holds about 5.5 KiB of heap (`npm run bench:reads`), so 10,000 documents about 55 MiB.
  */
-export const KEPT_DOCUMENTS = 10_000;
+const KEPT_DOCUMENTS = 10_000;
 
 export class ReadModelStoreError extends Error {
   override name = 'ReadModelStoreError';
@@ -58,10 +58,9 @@ export class ReadModelStore {
     readonly dir: string,
     private readonly codec?: PayloadCodec,
     private readonly now: () => number = Date.now,
-    options: { keptDocuments?: number } = {},
   ) {
     this.journal = new ChangeJournal(path.join(dir, CHANGES_FOLDER), now);
-    this.opened = new OpenedFiles({ maxEntries: options.keptDocuments ?? KEPT_DOCUMENTS, now });
+    this.opened = new OpenedFiles({ maxEntries: KEPT_DOCUMENTS, now });
   }
 
   /** Stores the documents of one workflow task. */

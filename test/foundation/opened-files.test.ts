@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_RACY_MARGIN_MS, OpenedFiles } from '../../common/opened-files';
+import { RACY_MARGIN_MS, OpenedFiles } from '../../common/opened-files';
 
 /** What a process keeps of the files other processes rewrite (common/opened-files.ts). */
 describe('OpenedFiles', () => {
@@ -47,14 +47,14 @@ describe('OpenedFiles', () => {
     const file = path.join(dir, 'a.json');
     replace(file, 'one');
     const modified = fs.statSync(file).mtimeMs;
-    let clock = modified + DEFAULT_RACY_MARGIN_MS - 1;
+    let clock = modified + RACY_MARGIN_MS - 1;
     const kept = new OpenedFiles<string>({ maxEntries: 10, now: () => clock });
     const reader = counted(file);
     await kept.read(file, reader.open);
     await kept.read(file, reader.open);
     expect(reader.opens()).toBe(2);
     // Read again once it has stood still long enough: kept from then on.
-    clock = modified + DEFAULT_RACY_MARGIN_MS + 1;
+    clock = modified + RACY_MARGIN_MS + 1;
     await kept.read(file, reader.open);
     await kept.read(file, reader.open);
     await kept.read(file, reader.open);
