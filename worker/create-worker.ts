@@ -13,10 +13,19 @@ export const workflowsPath = require.resolve('../workflows');
  */
 export const workflowInterceptorModules = [require.resolve('../workflows/read-model-interceptor')];
 
+/**
+ * What a workflow thread loads once and every workflow shares (`bundleWorkflowCode`'s `preloadModules`): zod
+ * (workflows/preloaded-modules.ts). Without it, each workflow created or replayed ran zod's module bodies again,
+ * until V8 optimised those bodies themselves: one compilation of about 10 s, holding some 400 MiB of the worker's
+ * memory that the process did not give back (bench/findings.md, «zod loaded once per workflow thread»).
+ */
+export const preloadModules = [require.resolve('../workflows/preloaded-modules')];
+
 /** How every bundle of the workflow code is built (worker/main.ts, the tests' global setup, the bench). */
 export const workflowBundleOptions = {
   workflowsPath,
   workflowInterceptorModules,
+  preloadModules,
 };
 
 export interface CreateWorkerOptions {
@@ -58,7 +67,11 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     activities: options.activities ?? {},
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath, interceptors: { workflowModules: workflowInterceptorModules } }),
+      : {
+          workflowsPath,
+          interceptors: { workflowModules: workflowInterceptorModules },
+          bundlerOptions: { preloadModules },
+        }),
     ...(options.readModel
       ? { sinks: readModelSinks(options.readModel.store, options.readModel.logger) }
       : {}),
