@@ -8,8 +8,15 @@ import { WORKFLOW_BUNDLE_PATH } from '../support/global-setup';
  * zod is loaded once per workflow thread and shared by its workflows (worker/create-worker.ts `preloadModules`,
  * workflows/preloaded-modules.ts), not run again for each workflow the thread creates or replays.
  */
+/** The SDK's creator, its context readable (the SDK's own subclassing: `create` builds the subclass). */
+class InspectedCreator extends ReusableVMWorkflowCreator {
+  get vmContext(): object {
+    return this.context;
+  }
+}
+
 describe('the workflow bundle preloads zod', () => {
-  let creator: ReusableVMWorkflowCreator | undefined;
+  let creator: InspectedCreator | undefined;
   afterEach(async () => {
     await creator?.destroy();
     creator = undefined;
@@ -18,8 +25,8 @@ describe('the workflow bundle preloads zod', () => {
   /** The thread's module cache as the SDK builds it before any workflow: only the shared modules answer. */
   async function sharedModules(): Promise<Record<string, { exports: Record<string, unknown> } | undefined>> {
     const bundle = parseWorkflowCode(fs.readFileSync(WORKFLOW_BUNDLE_PATH, 'utf8'));
-    creator = await ReusableVMWorkflowCreator.create(bundle, 5_000, new Set());
-    return (creator.context as unknown as { __webpack_module_cache__: never }).__webpack_module_cache__;
+    creator = await InspectedCreator.create(bundle, 5_000, new Set());
+    return (creator.vmContext as { __webpack_module_cache__: never }).__webpack_module_cache__;
   }
 
   it("holds zod's modules in the thread's shared cache before any workflow exists", async () => {

@@ -1,0 +1,71 @@
+/**
+ * What a workflow thread spends loading the workflow code's modules for each workflow it creates or brings back
+ * after an eviction: the SDK keeps each workflow's modules apart, except those the bundle preloads (shared by every
+ * workflow of the thread; worker/create-worker.ts `preloadModules`). Measured in the SDK's own reusable context, as a
+ * workflow thread builds it, for the bundle as the worker builds it and for the same bundle without the preload.
+ * Prints; asserts nothing.
+ *
+ *   npx tsx bench/workflow-modules.ts [--workflows 400]
+ */
+import vm from 'node:vm';
+import { parseArgs } from 'node:util';
+import { bundleWorkflowCode } from '@temporalio/worker';
+// The SDK's loader of a workflow thread's context (internal: what each workflow thread of a `Worker` runs).
+import { parseWorkflowCode } from '@temporalio/worker/lib/worker';
+import { ReusableVMWorkflowCreator } from '@temporalio/worker/lib/workflow/reusable-vm';
+import { workflowBundleOptions } from '../worker/create-worker';
+
+const { values: flags } = parseArgs({ options: { workflows: { type: 'string', default: '400' } } });
+const workflows = Number(flags.workflows);
+if (!Number.isInteger(workflows) || workflows < 1) throw new Error('--workflows must be a positive integer');
+
+/** The SDK's creator, its context readable (the SDK's own subclassing: `create` builds the subclass). */
+class InspectedCreator extends ReusableVMWorkflowCreator {
+  get vmContext(): object {
+    return this.context;
+  }
+}
+
+const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };
+
+/** CPU and wall time per workflow of loading the workflow code's modules into a workflow's own module cache. */
+async function perWorkflow(preloadModules: string[]): Promise<{ cpuMs: number; wallMs: number }> {
+  const { code } = await bundleWorkflowCode({ ...workflowBundleOptions, preloadModules, logger: quiet });
+  const creator = await InspectedCreator.create(parseWorkflowCode(code), 5_000, new Set());
+  // A workflow's modules go to its activator's module cache: a fresh one stands for each new workflow.
+  const context = creator.vmContext as { __TEMPORAL_ACTIVATOR__?: { moduleCache: Map<string, unknown> } };
+  const load = () => {
+    context.__TEMPORAL_ACTIVATOR__ = { moduleCache: new Map() };
+    vm.runInContext('__TEMPORAL__.importWorkflows()', context);
+  };
+  try {
+    for (let i = 0; i < Math.min(50, workflows); i++) load(); // warm-up
+    const wall = performance.now();
+    const cpu = process.cpuUsage();
+    for (let i = 0; i < workflows; i++) load();
+    const used = process.cpuUsage(cpu);
+    return {
+      cpuMs: (used.user + used.system) / 1000 / workflows,
+      wallMs: (performance.now() - wall) / workflows,
+    };
+  } finally {
+    delete context.__TEMPORAL_ACTIVATOR__;
+    await creator.destroy();
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`the workflow code's modules loaded for ${workflows} workflows, per workflow:`);
+  for (const [label, preload] of [
+    ['without the preload (zod per workflow)', []],
+    ['as the worker builds it (zod preloaded)', workflowBundleOptions.preloadModules],
+  ] as const) {
+    const { cpuMs, wallMs } = await perWorkflow([...preload]);
+    console.log(`  ${label.padEnd(42)} CPU ${cpuMs.toFixed(2)} ms, wall ${wallMs.toFixed(2)} ms`);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
