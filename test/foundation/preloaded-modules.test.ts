@@ -4,10 +4,6 @@ import { parseWorkflowCode } from '@temporalio/worker/lib/worker';
 import { ReusableVMWorkflowCreator } from '@temporalio/worker/lib/workflow/reusable-vm';
 import { WORKFLOW_BUNDLE_PATH } from '../support/global-setup';
 
-/**
- * zod is loaded once per workflow thread and shared by its workflows (worker/create-worker.ts `preloadModules`,
- * workflows/preloaded-modules.ts), not run again for each workflow the thread creates or replays.
- */
 /** The SDK's creator, its context readable (the SDK's own subclassing: `create` builds the subclass). */
 class InspectedCreator extends ReusableVMWorkflowCreator {
   get vmContext(): object {
@@ -15,6 +11,10 @@ class InspectedCreator extends ReusableVMWorkflowCreator {
   }
 }
 
+/**
+ * zod is loaded once per workflow thread and shared by its workflows (worker/create-worker.ts `preloadModules`,
+ * workflows/preloaded-modules.ts), not run again for each workflow the thread creates or replays.
+ */
 describe('the workflow bundle preloads zod', () => {
   let creator: InspectedCreator | undefined;
   afterEach(async () => {
