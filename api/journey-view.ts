@@ -151,6 +151,19 @@ export async function readComune(source: PageSource, ipa: string): Promise<Comun
   return { state: read.value as ComuneState, freshness: read.freshness };
 }
 
+/**
+ * What a Comune's step leads to. The Update answers with the state as its handler left it, before the journey's main
+ * flow went on in the same workflow task: a recorded delegation moves the journey to «In attesa del modulo firmato»
+ * there, after the handler. The worker writes that task's document before the task completes, so the read model
+ * holds the state the step led to when the Update answers. Its document is the answer when it is from that task or a
+ * later one (its timeline, which only grows, at least as long); otherwise (no read model, a write that failed) the
+ * Update's own answer.
+ */
+export async function comuneAfterStep(source: PageSource, state: ComuneState): Promise<ComuneState> {
+  const written = await fromReadModel<ComuneState>(source, state.ipaCode, 'comune');
+  return written && written.value.timeline.length >= state.timeline.length ? written.value : state;
+}
+
 /** A step's answer: the freshest state of the Comune there is, for the next page read. */
 export function rememberComune(source: PageSource, state: ComuneState): void {
   pages(source).put(comuneWorkflowId(state.ipaCode), state);

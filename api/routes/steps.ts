@@ -35,7 +35,7 @@ import { z } from '../zod';
 import { ipaParam, serviceParams } from './params';
 import { endOfDayInRome } from '../import/italian-dates';
 import { comuneStepRefusal, comuneSteps, undoableStepIds } from '../../domain/journey-model';
-import { comuneView, rememberComune, rememberService } from '../journey-view';
+import { comuneAfterStep, comuneView, rememberComune, rememberService } from '../journey-view';
 
 export const MAX_SIGNED_FORM_BYTES = 10 * 1024 * 1024;
 
@@ -101,8 +101,11 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
       errors: { 404: 'Comune non trovato', 409: 'Passo rifiutato dal percorso (fuori ordine o già fatto)' },
       handler: async ({ params, body, actor, req, res }) => {
         res.locals.workflowId = comuneWorkflowId(params.ipa);
-        const state = await temporalCall(() =>
-          spec.run(params.ipa, body, actorLabel(actor), updateId(req, `${spec.path}:${params.ipa}`)),
+        const state = await comuneAfterStep(
+          ctx,
+          await temporalCall(() =>
+            spec.run(params.ipa, body, actorLabel(actor), updateId(req, `${spec.path}:${params.ipa}`)),
+          ),
         );
         rememberComune(ctx, state);
         return comuneView(state, actor.role) as unknown as z.infer<typeof stateResponse>;
