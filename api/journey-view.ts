@@ -152,17 +152,33 @@ export async function readComune(source: PageSource, ipa: string): Promise<Comun
 }
 
 /**
- * What a Comune's step leads to. The Update answers with the state as its handler left it, before the journey's main
- * flow went on in the same workflow task: a recorded delegation moves the journey to «In attesa del modulo firmato»
- * there, after the handler. The worker writes that task's document before the task completes, so the read model
- * holds the state the step led to when the Update answers. Its document is the answer when it is from that task or a
- * later one (its timeline, which only grows, at least as long); otherwise (no read model, a write that failed) the
- * Update's own answer.
+ * What a step leads to. The Update answers with the state as its handler left it, before the journey's main flow
+ * went on in the same workflow task: a recorded delegation moves the Comune to «In attesa del modulo firmato» there,
+ * after the handler. The worker writes that task's documents before the task completes, so the read model holds the
+ * state the step led to when the Update answers. Its document is the answer when it is from that task or a later one
+ * (its timeline, which only grows, at least as long); otherwise (no read model, a write that failed) the Update's own
+ * answer.
  */
-export async function comuneAfterStep(source: PageSource, state: ComuneState): Promise<ComuneState> {
-  const written = await fromReadModel<ComuneState>(source, state.ipaCode, 'comune');
-  return written && written.value.timeline.length >= state.timeline.length ? written.value : state;
+async function afterStep<T extends { timeline: readonly unknown[] }>(
+  source: PageSource,
+  ipa: string,
+  key: ReadModelDocumentKey,
+  answered: T,
+): Promise<T> {
+  const written = await fromReadModel<T>(source, ipa, key);
+  return written && written.value.timeline.length >= answered.timeline.length ? written.value : answered;
 }
+
+/** A Comune step's answer: where it led (`afterStep`). */
+export const comuneAfterStep = (source: PageSource, state: ComuneState): Promise<ComuneState> =>
+  afterStep(source, state.ipaCode, 'comune', state);
+
+/** A service step's answer: where it led (`afterStep`). */
+export const serviceAfterStep = (
+  source: PageSource,
+  ipa: string,
+  state: ServiceState,
+): Promise<ServiceState> => afterStep(source, ipa, serviceDocumentKey(state.slug), state);
 
 /** A step's answer: the freshest state of the Comune there is, for the next page read. */
 export function rememberComune(source: PageSource, state: ComuneState): void {

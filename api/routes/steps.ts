@@ -35,7 +35,13 @@ import { z } from '../zod';
 import { ipaParam, serviceParams } from './params';
 import { endOfDayInRome } from '../import/italian-dates';
 import { comuneStepRefusal, comuneSteps, undoableStepIds } from '../../domain/journey-model';
-import { comuneAfterStep, comuneView, rememberComune, rememberService } from '../journey-view';
+import {
+  comuneAfterStep,
+  comuneView,
+  rememberComune,
+  rememberService,
+  serviceAfterStep,
+} from '../journey-view';
 
 export const MAX_SIGNED_FORM_BYTES = 10 * 1024 * 1024;
 
@@ -275,8 +281,9 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
           updateId: updateId(req, `signed-form:${params.ipa}`),
         }),
       );
-      rememberComune(ctx, result);
-      return comuneView(result, actor.role) as unknown as z.infer<typeof stateResponse>;
+      const ledTo = await comuneAfterStep(ctx, result);
+      rememberComune(ctx, ledTo);
+      return comuneView(ledTo, actor.role) as unknown as z.infer<typeof stateResponse>;
     },
   });
 
@@ -378,8 +385,9 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
         await undo();
         throw err;
       }
-      rememberComune(ctx, result);
-      return comuneView(result, actor.role) as unknown as z.infer<typeof stateResponse>;
+      const ledTo = await comuneAfterStep(ctx, result);
+      rememberComune(ctx, ledTo);
+      return comuneView(ledTo, actor.role) as unknown as z.infer<typeof stateResponse>;
     },
   });
 
@@ -399,7 +407,7 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
     handler: async ({ params, body, actor, req, res }) => {
       const workflowId = serviceWorkflowId(params.ipa, params.slug);
       res.locals.workflowId = workflowId;
-      const state = await temporalCall(
+      const answered = await temporalCall(
         () =>
           ctx.client.workflow.getHandle(workflowId).executeUpdate(correctCardUpdate, {
             args: [{ actor: actorLabel(actor), card: body.card }],
@@ -407,6 +415,7 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
           }),
         'Servizio',
       );
+      const state = await serviceAfterStep(ctx, params.ipa, answered);
       rememberService(ctx, params.ipa, state);
       return state as unknown as { status: string };
     },
@@ -434,7 +443,7 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
     handler: async ({ params, body, actor, req, res }) => {
       const workflowId = serviceWorkflowId(params.ipa, params.slug);
       res.locals.workflowId = workflowId;
-      const state = await temporalCall(
+      const answered = await temporalCall(
         () =>
           ctx.client.workflow.getHandle(workflowId).executeUpdate(recordReviewOutcomeUpdate, {
             args: [{ actor: actorLabel(actor), outcome: body.outcome, reason: body.reason }],
@@ -442,6 +451,7 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
           }),
         'Servizio',
       );
+      const state = await serviceAfterStep(ctx, params.ipa, answered);
       rememberService(ctx, params.ipa, state);
       return state as unknown as { status: string };
     },
@@ -466,7 +476,7 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
     handler: async ({ params, body, actor, req, res }) => {
       const workflowId = serviceWorkflowId(params.ipa, params.slug);
       res.locals.workflowId = workflowId;
-      const state = await temporalCall(
+      const answered = await temporalCall(
         () =>
           ctx.client.workflow.getHandle(workflowId).executeUpdate(undoReviewOutcomeUpdate, {
             args: [{ actor: actorLabel(actor), reason: body.reason }],
@@ -474,6 +484,7 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
           }),
         'Servizio',
       );
+      const state = await serviceAfterStep(ctx, params.ipa, answered);
       rememberService(ctx, params.ipa, state);
       return state as unknown as { status: string };
     },
