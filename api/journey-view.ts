@@ -169,25 +169,22 @@ async function afterStep<T extends { timeline: readonly unknown[] }>(
   return written && written.value.timeline.length >= answered.timeline.length ? written.value : answered;
 }
 
-/** A Comune step's answer: where it led (`afterStep`). */
-export const comuneAfterStep = (source: PageSource, state: ComuneState): Promise<ComuneState> =>
-  afterStep(source, state.ipaCode, 'comune', state);
-
-/** A service step's answer: where it led (`afterStep`). */
-export const serviceAfterStep = (
-  source: PageSource,
-  ipa: string,
-  state: ServiceState,
-): Promise<ServiceState> => afterStep(source, ipa, serviceDocumentKey(state.slug), state);
-
-/** A step's answer: the freshest state of the Comune there is, for the next page read. */
-export function rememberComune(source: PageSource, state: ComuneState): void {
+/** A Comune step's answer: where it led (`afterStep`), kept as the freshest state there is for the next page read. */
+export async function comuneAfterStep(source: PageSource, answered: ComuneState): Promise<ComuneState> {
+  const state = await afterStep(source, answered.ipaCode, 'comune', answered);
   pages(source).put(comuneWorkflowId(state.ipaCode), state);
+  return state;
 }
 
-/** A service step's answer. */
-export function rememberService(source: PageSource, ipa: string, state: ServiceState): void {
+/** A service step's answer: where it led (`afterStep`), kept for the next page read. */
+export async function serviceAfterStep(
+  source: PageSource,
+  ipa: string,
+  answered: ServiceState,
+): Promise<ServiceState> {
+  const state = await afterStep(source, ipa, serviceDocumentKey(answered.slug), answered);
   pages(source).put(serviceWorkflowId(ipa, state.slug), state);
+  return state;
 }
 
 /** Waits for the background refreshes (tests' orderly shutdown). */

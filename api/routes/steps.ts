@@ -35,13 +35,7 @@ import { z } from '../zod';
 import { ipaParam, serviceParams } from './params';
 import { endOfDayInRome } from '../import/italian-dates';
 import { comuneStepRefusal, comuneSteps, undoableStepIds } from '../../domain/journey-model';
-import {
-  comuneAfterStep,
-  comuneView,
-  rememberComune,
-  rememberService,
-  serviceAfterStep,
-} from '../journey-view';
+import { comuneAfterStep, comuneView, serviceAfterStep } from '../journey-view';
 
 export const MAX_SIGNED_FORM_BYTES = 10 * 1024 * 1024;
 
@@ -113,7 +107,6 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
             spec.run(params.ipa, body, actorLabel(actor), updateId(req, `${spec.path}:${params.ipa}`)),
           ),
         );
-        rememberComune(ctx, state);
         return comuneView(state, actor.role) as unknown as z.infer<typeof stateResponse>;
       },
     });
@@ -281,9 +274,9 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
           updateId: updateId(req, `signed-form:${params.ipa}`),
         }),
       );
-      const ledTo = await comuneAfterStep(ctx, result);
-      rememberComune(ctx, ledTo);
-      return comuneView(ledTo, actor.role) as unknown as z.infer<typeof stateResponse>;
+      return comuneView(await comuneAfterStep(ctx, result), actor.role) as unknown as z.infer<
+        typeof stateResponse
+      >;
     },
   });
 
@@ -385,9 +378,9 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
         await undo();
         throw err;
       }
-      const ledTo = await comuneAfterStep(ctx, result);
-      rememberComune(ctx, ledTo);
-      return comuneView(ledTo, actor.role) as unknown as z.infer<typeof stateResponse>;
+      return comuneView(await comuneAfterStep(ctx, result), actor.role) as unknown as z.infer<
+        typeof stateResponse
+      >;
     },
   });
 
@@ -415,9 +408,7 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
           }),
         'Servizio',
       );
-      const state = await serviceAfterStep(ctx, params.ipa, answered);
-      rememberService(ctx, params.ipa, state);
-      return state as unknown as { status: string };
+      return (await serviceAfterStep(ctx, params.ipa, answered)) as unknown as { status: string };
     },
   });
 
@@ -451,9 +442,7 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
           }),
         'Servizio',
       );
-      const state = await serviceAfterStep(ctx, params.ipa, answered);
-      rememberService(ctx, params.ipa, state);
-      return state as unknown as { status: string };
+      return (await serviceAfterStep(ctx, params.ipa, answered)) as unknown as { status: string };
     },
   });
 
@@ -484,9 +473,7 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
           }),
         'Servizio',
       );
-      const state = await serviceAfterStep(ctx, params.ipa, answered);
-      rememberService(ctx, params.ipa, state);
-      return state as unknown as { status: string };
+      return (await serviceAfterStep(ctx, params.ipa, answered)) as unknown as { status: string };
     },
   });
 }
