@@ -9,31 +9,24 @@
  */
 import vm from 'node:vm';
 import { parseArgs } from 'node:util';
-import { bundleWorkflowCode } from '@temporalio/worker';
-// The SDK's loader of a workflow thread's context (internal: what each workflow thread of a `Worker` runs).
-import { parseWorkflowCode } from '@temporalio/worker/lib/worker';
-import { ReusableVMWorkflowCreator } from '@temporalio/worker/lib/workflow/reusable-vm';
+import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
+import { workflowThreadContext } from '../test/support/workflow-thread';
 import { workflowBundleOptions } from '../worker/create-worker';
 
 const { values: flags } = parseArgs({ options: { workflows: { type: 'string', default: '400' } } });
 const workflows = Number(flags.workflows);
 if (!Number.isInteger(workflows) || workflows < 1) throw new Error('--workflows must be a positive integer');
 
-/** The SDK's creator, its context readable (the SDK's own subclassing: `create` builds the subclass). */
-class InspectedCreator extends ReusableVMWorkflowCreator {
-  get vmContext(): object {
-    return this.context;
-  }
-}
-
-const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };
-
 /** CPU and wall time per workflow of loading the workflow code's modules into a workflow's own module cache. */
 async function perWorkflow(preloadModules: string[]): Promise<{ cpuMs: number; wallMs: number }> {
-  const { code } = await bundleWorkflowCode({ ...workflowBundleOptions, preloadModules, logger: quiet });
-  const creator = await InspectedCreator.create(parseWorkflowCode(code), 5_000, new Set());
+  const { code } = await bundleWorkflowCode({
+    ...workflowBundleOptions,
+    preloadModules,
+    logger: new DefaultLogger('ERROR'),
+  });
+  const thread = await workflowThreadContext(code);
   // A workflow's modules go to its activator's module cache: a fresh one stands for each new workflow.
-  const context = creator.vmContext as { __TEMPORAL_ACTIVATOR__?: { moduleCache: Map<string, unknown> } };
+  const { context } = thread;
   const load = () => {
     context.__TEMPORAL_ACTIVATOR__ = { moduleCache: new Map() };
     vm.runInContext('__TEMPORAL__.importWorkflows()', context);
@@ -50,7 +43,7 @@ async function perWorkflow(preloadModules: string[]): Promise<{ cpuMs: number; w
     };
   } finally {
     delete context.__TEMPORAL_ACTIVATOR__;
-    await creator.destroy();
+    await thread.destroy();
   }
 }
 

@@ -15,5 +15,3 @@
 import { z } from 'zod';
 
 z.object({ preload: z.array(z.string()) }).safeParse({ preload: [] });
-
-export const preloadedConfiguration = z.config();

@@ -1,32 +1,22 @@
 import fs from 'node:fs';
-// The SDK's own loader of a workflow thread's context (internal modules: what `Worker` runs in each workflow thread).
-import { parseWorkflowCode } from '@temporalio/worker/lib/worker';
-import { ReusableVMWorkflowCreator } from '@temporalio/worker/lib/workflow/reusable-vm';
 import { WORKFLOW_BUNDLE_PATH } from '../support/global-setup';
-
-/** The SDK's creator, its context readable (the SDK's own subclassing: `create` builds the subclass). */
-class InspectedCreator extends ReusableVMWorkflowCreator {
-  get vmContext(): object {
-    return this.context;
-  }
-}
+import { workflowThreadContext } from '../support/workflow-thread';
 
 /**
  * zod is loaded once per workflow thread and shared by its workflows (worker/create-worker.ts `preloadModules`,
  * workflows/preloaded-modules.ts), not run again for each workflow the thread creates or replays.
  */
 describe('the workflow bundle preloads zod', () => {
-  let creator: InspectedCreator | undefined;
+  let thread: Awaited<ReturnType<typeof workflowThreadContext>> | undefined;
   afterEach(async () => {
-    await creator?.destroy();
-    creator = undefined;
+    await thread?.destroy();
+    thread = undefined;
   });
 
   /** The thread's module cache as the SDK builds it before any workflow: only the shared modules answer. */
-  async function sharedModules(): Promise<Record<string, { exports: Record<string, unknown> } | undefined>> {
-    const bundle = parseWorkflowCode(fs.readFileSync(WORKFLOW_BUNDLE_PATH, 'utf8'));
-    creator = await InspectedCreator.create(bundle, 5_000, new Set());
-    return (creator.vmContext as { __webpack_module_cache__: never }).__webpack_module_cache__;
+  async function sharedModules() {
+    thread = await workflowThreadContext(fs.readFileSync(WORKFLOW_BUNDLE_PATH, 'utf8'));
+    return thread.context.__webpack_module_cache__;
   }
 
   it("holds zod's modules in the thread's shared cache before any workflow exists", async () => {
@@ -41,9 +31,9 @@ describe('the workflow bundle preloads zod', () => {
 
   it("sets zod's defaults before the SDK freezes its configuration", async () => {
     const cache = await sharedModules();
-    const preloaded = cache['./workflows/preloaded-modules.ts'];
-    expect(preloaded).toBeDefined();
-    const configuration = preloaded!.exports.preloadedConfiguration as Record<string, unknown>;
+    const core = cache['./node_modules/zod/v4/core/core.js'];
+    expect(core).toBeDefined();
+    const configuration = core!.exports.globalConfig as Record<string, unknown>;
     // Frozen by the SDK, so a workflow can no longer set them: the English messages and the containers' memoizer.
     expect(Object.isFrozen(configuration)).toBe(true);
     expect(typeof configuration.localeError).toBe('function');
