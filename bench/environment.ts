@@ -14,7 +14,7 @@ import { closePortfolio } from '../api/portfolio-index';
 import { FileTokenStore } from '../api/auth/token-store';
 import { CONTRACT_DURATION_DAYS, type RegistrationDefaults } from '../api/import/registration';
 import { createLogger, redactedPaths } from '../common/logger';
-import { registerSearchAttributes } from '../common/temporal';
+import { devServerArgs, registerSearchAttributes } from '../common/temporal';
 import { resolveTemporalBinaries } from '../common/temporal-binaries';
 import { FileSystemDocumentStore } from '../integrations/documents/document-store';
 import { createSolidPng } from '../integrations/documents/png';
@@ -160,6 +160,11 @@ async function startTemporal(
     'frontend.enableUpdateWorkflowExecution=true',
     '--dynamic-config-value',
     'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true',
+    // The product's dev server options (npm start's): the search attributes, no forced cache refresh.
+    ...devServerArgs(),
+    // BENCH_DEV_SERVER_ARGS: more options for an experiment, after (and so over) these, e.g. `--dynamic-config-value
+    // system.forceSearchAttributesCacheRefreshOnRead=true` for the CLI's default.
+    ...(process.env.BENCH_DEV_SERVER_ARGS ?? '').split(' ').filter(Boolean),
   ];
   const child = spawn(cliPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';

@@ -38,6 +38,8 @@ export interface RunResult {
   preseededServices: number;
   sandboxLatencyMs: number;
   dbDir: string;
+  /** BENCH_DEV_SERVER_ARGS: options given to the dev server beyond the product's, for an experiment (else empty). */
+  devServerExtraArgs: string;
   driveConcurrency: number;
   loadConcurrency: number;
   tuning: WorkerTuning;
@@ -233,6 +235,7 @@ export function summaryLine(r: RunResult) {
     serviceWorkflows: r.serviceWorkflows,
     preseededServices: r.preseededServices,
     dbDir: r.dbDir,
+    ...(r.devServerExtraArgs ? { devServerExtraArgs: r.devServerExtraArgs } : {}),
     tuning: r.tuning,
     importS: +(r.importOutcome.ms / 1000).toFixed(1),
     settleS: +(r.settle.ms / 1000).toFixed(1),
@@ -413,7 +416,11 @@ export async function renderReport(r: RunResult, resultsFile: string, findings: 
       : '## Set-up: one process plus the Temporal server',
     '',
     'The Temporal dev server is spawned from the provisioned CLI (`server start-dev --headless`, SQLite in a ' +
-      'temporary file) and the project’s search attributes are registered. ' +
+      'temporary file) with the options `npm start` gives it (`devServerArgs()`: the project’s search ' +
+      'attributes created with the namespace, `system.forceSearchAttributesCacheRefreshOnRead` off as in ' +
+      'production)' +
+      (r.devServerExtraArgs ? `, and for this run \`${r.devServerExtraArgs}\`` : '') +
+      '. ' +
       (r.memoryOverall.worker !== undefined
         ? 'The worker runs in a process of its own, as in production (`bench/worker-process.ts`: both task ' +
           'queues, the real activities over the sandbox, SMTP to the catcher, the bulk activities, the baseline’s ' +

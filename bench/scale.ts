@@ -414,6 +414,7 @@ async function main(): Promise<number> {
       preseededServices: preseeded,
       sandboxLatencyMs,
       dbDir,
+      devServerExtraArgs: (process.env.BENCH_DEV_SERVER_ARGS ?? '').trim(),
       driveConcurrency,
       loadConcurrency,
       tuning,

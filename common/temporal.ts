@@ -85,19 +85,87 @@ export async function registerSearchAttributes(
     });
   const missing = allSearchAttributeKeys.filter((key) => !(key.name in existing));
   if (missing.length === 0) return;
+  const names = missing.map((k) => k.name);
   try {
     await connection.operatorService.addSearchAttributes({
       namespace,
       searchAttributes: Object.fromEntries(missing.map((k) => [k.name, indexedValueType[k.type]!])),
     });
-    logger.info({ added: missing.map((k) => k.name) }, 'search attributes registered');
+    logger.info({ added: names }, 'search attributes registered');
   } catch (err) {
     const code = (err as { code?: number }).code;
-    if (code === grpcStatus.ALREADY_EXISTS) return;
     if (code === grpcStatus.PERMISSION_DENIED) {
-      logger.warn({ missing: missing.map((k) => k.name) }, 'no permission to register search attributes');
+      logger.warn({ missing: names }, 'no permission to register search attributes');
       return;
     }
-    throw err;
+    if (code !== grpcStatus.ALREADY_EXISTS) throw err;
   }
+  await awaitSearchAttributesUsable(connection, namespace, names, logger);
+}
+
+/**
+ * Waits until the server accepts the attributes just registered. A server reads them through caches: production's
+ * (and the dev servers this project starts, `devServerArgs`) for about a second after the registration refuse a
+ * workflow started with them («Failed to start Workflow»). A count naming each one is refused until then, and
+ * changes nothing.
+ */
+async function awaitSearchAttributesUsable(
+  connection: Connection,
+  namespace: string,
+  names: readonly string[],
+  logger: Logger,
+  timeoutMs = 15_000,
+): Promise<void> {
+  const query = names.map((name) => `${name} IS NULL`).join(' AND ');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await connection.workflowService.countWorkflowExecutions({ namespace, query });
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) {
+        logger.warn({ err, names }, 'search attributes registered but not yet accepted by the server');
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+/** The dev server's names of the search attribute types (`temporal server start-dev --search-attribute`). */
+const devServerTypeName: Record<string, string> = {
+  KEYWORD: 'Keyword',
+  TEXT: 'Text',
+  INT: 'Int',
+  DOUBLE: 'Double',
+  BOOL: 'Bool',
+  DATETIME: 'Datetime',
+  KEYWORD_LIST: 'KeywordList',
+};
+
+/**
+ * The dev server's dynamic configuration, as production's (deploy/temporal/dynamicconfig/production-sql.yaml): the
+ * CLI turns on `system.forceSearchAttributesCacheRefreshOnRead` so that attributes registered at run time are usable
+ * at once, which makes the server read its cluster metadata from the database, under a lock, at every lookup of a
+ * search attribute: every workflow start, upsert and visibility write. The journeys upsert theirs at each milestone;
+ * the bench measured the dev server's CPU per service journey 7–12 % lower with it off (BENCHMARKS.md).
+ */
+export const devServerDynamicConfig: readonly string[] = [
+  'system.forceSearchAttributesCacheRefreshOnRead=false',
+];
+
+/**
+ * Options of `temporal server start-dev` for every dev server the project starts (`npm start`, the bench, the fault
+ * tests): the dynamic configuration above, and the project's search attributes created with the namespace, so a new
+ * data file has them before the server answers. A data file from an earlier release gets the ones it lacks from
+ * `registerSearchAttributes` at start, which waits until the server accepts them.
+ */
+export function devServerArgs(): string[] {
+  return [
+    ...devServerDynamicConfig.flatMap((value) => ['--dynamic-config-value', value]),
+    ...allSearchAttributeKeys.flatMap((key) => [
+      '--search-attribute',
+      `${key.name}=${devServerTypeName[key.type]!}`,
+    ]),
+  ];
 }

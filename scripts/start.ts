@@ -10,7 +10,7 @@ import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadConfigOrExit, type Config } from '../common/config';
 import { createLogger } from '../common/logger';
-import { registerSearchAttributes, temporalConnectionOptions } from '../common/temporal';
+import { devServerArgs, registerSearchAttributes, temporalConnectionOptions } from '../common/temporal';
 import { resolveTemporalBinaries } from '../common/temporal-binaries';
 import { startEmbeddedServices, type EmbeddedServices } from './embedded-services';
 
@@ -46,6 +46,7 @@ function startDevServer(cliPath: string): Supervised {
     config.TEMPORAL_NAMESPACE,
     '--log-level',
     'warn',
+    ...devServerArgs(),
   ];
   const entry: Supervised = { name: 'temporal', stopping: false, restarts: 0 };
   // Own process group: Ctrl-C reaches the launcher only, which stops Temporal last.
@@ -74,6 +75,7 @@ async function startDownloadedDevServer(): Promise<void> {
       ui: true,
       uiPort: config.TEMPORAL_UI_PORT,
       namespace: config.TEMPORAL_NAMESPACE,
+      extraArgs: devServerArgs(),
     },
   });
   downloadedServer = env;

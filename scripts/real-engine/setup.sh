@@ -163,13 +163,11 @@ done
 # ---------------------------------------------------------------------------------------------------------------
 p() { echo $((FRONTEND_PORT + $1)); } # the other ports, relative to the frontend's
 cat >"$ENGINE/config/dynamicconfig.yaml" <<'YAML'
-# Same limits as deploy/temporal/dynamicconfig/production-sql.yaml, plus the test-only cache refresh.
+# Same as deploy/temporal/dynamicconfig/production-sql.yaml: no forced search-attribute cache refresh (a database
+# read at every lookup). The search attributes are registered at run time; registerSearchAttributes waits until the
+# server accepts them, and the journeys' tests start after it.
 limit.maxIDLength:
   - value: 255
-    constraints: {}
-# Tests register search attributes then start workflows at once: read them through, not from the 10 s cache.
-system.forceSearchAttributesCacheRefreshOnRead:
-  - value: true
     constraints: {}
 YAML
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { createLogger } from '../../common/logger';
-import { registerSearchAttributes } from '../../common/temporal';
+import { devServerArgs, registerSearchAttributes } from '../../common/temporal';
 import { resolveTemporalBinaries } from '../../common/temporal-binaries';
 import { FileSystemDocumentStore } from '../../integrations/documents/document-store';
 import { createSolidPng } from '../../integrations/documents/png';
@@ -123,7 +123,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
 
   const spawnDevServer = () => {
     const args = ['server', 'start-dev', `--db-filename=${dbFile}`, '--ip=127.0.0.1', `--port=${port}`];
-    args.push('--headless', '--namespace=default', '--log-level=error');
+    args.push('--headless', '--namespace=default', '--log-level=error', ...devServerArgs());
     server = spawnLogged(cliPath, args, path.join(dir, 'temporal.log'));
   };
   const serverAnswers = async () => {

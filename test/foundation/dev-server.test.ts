@@ -1,8 +1,18 @@
+import { TypedSearchAttributes } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import { createLogger } from '../../common/logger';
+import { devServerDynamicConfig, registerSearchAttributes } from '../../common/temporal';
+import { resolveTemporalBinaries } from '../../common/temporal-binaries';
 import { startComuneJourney } from '../../contracts/comune-start';
+import { searchAttributes } from '../../contracts/search-attributes';
 import { comuneInput } from '../support/fixtures';
-import { createDevServerEnv, workflowBundle, testReadModelSinks } from '../support/temporal-env';
+import {
+  createDevServerEnv,
+  installQuietRuntime,
+  workflowBundle,
+  testReadModelSinks,
+} from '../support/temporal-env';
 import { waitFor } from '../support/wait';
 
 describe('dev server (provisioned Temporal CLI) with custom search attributes', () => {
@@ -46,5 +56,47 @@ describe('dev server (provisioned Temporal CLI) with custom search attributes', 
       const count = await env.client.workflow.count(`IoDeadline < '${soon}'`);
       expect(count.count).toBe(2);
     });
+  });
+});
+
+describe('search attributes registered while the server runs (an existing data file, a later release)', () => {
+  let env: TestWorkflowEnvironment;
+  beforeAll(async () => {
+    // A dev server as the project starts it (no forced cache refresh), but without the attributes at its start.
+    installQuietRuntime();
+    const { cliPath } = resolveTemporalBinaries();
+    env = await TestWorkflowEnvironment.createLocal({
+      server: {
+        ...(cliPath ? { executable: { type: 'existing-path', path: cliPath } } : {}),
+        ip: '127.0.0.1',
+        extraArgs: devServerDynamicConfig.flatMap((value) => ['--dynamic-config-value', value]),
+      },
+    });
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  it('are accepted by a workflow started as soon as the registration returns', async () => {
+    // The server has read its search attributes before, as a running one has.
+    await env.client.workflow.start('noSuchWorkflow', { taskQueue: 'nobody', workflowId: 'before' });
+    expect((await env.client.workflow.count(`WorkflowId = 'before'`)).count).toBeLessThanOrEqual(1);
+
+    await registerSearchAttributes(env.connection, 'default', createLogger('test', 'silent'));
+
+    // Refused for about a second after the registration unless registerSearchAttributes waits for the server.
+    await env.client.workflow.start('noSuchWorkflow', {
+      taskQueue: 'nobody',
+      workflowId: 'after',
+      typedSearchAttributes: new TypedSearchAttributes([
+        { key: searchAttributes.ipaCode, value: 'c_l378' },
+        { key: searchAttributes.servicesTotal, value: 11 },
+        { key: searchAttributes.deadline, value: new Date('2027-03-01T00:00:00Z') },
+      ]),
+    });
+    const indexed = async () =>
+      (await env.client.workflow.count(`IoIpaCode = 'c_l378' AND IoServicesTotal = 11`)).count === 1 ||
+      undefined;
+    expect(await waitFor('visibility to index the new attributes', indexed)).toBe(true);
   });
 });
