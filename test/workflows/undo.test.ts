@@ -100,7 +100,12 @@ describe('a manager undoes a step recorded by mistake', () => {
   it('undoes the onboarding recorded active before the key, and the tracking form', async () => {
     await withComune(
       env,
-      { ipaCode: 'c_u002', fixture: { settings: { adhesionCheck: 'manual' } } },
+      {
+        ipaCode: 'c_u002',
+        fixture: { settings: { adhesionCheck: 'manual' } },
+        // The services stay in review: the journey must not complete before the last refusal is asked for.
+        behaviour: { reviewPending: true },
+      },
       async ({ handle }) => {
         await handle.executeUpdate('recordAdhesion', { args: [{ actor: staff, adherent: false }] });
         await waitForStage(handle, 'delegation_requested');
@@ -136,6 +141,7 @@ describe('a manager undoes a step recorded by mistake', () => {
           ),
         ).toBe('Nessun passo registrato che si possa ancora annullare.');
         expect(undoRefusal('recordOnboarding', services)).toBeDefined();
+        expect((await stateOf(handle)).stage).toBe('services');
       },
     );
   });
