@@ -9,22 +9,23 @@ import { lazySchema } from './lazy-schema';
  * Pure: used by the service workflow (an invalid card waits for a correction), its update validator and the API.
  */
 
+/** PagoPA's topics (`topic_id` is the index), named as PagoPA names them (`GET /api/v1/manage/topics`). */
 export const topicIds = [
   'Altro',
   'Ambiente e animali',
   'Attività produttive e commercio',
   'Benessere sociale',
   'Casa e utenze',
-  'Cultura tempo libero e sport',
+  'Cultura, tempo libero e sport',
   'Educazione e formazione',
   'Giustizia e legge',
-  'Lavori edilizi catasto e urbanistica',
+  'Lavori edilizi, catasto e urbanistica',
   'Mobilità e trasporti',
-  'Redditi patrimoni e fisco',
+  'Redditi, patrimoni e fisco',
   'Servizi anagrafici e civici',
   'Servizi elettorali',
   'Sicurezza e Protezione Civile',
-  'Suolo spazi e beni pubblici',
+  'Suolo, spazi e beni pubblici',
   'Viaggi e turismo',
   'Vita lavorativa',
   'Salute',

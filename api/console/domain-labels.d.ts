@@ -26,7 +26,7 @@ export declare const serviceStatusLabels: {
     readonly "cancelled": string;
     readonly "unpublished": string;
 };
-export declare const topicIds: readonly ["Altro", "Ambiente e animali", "Attività produttive e commercio", "Benessere sociale", "Casa e utenze", "Cultura tempo libero e sport", "Educazione e formazione", "Giustizia e legge", "Lavori edilizi catasto e urbanistica", "Mobilità e trasporti", "Redditi patrimoni e fisco", "Servizi anagrafici e civici", "Servizi elettorali", "Sicurezza e Protezione Civile", "Suolo spazi e beni pubblici", "Viaggi e turismo", "Vita lavorativa", "Salute"];
+export declare const topicIds: readonly ["Altro", "Ambiente e animali", "Attività produttive e commercio", "Benessere sociale", "Casa e utenze", "Cultura, tempo libero e sport", "Educazione e formazione", "Giustizia e legge", "Lavori edilizi, catasto e urbanistica", "Mobilità e trasporti", "Redditi, patrimoni e fisco", "Servizi anagrafici e civici", "Servizi elettorali", "Sicurezza e Protezione Civile", "Suolo, spazi e beni pubblici", "Viaggi e turismo", "Vita lavorativa", "Salute"];
 export declare const journeyModel: import('../../domain/journey-model').ConsoleJourneyModel;
 export declare const dueKindLabels: {
     readonly [key: string]: string | undefined;

@@ -144,7 +144,7 @@ describe('API: the funding dossier of a Comune (dev server)', () => {
     expect(tari).toMatchObject({
       name: 'Tassa sui rifiuti (TARI)',
       ioServiceId: own.ioServiceId,
-      topic: 'Redditi patrimoni e fisco',
+      topic: 'Redditi, patrimoni e fisco',
       firstSubmittedAt: own.rounds[0]!.submittedAt,
       rejections: [{ round: 1, at: own.rounds[0]!.decidedAt, reason, by: 'staff:test-staff' }],
       approvedAt: own.rounds[1]!.decidedAt,

@@ -203,7 +203,7 @@ describe('buildDossier', () => {
       correctionWait: { party: 'staff', partyLabel: 'Personale del partner', days: 3 },
     });
     // The topic is the label staff chose, not its number.
-    expect(tari.topic).toBe('Redditi patrimoni e fisco');
+    expect(tari.topic).toBe('Redditi, patrimoni e fisco');
     expect(dossier.services.every((s) => s.ioServiceId && s.approvedAt && s.publishedAt)).toBe(true);
   });
 

@@ -1,4 +1,5 @@
 import { validateOrganizationFiscalCode } from '../../domain/fiscal-code';
+import { TOPICS as PAGOPA_TOPICS } from '../../sandbox/service-ops';
 import {
   CARD_LIMITS,
   type CardIssue,
@@ -131,6 +132,11 @@ describe('serviceCardSchema', () => {
     for (const topic of [-1, topicIds.length, 1.5]) {
       expect(serviceCardSchema.safeParse(validInput({ topic_id: topic })).success).toBe(false);
     }
+  });
+
+  it('names each topic as PagoPA does (the sandbox serves PagoPA’s list at GET /api/v1/manage/topics)', () => {
+    // Staff read these names on the card and in the dossier: «Redditi, patrimoni e fisco», with PagoPA's commas.
+    expect([...topicIds]).toEqual([...PAGOPA_TOPICS]);
   });
 
   it('accepts only local or national as scope', () => {
