@@ -748,6 +748,16 @@ describe('console (browser)', () => {
     expect([...byParty.matchAll(/(\d+)%/g)].reduce((sum, m) => sum + Number(m[1]), 0)).toBe(100);
     expect(await stalls.innerText()).not.toMatch(/delegation_requested|waitsOn|staff\b|pagopa\b/);
 
+    // On a 1280-pixel laptop screen every table of the dashboard fits its panel: no column cut off behind a scroll.
+    await page.setViewportSize({ width: 1280, height: 900 });
+    const overflowing = await page.evaluate(() =>
+      [...document.querySelectorAll('section.dashboard .table-wrap')]
+        .filter((wrap) => wrap.scrollWidth > wrap.clientWidth)
+        .map((wrap) => wrap.querySelector('caption')?.textContent ?? '?'),
+    );
+    expect(overflowing).toEqual([]);
+    await page.setViewportSize(WIDE);
+
     // A figure opens the list it counts: «Comuni in ritardo» lists the late Comune, and only it.
     await page.locator('.kpi', { hasText: 'Comuni in ritardo' }).getByRole('link').click();
     await page.waitForURL(/#\/comuni\?late=true/);
