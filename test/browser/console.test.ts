@@ -750,10 +750,10 @@ describe('console (browser)', () => {
 
     // On a 1280-pixel laptop screen every table of the dashboard fits its panel: no column cut off behind a scroll.
     await page.setViewportSize({ width: 1280, height: 900 });
-    const overflowing = await page.evaluate(() =>
-      [...document.querySelectorAll('section.dashboard .table-wrap')]
+    const overflowing = await page.evaluate(
+      `[...document.querySelectorAll('section.dashboard .table-wrap')]
         .filter((wrap) => wrap.scrollWidth > wrap.clientWidth)
-        .map((wrap) => wrap.querySelector('caption')?.textContent ?? '?'),
+        .map((wrap) => wrap.querySelector('caption')?.textContent ?? '?')`,
     );
     expect(overflowing).toEqual([]);
     await page.setViewportSize(WIDE);

@@ -2,7 +2,7 @@ import { TypedSearchAttributes } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createLogger } from '../../common/logger';
-import { devServerDynamicConfig, registerSearchAttributes } from '../../common/temporal';
+import { devServerDynamicConfigArgs, registerSearchAttributes } from '../../common/temporal';
 import { resolveTemporalBinaries } from '../../common/temporal-binaries';
 import { startComuneJourney } from '../../contracts/comune-start';
 import { searchAttributes } from '../../contracts/search-attributes';
@@ -69,7 +69,7 @@ describe('search attributes registered while the server runs (an existing data f
       server: {
         ...(cliPath ? { executable: { type: 'existing-path', path: cliPath } } : {}),
         ip: '127.0.0.1',
-        extraArgs: devServerDynamicConfig.flatMap((value) => ['--dynamic-config-value', value]),
+        extraArgs: devServerDynamicConfigArgs(),
       },
     });
   });

@@ -6,7 +6,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger, type WorkerOptions } from '@temporalio/worker';
 import { allSearchAttributeKeys } from '../../contracts/search-attributes';
 import { resolveTemporalBinaries } from '../../common/temporal-binaries';
-import { devServerDynamicConfig, registerSearchAttributes } from '../../common/temporal';
+import { devServerDynamicConfigArgs, registerSearchAttributes } from '../../common/temporal';
 import { createLogger } from '../../common/logger';
 import { ReadModelStore } from '../../common/read-model-store';
 import { readModelSinks } from '../../worker/read-model-sink';
@@ -71,7 +71,7 @@ export async function createDevServerEnv(
       searchAttributes: allSearchAttributeKeys,
       ip: '127.0.0.1',
       // As every dev server the project starts (common/temporal.ts): the search attributes are given above.
-      extraArgs: devServerDynamicConfig.flatMap((value) => ['--dynamic-config-value', value]),
+      extraArgs: devServerDynamicConfigArgs(),
     },
     ...(options.dataConverter ? { client: { dataConverter: options.dataConverter } } : {}),
   });
