@@ -2,17 +2,11 @@ import { TypedSearchAttributes } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createLogger } from '../../common/logger';
-import { devServerDynamicConfigArgs, registerSearchAttributes } from '../../common/temporal';
-import { resolveTemporalBinaries } from '../../common/temporal-binaries';
+import { registerSearchAttributes } from '../../common/temporal';
 import { startComuneJourney } from '../../contracts/comune-start';
 import { searchAttributes } from '../../contracts/search-attributes';
 import { comuneInput } from '../support/fixtures';
-import {
-  createDevServerEnv,
-  installQuietRuntime,
-  workflowBundle,
-  testReadModelSinks,
-} from '../support/temporal-env';
+import { createDevServerEnv, workflowBundle, testReadModelSinks } from '../support/temporal-env';
 import { waitFor } from '../support/wait';
 
 describe('dev server (provisioned Temporal CLI) with custom search attributes', () => {
@@ -63,15 +57,7 @@ describe('search attributes registered while the server runs (an existing data f
   let env: TestWorkflowEnvironment;
   beforeAll(async () => {
     // A dev server as the project starts it (no forced cache refresh), but without the attributes at its start.
-    installQuietRuntime();
-    const { cliPath } = resolveTemporalBinaries();
-    env = await TestWorkflowEnvironment.createLocal({
-      server: {
-        ...(cliPath ? { executable: { type: 'existing-path', path: cliPath } } : {}),
-        ip: '127.0.0.1',
-        extraArgs: devServerDynamicConfigArgs(),
-      },
-    });
+    env = await createDevServerEnv({ searchAttributes: false });
   });
   afterAll(async () => {
     await env?.teardown();

@@ -3,7 +3,6 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createLogger } from '../../common/logger';
 import { registerSearchAttributes } from '../../common/temporal';
-import { resolveTemporalBinaries } from '../../common/temporal-binaries';
 import { searchAttributes } from '../../contracts/search-attributes';
 import { startComuneJourney } from '../../contracts/comune-start';
 import { getComuneStateQuery } from '../../contracts/comune';
@@ -50,10 +49,7 @@ describe('time-skipping test server (provisioned Java server)', () => {
 
 describe('search attributes on the time-skipping server', () => {
   it('are registered without waiting for a count the server does not implement', async () => {
-    const { testServerPath } = resolveTemporalBinaries();
-    const env = await TestWorkflowEnvironment.createTimeSkipping(
-      testServerPath ? { server: { executable: { type: 'existing-path', path: testServerPath } } } : {},
-    );
+    const env = await createTimeSkippingEnv({ searchAttributes: false });
     try {
       const started = Date.now();
       await registerSearchAttributes(env.connection, 'default', createLogger('test', 'silent'));

@@ -44,31 +44,43 @@ function processReadModel(): ReadModelStore {
   return new ReadModelStore(dir);
 }
 
-/** Time-skipping server (Java test server provisioned by scripts/provision-temporal.sh). */
-export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+/**
+ * Time-skipping server (Java test server provisioned by scripts/provision-temporal.sh), the project's search
+ * attributes registered unless `searchAttributes: false` (a test of the registration itself).
+ */
+export async function createTimeSkippingEnv(
+  options: { searchAttributes?: false } = {},
+): Promise<TestWorkflowEnvironment> {
   installQuietRuntime();
   const { testServerPath } = resolveTemporalBinaries();
   const env = await TestWorkflowEnvironment.createTimeSkipping(
     testServerPath ? { server: { executable: { type: 'existing-path', path: testServerPath } } } : {},
   );
   // The Java test server implements the operator API: the workflows upsert these attributes.
-  await registerSearchAttributes(env.connection, env.namespace ?? 'default', createLogger('test', 'silent'));
+  if (options.searchAttributes !== false) {
+    await registerSearchAttributes(
+      env.connection,
+      env.namespace ?? 'default',
+      createLogger('test', 'silent'),
+    );
+  }
   return env;
 }
 
 /**
- * A real dev server (Temporal CLI, in-memory SQLite) with the project's search attributes registered.
+ * A real dev server (Temporal CLI, in-memory SQLite) with the project's search attributes created at its start, unless
+ * `searchAttributes: false` (a server that gets them while it runs, as a data file of an earlier release does).
  * `dataConverter` (e.g. the payload codec) is given to `env.client`; pass the same one to the test's worker.
  */
 export async function createDevServerEnv(
-  options: { dataConverter?: DataConverter } = {},
+  options: { dataConverter?: DataConverter; searchAttributes?: false } = {},
 ): Promise<TestWorkflowEnvironment> {
   installQuietRuntime();
   const { cliPath } = resolveTemporalBinaries();
   return TestWorkflowEnvironment.createLocal({
     server: {
       ...(cliPath ? { executable: { type: 'existing-path', path: cliPath } } : {}),
-      searchAttributes: allSearchAttributeKeys,
+      ...(options.searchAttributes === false ? {} : { searchAttributes: allSearchAttributeKeys }),
       ip: '127.0.0.1',
       // As every dev server the project starts (common/temporal.ts): the search attributes are given above.
       extraArgs: devServerDynamicConfigArgs(),
