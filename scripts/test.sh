@@ -7,7 +7,8 @@
 #   lint        eslint + prettier --check;  typecheck: tsc --noEmit, and the console's JS (tsconfig.console.json)
 #               compose: docker compose config
 #   jest        the suite: domain, integrations, sandbox, activities, time-skipping workflows, e2e, replay, API,
-#               import, browser, security
+#               import, browser, security (scripts/jest.sh: a file whose only failures are the time-skipping test
+#               server losing a workflow task runs once more)
 #   faults      real processes killed and restarted (test/faults, ~4 min)
 #   bench       the scale benchmark's small version: fails only when something breaks, never on timing
 #   engine      the journey suite on a full Temporal server with PostgreSQL (scripts/real-engine/test.sh)
@@ -54,7 +55,7 @@ phase chromium bash scripts/install-chromium.sh
 phase lint npm run --silent lint
 phase typecheck npm run --silent typecheck
 phase compose bash scripts/validate-compose.sh
-phase jest npx jest
+phase jest bash scripts/jest.sh
 phase faults npm run --silent test:faults
 phase bench npm run --silent bench:ci
 phase engine npm run --silent test:engine

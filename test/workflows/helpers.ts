@@ -21,6 +21,7 @@ import { comuneInput, type ComuneFixtureOptions } from '../support/fixtures';
 import { mockActivities, type MockBehaviour } from '../support/mock-activities';
 import { workflowBundle, testReadModelSinks } from '../support/temporal-env';
 import { waitFor } from '../support/wait';
+import { LOST_WORKFLOW_TASK, lostWorkflowTasks } from '../support/lost-workflow-task';
 
 /** Shared steps of the Comune workflow tests: one worker per test, one Comune per test, time moved explicitly. */
 
@@ -57,6 +58,8 @@ export async function withComune(
     behaviour?: MockBehaviour;
     fixture?: Omit<ComuneFixtureOptions, 'ipaCode' | 'now'>;
     adjust?: (input: ComuneInput) => void;
+    /** The body's time, at most (under Jest's own timeout, so a stuck body still ends with its diagnosis). */
+    timeLimitMs?: number;
   },
   body: (h: Harness) => Promise<void>,
 ): Promise<void> {
@@ -68,21 +71,51 @@ export async function withComune(
     const input = comuneInput({ ...options.fixture, ipaCode: options.ipaCode, now: new Date(startedAtMs) });
     options.adjust?.(input);
     const handle = await startComuneJourney(env.client, input, { taskQueue });
+    const workflowIds = [
+      handle.workflowId,
+      ...input.services.map((s) => serviceWorkflowId(input.comune.ipaCode, s.slug)),
+    ];
     try {
-      await body({ env, mocks, input, handle, startedAtMs, taskQueue });
+      await withinTimeLimit(body({ env, mocks, input, handle, startedAtMs, taskQueue }), options.timeLimitMs);
       await recordHistoriesIfAsked('ts', [
         handle,
         ...input.services
           .slice(0, 2)
           .map((s) => env.client.workflow.getHandle(serviceWorkflowId(input.comune.ipaCode, s.slug))),
       ]);
+    } catch (err) {
+      // A workflow stopped on a task the server lost fails the test with a message that says so (and lets
+      // scripts/jest.sh run the file again); any other failure is the test's and is left as it is.
+      const lost = await lostWorkflowTasks(env, worker, workflowIds).catch(() => undefined);
+      if (!lost) throw err;
+      throw new Error(
+        `${LOST_WORKFLOW_TASK}: ${lost.join(', ')}\n${err instanceof Error ? err.message : String(err)}`,
+        {
+          cause: err,
+        },
+      );
     } finally {
-      await terminateOpen(env, [
-        handle.workflowId,
-        ...input.services.map((s) => serviceWorkflowId(input.comune.ipaCode, s.slug)),
-      ]);
+      await terminateOpen(env, workflowIds);
     }
   });
+}
+
+/** Jest's own timeout is 120 s (jest.config.js): the body gets 90 s unless the test gives it more. */
+const BODY_TIME_LIMIT_MS = 90_000;
+
+async function withinTimeLimit(work: Promise<void>, limitMs = BODY_TIME_LIMIT_MS): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`the test's body did not finish in ${limitMs / 1000} s`)),
+      limitMs,
+    );
+  });
+  try {
+    await Promise.race([work, limit]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** A worker on `taskQueue` with the tests' workflow bundle and these mock activities. */
