@@ -17,12 +17,16 @@ const sortableFormat = new Intl.DateTimeFormat('sv-SE', {
   timeStyle: 'short',
   timeZone: ROME,
 });
+// Grouping always, as the e-mails (integrations/mail/format.ts) and the console print them: by default the Italian
+// locale leaves 4-digit figures ungrouped («1099 €» beside «12.089 €»). ES2023's option, not in TypeScript's lib yet.
+const alwaysGrouped = { useGrouping: 'always' } as unknown as Intl.NumberFormatOptions;
 const eurFormat = new Intl.NumberFormat('it-IT', {
   style: 'currency',
   currency: 'EUR',
   maximumFractionDigits: 0,
+  ...alwaysGrouped,
 });
-const numberFormat = new Intl.NumberFormat('it-IT');
+const numberFormat = new Intl.NumberFormat('it-IT', alwaysGrouped);
 
 const valid = (iso: string | undefined) => {
   if (!iso) return undefined;

@@ -227,6 +227,9 @@ describe('API: the funding dossier of a Comune (dev server)', () => {
     expect(text).toContain(reason);
     expect(text).toMatch(/Pagina 1 di \d/);
     expect(text).toContain('Comune di Trento');
+    // Trento's amount per service, grouped as the e-mails and the console print it (not «1099 €»).
+    expect(text).toMatch(/1\.099\s€/);
+    expect(text).not.toMatch(/[^.\d]1099\s€/);
   });
 
   it('marks a Comune not complete «non concluso», with what is missing', async () => {

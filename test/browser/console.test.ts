@@ -335,6 +335,12 @@ describe('console (browser)', () => {
       `import('/labels.js').then((m) => ({ stageLabels: m.stageLabels, serviceStatusLabels: m.serviceStatusLabels, topicIds: m.topicIds }))`,
     );
     expect(labels).toEqual({ stageLabels, serviceStatusLabels, topicIds: [...topicIds] });
+    // Amounts and counts grouped as the e-mails and the dossier print them, 4-digit ones too (the Italian default
+    // leaves them ungrouped: «1099 €» beside «12.089 €» on the same page).
+    const formatted = await page.evaluate(
+      `import('/ui.js').then((m) => [m.euro(1099), m.euro(12089), m.number(7904), m.number(166)])`,
+    );
+    expect(formatted).toEqual(['1.099\u00a0€', '12.089\u00a0€', '7.904', '166']);
 
     // Importa: three Comuni of the province of Trento from an IPA CSV; the page follows the job to its end.
     await page.getByRole('link', { name: 'Importa' }).click();
