@@ -31,10 +31,13 @@ export async function lostWorkflowTasks(
   const startedTasks = async (): Promise<string[]> => {
     const seen = await Promise.all(
       workflowIds.map(async (workflowId) => {
-        const handle = env.client.workflow.getHandle(workflowId);
-        const description = await handle.describe().catch(() => undefined);
-        if (description?.status.name !== 'RUNNING') return undefined;
-        const last = (await handle.fetchHistory()).events?.at(-1);
+        // A closed run ends with its close event, so a last event «task started» is a running one's; a service
+        // not started yet has no history (NOT_FOUND).
+        const history = await env.client.workflow
+          .getHandle(workflowId)
+          .fetchHistory()
+          .catch(() => undefined);
+        const last = history?.events?.at(-1);
         return last?.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED
           ? `${workflowId} (event ${String(last.eventId)})`
           : undefined;
