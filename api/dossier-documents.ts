@@ -1,5 +1,6 @@
 import PDFDocument from 'pdfkit';
 import type { Dossier } from '../domain/dossier';
+import { ALWAYS_GROUPED } from '../integrations/mail/format';
 import { roleLabels, roles, type Role } from './auth/roles';
 
 /**
@@ -17,16 +18,14 @@ const sortableFormat = new Intl.DateTimeFormat('sv-SE', {
   timeStyle: 'short',
   timeZone: ROME,
 });
-// Grouping always, as the e-mails (integrations/mail/format.ts) and the console print them: by default the Italian
-// locale leaves 4-digit figures ungrouped («1099 €» beside «12.089 €»). ES2023's option, not in TypeScript's lib yet.
-const alwaysGrouped = { useGrouping: 'always' } as unknown as Intl.NumberFormatOptions;
+// Grouped as the e-mails print them («1.099 €», not the Italian default «1099 €»), in whole euros.
 const eurFormat = new Intl.NumberFormat('it-IT', {
   style: 'currency',
   currency: 'EUR',
   maximumFractionDigits: 0,
-  ...alwaysGrouped,
+  ...ALWAYS_GROUPED,
 });
-const numberFormat = new Intl.NumberFormat('it-IT', alwaysGrouped);
+const numberFormat = new Intl.NumberFormat('it-IT', ALWAYS_GROUPED);
 
 const valid = (iso: string | undefined) => {
   if (!iso) return undefined;

@@ -95,9 +95,8 @@ export function s(tag, attrs, ...children) {
 // ---- Italian formatting -------------------------------------------------------------------------------------
 
 const TZ = 'Europe/Rome';
-// Grouping always, as the e-mails and the dossier print them: by default the Italian locale (CLDR) leaves 4-digit
-// figures ungrouped, so the same page showed «1099 €» beside «12.089 €».
-// ES2023's option, not in TypeScript's lib yet.
+// Grouping always, as the e-mails and the dossier print them (ALWAYS_GROUPED in integrations/mail/format.ts, which
+// a browser script cannot import): the Italian default leaves 4-digit figures ungrouped, «1099 €» beside «12.089 €».
 const alwaysGrouped = /** @type {Intl.NumberFormatOptions} */ (
   /** @type {unknown} */ ({ useGrouping: 'always' })
 );

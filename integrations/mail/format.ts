@@ -13,13 +13,18 @@ const dateFormatter = new Intl.DateTimeFormat('it-IT', {
   timeZone: ROME,
 });
 
-// `useGrouping: 'always'` (ES2023, not yet in TypeScript's ES2022 lib): with the default the Italian locale
-// omits the separator on 4-digit amounts ("2401,00 €").
+/**
+ * `useGrouping: 'always'` (ES2023, not yet in TypeScript's ES2022 lib): with the default the Italian locale omits the
+ * separator on 4-digit figures ("2401,00 €" beside "12.089,00 €"). The e-mails and the dossier (api/dossier-documents.ts)
+ * group with it; the console's api/console/ui.js, a browser script, says the same.
+ */
+export const ALWAYS_GROUPED = { useGrouping: 'always' } as unknown as Intl.NumberFormatOptions;
+
 const euroFormatter = new Intl.NumberFormat('it-IT', {
   style: 'currency',
   currency: 'EUR',
-  useGrouping: 'always',
-} as unknown as Intl.NumberFormatOptions);
+  ...ALWAYS_GROUPED,
+});
 
 /**
  * "23 novembre 2026". A calendar date ("2026-11-23") is printed as is; an instant
