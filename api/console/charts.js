@@ -12,15 +12,18 @@ import { date, h, number, romeDay, s, uid } from './ui.js';
 const FUNNEL_STAGES = journeyModel.stages.map((st) => st.id).filter((id) => id !== 'withdrawn');
 
 /**
- * A round step for an axis from 0 to `max` in about `count` ticks.
+ * A round step for an axis that counts things (services, Comuni): from 0 to `max` in about `count` ticks, always a
+ * whole number, so an axis never reads «12,5» services.
  * @param {number} max
  */
-function niceStep(max, count = 5) {
-  if (max <= 0) return 1;
+export function countStep(max, count = 5) {
+  if (max <= count) return 1;
   const raw = max / count;
   const magnitude = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((m) => m >= raw) ?? 10 * magnitude;
-  return Math.max(1, step);
+  return (
+    [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((m) => m >= raw && Number.isInteger(m)) ??
+    10 * magnitude
+  );
 }
 
 /**
@@ -218,7 +221,7 @@ export function deadlinesChart(deadlines, today = romeDay(new Date().toISOString
   const m = { left: 60, right: 16, top: 16, bottom: 76 };
   const plotW = width - m.left - m.right;
   const plotH = height - m.top - m.bottom;
-  const step = niceStep(Math.max(1, due));
+  const step = countStep(due);
   const yMax = Math.max(step, Math.ceil(due / step) * step);
   const y = (/** @type {number} */ v) => m.top + plotH - (v / yMax) * plotH;
   const band = plotW / series.length;

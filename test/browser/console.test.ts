@@ -341,6 +341,11 @@ describe('console (browser)', () => {
       `import('/ui.js').then((m) => [m.euro(1099), m.euro(12089), m.number(7904), m.number(166)])`,
     );
     expect(formatted).toEqual(['1.099\u00a0€', '12.089\u00a0€', '7.904', '166']);
+    // The deadlines chart counts services: its axis steps are whole numbers (11 services gave «2,5 – 5 – … – 12,5»).
+    const steps = await page.evaluate(
+      `import('/charts.js').then((m) => [1, 5, 6, 11, 12, 33, 250, 86944].map((n) => m.countStep(n)))`,
+    );
+    expect(steps).toEqual([1, 1, 2, 5, 5, 10, 50, 20000]);
 
     // Importa: three Comuni of the province of Trento from an IPA CSV; the page follows the job to its end.
     await page.getByRole('link', { name: 'Importa' }).click();
