@@ -21,5 +21,6 @@ module.exports = {
   // 2 cores: each test file starts its own Temporal server; two files at a time keeps the machine busy, not thrashing.
   maxWorkers: 2,
   globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };

@@ -10,6 +10,7 @@ import { devServerDynamicConfigArgs, registerSearchAttributes } from '../../comm
 import { createLogger } from '../../common/logger';
 import { ReadModelStore } from '../../common/read-model-store';
 import { readModelSinks } from '../../worker/read-model-sink';
+import { RUN_DIR_ENV } from './run-dir';
 
 const bundlePath = path.resolve(__dirname, '../../.temporal/test-workflow-bundle.js');
 
@@ -39,8 +40,8 @@ export function testReadModelSinks(store?: ReadModelStore): WorkerOptions['sinks
 }
 let defaultReadModel: ReadModelStore | undefined;
 function processReadModel(): ReadModelStore {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'io-read-model-'));
-  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  // In the run's folder, which globalTeardown removes (a test file's `process.once('exit')` never ran).
+  const dir = fs.mkdtempSync(path.join(process.env[RUN_DIR_ENV] ?? os.tmpdir(), 'io-read-model-'));
   return new ReadModelStore(dir);
 }
 
