@@ -54,3 +54,47 @@ export async function lostWorkflowTasks(
   const lost = first.filter((task) => second.has(task));
   return lost.length > 0 ? lost : undefined;
 }
+
+/**
+ * What each open workflow of `workflowIds` last did, for the message of a body that ran out of time without a task
+ * taken for lost: its last events' types and the worker's own count of activations, so the next such failure says
+ * where each workflow stood (a run that ran out of time once in CI under load had no task started at the end).
+ */
+export async function openWorkflowTails(
+  env: TestWorkflowEnvironment,
+  worker: Pick<Worker, 'getStatus'>,
+  workflowIds: readonly string[],
+): Promise<string> {
+  const tails = await Promise.all(
+    workflowIds.map(async (workflowId) => {
+      const events = (
+        await env.client.workflow
+          .getHandle(workflowId)
+          .fetchHistory()
+          .catch(() => undefined)
+      )?.events;
+      const last = events?.at(-1);
+      if (!last || isCloseEvent(last.eventType)) return undefined;
+      const names = events!
+        .slice(-3)
+        .map((e) => (EventType[e.eventType ?? 0] ?? String(e.eventType)).replace(/^EVENT_TYPE_/, ''));
+      return `${workflowId}: … ${names.join(', ')} (event ${String(last.eventId)})`;
+    }),
+  );
+  const status = worker.getStatus();
+  return [
+    `worker: ${status.numInFlightWorkflowActivations} workflow activation(s) in flight, ${status.numCachedWorkflows} cached, ${status.numInFlightActivities} activit(ies) running`,
+    ...tails.filter((t): t is string => t !== undefined),
+  ].join('\n');
+}
+
+function isCloseEvent(type: temporal.api.enums.v1.EventType | null | undefined): boolean {
+  return (
+    type === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED ||
+    type === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED ||
+    type === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT ||
+    type === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED ||
+    type === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED ||
+    type === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
+  );
+}

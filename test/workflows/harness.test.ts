@@ -66,6 +66,10 @@ describe("the workflow tests' harness", () => {
     );
     await expect(failure).rejects.toThrow("the test's body did not finish in 2 s");
     await expect(failure).rejects.not.toThrow(LOST_WORKFLOW_TASK);
+    // Where the open workflow stood (the Comune waits for staff to record the adhesion: its last three events).
+    await expect(failure).rejects.toThrow(
+      /\nworker: 0 workflow activation\(s\) in flight, \d+ cached, 0 activit\(ies\) running\ncomune:c_x002: … [A-Z_]+, [A-Z_]+, [A-Z_]+ \(event \d+\)$/,
+    );
     expect(Date.now() - started).toBeLessThan(30_000);
   });
 });

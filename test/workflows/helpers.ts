@@ -21,7 +21,7 @@ import { comuneInput, type ComuneFixtureOptions } from '../support/fixtures';
 import { mockActivities, type MockBehaviour } from '../support/mock-activities';
 import { workflowBundle, testReadModelSinks } from '../support/temporal-env';
 import { waitFor } from '../support/wait';
-import { LOST_WORKFLOW_TASK, lostWorkflowTasks } from '../support/lost-workflow-task';
+import { LOST_WORKFLOW_TASK, lostWorkflowTasks, openWorkflowTails } from '../support/lost-workflow-task';
 
 /** Shared steps of the Comune workflow tests: one worker per test, one Comune per test, time moved explicitly. */
 
@@ -87,6 +87,11 @@ export async function withComune(
       // A workflow stopped on a task the server lost fails the test with a message that says so (and lets
       // scripts/jest.sh run the file again); any other failure is the test's and is left as it is.
       const lost = await lostWorkflowTasks(env, worker, workflowIds).catch(() => undefined);
+      if (!lost && err instanceof BodyTimeLimitError) {
+        // Out of time with no task taken for lost: where each open workflow stood, for whoever reads the failure.
+        const tails = await openWorkflowTails(env, worker, workflowIds).catch((e: unknown) => String(e));
+        throw new Error(`${err.message}\n${tails}`, { cause: err });
+      }
       if (!lost) throw err;
       throw new Error(
         `${LOST_WORKFLOW_TASK}: ${lost.join(', ')}\n${err instanceof Error ? err.message : String(err)}`,
@@ -103,11 +108,13 @@ export async function withComune(
 /** Jest's own timeout is 120 s (jest.config.js): the body gets 90 s unless the test gives it more. */
 const BODY_TIME_LIMIT_MS = 90_000;
 
+class BodyTimeLimitError extends Error {}
+
 async function withinTimeLimit(work: Promise<void>, limitMs = BODY_TIME_LIMIT_MS): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new Error(`the test's body did not finish in ${limitMs / 1000} s`)),
+      () => reject(new BodyTimeLimitError(`the test's body did not finish in ${limitMs / 1000} s`)),
       limitMs,
     );
   });
