@@ -12,6 +12,12 @@ const { EventType } = temporal.api.enums.v1;
  * as started, while the worker has no activation in flight and no pending sink call; no timeout or retry of that
  * task ever reaches the worker, so the workflow stops there and every query of it waits for the task (its thread
  * parked in the server's `stronglyConsistentQuery`). The other workflows of the same test go on.
+ *
+ * One cause, found and reproduced (session 20): the worker's completion of the task asks to cancel an activity that
+ * completed while the task ran (a review poll answering as staff act). The real server accepts it (the activity's
+ * finish event is buffered: `AddActivityTaskCancelRequestedEvent` in its mutable state); the Java test server refuses
+ * the completion («ACTIVITY_UNKNOWN for scheduledEventId=…», FAILED_PRECONDITION) and never hands the task out
+ * again. The core logs the refusal and goes on: the test's failure message now quotes it (`recentRefusedCompletions`).
  */
 export const LOST_WORKFLOW_TASK = 'the time-skipping test server lost a workflow task';
 

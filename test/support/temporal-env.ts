@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { DataConverter } from '@temporalio/common';
+import type { DataConverter, LogLevel, LogMetadata, Logger } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Runtime, DefaultLogger, type WorkerOptions } from '@temporalio/worker';
+import { Runtime, DefaultLogger, makeTelemetryFilterString, type WorkerOptions } from '@temporalio/worker';
 import { allSearchAttributeKeys } from '../../contracts/search-attributes';
 import { resolveTemporalBinaries } from '../../common/temporal-binaries';
 import { devServerDynamicConfigArgs, registerSearchAttributes } from '../../common/temporal';
@@ -14,13 +14,60 @@ import { RUN_DIR_ENV } from './run-dir';
 
 const bundlePath = path.resolve(__dirname, '../../.temporal/test-workflow-bundle.js');
 
+/**
+ * The worker's completions of a workflow task that the server refused, most recent last (at most 20): the SDK's core
+ * logs each one («Error while completing workflow activation») and goes on; the server may then hold the task as
+ * started for ever (the time-skipping server refuses, for one, the cancel of an activity that has just completed).
+ * lostWorkflowTasks names them in its message.
+ */
+const refusedCompletions: string[] = [];
+export const recentRefusedCompletions = (): readonly string[] => refusedCompletions;
+
+/** Logs as `shown` does, and keeps the refused completions the core's warnings report. */
+class TestRuntimeLogger implements Logger {
+  constructor(private readonly shown: Logger) {}
+  log(level: LogLevel, message: string, meta?: LogMetadata): void {
+    if (message.startsWith('Error while completing workflow activation')) {
+      const fields = ['error', 'run_id', 'workflow_id']
+        .filter((k) => meta?.[k] !== undefined)
+        .map((k) => `${k}=${String(meta![k])}`);
+      refusedCompletions.push(`${message} ${fields.join(' ')}`.trim());
+      if (refusedCompletions.length > 20) refusedCompletions.shift();
+    }
+    this.shown.log(level, message, meta);
+  }
+  trace(message: string, meta?: LogMetadata): void {
+    this.log('TRACE', message, meta);
+  }
+  debug(message: string, meta?: LogMetadata): void {
+    this.log('DEBUG', message, meta);
+  }
+  info(message: string, meta?: LogMetadata): void {
+    this.log('INFO', message, meta);
+  }
+  warn(message: string, meta?: LogMetadata): void {
+    this.log('WARN', message, meta);
+  }
+  error(message: string, meta?: LogMetadata): void {
+    this.log('ERROR', message, meta);
+  }
+}
+
 let runtimeInstalled = false;
-/** Keep the SDK quiet in tests unless TEST_LOG_LEVEL asks otherwise. */
+/**
+ * Keep the SDK quiet in tests unless TEST_LOG_LEVEL asks otherwise. The core's own warnings are forwarded to the same
+ * logger, so that the refused completions are kept whatever the level shown.
+ */
 export function installQuietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const level = (process.env.TEST_LOG_LEVEL ?? 'WARN') as 'WARN';
-  Runtime.install({ logger: new DefaultLogger(level) });
+  Runtime.install({
+    logger: new TestRuntimeLogger(new DefaultLogger(level)),
+    telemetryOptions: {
+      logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN', other: 'ERROR' }) },
+    },
+  });
 }
 
 /** The workflow bundle built once by globalSetup (falls back to bundling if a single file is run oddly). */

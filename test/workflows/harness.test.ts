@@ -4,9 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
+import { Runtime, type Worker } from '@temporalio/worker';
 import { LOST_WORKFLOW_TASK, lostWorkflowTasks } from '../support/lost-workflow-task';
-import { createTimeSkippingEnv } from '../support/temporal-env';
+import { createTimeSkippingEnv, recentRefusedCompletions } from '../support/temporal-env';
+import { waitFor } from '../support/wait';
 import { waitForStage, withComune } from './helpers';
 
 describe("the workflow tests' harness", () => {
@@ -55,6 +56,22 @@ describe("the workflow tests' harness", () => {
     );
     await expect(failure).rejects.toThrow('an assertion of the test');
     await expect(failure).rejects.not.toThrow(LOST_WORKFLOW_TASK);
+  });
+
+  it('keeps the completions the server refused, as the core reports them, whatever the level shown', async () => {
+    // The core's own warning, forwarded to the runtime's logger (the level shown in the tests may be ERROR).
+    Runtime.instance().logger.warn('Error while completing workflow activation', {
+      error: 'ACTIVITY_UNKNOWN for scheduledEventId=22',
+    });
+    Runtime.instance().logger.warn('Task not found when completing', { error: 'Completed workflow' });
+    // The runtime's log collector holds messages about 100 ms, to order them, before passing them on.
+    await waitFor('the collector to pass the warning on', async () =>
+      recentRefusedCompletions().length > 0 ? true : undefined,
+    );
+    expect(recentRefusedCompletions().at(-1)).toBe(
+      'Error while completing workflow activation error=ACTIVITY_UNKNOWN for scheduledEventId=22',
+    );
+    expect(recentRefusedCompletions().some((line) => line.includes('Task not found'))).toBe(false);
   });
 
   it('ends a body that never finishes at its time limit, and says so', async () => {

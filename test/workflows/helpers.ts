@@ -19,7 +19,7 @@ import { getServiceStateQuery, type ServiceState, type ServiceStatus } from '../
 import type { NotifyInput } from '../../activities';
 import { comuneInput, type ComuneFixtureOptions } from '../support/fixtures';
 import { mockActivities, type MockBehaviour } from '../support/mock-activities';
-import { workflowBundle, testReadModelSinks } from '../support/temporal-env';
+import { recentRefusedCompletions, workflowBundle, testReadModelSinks } from '../support/temporal-env';
 import { waitFor } from '../support/wait';
 import { LOST_WORKFLOW_TASK, lostWorkflowTasks, openWorkflowTails } from '../support/lost-workflow-task';
 
@@ -93,8 +93,10 @@ export async function withComune(
         throw new Error(`${err.message}\n${tails}`, { cause: err });
       }
       if (!lost) throw err;
+      // What the server refused of the worker's completions, when the core reported it (the cause, seen so far).
+      const refused = recentRefusedCompletions().map((line) => `\nrefused by the server: ${line}`);
       throw new Error(
-        `${LOST_WORKFLOW_TASK}: ${lost.join(', ')}\n${err instanceof Error ? err.message : String(err)}`,
+        `${LOST_WORKFLOW_TASK}: ${lost.join(', ')}${refused.join('')}\n${err instanceof Error ? err.message : String(err)}`,
         {
           cause: err,
         },
