@@ -101,6 +101,12 @@ export interface ServiceState {
    * correction, cleared when a corrected card arrives or the rejection is undone (domain/journey-model.ts).
    */
   rejectionUndoable?: { at: string; by: string };
+  /**
+   * The review's outcome is read from IO by the service itself (settings `reviewTracking: poll`): staff may ask it
+   * to read IO now instead of at its next poll (serviceSteps.checkReviewNow). Absent where the outcome is only
+   * recorded by hand, and on a service not started yet.
+   */
+  reviewReadOnIo?: true;
 }
 
 /** A service before anything was done on IO: how its workflow starts, and how a queued service is shown. */
@@ -150,11 +156,21 @@ export const undoReviewOutcomeSchema = lazySchema(() =>
 );
 export type UndoReviewOutcome = z.infer<typeof undoReviewOutcomeSchema>;
 
+/** Staff ask the service to read its review's outcome on IO now (serviceSteps.checkReviewNow). */
+export const checkReviewNowSchema = lazySchema(() =>
+  z.object({
+    actor: z.string().trim().min(1).max(120),
+  }),
+);
+export type CheckReviewNow = z.infer<typeof checkReviewNowSchema>;
+
 export const correctCardUpdate = defineUpdate<ServiceState, [CorrectCard]>('correctCard');
 export const recordReviewOutcomeUpdate = defineUpdate<ServiceState, [RecordReviewOutcome]>(
   'recordReviewOutcome',
 );
 export const undoReviewOutcomeUpdate = defineUpdate<ServiceState, [UndoReviewOutcome]>('undoReviewOutcome');
+/** Answers once IO has been read: the service approved, rejected, or still in review (its timeline says which). */
+export const checkReviewNowUpdate = defineUpdate<ServiceState, [CheckReviewNow]>('checkReviewNow');
 /**
  * The failure types of an IO activity whose manage key cannot be used: PagoPA refused it (401, or 403 from an
  * address not authorised on it or for a service it does not own), or the Comune has none recorded. The activities

@@ -236,6 +236,8 @@ export interface ServiceStepView {
    * nothing has been built on it (no corrected card yet). Absent on rejections read from PagoPA and before 0.6.0.
    */
   rejectionUndoable?: { at: string; by: string };
+  /** The review's outcome is read from IO (polled), so it may be read now (contracts/service.ts). */
+  reviewReadOnIo?: true;
 }
 
 interface StepCommon {
@@ -590,6 +592,24 @@ export const serviceSteps = {
     api: { method: 'put', path: '/comuni/{ipa}/services/{slug}/card' },
     allowedIn: ['needs_correction', 'rejected'],
     notAllowed: 'La scheda si corregge quando è da correggere o rifiutata; ora il servizio è «{status}».',
+  },
+  checkReviewNow: {
+    id: 'checkReviewNow',
+    scope: 'service',
+    role: 'staff',
+    label: 'Leggi ora l’esito su IO',
+    action: 'Leggere ora l’esito della revisione su IO',
+    help: 'Il back office legge da solo l’esito su IO, a intervalli che si allungano fino a qualche ora. Se PagoPA ha già deciso, leggilo ora: un servizio approvato viene pubblicato subito, uno rifiutato passa alla correzione. L’esito letto resta quello di PagoPA.',
+    submitLabel: 'Leggi l’esito su IO',
+    success: 'Esito letto su IO: lo stato e la cronologia sono aggiornati.',
+    fields: [],
+    api: { method: 'post', path: '/comuni/{ipa}/services/{slug}/review-check' },
+    allowedIn: ['in_review'],
+    notAllowed: 'L’esito si legge su IO solo per un servizio in revisione; ora il servizio è «{status}».',
+    guard: (s) =>
+      s.reviewReadOnIo
+        ? undefined
+        : 'Per questo servizio l’esito della revisione non viene letto su IO: si registra a mano.',
   },
   recordReviewOutcome: {
     id: 'recordReviewOutcome',

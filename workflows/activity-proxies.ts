@@ -60,6 +60,20 @@ export function reviewPoller(initialMinutes: number, maxHours: number) {
 }
 
 /**
+ * One read of the review asked by staff (checkReviewNow): «still in review» is an answer, not a failure to retry; a
+ * network error is tried again briefly.
+ */
+export const reviewCheck = proxyActivities<Pick<Activities, 'awaitReviewDecision'>>({
+  startToCloseTimeout: '1 minute',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumAttempts: 3,
+    nonRetryableErrorTypes: ['ReviewPending'],
+  },
+});
+
+/**
  * The onboarding check after the signed form: Selfcare decides in hours or days, so one look every 10 minutes at
  * first, backing off to every 6 hours; staff recording the outcome cancels it.
  */

@@ -21,6 +21,8 @@ import {
 } from '../contracts/comune';
 import {
   correctCardSchema,
+  checkReviewNowSchema,
+  checkReviewNowUpdate,
   correctCardUpdate,
   getServiceStateQuery,
   initialServiceState,
@@ -43,13 +45,20 @@ import {
 import { serviceCardIssues, type ServiceCard } from '../domain/service-card';
 import { isWorkingStatus, serviceStepRefusal, serviceSteps, type ServiceStep } from '../domain/journey-model';
 import type { ReviewDecision } from '../activities';
-import { io, reviewPoller, setUp } from './activity-proxies';
+import { io, reviewCheck, reviewPoller, setUp } from './activity-proxies';
 import { nowIso, workflowNowMs } from './clock';
 import { serviceDocumentKey } from '../contracts/read-model';
 import { keepReadModel } from './read-model';
 import { serviceComuneSearchAttributes, serviceStatusSearchAttributes } from './service-search-attributes';
 import { hasChange, openRun, workflowPatches } from './patches';
 import { describeFailure, notifySafely, refuse, zodMessage } from './workflow-support';
+
+/** What a read of the review on IO found, as the timeline says it. */
+const reviewOutcomeRead: Record<ReviewDecision['outcome'], string> = {
+  approved: 'approvato',
+  rejected: 'rifiutato',
+  draft: 'richiesta di pubblicazione annullata su IO: nuovo invio',
+};
 
 /** History length past which a service continues as new between review rounds. */
 const CONTINUE_AS_NEW_AFTER_EVENTS = 2_000;
@@ -76,9 +85,15 @@ export async function serviceWorkflow(
   openRun();
   const workflowId = workflowInfo().workflowId;
   const state: ServiceState = carried ?? initialServiceState(input.slug, input.card);
+  // What the journey model's checkReviewNow asks (no command: the state the pages read).
+  if (input.reviewTracking === 'poll') state.reviewReadOnIo = true;
+  else delete state.reviewReadOnIo;
   let correction: ServiceCard | undefined;
   let manualOutcome: RecordReviewOutcome | undefined;
   let undoRequest: UndoReviewOutcome | undefined;
+  /** Staff who asked to read the review on IO now (checkReviewNow), in order; the first `reviewChecksDone` are answered. */
+  const reviewChecks: string[] = [];
+  let reviewChecksDone = 0;
   const expected = { organizationFiscalCode: input.comune.fiscalCode };
   const comune = { name: input.comune.name, ipaCode: input.comune.ipaCode };
   // Since 0.3.0 a service signals its Comune only when the Comune's view changes in a way that matters (a
@@ -155,6 +170,25 @@ export async function serviceWorkflow(
         const parsed = recordReviewOutcomeSchema.safeParse(update);
         if (!parsed.success) refuse(`Esito non valido: ${zodMessage(parsed.error)}`);
         requireAllowed(serviceSteps.recordReviewOutcome);
+      },
+    },
+  );
+
+  setHandler(
+    checkReviewNowUpdate,
+    async (update) => {
+      reviewChecks.push(update.actor);
+      const ticket = reviewChecks.length;
+      // Answers once IO has been read for this request, or when the review ended meanwhile (an outcome recorded by
+      // hand, a refused key): the timeline says what was read.
+      await condition(() => reviewChecksDone >= ticket || state.status !== 'in_review');
+      return state;
+    },
+    {
+      validator: (update) => {
+        const parsed = checkReviewNowSchema.safeParse(update);
+        if (!parsed.success) refuse(`Richiesta non valida: ${zodMessage(parsed.error)}`);
+        requireAllowed(serviceSteps.checkReviewNow);
       },
     },
   );
@@ -331,7 +365,46 @@ export async function serviceWorkflow(
     }
   }
 
+  /**
+   * Reads the review on IO once, for the staff who asked (checkReviewNow): the outcome when PagoPA has decided
+   * (still PagoPA's: a rejection read so cannot be undone), undefined while it is still reviewing or when IO could not
+   * be read. Every read is in the timeline, with who asked and what IO said.
+   */
+  async function readReviewNow(serviceId: string): Promise<(ReviewDecision & { by: string }) | undefined> {
+    const upTo = reviewChecks.length;
+    // The read answers every request made so far; the timeline names the first, who asked for it.
+    const askedBy = reviewChecks[reviewChecksDone]!;
+    const read = (detail: string) => {
+      state.timeline.push({ at: nowIso(), step: 'Esito letto su IO a richiesta', actor: askedBy, detail });
+      reviewChecksDone = upTo;
+    };
+    try {
+      const decision = await reviewCheck.awaitReviewDecision({ serviceId, key, publish: true });
+      read(reviewOutcomeRead[decision.outcome]);
+      return { ...decision, by: 'PagoPA' };
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      if (err.cause instanceof ApplicationFailure && err.cause.type === 'ReviewPending') {
+        read('ancora in revisione');
+        return undefined;
+      }
+      read(`lettura non riuscita: ${describeFailure(err)}`);
+      if (isKeyRefusal(err)) await awaitNewKey('verifica della revisione', err);
+      return undefined;
+    }
+  }
+
   async function awaitReview(serviceId: string): Promise<ReviewDecision & { by: string }> {
+    try {
+      return await awaitReviewOutcome(serviceId);
+    } finally {
+      // A request to read IO made before the review ended is answered by its end (its Update returns when the
+      // status changes): none is left over to start a read in the next round.
+      reviewChecksDone = reviewChecks.length;
+    }
+  }
+
+  async function awaitReviewOutcome(serviceId: string): Promise<ReviewDecision & { by: string }> {
     if (input.reviewTracking === 'manual') {
       await condition(() => manualOutcome !== undefined);
     } else {
@@ -344,23 +417,38 @@ export async function serviceWorkflow(
         const polled = scope.run(() => poller.awaitReviewDecision({ serviceId, key, publish: true }));
         const winner = await Promise.race([
           polled.then(
-            (decision) => ({ decision, error: undefined }),
-            (error: unknown) => ({ decision: undefined, error }),
+            (decision) => ({ decision, error: undefined, readNow: false }),
+            (error: unknown) => ({ decision: undefined, error, readNow: false }),
           ),
           condition(() => manualOutcome !== undefined).then(() => ({
             decision: undefined,
             error: undefined,
+            readNow: false,
+          })),
+          condition(() => reviewChecks.length > reviewChecksDone).then(() => ({
+            decision: undefined,
+            error: undefined,
+            readNow: true,
           })),
         ]);
         if (winner.decision) return { ...winner.decision, by: 'PagoPA' };
         if (winner.error === undefined) {
           scope.cancel();
-          await polled.catch(() => undefined); // cancelled on purpose: staff recorded the outcome
-          break;
+          // Cancelled on purpose: staff recorded the outcome, or asked to read it now. A poll that answered meanwhile
+          // still counts.
+          const answered = await polled.catch(() => undefined);
+          if (!winner.readNow) break;
+          if (answered) return { ...answered, by: 'PagoPA' };
+          const read = await readReviewNow(serviceId);
+          if (read) return read;
+          if (manualOutcome !== undefined) break;
+          // Still in review: the polling starts again (at once, then from its first interval).
+          continue;
         }
         // The key was refused while polling: pause, then poll again with the new one.
         if (winner.error instanceof ActivityFailure && isKeyRefusal(winner.error)) {
           await awaitNewKey('verifica della revisione', winner.error);
+          reviewChecksDone = reviewChecks.length; // answered by the pause, as awaitReview's end answers them
           if (manualOutcome !== undefined) break;
           continue;
         }

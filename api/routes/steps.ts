@@ -19,6 +19,7 @@ import {
 } from '../../contracts/comune';
 import { comuneWorkflowId, serviceWorkflowId } from '../../contracts/ids';
 import {
+  checkReviewNowUpdate,
   correctCardUpdate,
   recordReviewOutcomeUpdate,
   undoReviewOutcomeUpdate,
@@ -439,6 +440,37 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
           ctx.client.workflow.getHandle(workflowId).executeUpdate(recordReviewOutcomeUpdate, {
             args: [{ actor: actorLabel(actor), outcome: body.outcome, reason: body.reason }],
             updateId: updateId(req, `review:${params.ipa}:${params.slug}`),
+          }),
+        'Servizio',
+      );
+      return (await serviceAfterStep(ctx, params.ipa, answered)) as unknown as { status: string };
+    },
+  });
+
+  api.add({
+    method: 'post',
+    path: '/comuni/:ipa/services/:slug/review-check',
+    summary:
+      'Legge ora su IO l’esito della revisione PagoPA di un servizio, senza attendere il prossimo controllo',
+    description:
+      'Per un servizio in revisione il cui esito il back office legge su IO. Risponde dopo la lettura: approvato (il servizio viene pubblicato), rifiutato, o ancora in revisione; la cronologia registra chi l’ha chiesta e cosa ha letto.',
+    tags: ['Servizi'],
+    role: 'staff',
+    params: serviceParams,
+    body: z.object({}),
+    response: z.object({ status: z.string() }).loose(),
+    errors: {
+      404: 'Servizio non trovato',
+      409: 'Il servizio non è in revisione, o il suo esito non viene letto su IO',
+    },
+    handler: async ({ params, actor, req, res }) => {
+      const workflowId = serviceWorkflowId(params.ipa, params.slug);
+      res.locals.workflowId = workflowId;
+      const answered = await temporalCall(
+        () =>
+          ctx.client.workflow.getHandle(workflowId).executeUpdate(checkReviewNowUpdate, {
+            args: [{ actor: actorLabel(actor) }],
+            updateId: updateId(req, `review-check:${params.ipa}:${params.slug}`),
           }),
         'Servizio',
       );

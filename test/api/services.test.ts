@@ -42,6 +42,15 @@ describe('API: services of a Comune (dev server)', () => {
     expect(state.timeline.map((t) => t.step)).toContain('Servizio creato su IO');
     const comune = await h.comuneState(ipa, (s) => s.services.every((x) => x.status === 'in_review'));
     expect(comune.stage).toBe('services');
+    // Reviews recorded by hand are not read on IO: the page does not offer the read, the API refuses it.
+    expect(
+      ((await staff.get(tari).expect(200)).body as { availableSteps: { id: string }[] }).availableSteps.map(
+        (s) => s.id,
+      ),
+    ).not.toContain('checkReviewNow');
+    expect((await staff.post(`${tari}/review-check`).send({}).expect(409)).body.detail).toBe(
+      'Per questo servizio l’esito della revisione non viene letto su IO: si registra a mano.',
+    );
 
     expect((await staff.get(`/comuni/${ipa}/services/biblioteca`).expect(404)).body.title).toBe(
       'Servizio non trovato',

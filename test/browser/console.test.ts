@@ -99,6 +99,8 @@ describe('console (browser)', () => {
   /** Every write the console sent: method, path and its Idempotency-Key. */
   const writes: { method: string; path: string; key: string | undefined }[] = [];
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'console-test-'));
+  /** PagoPA has not decided TARI's second review yet. */
+  let holdTariReview = true;
 
   const apiGet = async <T>(route: string): Promise<T> => {
     const res = await fetch(`${base}/api/v1${route}`, {
@@ -163,6 +165,8 @@ describe('console (browser)', () => {
       sinks: testReadModelSinks(api.ctx.readModel),
       activities: {
         ...mockActivities({
+          // TARI's corrected card stays in review until the test lets PagoPA decide (read on IO from the page).
+          reviewPending: (name, round) => holdTariReview && name.includes('TARI') && round === 2,
           review: (name, round) =>
             name.includes('TARI') && round === 1
               ? { outcome: 'rejected', reason: REJECTION }
@@ -686,9 +690,28 @@ describe('console (browser)', () => {
     );
     await cardForm.getByRole('button', { name: 'Invia la scheda corretta' }).click();
     await page.getByText('Scheda corretta inviata: il servizio riparte.').first().waitFor();
+    // Back in review: the back office reads IO at intervals of up to hours; staff read it now from the page.
+    await page
+      .locator('[data-testid=service-status]', { hasText: serviceStatusLabels.in_review })
+      .waitFor({ timeout: 30_000 });
+    const readNow = page.locator('#step-checkReviewNow');
+    await readNow.getByRole('heading', { name: 'Leggi ora l’esito su IO' }).waitFor();
+    await readNow.getByRole('button', { name: 'Leggi l’esito su IO' }).click();
+    await page.getByText('Esito letto su IO: lo stato e la cronologia sono aggiornati.').first().waitFor();
+    // The timeline's details: who asked is beside each, what IO said is the detail.
+    const readOnIo = (said: string) => page.locator('.timeline-detail', { hasText: said });
+    await readOnIo('ancora in revisione').waitFor();
+    await expect(page.locator('[data-testid=service-status]').innerText()).resolves.toBe(
+      serviceStatusLabels.in_review,
+    );
+    await screenshots('servizio-letto-su-io', () => readOnIo('ancora in revisione').waitFor());
+    holdTariReview = false;
+    await page.locator('#step-checkReviewNow').getByRole('button', { name: 'Leggi l’esito su IO' }).click();
     await page
       .locator('[data-testid=service-status]', { hasText: serviceStatusLabels.active })
       .waitFor({ timeout: 30_000 });
+    await readOnIo('approvato').waitFor();
+    await expect(page.locator('#step-checkReviewNow').count()).resolves.toBe(0);
 
     // E-mail: the list and one message.
     await page.getByRole('link', { name: 'E-mail', exact: true }).click();
@@ -815,6 +838,9 @@ describe('console (browser)', () => {
       `POST /api/v1/comuni/${first.Codice_IPA}/deadline`,
       `POST /api/v1/comuni/${first.Codice_IPA}/deadline`,
       `PUT /api/v1/comuni/${first.Codice_IPA}/services/tari/card`,
+      // Read on IO twice: still in review, then approved (a new request each time, with its own key).
+      `POST /api/v1/comuni/${first.Codice_IPA}/services/tari/review-check`,
+      `POST /api/v1/comuni/${first.Codice_IPA}/services/tari/review-check`,
     ]);
     for (const w of writes) expect(w.key).toMatch(/^[0-9a-f-]{36}$/);
     expect(writes[4]!.key).toBe(writes[3]!.key); // the refused upload was retried with the same key

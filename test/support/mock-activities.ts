@@ -8,8 +8,11 @@ export interface MockBehaviour {
   review?: (serviceName: string, round: number) => ReviewDecision;
   /** What the watch after completion sees of each published service (default: published). */
   publication?: (serviceName: string) => 'published' | 'unpublished' | 'deleted' | 'in_review';
-  /** PagoPA never decides: every review poll fails with a retryable ReviewPending, as the real activity does. */
-  reviewPending?: boolean;
+  /**
+   * PagoPA never decides: every review poll fails with a retryable ReviewPending, as the real activity does. A
+   * function holds only the reviews it answers true for (by service name and round), as long as it does.
+   */
+  reviewPending?: boolean | ((serviceName: string, round: number) => boolean);
   /** Selfcare's prod-io onboarding after the signed form (the automatic check); `pending` polls for ever. */
   onboarding?: 'active' | 'rejected' | 'expired' | 'pending';
   /** The Comune's portal has no service for this slug (a non-retryable PortalServiceNotFound) while it holds. */
@@ -116,7 +119,11 @@ export function mockActivities(behaviour: MockBehaviour = {}) {
     async awaitReviewDecision({ serviceId, publish }) {
       refuseIfKeyRefused(`awaitReviewDecision:${serviceId}`);
       const s = services.get(serviceId)!;
-      if (behaviour.reviewPending) {
+      const pending =
+        typeof behaviour.reviewPending === 'function'
+          ? behaviour.reviewPending(s.name, s.rounds)
+          : behaviour.reviewPending;
+      if (pending) {
         throw ApplicationFailure.retryable('revisione PagoPA in corso', 'ReviewPending');
       }
       const decision = behaviour.review?.(s.name, s.rounds) ?? { outcome: 'approved' as const };
