@@ -317,6 +317,42 @@ describe('replay of stored histories', () => {
     expect(scheduled('v0.12.0-ts-service_c_s005_imu.json').at(-1)).toBe('awaitReviewDecision');
   });
 
+  it('records the 0.13.0 reads on request: the Update, the poll cancelled, one read, the poll again; no marker', () => {
+    const read = 'v0.13.0-ts-service_c_rc01_tari.json';
+    const events = storedEvents(read);
+    const updates = events
+      .map((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name)
+      .filter(Boolean);
+    expect(updates).toEqual(['checkReviewNow', 'checkReviewNow']);
+    // Poll, read (still in review), poll again, read (approved and published in the same call).
+    expect(
+      events.flatMap((e) => {
+        const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
+        return name ? [name] : [];
+      }),
+    ).toEqual([
+      'setUpService',
+      'awaitReviewDecision',
+      'awaitReviewDecision',
+      'awaitReviewDecision',
+      'awaitReviewDecision',
+    ]);
+    expect(events.filter((e) => e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED').length).toBe(2);
+    // A new Update and a branch taken only when it arrives: nothing older changes, so no marker of its own.
+    expect(patchIds(read)).toEqual([workflowPatches.release012]);
+    expect(
+      files
+        .filter((f) => olderThan(f, '0.13.0'))
+        .some((f) =>
+          storedEvents(f).some(
+            (e) =>
+              e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name ===
+              'checkReviewNow',
+          ),
+        ),
+    ).toBe(false);
+  });
+
   it('records the 0.8.0 parallel chunks of a bulk job behind patched(), beside a job of 0.7.0 without them', () => {
     const jobs = files.filter((f) => /^v\d+\.\d+\.\d+-bulk-/.test(f));
     const old = jobs.filter((f) => f.startsWith('v0.7.0-'));
