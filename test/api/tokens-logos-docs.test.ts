@@ -26,6 +26,7 @@ const EXPECTED_OPERATIONS = [
   'get /comuni/{ipa}/dossier.pdf',
   'get /comuni/{ipa}/services/{slug}',
   'put /comuni/{ipa}/services/{slug}/card',
+  'post /comuni/{ipa}/services/{slug}/review-check',
   'post /comuni/{ipa}/services/{slug}/review-outcome',
   'post /comuni/{ipa}/services/{slug}/review-outcome/undo',
   'get /portfolio/summary',

@@ -720,6 +720,25 @@ export function badRequestCases(c: CaseContext): BadRequestCase[] {
     step(outcome('servizio-inesistente'), 'service the Comune does not have', { outcome: 'approved' }, 404),
   ]);
 
+  // A valid read of the service in review would read IO and change its history: only refusals here.
+  const reviewCheck = (slug: string) => `/comuni/${B}/services/${slug}/review-check`;
+  add('post /comuni/{ipa}/services/{slug}/review-check', 'staff', [
+    step(reviewCheck(review), 'body as an array', [], 400, ['body']),
+    {
+      name: 'body as a JSON string',
+      path: reviewCheck(review),
+      raw: '"leggi"',
+      contentType: 'application/json',
+      status: 400,
+    },
+    step(reviewCheck(fix), 'out of order: a service not in review', {}, 409, [], {
+      detail:
+        /^L’esito si legge su IO solo per un servizio in revisione; ora il servizio è «Scheda da correggere»\.$/,
+    }),
+    step(reviewCheck('servizio-inesistente'), 'service the Comune does not have', {}, 404),
+    step(`/comuni/${B}/services/Bad_Slug/review-check`, 'slug with capitals', {}, 400, ['params.slug']),
+  ]);
+
   const undoOutcome = (slug: string) => `/comuni/${B}/services/${slug}/review-outcome/undo`;
   add('post /comuni/{ipa}/services/{slug}/review-outcome/undo', 'manager', [
     step(undoOutcome(review), 'reason missing', {}, 400, ['body.reason']),
