@@ -74,11 +74,32 @@ describe("the workflow tests' harness", () => {
     expect(recentRefusedCompletions().some((line) => line.includes('Task not found'))).toBe(false);
   });
 
+  it('lets a body out of time end before it returns: its calls end with its workflows, not in the next test file', async () => {
+    let ended = false;
+    const failure = withComune(
+      env,
+      { ipaCode: 'c_x003', fixture: { settings: { adhesionCheck: 'manual' } }, timeLimitMs: 2_000 },
+      async ({ handle }) => {
+        // Waits for a journey that waits for staff: it ends when the journey is terminated, after the time limit.
+        await handle.result().catch(() => undefined);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        ended = true;
+      },
+    );
+    await expect(failure).rejects.toThrow("the test's body did not finish in 2 s");
+    expect(ended).toBe(true);
+  });
+
   it('ends a body that never finishes at its time limit, and says so', async () => {
     const started = Date.now();
     const failure = withComune(
       env,
-      { ipaCode: 'c_x002', fixture: { settings: { adhesionCheck: 'manual' } }, timeLimitMs: 2_000 },
+      {
+        ipaCode: 'c_x002',
+        fixture: { settings: { adhesionCheck: 'manual' } },
+        timeLimitMs: 2_000,
+        settleMs: 1_000,
+      },
       () => new Promise<void>(() => undefined),
     );
     await expect(failure).rejects.toThrow("the test's body did not finish in 2 s");

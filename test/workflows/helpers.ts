@@ -60,6 +60,8 @@ export async function withComune(
     adjust?: (input: ComuneInput) => void;
     /** The body's time, at most (under Jest's own timeout, so a stuck body still ends with its diagnosis). */
     timeLimitMs?: number;
+    /** How long a body out of time is given to end, once its workflows are closed (default 12 s). */
+    settleMs?: number;
   },
   body: (h: Harness) => Promise<void>,
 ): Promise<void> {
@@ -75,8 +77,9 @@ export async function withComune(
       handle.workflowId,
       ...input.services.map((s) => serviceWorkflowId(input.comune.ipaCode, s.slug)),
     ];
+    const work = body({ env, mocks, input, handle, startedAtMs, taskQueue });
     try {
-      await withinTimeLimit(body({ env, mocks, input, handle, startedAtMs, taskQueue }), options.timeLimitMs);
+      await withinTimeLimit(work, options.timeLimitMs);
       await recordHistoriesIfAsked('ts', [
         handle,
         ...input.services
@@ -103,12 +106,24 @@ export async function withComune(
       );
     } finally {
       await terminateOpen(env, workflowIds);
+      // A body out of time is still running. Its probes and Updates end once its workflows are closed (or at their
+      // own timeouts): let it end here, while the worker and the connection are up. A call of it retried after the
+      // server is torn down throws from a timer into the next test file Jest runs in this process («Channel has been
+      // shut down»), which then fails too, and scripts/jest.sh would not run the lost task's file again.
+      await Promise.race([work.then(noop, noop), delay(options.settleMs ?? BODY_SETTLE_MS)]);
     }
   });
 }
 
-/** Jest's own timeout is 120 s (jest.config.js): the body gets 90 s unless the test gives it more. */
+const noop = () => undefined;
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/**
+ * Jest's own timeout is 120 s (jest.config.js): the body gets 90 s unless the test gives it more, then the failure's
+ * diagnosis (about 5 s) and up to `BODY_SETTLE_MS` for the body to end.
+ */
 const BODY_TIME_LIMIT_MS = 90_000;
+const BODY_SETTLE_MS = 12_000;
 
 class BodyTimeLimitError extends Error {}
 

@@ -190,7 +190,7 @@ describe('History budget: 50 services × 3 rejections', () => {
         behaviour,
         fixture: { settings, services: catalogue.length },
         adjust: fiftyServices,
-        timeLimitMs: 220_000,
+        timeLimitMs: 215_000,
       },
       async ({ handle, mocks, input }) => {
         expect(input.services).toHaveLength(MAX_FUNDED_SERVICES);
