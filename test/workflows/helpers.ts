@@ -246,6 +246,15 @@ export const manageKeyReference = (ipaCode: string, fingerprint = 'a1b2c3d4e5f6'
 /** At «Accesso a IO», staff record the Comune's manage key: the services start. */
 export async function recordManageKey(handle: ComuneHandle, fingerprint?: string): Promise<ComuneState> {
   await waitForStage(handle, 'io_access');
+  // Recording the key ends the Selfcare check: its poll is cancelled if still pending. A poll answering while that
+  // task runs is a race the time-skipping server loses (it refuses the cancel of an activity just completed and
+  // never hands the task out again; test/support/lost-workflow-task.ts): record only once the poll has answered or
+  // is waiting for its next attempt.
+  await waitFor('the Selfcare check to answer or wait for its next attempt', async () => {
+    const { raw } = await handle.describe();
+    const polling = raw.pendingActivities?.find((a) => a.activityType?.name === 'awaitIoOnboarding');
+    return !polling || (polling.attempt ?? 0) >= 2 ? true : undefined;
+  });
   const ipaCode = handle.workflowId.replace(/^comune:/, '');
   await handle.executeUpdate(recordManageKeyUpdate, { args: [manageKeyReference(ipaCode, fingerprint)] });
   return waitForStage(handle, 'services');
