@@ -120,17 +120,22 @@ describe('a worker process SIGKILLed in every stage of a journey', () => {
     );
     await crash('services in review');
 
-    // 6. Mensa rejected: staff correct its card while no worker runs.
+    // 6. Mensa rejected: staff correct its card while no worker runs. Mensa may not have started yet: the services
+    // killed while being set up hold their slots until their activities time out on the new worker (CI once waited
+    // 120 s in vain; the query's own cause is kept, so that a failure says whether Mensa had started).
     const mensa = cluster.client.workflow.getHandle(serviceWorkflowId(ipa, 'mensa'));
     const rejected: ServiceState = await waitFor(
       'Mensa to be rejected',
       async () => {
-        const s = await cluster.client.connection.withDeadline(Date.now() + 5_000, () =>
-          mensa.query(getServiceStateQuery),
-        );
+        const s = await cluster.client.connection
+          .withDeadline(Date.now() + 5_000, () => mensa.query(getServiceStateQuery))
+          .catch((err: unknown) => {
+            const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
+            throw new Error(`${String(err)}${cause}`, { cause: err });
+          });
         return s.status === 'rejected' ? s : undefined;
       },
-      { timeoutMs: 120_000 },
+      { timeoutMs: 180_000 },
     );
     await crash('Mensa rejected', () =>
       mensa.executeUpdate(correctCardUpdate, {
@@ -187,5 +192,5 @@ describe('a worker process SIGKILLed in every stage of a journey', () => {
     clock.note(`workers used: ${cluster.workers.length}; max activity attempt: ${facts.maxAttempt}`);
     const messages = await cluster.admin<{ messages: unknown[] }>('GET', '/messages');
     clock.note(`test messages sent: ${messages.messages.length}`);
-  }, 330_000);
+  }, 390_000);
 });
