@@ -9,16 +9,9 @@ const pinoLevel: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'>
   ERROR: 'error',
 };
 
-/**
- * Routes the SDK's logs (worker, workflow sinks, activity context) into pino. The SDK attaches workflowId,
- * workflowType and activity details as metadata, so every line about a Comune carries its workflow id.
- */
-export class PinoTemporalLogger implements TemporalLogger {
-  constructor(private readonly logger: Logger) {}
-
-  log(level: LogLevel, message: string, meta?: LogMetadata): void {
-    this.logger[pinoLevel[level]](meta ?? {}, message);
-  }
+/** An SDK logger written as its `log`: the level methods call it. */
+export abstract class LevelledTemporalLogger implements TemporalLogger {
+  abstract log(level: LogLevel, message: string, meta?: LogMetadata): void;
   trace(message: string, meta?: LogMetadata): void {
     this.log('TRACE', message, meta);
   }
@@ -33,5 +26,19 @@ export class PinoTemporalLogger implements TemporalLogger {
   }
   error(message: string, meta?: LogMetadata): void {
     this.log('ERROR', message, meta);
+  }
+}
+
+/**
+ * Routes the SDK's logs (worker, workflow sinks, activity context) into pino. The SDK attaches workflowId,
+ * workflowType and activity details as metadata, so every line about a Comune carries its workflow id.
+ */
+export class PinoTemporalLogger extends LevelledTemporalLogger {
+  constructor(private readonly logger: Logger) {
+    super();
+  }
+
+  log(level: LogLevel, message: string, meta?: LogMetadata): void {
+    this.logger[pinoLevel[level]](meta ?? {}, message);
   }
 }

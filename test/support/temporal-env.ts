@@ -10,6 +10,7 @@ import { devServerDynamicConfigArgs, registerSearchAttributes } from '../../comm
 import { createLogger } from '../../common/logger';
 import { ReadModelStore } from '../../common/read-model-store';
 import { readModelSinks } from '../../worker/read-model-sink';
+import { LevelledTemporalLogger } from '../../worker/temporal-logger';
 import { RUN_DIR_ENV } from './run-dir';
 
 const bundlePath = path.resolve(__dirname, '../../.temporal/test-workflow-bundle.js');
@@ -24,8 +25,10 @@ const refusedCompletions: string[] = [];
 export const recentRefusedCompletions = (): readonly string[] => refusedCompletions;
 
 /** Logs as `shown` does, and keeps the refused completions the core's warnings report. */
-class TestRuntimeLogger implements Logger {
-  constructor(private readonly shown: Logger) {}
+class TestRuntimeLogger extends LevelledTemporalLogger {
+  constructor(private readonly shown: Logger) {
+    super();
+  }
   log(level: LogLevel, message: string, meta?: LogMetadata): void {
     if (message.startsWith('Error while completing workflow activation')) {
       const fields = ['error', 'run_id', 'workflow_id']
@@ -35,21 +38,6 @@ class TestRuntimeLogger implements Logger {
       if (refusedCompletions.length > 20) refusedCompletions.shift();
     }
     this.shown.log(level, message, meta);
-  }
-  trace(message: string, meta?: LogMetadata): void {
-    this.log('TRACE', message, meta);
-  }
-  debug(message: string, meta?: LogMetadata): void {
-    this.log('DEBUG', message, meta);
-  }
-  info(message: string, meta?: LogMetadata): void {
-    this.log('INFO', message, meta);
-  }
-  warn(message: string, meta?: LogMetadata): void {
-    this.log('WARN', message, meta);
-  }
-  error(message: string, meta?: LogMetadata): void {
-    this.log('ERROR', message, meta);
   }
 }
 
