@@ -114,7 +114,11 @@ describe("the workflow tests' harness", () => {
 
 describe('scripts/lost-task-files.ts (which test files scripts/jest.sh runs again)', () => {
   const run = promisify(execFile);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lost-task-files-'));
+  // Made in beforeAll: a describe's body runs even when a filter (-t) skips its tests, and its afterAll then does not.
+  let dir = '';
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lost-task-files-'));
+  });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   const fileResult = (name: string, tests: [string, string][]) => ({
