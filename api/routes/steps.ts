@@ -23,6 +23,7 @@ import {
   correctCardUpdate,
   recordReviewOutcomeUpdate,
   undoReviewOutcomeUpdate,
+  type ServiceState,
 } from '../../contracts/service';
 import { serviceCardSchema } from '../../domain/service-card';
 import { verifySignedForm } from '../../integrations/documents/signed-form-verifier';
@@ -385,41 +386,75 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
     },
   });
 
-  api.add({
+  /**
+   * A staff or manager step on one service: one Update of its workflow (refused by it, 409, when out of order), the
+   * answer being where it led (serviceAfterStep). `Idempotency-Key` makes the Update's id, scoped by `idScope`.
+   */
+  function serviceStep<B extends z.ZodType>(spec: {
+    method: 'post' | 'put';
+    path: string;
+    summary: string;
+    description?: string;
+    role: 'staff' | 'manager';
+    body: B;
+    errors: { 404: string; 409: string };
+    idScope: string;
+    run: (
+      handle: ReturnType<typeof ctx.client.workflow.getHandle>,
+      body: z.infer<B>,
+      actor: string,
+      id: string | undefined,
+    ) => Promise<ServiceState>;
+  }): void {
+    api.add({
+      method: spec.method,
+      path: `/comuni/:ipa/services/:slug/${spec.path}`,
+      summary: spec.summary,
+      ...(spec.description ? { description: spec.description } : {}),
+      tags: ['Servizi'],
+      role: spec.role,
+      params: serviceParams,
+      body: spec.body,
+      response: z.object({ status: z.string() }).loose(),
+      errors: spec.errors,
+      handler: async ({ params, body, actor, req, res }) => {
+        const workflowId = serviceWorkflowId(params.ipa, params.slug);
+        res.locals.workflowId = workflowId;
+        const answered = await temporalCall(
+          () =>
+            spec.run(
+              ctx.client.workflow.getHandle(workflowId),
+              body,
+              actorLabel(actor),
+              updateId(req, `${spec.idScope}:${params.ipa}:${params.slug}`),
+            ),
+          'Servizio',
+        );
+        return (await serviceAfterStep(ctx, params.ipa, answered)) as unknown as { status: string };
+      },
+    });
+  }
+
+  serviceStep({
     method: 'put',
-    path: '/comuni/:ipa/services/:slug/card',
+    path: 'card',
     summary: 'Invia la scheda corretta di un servizio (da correggere o rifiutato)',
-    tags: ['Servizi'],
     role: 'staff',
-    params: serviceParams,
     body: z.object({ card: serviceCardSchema }),
-    response: z.object({ status: z.string() }).loose(),
     errors: {
       404: 'Servizio non trovato',
       409: 'La scheda non si può correggere ora, o non rispetta le regole',
     },
-    handler: async ({ params, body, actor, req, res }) => {
-      const workflowId = serviceWorkflowId(params.ipa, params.slug);
-      res.locals.workflowId = workflowId;
-      const answered = await temporalCall(
-        () =>
-          ctx.client.workflow.getHandle(workflowId).executeUpdate(correctCardUpdate, {
-            args: [{ actor: actorLabel(actor), card: body.card }],
-            updateId: updateId(req, `card:${params.ipa}:${params.slug}`),
-          }),
-        'Servizio',
-      );
-      return (await serviceAfterStep(ctx, params.ipa, answered)) as unknown as { status: string };
-    },
+    idScope: 'card',
+    run: (handle, b, actor, id) =>
+      handle.executeUpdate(correctCardUpdate, { args: [{ actor, card: b.card }], updateId: id }),
   });
 
-  api.add({
+  serviceStep({
     method: 'post',
-    path: '/comuni/:ipa/services/:slug/review-outcome',
+    path: 'review-outcome',
     summary: 'Registra a mano l’esito della revisione PagoPA di un servizio',
-    tags: ['Servizi'],
     role: 'staff',
-    params: serviceParams,
     body: z
       .object({
         outcome: z.enum(['approved', 'rejected']),
@@ -430,82 +465,48 @@ export function registerStepRoutes(api: ApiBuilder, ctx: ApiContext): void {
         path: ['reason'],
         message: 'motivo obbligatorio per un rifiuto',
       }),
-    response: z.object({ status: z.string() }).loose(),
     errors: { 404: 'Servizio non trovato', 409: 'Il servizio non è in revisione' },
-    handler: async ({ params, body, actor, req, res }) => {
-      const workflowId = serviceWorkflowId(params.ipa, params.slug);
-      res.locals.workflowId = workflowId;
-      const answered = await temporalCall(
-        () =>
-          ctx.client.workflow.getHandle(workflowId).executeUpdate(recordReviewOutcomeUpdate, {
-            args: [{ actor: actorLabel(actor), outcome: body.outcome, reason: body.reason }],
-            updateId: updateId(req, `review:${params.ipa}:${params.slug}`),
-          }),
-        'Servizio',
-      );
-      return (await serviceAfterStep(ctx, params.ipa, answered)) as unknown as { status: string };
-    },
+    idScope: 'review',
+    run: (handle, b, actor, id) =>
+      handle.executeUpdate(recordReviewOutcomeUpdate, {
+        args: [{ actor, outcome: b.outcome, reason: b.reason }],
+        updateId: id,
+      }),
   });
 
-  api.add({
+  serviceStep({
     method: 'post',
-    path: '/comuni/:ipa/services/:slug/review-check',
+    path: 'review-check',
     summary:
       'Legge ora su IO l’esito della revisione PagoPA di un servizio, senza attendere il prossimo controllo',
     description:
       'Per un servizio in revisione il cui esito il back office legge su IO. Risponde dopo la lettura: approvato (il servizio viene pubblicato), rifiutato, o ancora in revisione; la cronologia registra chi l’ha chiesta e cosa ha letto.',
-    tags: ['Servizi'],
     role: 'staff',
-    params: serviceParams,
     body: z.object({}),
-    response: z.object({ status: z.string() }).loose(),
     errors: {
       404: 'Servizio non trovato',
       409: 'Il servizio non è in revisione, o il suo esito non viene letto su IO',
     },
-    handler: async ({ params, actor, req, res }) => {
-      const workflowId = serviceWorkflowId(params.ipa, params.slug);
-      res.locals.workflowId = workflowId;
-      const answered = await temporalCall(
-        () =>
-          ctx.client.workflow.getHandle(workflowId).executeUpdate(checkReviewNowUpdate, {
-            args: [{ actor: actorLabel(actor) }],
-            updateId: updateId(req, `review-check:${params.ipa}:${params.slug}`),
-          }),
-        'Servizio',
-      );
-      return (await serviceAfterStep(ctx, params.ipa, answered)) as unknown as { status: string };
-    },
+    idScope: 'review-check',
+    run: (handle, _b, actor, id) =>
+      handle.executeUpdate(checkReviewNowUpdate, { args: [{ actor }], updateId: id }),
   });
 
-  api.add({
+  serviceStep({
     method: 'post',
-    path: '/comuni/:ipa/services/:slug/review-outcome/undo',
+    path: 'review-outcome/undo',
     summary:
       'Annulla un rifiuto registrato a mano per errore: il servizio torna in revisione nello stesso giro',
     description:
       'Solo per un rifiuto registrato a mano, finché la scheda non è stata corretta. Il rifiuto resta nella cronologia con il motivo.',
-    tags: ['Servizi'],
     role: 'manager',
-    params: serviceParams,
     body: z.object({ reason: z.string().trim().min(3).max(500) }),
-    response: z.object({ status: z.string() }).loose(),
     errors: {
       404: 'Servizio non trovato',
       409: 'Il servizio non ha un rifiuto registrato a mano che si possa ancora annullare',
     },
-    handler: async ({ params, body, actor, req, res }) => {
-      const workflowId = serviceWorkflowId(params.ipa, params.slug);
-      res.locals.workflowId = workflowId;
-      const answered = await temporalCall(
-        () =>
-          ctx.client.workflow.getHandle(workflowId).executeUpdate(undoReviewOutcomeUpdate, {
-            args: [{ actor: actorLabel(actor), reason: body.reason }],
-            updateId: updateId(req, `undo-review:${params.ipa}:${params.slug}`),
-          }),
-        'Servizio',
-      );
-      return (await serviceAfterStep(ctx, params.ipa, answered)) as unknown as { status: string };
-    },
+    idScope: 'undo-review',
+    run: (handle, b, actor, id) =>
+      handle.executeUpdate(undoReviewOutcomeUpdate, { args: [{ actor, reason: b.reason }], updateId: id }),
   });
 }
