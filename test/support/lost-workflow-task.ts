@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
@@ -37,13 +38,8 @@ export async function lostWorkflowTasks(
   const startedTasks = async (): Promise<string[]> => {
     const seen = await Promise.all(
       workflowIds.map(async (workflowId) => {
-        // A closed run ends with its close event, so a last event «task started» is a running one's; a service
-        // not started yet has no history (NOT_FOUND).
-        const history = await env.client.workflow
-          .getHandle(workflowId)
-          .fetchHistory()
-          .catch(() => undefined);
-        const last = history?.events?.at(-1);
+        // A closed run ends with its close event, so a last event «task started» is a running one's.
+        const last = (await historyEvents(env, workflowId))?.at(-1);
         return last?.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED
           ? `${workflowId} (event ${String(last.eventId)})`
           : undefined;
@@ -54,7 +50,7 @@ export async function lostWorkflowTasks(
   if (!workerIdle()) return undefined;
   const first = await startedTasks();
   if (first.length === 0) return undefined;
-  await new Promise((resolve) => setTimeout(resolve, STILL_STARTED_MS));
+  await sleep(STILL_STARTED_MS);
   if (!workerIdle()) return undefined;
   const second = new Set(await startedTasks());
   const lost = first.filter((task) => second.has(task));
@@ -73,12 +69,7 @@ export async function openWorkflowTails(
 ): Promise<string> {
   const tails = await Promise.all(
     workflowIds.map(async (workflowId) => {
-      const events = (
-        await env.client.workflow
-          .getHandle(workflowId)
-          .fetchHistory()
-          .catch(() => undefined)
-      )?.events;
+      const events = await historyEvents(env, workflowId);
       const last = events?.at(-1);
       if (!last || isCloseEvent(last.eventType)) return undefined;
       const names = events!
@@ -92,6 +83,15 @@ export async function openWorkflowTails(
     `worker: ${status.numInFlightWorkflowActivations} workflow activation(s) in flight, ${status.numCachedWorkflows} cached, ${status.numInFlightActivities} activit(ies) running`,
     ...tails.filter((t): t is string => t !== undefined),
   ].join('\n');
+}
+
+/** A workflow's history events; undefined for a service not started yet (NOT_FOUND) or any other error. */
+async function historyEvents(env: TestWorkflowEnvironment, workflowId: string) {
+  const history = await env.client.workflow
+    .getHandle(workflowId)
+    .fetchHistory()
+    .catch(() => undefined);
+  return history?.events ?? undefined;
 }
 
 function isCloseEvent(type: temporal.api.enums.v1.EventType | null | undefined): boolean {

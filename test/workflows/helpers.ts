@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { defaultPayloadConverter } from '@temporalio/common';
@@ -110,13 +111,15 @@ export async function withComune(
       // own timeouts): let it end here, while the worker and the connection are up. A call of it retried after the
       // server is torn down throws from a timer into the next test file Jest runs in this process («Channel has been
       // shut down»), which then fails too, and scripts/jest.sh would not run the lost task's file again.
-      await Promise.race([work.then(noop, noop), delay(options.settleMs ?? BODY_SETTLE_MS)]);
+      await Promise.race([
+        work.then(noop, noop),
+        sleep(options.settleMs ?? BODY_SETTLE_MS, undefined, { ref: false }),
+      ]);
     }
   });
 }
 
 const noop = () => undefined;
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /**
  * Jest's own timeout is 120 s (jest.config.js): the body gets 90 s unless the test gives it more, then the failure's
@@ -243,6 +246,20 @@ export const manageKeyReference = (ipaCode: string, fingerprint = 'a1b2c3d4e5f6'
   hasSecondary: false,
 });
 
+/**
+ * The attempt a workflow's pending activity of this type is at (undefined: none pending). At 2 or more it has run
+ * and failed once, and waits for its retry: a poll that found nothing decided yet.
+ */
+export async function pendingAttempt(
+  handle: { describe(): Promise<{ raw: { pendingActivities?: PendingActivity[] | null } }> },
+  activityType: string,
+): Promise<number | undefined> {
+  const { raw } = await handle.describe();
+  const pending = raw.pendingActivities?.find((a) => a.activityType?.name === activityType);
+  return pending ? (pending.attempt ?? 0) : undefined;
+}
+type PendingActivity = { activityType?: { name?: string | null } | null; attempt?: number | null };
+
 /** At «Accesso a IO», staff record the Comune's manage key: the services start. */
 export async function recordManageKey(handle: ComuneHandle, fingerprint?: string): Promise<ComuneState> {
   await waitForStage(handle, 'io_access');
@@ -251,9 +268,8 @@ export async function recordManageKey(handle: ComuneHandle, fingerprint?: string
   // never hands the task out again; test/support/lost-workflow-task.ts): record only once the poll has answered or
   // is waiting for its next attempt.
   await waitFor('the Selfcare check to answer or wait for its next attempt', async () => {
-    const { raw } = await handle.describe();
-    const polling = raw.pendingActivities?.find((a) => a.activityType?.name === 'awaitIoOnboarding');
-    return !polling || (polling.attempt ?? 0) >= 2 ? true : undefined;
+    const attempt = await pendingAttempt(handle, 'awaitIoOnboarding');
+    return attempt === undefined || attempt >= 2 ? true : undefined;
   });
   const ipaCode = handle.workflowId.replace(/^comune:/, '');
   await handle.executeUpdate(recordManageKeyUpdate, { args: [manageKeyReference(ipaCode, fingerprint)] });

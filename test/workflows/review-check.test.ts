@@ -5,6 +5,7 @@ import type { MockBehaviour } from '../support/mock-activities';
 import { createTimeSkippingEnv } from '../support/temporal-env';
 import { waitFor } from '../support/wait';
 import {
+  pendingAttempt,
   recordDelegationAndSignedForm,
   refusalOf,
   serviceHandle,
@@ -30,12 +31,7 @@ const automaticA = { adherent: false, onboarding: 'active' as const };
  * never gives the task back), where a real server records the completion and lets the task complete.
  */
 async function pollFoundPending(service: ReturnType<typeof serviceHandle>): Promise<true | undefined> {
-  const { raw } = await service.describe();
-  return raw.pendingActivities?.some(
-    (a) => a.activityType?.name === 'awaitReviewDecision' && (a.attempt ?? 0) >= 2,
-  )
-    ? true
-    : undefined;
+  return ((await pendingAttempt(service, 'awaitReviewDecision')) ?? 0) >= 2 ? true : undefined;
 }
 
 describe('staff read a review outcome on IO now', () => {
